@@ -1,0 +1,123 @@
+// Package fleet holds the model every stage shares: printers as declared in
+// configuration (Printer) and printers as read from the network (Observation).
+// It has no behaviour beyond small helpers; hcl produces it, providers fill
+// observations, planner compares the two.
+package fleet
+
+import (
+	"sort"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// DefaultSNMPPort is used when a printer's address carries no port.
+const DefaultSNMPPort = 161
+
+// Printer is one printer as declared. Values are final: variables, locals,
+// for_each and configuration inheritance have already been applied.
+type Printer struct {
+	// Name is the address of the block: `hq-2f-east`, or `fleet["hq-2f-east"]`
+	// for an instance of a for_each block.
+	Name string
+	// Host and Port say where the printer's SNMP agent answers.
+	Host string
+	Port int
+	// Serial pins the device identity; empty means no pin.
+	Serial        string
+	Keywords      []string
+	Configuration string // name of the configuration block, "" when none
+	Credentials   Credentials
+	// Settings holds desired values, sorted by Name, one per setting.
+	Settings []Desired
+	// DeclRange is where the printer block (or its for_each instance) is declared.
+	DeclRange hcl.Range
+}
+
+// Address returns host:port.
+func (p Printer) Address() string {
+	return joinHostPort(p.Host, p.Port)
+}
+
+// Setting returns the desired value of the named setting.
+func (p Printer) Setting(name string) (Desired, bool) {
+	i := sort.Search(len(p.Settings), func(i int) bool { return p.Settings[i].Name >= name })
+	if i < len(p.Settings) && p.Settings[i].Name == name {
+		return p.Settings[i], true
+	}
+	return Desired{}, false
+}
+
+// Desired is the value a setting should have. Values are carried as their
+// canonical string form; the settings catalog knows each setting's type.
+type Desired struct {
+	Name      string
+	Value     string
+	Sensitive bool      // derived from a sensitive variable: never displayed
+	Range     hcl.Range // where the value was written
+}
+
+// Credentials are how inkform authenticates to a printer. They are secret:
+// never print, log or store them.
+type Credentials struct {
+	Name string // the credentials block's name, "" for defaults
+	SNMP SNMP
+}
+
+// SNMP versions.
+const (
+	SNMPv1  = "1"
+	SNMPv2c = "2c"
+	SNMPv3  = "3"
+)
+
+// SNMP holds SNMP credentials. For v1/v2c only Community is used; for v3 the
+// User and the protocols with their passphrases (empty protocol = not used:
+// noAuthNoPriv, authNoPriv or authPriv follow from which are set).
+type SNMP struct {
+	Version        string // "1", "2c" or "3"; "" means "2c"
+	Community      string
+	User           string
+	AuthProtocol   string // "MD5", "SHA", "SHA256" or ""
+	AuthPassphrase string
+	PrivProtocol   string // "DES", "AES" or ""
+	PrivPassphrase string
+	// Timeout per request and Retries after the first attempt; zero values
+	// mean the provider's defaults.
+	Timeout time.Duration
+	Retries int
+}
+
+// Observation is what was read from one printer. Observing never changes it.
+type Observation struct {
+	Model      string    `json:"model"`
+	Serial     string    `json:"serial"`
+	Firmware   string    `json:"firmware"`
+	Status     string    `json:"status"`                // hrPrinterStatus: "idle", "printing", "warmup", "other", "unknown"
+	Errors     []string  `json:"errors,omitempty"`      // hrPrinterDetectedErrorState bits by name, e.g. "lowToner"
+	Supplies   []Supply  `json:"supplies,omitempty"`    // in device order
+	PageCount  int64     `json:"page_count"`            // prtMarkerLifeCount; -1 when unknown
+	ObservedAt time.Time `json:"observed_at"`
+	// Settings holds the current value of every requested setting the
+	// printer supports, keyed by setting name.
+	Settings map[string]string `json:"-"`
+	// Unsupported lists requested settings the printer does not support.
+	Unsupported []string `json:"unsupported,omitempty"`
+	// Transport names how the observation was made ("snmp").
+	Transport string `json:"transport"`
+}
+
+// Supply is one marker supply (toner, drum, waste box…).
+type Supply struct {
+	Description string `json:"description"`
+	Level       int    `json:"level"` // RFC 3805: -1 other, -2 unknown, -3 some remaining
+	Max         int    `json:"max"`   // -1 no restriction, -2 unknown
+}
+
+// Percent returns the remaining level in percent, or -1 when not computable.
+func (s Supply) Percent() int {
+	if s.Max <= 0 || s.Level < 0 {
+		return -1
+	}
+	return s.Level * 100 / s.Max
+}

@@ -1,0 +1,54 @@
+// Package providers defines the contract between the planner and the
+// protocols that reach printers. Each protocol lives in its own package
+// (providers/snmp, …) and implements Connector.
+//
+// The contract follows the reconciler pattern: Observe never changes a
+// device; Set is idempotent (writing a value the printer already has is a
+// no-op for the device); callers verify a Set by observing again.
+package providers
+
+import (
+	"context"
+	"errors"
+
+	"github.com/inkform/inkform/fleet"
+)
+
+// ErrUnreachable is wrapped by errors that mean the printer did not answer
+// at all (timeout, connection refused). The planner reports such a printer
+// as unreachable and goes on with the rest of the fleet.
+var ErrUnreachable = errors.New("printer unreachable")
+
+// ErrAuth is wrapped by errors that mean the printer answered but refused the
+// credentials (wrong community, unknown v3 user, wrong passphrase).
+var ErrAuth = errors.New("authentication failed")
+
+// Connector opens sessions to printers. Implementations are safe for
+// concurrent use; each Session belongs to one goroutine.
+type Connector interface {
+	// Connect prepares a session to p. It may not touch the network; errors
+	// from an unreachable printer may surface only on the first operation.
+	Connect(ctx context.Context, p fleet.Printer) (Session, error)
+}
+
+// Session talks to one printer.
+type Session interface {
+	// Observe reads the printer's facts and the current value of each named
+	// setting. Settings the printer does not support are listed in
+	// Observation.Unsupported, not returned as an error.
+	Observe(ctx context.Context, settings []string) (fleet.Observation, error)
+	// Set writes the given values. It is idempotent. It does not verify:
+	// callers observe again.
+	Set(ctx context.Context, values []fleet.Desired) error
+	// Transport names the protocol used, e.g. "snmp".
+	Transport() string
+	Close() error
+}
+
+// ConnectorFunc adapts a function to Connector.
+type ConnectorFunc func(ctx context.Context, p fleet.Printer) (Session, error)
+
+// Connect calls f.
+func (f ConnectorFunc) Connect(ctx context.Context, p fleet.Printer) (Session, error) {
+	return f(ctx, p)
+}

@@ -1,0 +1,135 @@
+// Package state records what inkform has applied: printers under
+// management with their identity and last observation, hashes of the setting
+// values applied (never the values, so never secrets), the history of runs
+// with an outcome per printer, and a leased lock so that two applies never
+// write one fleet at once.
+//
+// Store is the one interface every backend implements. The embedded default
+// is SQLite (Open with a file path).
+package state
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// Store is safe for concurrent use by the goroutines of one process.
+type Store interface {
+	// Lock takes the state lock for owner. When another live holder has it,
+	// Lock retries with backoff until ctx is done, then returns a *LockedError
+	// naming the holder. A lock whose lease expired (its holder died) is taken
+	// over. The returned Lock renews its lease in the background until Unlock.
+	Lock(ctx context.Context, owner LockInfo) (*Lock, error)
+
+	// Printers returns every printer record, sorted by name.
+	Printers(ctx context.Context) ([]Printer, error)
+	// Printer returns one record; ok is false when the printer is not in state.
+	Printer(ctx context.Context, name string) (p Printer, ok bool, err error)
+	// PutPrinter inserts or replaces one printer record and its settings in
+	// a single transaction.
+	PutPrinter(ctx context.Context, p Printer) error
+	// DeletePrinter removes a printer and its settings.
+	DeletePrinter(ctx context.Context, name string) error
+
+	// BeginRun records the start of a plan or apply and returns its id.
+	BeginRun(ctx context.Context, r Run) (int64, error)
+	// RecordOutcome records how one printer fared in a run.
+	RecordOutcome(ctx context.Context, runID int64, o Outcome) error
+	// FinishRun marks a run finished with an overall status.
+	FinishRun(ctx context.Context, runID int64, status string) error
+	// Runs returns the most recent runs first, at most limit.
+	Runs(ctx context.Context, limit int) ([]Run, error)
+
+	Close() error
+}
+
+// Printer is a printer under management.
+type Printer struct {
+	Name       string
+	Address    string
+	Serial     string
+	Model      string
+	Firmware   string
+	ObservedAt time.Time // last observation
+	AppliedAt  time.Time // last successful apply
+	// Settings maps each managed setting name to HashValue of the value
+	// last applied.
+	Settings map[string]string
+}
+
+// Run is one plan or apply.
+type Run struct {
+	ID         int64
+	Command    string // "apply", "plan"
+	User       string
+	Host       string
+	GitCommit  string
+	ConfigHash string
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running (or when the process died)
+	Status     string    // "running", "ok", "failed", "cancelled"
+}
+
+// Outcome is one printer's result in a run.
+type Outcome struct {
+	Printer string
+	Status  string // "applied", "unchanged", "failed", "skipped"
+	Detail  string // error or reason; never a secret
+	Changes int
+	At      time.Time
+}
+
+// LockInfo says who holds (or wants) the lock.
+type LockInfo struct {
+	ID        string // set by Lock
+	User      string
+	Host      string
+	PID       int
+	Command   string // e.g. "inkform apply"
+	CreatedAt time.Time
+	Expires   time.Time
+}
+
+func (l LockInfo) String() string {
+	return fmt.Sprintf("%s@%s (pid %d) running %q since %s", l.User, l.Host, l.PID, l.Command, l.CreatedAt.Format(time.RFC3339))
+}
+
+// LockedError is returned when the lock stays held by someone else.
+type LockedError struct {
+	Holder LockInfo
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("state is locked by %s (lock %s, lease until %s)", e.Holder, e.Holder.ID, e.Holder.Expires.Format(time.RFC3339))
+}
+
+// Lock is a held lock. Unlock releases it; it is safe to call more than once.
+type Lock struct {
+	Info   LockInfo
+	unlock func(context.Context) error
+}
+
+// NewLock is for backends: it wraps a held lock and its release function.
+func NewLock(info LockInfo, unlock func(context.Context) error) *Lock {
+	return &Lock{Info: info, unlock: unlock}
+}
+
+// Unlock releases the lock.
+func (l *Lock) Unlock(ctx context.Context) error {
+	if l == nil || l.unlock == nil {
+		return nil
+	}
+	f := l.unlock
+	l.unlock = nil
+	return f(ctx)
+}
+
+// HashValue is how applied values are recorded: a SHA-256 over a domain
+// prefix and the value, hex encoded with an algorithm tag.
+func HashValue(v string) string {
+	h := sha256.Sum256([]byte("inkform-setting-v1\x00" + v))
+	return "sha256:" + hex.EncodeToString(h[:])
+}
