@@ -1,0 +1,413 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/state"
+)
+
+// ApplyOptions describe the run Apply records.
+type ApplyOptions struct {
+	// Run is recorded with BeginRun and closed with FinishRun by Apply.
+	// Command defaults to "apply", ConfigHash to the plan's.
+	Run state.Run
+}
+
+// Printer result statuses.
+const (
+	ResultApplied   = "applied"
+	ResultUnchanged = "unchanged"
+	ResultFailed    = "failed"
+	ResultSkipped   = "skipped"
+	ResultStale     = "stale"
+)
+
+// PrinterResult is how one printer fared in an apply.
+type PrinterResult struct {
+	Name    string
+	Status  string // ResultApplied, ResultUnchanged, ResultFailed, ResultSkipped or ResultStale
+	Detail  string // why, for any status but applied/unchanged; never a secret
+	Changes int
+}
+
+// ApplyResult is the outcome of Apply, one entry per printer of the plan in
+// plan order.
+type ApplyResult struct {
+	Printers []PrinterResult
+	RunID    int64
+}
+
+// Failed reports whether any printer failed or was refused as stale.
+func (r *ApplyResult) Failed() bool {
+	for _, p := range r.Printers {
+		if p.Status == ResultFailed || p.Status == ResultStale {
+			return true
+		}
+	}
+	return false
+}
+
+// errConfigChanged marks a printer whose configuration differs from the
+// one the plan was made from.
+var errConfigChanged = errors.New("configuration changed since the plan was made")
+
+// stateError wraps a failure to record state: it stops the whole apply.
+type stateError struct{ err error }
+
+func (e *stateError) Error() string { return e.err.Error() }
+func (e *stateError) Unwrap() error { return e.err }
+
+// Apply carries out plan against the printers. printers is the
+// configuration loaded again: desired values come from it and must hash to
+// what the plan recorded. Printers are applied concurrently; each one is
+// recorded in state as soon as it is verified, so an interrupted apply
+// loses nothing and the next plan shows exactly what is left.
+//
+// When ctx is cancelled, printers not yet started are skipped; a printer
+// whose write has begun is finished, verified and recorded. Apply returns an
+// error only when state cannot be written; per-printer failures are in the
+// result. The caller holds the state lock.
+func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Printer, o ApplyOptions) (*ApplyResult, error) {
+	if plan == nil {
+		return nil, errors.New("apply: no plan")
+	}
+	if pl.Connector == nil || pl.State == nil {
+		return nil, errors.New("apply: Connector and State are required")
+	}
+	config := make(map[string]fleet.Printer, len(printers))
+	for _, p := range printers {
+		config[p.Name] = p
+	}
+	run := o.Run
+	if run.Command == "" {
+		run.Command = "apply"
+	}
+	if run.ConfigHash == "" {
+		run.ConfigHash = plan.ConfigHash
+	}
+	if run.StartedAt.IsZero() {
+		run.StartedAt = pl.now().UTC()
+	}
+	run.Status = "running"
+	runID, err := pl.State.BeginRun(ctx, run)
+	if err != nil {
+		return nil, fmt.Errorf("apply: record run start: %w", err)
+	}
+	// Recording must outlive cancellation: what was written is recorded.
+	keep := context.WithoutCancel(ctx)
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+
+	res := &ApplyResult{RunID: runID, Printers: make([]PrinterResult, len(plan.Printers))}
+	var (
+		mu       sync.Mutex
+		stateErr error
+	)
+	tick := pl.progress(len(plan.Printers))
+	pool := newPool(pl.parallelism())
+	for i := range plan.Printers {
+		pp := &plan.Printers[i]
+		pool.Go(func() {
+			defer tick()
+			var r PrinterResult
+			var err error
+			if runCtx.Err() != nil {
+				r = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: skipReason(runCtx)}
+			} else {
+				r, err = pl.applyPrinter(runCtx, pp, config, plan.RefreshOnly)
+			}
+			if err == nil {
+				err = pl.State.RecordOutcome(keep, runID, state.Outcome{
+					Printer: r.Name, Status: r.Status, Detail: r.Detail, Changes: r.Changes, At: pl.now().UTC(),
+				})
+				if err != nil {
+					err = fmt.Errorf("printer %s: record outcome: %w", r.Name, err)
+				}
+			}
+			if err != nil {
+				mu.Lock()
+				if stateErr == nil {
+					stateErr = err
+				}
+				mu.Unlock()
+				stop(errStateUnusable)
+				if r.Status == ResultApplied || r.Status == ResultUnchanged || r.Status == "" {
+					r = PrinterResult{Name: pp.Name, Status: ResultFailed, Detail: err.Error(), Changes: r.Changes}
+				}
+			}
+			res.Printers[i] = r
+		})
+	}
+	pool.Wait()
+
+	status := "ok"
+	switch {
+	case stateErr != nil || res.Failed():
+		status = "failed"
+	case ctx.Err() != nil:
+		status = "cancelled"
+	}
+	if err := pl.State.FinishRun(keep, runID, status); err != nil && stateErr == nil {
+		stateErr = fmt.Errorf("record run end: %w", err)
+	}
+	if stateErr != nil {
+		return res, fmt.Errorf("apply: state: %w", stateErr)
+	}
+	return res, nil
+}
+
+var errStateUnusable = errors.New("state could not be written")
+
+func skipReason(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), errStateUnusable) {
+		return "not started: state could not be written"
+	}
+	return "cancelled"
+}
+
+// applyPrinter applies one printer's plan. The error is non-nil only when
+// state could not be written.
+func (pl *Planner) applyPrinter(ctx context.Context, pp *PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (PrinterResult, error) {
+	keep := context.WithoutCancel(ctx)
+	r := PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
+	fail := func(status, format string, args ...any) (PrinterResult, error) {
+		r.Status, r.Detail = status, fmt.Sprintf(format, args...)
+		return r, nil
+	}
+	cfg, declared := config[pp.Name]
+
+	if refreshOnly {
+		return pl.refreshPrinter(keep, pp)
+	}
+	switch pp.Status {
+	case StatusForgotten:
+		if declared {
+			return fail(ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
+		}
+		if err := pl.State.DeletePrinter(keep, pp.Name); err != nil {
+			return r, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
+		}
+		r.Status = ResultApplied
+		return r, nil
+	case StatusReady:
+	default:
+		return fail(ResultSkipped, "%s", pp.Reason)
+	}
+	if pp.Action == NoOp {
+		r.Status = ResultUnchanged
+		return r, nil
+	}
+	if !declared {
+		return fail(ResultFailed, "%v: the printer is no longer declared; run plan again", errConfigChanged)
+	}
+	if err := pl.checkConfig(pp, cfg); err != nil {
+		return fail(ResultFailed, "%v; run plan again", err)
+	}
+	desired := make(map[string]fleet.Desired, len(cfg.Settings))
+	for _, d := range cfg.Settings {
+		d.Value = pl.canonical(d.Name, d.Value)
+		desired[d.Name] = d
+	}
+	var writes []fleet.Desired
+	for _, c := range pp.Changes {
+		if c.Write() {
+			writes = append(writes, desired[c.Setting])
+		}
+	}
+	if len(writes) == 0 {
+		// Nothing to write: record what the plan observed.
+		if err := pl.record(keep, cfg, pp, *observedOrEmpty(pp)); err != nil {
+			return r, err
+		}
+		r.Status = ResultApplied
+		return r, nil
+	}
+
+	sess, err := pl.Connector.Connect(ctx, cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fail(ResultSkipped, "cancelled")
+		}
+		return fail(ResultFailed, "connect: %v", err)
+	}
+	defer sess.Close()
+	names := settingNames(cfg)
+	obs, err := sess.Observe(ctx, names)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fail(ResultSkipped, "cancelled")
+		}
+		return fail(ResultFailed, "observe: %v", err)
+	}
+	if reason := serialMismatch(cfg.Serial, obs.Serial); reason != "" {
+		return fail(ResultFailed, "%s (not written)", reason)
+	}
+	if changed := pl.staleSettings(pp, obs); len(changed) > 0 {
+		return fail(ResultStale, "observed %s changed since the plan; run plan again", strings.Join(changed, ", "))
+	}
+	if ctx.Err() != nil {
+		return fail(ResultSkipped, "cancelled")
+	}
+
+	// From the first write on, the printer is finished even if ctx is
+	// cancelled, so that state can record what the device now holds.
+	if err := sess.Set(keep, writes); err != nil {
+		return fail(ResultFailed, "set: %v", err)
+	}
+	after, err := sess.Observe(keep, names)
+	if err != nil {
+		return fail(ResultFailed, "verify: observe: %v", err)
+	}
+	var wrong []string
+	for _, c := range pp.Changes {
+		if c.Action != Adopt && c.Action != Update {
+			continue
+		}
+		d := desired[c.Setting]
+		got, ok := after.Settings[c.Setting]
+		got = pl.canonical(c.Setting, got)
+		switch {
+		case !ok:
+			wrong = append(wrong, fmt.Sprintf("%s no longer reads back", c.Setting))
+		case got != d.Value && d.Sensitive:
+			wrong = append(wrong, fmt.Sprintf("%s reads back (sensitive), expected (sensitive)", c.Setting))
+		case got != d.Value:
+			wrong = append(wrong, fmt.Sprintf("%s reads back %q, expected %q", c.Setting, got, d.Value))
+		}
+	}
+	if len(wrong) > 0 {
+		return fail(ResultFailed, "%s", strings.Join(wrong, "; "))
+	}
+	if err := pl.record(keep, cfg, pp, after); err != nil {
+		return r, err
+	}
+	r.Status = ResultApplied
+	return r, nil
+}
+
+// refreshPrinter records a refresh-only plan's observation for a printer
+// already under management.
+func (pl *Planner) refreshPrinter(ctx context.Context, pp *PrinterPlan) (PrinterResult, error) {
+	r := PrinterResult{Name: pp.Name, Status: ResultUnchanged}
+	if pp.Status != StatusReady || pp.Observed == nil {
+		r.Status, r.Detail = ResultSkipped, pp.Reason
+		return r, nil
+	}
+	prior, ok, err := pl.State.Printer(ctx, pp.Name)
+	if err != nil {
+		return r, &stateError{fmt.Errorf("printer %s: read state: %w", pp.Name, err)}
+	}
+	if !ok {
+		r.Detail = "not under management"
+		return r, nil
+	}
+	prior.Address = pp.Address
+	prior.Serial, prior.Model, prior.Firmware = pp.Observed.Serial, pp.Observed.Model, pp.Observed.Firmware
+	prior.ObservedAt = pp.Observed.ObservedAt
+	if err := pl.State.PutPrinter(ctx, prior); err != nil {
+		return r, &stateError{fmt.Errorf("printer %s: record observation: %w", pp.Name, err)}
+	}
+	r.Detail = "observation recorded"
+	return r, nil
+}
+
+// record writes the printer's state: identity, last observation and the
+// hash of every declared setting the device supports.
+func (pl *Planner) record(ctx context.Context, cfg fleet.Printer, pp *PrinterPlan, obs fleet.Observation) error {
+	unsupported := make(map[string]bool, len(pp.Unsupported))
+	for _, u := range pp.Unsupported {
+		unsupported[u] = true
+	}
+	now := pl.now().UTC()
+	rec := state.Printer{
+		Name:       cfg.Name,
+		Address:    cfg.Address(),
+		Serial:     strings.TrimSpace(obs.Serial),
+		Model:      obs.Model,
+		Firmware:   obs.Firmware,
+		ObservedAt: obs.ObservedAt,
+		AppliedAt:  now,
+		Settings:   make(map[string]string, len(cfg.Settings)),
+	}
+	if rec.ObservedAt.IsZero() {
+		rec.ObservedAt = now
+	}
+	for _, d := range cfg.Settings {
+		if !unsupported[d.Name] {
+			rec.Settings[d.Name] = state.HashValue(pl.canonical(d.Name, d.Value))
+		}
+	}
+	if err := pl.State.PutPrinter(ctx, rec); err != nil {
+		return &stateError{fmt.Errorf("printer %s: record state: %w", cfg.Name, err)}
+	}
+	return nil
+}
+
+func observedOrEmpty(pp *PrinterPlan) *fleet.Observation {
+	if pp.Observed != nil {
+		return pp.Observed
+	}
+	return &fleet.Observation{}
+}
+
+// checkConfig verifies that the printer's declared settings are the ones
+// the plan was made from.
+func (pl *Planner) checkConfig(pp *PrinterPlan, cfg fleet.Printer) error {
+	planned := make(map[string]bool, len(pp.Changes))
+	for _, c := range pp.Changes {
+		planned[c.Setting] = true
+		d, ok := cfg.Setting(c.Setting)
+		switch c.Action {
+		case Forget:
+			if ok {
+				return fmt.Errorf("%w: %s is declared again", errConfigChanged, c.Setting)
+			}
+		default:
+			if !ok {
+				return fmt.Errorf("%w: %s is no longer declared", errConfigChanged, c.Setting)
+			}
+			if state.HashValue(pl.canonical(d.Name, d.Value)) != c.AfterHash {
+				return fmt.Errorf("%w: %s has a different value", errConfigChanged, c.Setting)
+			}
+		}
+	}
+	unsupported := make(map[string]bool, len(pp.Unsupported))
+	for _, u := range pp.Unsupported {
+		unsupported[u] = true
+	}
+	for _, d := range cfg.Settings {
+		if planned[d.Name] || unsupported[d.Name] {
+			continue
+		}
+		// Not a change in the plan, so it was already as declared then.
+		h, observed := pp.ObservedHashes[d.Name]
+		if !observed || h != state.HashValue(pl.canonical(d.Name, d.Value)) {
+			return fmt.Errorf("%w: %s is new or has a different value", errConfigChanged, d.Name)
+		}
+	}
+	return nil
+}
+
+// staleSettings names what changed on the device since the plan observed
+// it: "serial" and any setting whose value hash differs.
+func (pl *Planner) staleSettings(pp *PrinterPlan, obs fleet.Observation) []string {
+	var changed []string
+	if pp.Observed != nil && !strings.EqualFold(strings.TrimSpace(pp.Observed.Serial), strings.TrimSpace(obs.Serial)) {
+		changed = append(changed, "serial")
+	}
+	var settings []string
+	for name, h := range pp.ObservedHashes {
+		v, ok := obs.Settings[name]
+		if !ok || state.HashValue(pl.canonical(name, v)) != h {
+			settings = append(settings, name)
+		}
+	}
+	sort.Strings(settings)
+	return append(changed, settings...)
+}

@@ -1,0 +1,364 @@
+package planner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/planner/plannertest"
+	"github.com/inkform/inkform/state"
+)
+
+func (f *fixture) apply(t *testing.T, ctx context.Context, p *Plan) *ApplyResult {
+	t.Helper()
+	res, err := f.planner.Apply(ctx, p, f.printers, ApplyOptions{Run: state.Run{User: "ci"}})
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	return res
+}
+
+func results(r *ApplyResult) map[string]PrinterResult {
+	out := map[string]PrinterResult{}
+	for _, p := range r.Printers {
+		out[p.Name] = p
+	}
+	return out
+}
+
+func TestApplyRichThenPlanIsEmpty(t *testing.T) {
+	f := richFixture(t)
+	p := f.plan(t, PlanOptions{})
+	res := f.apply(t, context.Background(), p)
+	got := results(res)
+	want := map[string]string{
+		"hq-2f-east": ResultApplied, "hq-3f": ResultApplied, "lab-1": ResultSkipped, "lab-2": ResultSkipped,
+		"lab-3": ResultApplied, "lab-4": ResultSkipped, "old-lobby": ResultApplied, "quiet": ResultUnchanged,
+	}
+	for name, st := range want {
+		if got[name].Status != st {
+			t.Errorf("%s: %s (%s), want %s", name, got[name].Status, got[name].Detail, st)
+		}
+	}
+	if res.Failed() {
+		t.Error("Failed() = true")
+	}
+
+	// Devices hold the desired values; only what differed was written.
+	if v, _ := f.conn.Value("hq-2f-east", "system.name"); v != secretDesired {
+		t.Errorf("system.name = %q", v)
+	}
+	var writes []string
+	for _, s := range f.conn.Sets() {
+		for _, v := range s.Values {
+			writes = append(writes, s.Printer+" "+v.Name)
+		}
+	}
+	slices.Sort(writes)
+	wantWrites := []string{"hq-2f-east system.contact", "hq-2f-east system.location", "hq-2f-east system.name", "hq-3f system.location"}
+	if !slices.Equal(writes, wantWrites) {
+		t.Errorf("writes = %q, want %q", writes, wantWrites)
+	}
+
+	// State: forgotten printer gone, every declared setting hashed.
+	ctx := context.Background()
+	if _, ok, _ := f.store.Printer(ctx, "old-lobby"); ok {
+		t.Error("old-lobby still in state")
+	}
+	east, ok, _ := f.store.Printer(ctx, "hq-2f-east")
+	if !ok || east.Settings["system.name"] != state.HashValue(secretDesired) || len(east.Settings) != 3 || east.Serial != "7531A2B" {
+		t.Errorf("hq-2f-east state = %+v", east)
+	}
+	lab3, _, _ := f.store.Printer(ctx, "lab-3")
+	if _, ok := lab3.Settings["system.location"]; ok {
+		t.Error("lab-3 still records system.location")
+	}
+	if _, ok := lab3.Settings["paper.default_size"]; ok {
+		t.Error("lab-3 records an unsupported setting")
+	}
+	runs, _ := f.store.Runs(ctx, 1)
+	if len(runs) != 1 || runs[0].Status != "ok" || runs[0].Command != "apply" || runs[0].User != "ci" {
+		t.Errorf("run = %+v", runs)
+	}
+	if n := len(f.store.Outcomes(res.RunID)); n != len(p.Printers) {
+		t.Errorf("%d outcomes recorded, want %d", n, len(p.Printers))
+	}
+
+	// The next plan has nothing left to do for the reachable printers.
+	again := f.plan(t, PlanOptions{})
+	if again.HasChanges() {
+		var b bytes.Buffer
+		_ = RenderHuman(&b, again, RenderOptions{})
+		t.Errorf("plan after apply has changes:\n%s", b.String())
+	}
+}
+
+func TestApplyVerifyFailure(t *testing.T) {
+	f := newFixture(t)
+	plain := printer("plain", "10.0.0.1", desired("system.contact", "new")...)
+	secret := printer("secret", "10.0.0.2", fleet.Desired{Name: "system.name", Value: secretDesired, Sensitive: true})
+	f.printers = []fleet.Printer{plain, secret}
+	for _, n := range []string{"plain", "secret"} {
+		d := device("S", map[string]string{"system.contact": "old", "system.name": secretObserved})
+		d.Ignore = map[string]bool{"system.contact": true, "system.name": true}
+		f.conn.Add(n, d)
+	}
+	res := f.apply(t, context.Background(), f.plan(t, PlanOptions{}))
+	got := results(res)
+	if r := got["plain"]; r.Status != ResultFailed || r.Detail != `system.contact reads back "old", expected "new"` {
+		t.Errorf("plain: %+v", r)
+	}
+	if r := got["secret"]; r.Status != ResultFailed || strings.Contains(r.Detail, "s3cr3t") || !strings.Contains(r.Detail, "(sensitive)") {
+		t.Errorf("secret: %+v", r)
+	}
+	if !res.Failed() {
+		t.Error("Failed() = false")
+	}
+	// Nothing unverified is recorded.
+	if ps, _ := f.store.Printers(context.Background()); len(ps) != 0 {
+		t.Errorf("state holds %d printers", len(ps))
+	}
+	var b bytes.Buffer
+	if err := RenderApplyResult(&b, res, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "s3cr3t") || !strings.Contains(b.String(), "Apply finished with failures: 2 failed.") {
+		t.Errorf("apply result:\n%s", b.String())
+	}
+}
+
+func TestApplyStaleRefusesOnlyChangedPrinter(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"a", "b"} {
+		f.printers = append(f.printers, printer(n, "10.0.0.1", desired("system.contact", "new", "system.location", "here")...))
+		f.conn.Add(n, device("S-"+n, map[string]string{"system.contact": "old", "system.location": "here"}))
+	}
+	p := f.plan(t, PlanOptions{})
+	// Someone edits b's location (a no-op in the plan) after the plan.
+	f.conn.Update("b", func(d *plannertest.Device) { d.Observation.Settings["system.location"] = "elsewhere" })
+
+	got := results(f.apply(t, context.Background(), p))
+	if got["a"].Status != ResultApplied {
+		t.Errorf("a: %+v", got["a"])
+	}
+	if r := got["b"]; r.Status != ResultStale || r.Detail != "observed system.location changed since the plan; run plan again" {
+		t.Errorf("b: %+v", r)
+	}
+	for _, s := range f.conn.Sets() {
+		if s.Printer == "b" {
+			t.Error("stale printer was written")
+		}
+	}
+	if v, _ := f.conn.Value("b", "system.contact"); v != "old" {
+		t.Errorf("b contact = %q", v)
+	}
+
+	// A different device now answers for a.
+	f2 := newFixture(t)
+	f2.printers = f.printers[:1]
+	f2.conn.Add("a", device("S-a", map[string]string{"system.contact": "old", "system.location": "here"}))
+	p2 := f2.plan(t, PlanOptions{})
+	f2.conn.Update("a", func(d *plannertest.Device) { d.Observation.Serial = "OTHER" })
+	if r := results(f2.apply(t, context.Background(), p2))["a"]; r.Status != ResultStale || !strings.Contains(r.Detail, "serial") {
+		t.Errorf("swapped device: %+v", r)
+	}
+}
+
+func TestApplyConfigChanged(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(ps []fleet.Printer) []fleet.Printer
+	}{
+		{"value edited", func(ps []fleet.Printer) []fleet.Printer {
+			ps[0].Settings = desired("system.contact", "newer", "system.location", "here")
+			return ps
+		}},
+		{"no-op setting edited", func(ps []fleet.Printer) []fleet.Printer {
+			ps[0].Settings = desired("system.contact", "new", "system.location", "there")
+			return ps
+		}},
+		{"setting added", func(ps []fleet.Printer) []fleet.Printer {
+			ps[0].Settings = desired("system.contact", "new", "system.location", "here", "system.name", "n")
+			return ps
+		}},
+		{"printer removed", func(ps []fleet.Printer) []fleet.Printer { return nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.printers = []fleet.Printer{printer("a", "10.0.0.1", desired("system.contact", "new", "system.location", "here")...)}
+			f.conn.Add("a", device("S", map[string]string{"system.contact": "old", "system.location": "here", "system.name": ""}))
+			p := f.plan(t, PlanOptions{})
+			f.printers = tt.change(f.printers)
+			r := results(f.apply(t, context.Background(), p))["a"]
+			if r.Status != ResultFailed || !strings.Contains(r.Detail, "configuration changed since the plan was made") {
+				t.Errorf("result %+v", r)
+			}
+			if len(f.conn.Sets()) != 0 {
+				t.Error("device written")
+			}
+		})
+	}
+}
+
+func TestApplyCancelMidway(t *testing.T) {
+	f := newFixture(t)
+	names := []string{"a", "b", "c", "d"}
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	for _, n := range names {
+		f.printers = append(f.printers, printer(n, "10.0.0.1", desired("system.contact", "new")...))
+		d := device("S-"+n, map[string]string{"system.contact": "old"})
+		if n == "c" {
+			d.OnSet = func(ctx context.Context) error {
+				close(entered)
+				<-release
+				return nil
+			}
+		}
+		f.conn.Add(n, d)
+	}
+	p := f.plan(t, PlanOptions{})
+	f.planner.Parallelism = 1 // printers start in order, one at a time
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan *ApplyResult, 1)
+	errc := make(chan error, 1)
+	go func() {
+		res, err := f.planner.Apply(ctx, p, f.printers, ApplyOptions{})
+		errc <- err
+		done <- res
+	}()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("write to c never started")
+	}
+	cancel()
+	close(release)
+	if err := <-errc; err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	got := results(<-done)
+	for _, n := range []string{"a", "b", "c"} {
+		if got[n].Status != ResultApplied {
+			t.Errorf("%s: %+v", n, got[n])
+		}
+	}
+	if r := got["d"]; r.Status != ResultSkipped || r.Detail != "cancelled" {
+		t.Errorf("d: %+v", r)
+	}
+
+	bg := context.Background()
+	recorded, _ := f.store.Printers(bg)
+	var inState []string
+	for _, r := range recorded {
+		inState = append(inState, r.Name)
+	}
+	if !slices.Equal(inState, []string{"a", "b", "c"}) {
+		t.Errorf("state holds %q", inState)
+	}
+	runs, _ := f.store.Runs(bg, 1)
+	if runs[0].Status != "cancelled" {
+		t.Errorf("run status %q", runs[0].Status)
+	}
+
+	// The next plan shows exactly what is left.
+	next := f.plan(t, PlanOptions{})
+	var left []string
+	for _, pp := range next.Printers {
+		if pp.Action != NoOp {
+			left = append(left, pp.Name)
+		}
+	}
+	if !slices.Equal(left, []string{"d"}) {
+		t.Errorf("left to do: %q", left)
+	}
+}
+
+func TestApplySetFailureRecordsNothing(t *testing.T) {
+	f := newFixture(t)
+	f.printers = []fleet.Printer{printer("a", "10.0.0.1", desired("system.contact", "new")...)}
+	d := device("S", map[string]string{"system.contact": "old"})
+	d.SetErr = errors.New("snmp set: notWritable")
+	f.conn.Add("a", d)
+	r := results(f.apply(t, context.Background(), f.plan(t, PlanOptions{})))["a"]
+	if r.Status != ResultFailed || !strings.Contains(r.Detail, "notWritable") {
+		t.Errorf("result %+v", r)
+	}
+	if _, ok, _ := f.store.Printer(context.Background(), "a"); ok {
+		t.Error("failed printer recorded")
+	}
+}
+
+func TestApplyStateUnusable(t *testing.T) {
+	f := newFixture(t)
+	f.printers = []fleet.Printer{printer("a", "10.0.0.1", desired("system.contact", "new")...)}
+	f.conn.Add("a", device("S", map[string]string{"system.contact": "old"}))
+	p := f.plan(t, PlanOptions{})
+	f.store.PutErr = errors.New("disk full")
+	res, err := f.planner.Apply(context.Background(), p, f.printers, ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v", err)
+	}
+	if res == nil || res.Printers[0].Status != ResultFailed {
+		t.Errorf("result %+v", res)
+	}
+}
+
+func TestApplyRefreshOnly(t *testing.T) {
+	f := newFixture(t)
+	f.printers = []fleet.Printer{
+		printer("a", "10.0.0.1", desired("system.contact", "new")...),
+		printer("b", "10.0.0.2", desired("system.contact", "new")...),
+	}
+	d := device("S-a", map[string]string{"system.contact": "old"})
+	d.Observation.Firmware = "NEW.FW"
+	f.conn.Add("a", d)
+	f.conn.Add("b", device("S-b", map[string]string{"system.contact": "old"}))
+	prior := managed("a", "10.0.0.1:161", "system.contact")
+	f.put(t, prior)
+
+	res := f.apply(t, context.Background(), f.plan(t, PlanOptions{RefreshOnly: true}))
+	if len(f.conn.Sets()) != 0 {
+		t.Error("refresh-only apply wrote a device")
+	}
+	got, _, _ := f.store.Printer(context.Background(), "a")
+	if got.Firmware != "NEW.FW" || got.Serial != "S-a" || got.Settings["system.contact"] != prior.Settings["system.contact"] {
+		t.Errorf("state = %+v", got)
+	}
+	if _, ok, _ := f.store.Printer(context.Background(), "b"); ok {
+		t.Error("refresh-only apply adopted b")
+	}
+	if res.Failed() {
+		t.Error("Failed() = true")
+	}
+}
+
+func TestRenderApplyResult(t *testing.T) {
+	r := &ApplyResult{Printers: []PrinterResult{
+		{Name: "a", Status: ResultApplied, Changes: 2},
+		{Name: "b", Status: ResultUnchanged},
+		{Name: "c", Status: ResultStale, Detail: "observed system.contact changed since the plan; run plan again"},
+		{Name: "d", Status: ResultSkipped, Detail: "cancelled\x1b[2J"},
+	}}
+	var b bytes.Buffer
+	if err := RenderApplyResult(&b, r, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := `printer.a: applied (2 changes)
+printer.c: stale: observed system.contact changed since the plan; run plan again
+printer.d: skipped: cancelled\x1b[2J
+
+Apply finished with failures: 1 applied, 1 unchanged, 1 stale, 1 skipped.
+`
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -1,0 +1,399 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/providers"
+	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/state"
+)
+
+// DefaultParallelism bounds how many printers are observed or applied at
+// once when Planner.Parallelism is zero.
+const DefaultParallelism = 64
+
+// Planner plans and applies. Its fields are set once before use; Plan and
+// Apply may then be called from any goroutine.
+type Planner struct {
+	Connector providers.Connector
+	State     state.Store
+	// Catalog canonicalises observed values before comparing (e.g. "015"
+	// and "15" for an integer setting); nil compares values verbatim.
+	Catalog     *catalog.Catalog
+	Parallelism int
+	// Progress, when set, is called after each printer is done. Calls are
+	// serialised.
+	Progress func(done, total int)
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// PlanOptions select and shape a plan.
+type PlanOptions struct {
+	// Targets limit the plan to matching printers: "printer.NAME" where NAME
+	// is a path.Match pattern or a literal name (so `printer.fleet["a"]`
+	// works). A target that matches no printer is an error.
+	Targets     []string
+	RefreshOnly bool
+	ConfigHash  string
+}
+
+func (pl *Planner) now() time.Time {
+	if pl.Now != nil {
+		return pl.Now()
+	}
+	return time.Now()
+}
+
+func (pl *Planner) parallelism() int {
+	if pl.Parallelism > 0 {
+		return pl.Parallelism
+	}
+	return DefaultParallelism
+}
+
+// progress returns a function that counts finished printers and reports
+// them through pl.Progress, serialised.
+func (pl *Planner) progress(total int) func() {
+	var mu sync.Mutex
+	done := 0
+	return func() {
+		if pl.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		pl.Progress(done, total)
+	}
+}
+
+// Plan observes the targeted printers and compares them with the
+// configuration and the state. Per-printer problems (unreachable, wrong
+// device, refused credentials) are reported in the plan; Plan fails only
+// when the state cannot be read, a target matches nothing, or ctx ends.
+func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOptions) (*Plan, error) {
+	if pl.Connector == nil || pl.State == nil {
+		return nil, errors.New("planner: Connector and State are required")
+	}
+	recorded, err := pl.State.Printers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	inState := make(map[string]state.Printer, len(recorded))
+	for _, r := range recorded {
+		inState[r.Name] = r
+	}
+	inConfig := make(map[string]bool, len(printers))
+	for _, p := range printers {
+		if inConfig[p.Name] {
+			return nil, fmt.Errorf("printer %s: declared twice", p.Name)
+		}
+		inConfig[p.Name] = true
+	}
+
+	names := make([]string, 0, len(printers)+len(recorded))
+	for _, p := range printers {
+		names = append(names, p.Name)
+	}
+	for _, r := range recorded {
+		if !inConfig[r.Name] {
+			names = append(names, r.Name)
+		}
+	}
+	selected, err := matchTargets(o.Targets, names)
+	if err != nil {
+		return nil, err
+	}
+
+	plan := &Plan{
+		FormatVersion: FormatVersion,
+		CreatedAt:     pl.now().UTC(),
+		ConfigHash:    o.ConfigHash,
+		RefreshOnly:   o.RefreshOnly,
+		Targets:       append([]string(nil), o.Targets...),
+	}
+
+	var todo []fleet.Printer
+	for _, p := range printers {
+		if selected(p.Name) {
+			todo = append(todo, p)
+		}
+	}
+	results := make([]PrinterPlan, len(todo))
+	tick := pl.progress(len(todo))
+	pool := newPool(pl.parallelism())
+	for i, p := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		pool.Go(func() {
+			defer tick()
+			prior, managed := inState[p.Name]
+			results[i] = pl.planPrinter(ctx, p, prior, managed, o.RefreshOnly)
+		})
+	}
+	pool.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	plan.Printers = results
+
+	if !o.RefreshOnly {
+		for _, r := range recorded {
+			if inConfig[r.Name] || !selected(r.Name) {
+				continue
+			}
+			plan.Printers = append(plan.Printers, forgetPrinter(r))
+		}
+	}
+	sort.Slice(plan.Printers, func(i, j int) bool { return plan.Printers[i].Name < plan.Printers[j].Name })
+	return plan, nil
+}
+
+// forgetPrinter plans a printer that is recorded but no longer declared.
+func forgetPrinter(r state.Printer) PrinterPlan {
+	pp := PrinterPlan{Name: r.Name, Address: r.Address, Action: Forget, Status: StatusForgotten}
+	for _, name := range sortedKeys(r.Settings) {
+		pp.Changes = append(pp.Changes, Change{Setting: name, Action: Forget, BeforeHash: r.Settings[name]})
+	}
+	return pp
+}
+
+// planPrinter observes one printer and diffs it. It never fails: problems
+// become the printer's status.
+func (pl *Planner) planPrinter(ctx context.Context, p fleet.Printer, prior state.Printer, managed, refreshOnly bool) PrinterPlan {
+	pp := PrinterPlan{Name: p.Name, Address: p.Address(), Status: StatusReady}
+	obs, transport, err := pl.observe(ctx, p)
+	pp.Transport = transport
+	if err != nil {
+		pp.Reason = err.Error()
+		pp.Status = StatusError
+		if errors.Is(err, providers.ErrUnreachable) {
+			pp.Status = StatusUnreachable
+		}
+		return pp
+	}
+	if reason := serialMismatch(p.Serial, obs.Serial); reason != "" {
+		pp.Status, pp.Reason = StatusMismatch, reason
+		pp.Observed = stripSettings(obs)
+		return pp
+	}
+	pp.Observed = stripSettings(obs)
+	pp.Unsupported, pp.ObservedHashes = pl.observedHashes(p, obs)
+	if refreshOnly {
+		return pp
+	}
+	unsupported := make(map[string]bool, len(pp.Unsupported))
+	for _, u := range pp.Unsupported {
+		unsupported[u] = true
+	}
+	for _, d := range p.Settings {
+		if unsupported[d.Name] {
+			continue
+		}
+		before := pl.canonical(d.Name, obs.Settings[d.Name])
+		after := pl.canonical(d.Name, d.Value)
+		c := Change{
+			Setting:    d.Name,
+			Sensitive:  d.Sensitive,
+			Transport:  transport,
+			BeforeHash: state.HashValue(before),
+			AfterHash:  state.HashValue(after),
+		}
+		if !d.Sensitive {
+			c.Before, c.After = before, after
+		}
+		_, recorded := prior.Settings[d.Name]
+		switch {
+		case !managed || !recorded:
+			c.Action = Adopt
+		case c.BeforeHash != c.AfterHash:
+			c.Action = Update
+		default:
+			pp.Unchanged++
+			continue
+		}
+		pp.Changes = append(pp.Changes, c)
+	}
+	if managed {
+		for _, name := range sortedKeys(prior.Settings) {
+			if _, declared := p.Setting(name); !declared {
+				pp.Changes = append(pp.Changes, Change{Setting: name, Action: Forget, Transport: transport, BeforeHash: prior.Settings[name]})
+			}
+		}
+	}
+	sort.Slice(pp.Changes, func(i, j int) bool { return pp.Changes[i].Setting < pp.Changes[j].Setting })
+	switch {
+	case !managed:
+		pp.Action = Adopt
+	case len(pp.Changes) > 0:
+		pp.Action = Update
+	}
+	return pp
+}
+
+// observe connects, reads the declared settings and closes.
+func (pl *Planner) observe(ctx context.Context, p fleet.Printer) (fleet.Observation, string, error) {
+	sess, err := pl.Connector.Connect(ctx, p)
+	if err != nil {
+		return fleet.Observation{}, "", err
+	}
+	defer sess.Close()
+	obs, err := sess.Observe(ctx, settingNames(p))
+	if err != nil {
+		return fleet.Observation{}, sess.Transport(), err
+	}
+	if obs.Transport == "" {
+		obs.Transport = sess.Transport()
+	}
+	return obs, sess.Transport(), nil
+}
+
+// observedHashes hashes the observed value of every declared setting and
+// lists the declared settings the device does not support. A setting the
+// device neither returned nor called unsupported counts as unsupported:
+// there is nothing to compare it with.
+func (pl *Planner) observedHashes(p fleet.Printer, obs fleet.Observation) ([]string, map[string]string) {
+	unsupported := make(map[string]bool, len(obs.Unsupported))
+	for _, u := range obs.Unsupported {
+		unsupported[u] = true
+	}
+	hashes := make(map[string]string, len(p.Settings))
+	var missing []string
+	for _, d := range p.Settings {
+		v, ok := obs.Settings[d.Name]
+		if !ok || unsupported[d.Name] {
+			missing = append(missing, d.Name)
+			continue
+		}
+		hashes[d.Name] = state.HashValue(pl.canonical(d.Name, v))
+	}
+	sort.Strings(missing)
+	return missing, hashes
+}
+
+// canonical returns v in the catalog's canonical form for the setting, or
+// v itself when the setting is unknown or v does not validate.
+func (pl *Planner) canonical(setting, v string) string {
+	if pl.Catalog == nil {
+		return v
+	}
+	s, ok := pl.Catalog.Lookup(setting)
+	if !ok {
+		return v
+	}
+	if c, err := s.Validate(v); err == nil {
+		return c
+	}
+	return v
+}
+
+// serialMismatch returns why an observed serial does not satisfy a pin, or
+// "" when it does (or nothing is pinned).
+func serialMismatch(pinned, observed string) string {
+	pinned = strings.TrimSpace(pinned)
+	if pinned == "" {
+		return ""
+	}
+	got := strings.TrimSpace(observed)
+	if got == "" {
+		return fmt.Sprintf("serial mismatch: pinned %q, device reports no serial", pinned)
+	}
+	if !strings.EqualFold(pinned, got) {
+		return fmt.Sprintf("serial mismatch: pinned %q, device reports %q", pinned, got)
+	}
+	return ""
+}
+
+// stripSettings copies an observation without its setting values, which
+// may be secret; the plan keeps them only as changes and hashes.
+func stripSettings(o fleet.Observation) *fleet.Observation {
+	o.Settings = nil
+	o.Errors = append([]string(nil), o.Errors...)
+	o.Supplies = append([]fleet.Supply(nil), o.Supplies...)
+	o.Unsupported = append([]string(nil), o.Unsupported...)
+	return &o
+}
+
+func settingNames(p fleet.Printer) []string {
+	out := make([]string, len(p.Settings))
+	for i, d := range p.Settings {
+		out[i] = d.Name
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// matchTargets returns a predicate for the selected printer names. Every
+// target must match at least one name.
+func matchTargets(targets, names []string) (func(string) bool, error) {
+	if len(targets) == 0 {
+		return func(string) bool { return true }, nil
+	}
+	selected := make(map[string]bool)
+	for _, t := range targets {
+		pattern, ok := strings.CutPrefix(t, "printer.")
+		if !ok || pattern == "" {
+			return nil, fmt.Errorf("target %q: expected printer.NAME", t)
+		}
+		matched := false
+		var badPattern error
+		for _, n := range names {
+			hit := n == pattern
+			if !hit {
+				m, err := path.Match(pattern, n)
+				if err != nil {
+					badPattern = err
+				}
+				hit = m
+			}
+			if hit {
+				selected[n] = true
+				matched = true
+			}
+		}
+		if !matched {
+			if badPattern != nil {
+				return nil, fmt.Errorf("target %q: %w", t, badPattern)
+			}
+			return nil, fmt.Errorf("target %q matches no printer in the configuration or the state", t)
+		}
+	}
+	return func(n string) bool { return selected[n] }, nil
+}
+
+// pool runs functions on at most limit goroutines at once. Go blocks while
+// the pool is full, so work is started in order.
+type pool struct {
+	slots chan struct{}
+	wg    sync.WaitGroup
+}
+
+func newPool(limit int) *pool { return &pool{slots: make(chan struct{}, limit)} }
+
+func (p *pool) Go(f func()) {
+	p.slots <- struct{}{}
+	p.wg.Go(func() {
+		defer func() { <-p.slots }()
+		f()
+	})
+}
+
+func (p *pool) Wait() { p.wg.Wait() }

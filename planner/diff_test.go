@@ -1,0 +1,289 @@
+package planner
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/inkform/inkform/fleet"
+)
+
+func TestDiffRules(t *testing.T) {
+	const name = "p"
+	tests := []struct {
+		name       string
+		inState    bool     // printer recorded
+		recorded   []string // settings recorded
+		observed   map[string]string
+		desired    []fleet.Desired
+		wantAction Action // printer
+		want       map[string]Action
+		wantWrites int
+		unchanged  int
+	}{
+		{
+			name:       "new printer, value differs",
+			observed:   map[string]string{"system.contact": "a"},
+			desired:    desired("system.contact", "b"),
+			wantAction: Adopt, want: map[string]Action{"system.contact": Adopt}, wantWrites: 1,
+		},
+		{
+			name:       "new printer, value already right: adopt without write",
+			observed:   map[string]string{"system.contact": "b"},
+			desired:    desired("system.contact", "b"),
+			wantAction: Adopt, want: map[string]Action{"system.contact": Adopt},
+		},
+		{
+			name:       "new printer with no settings is still adopted",
+			wantAction: Adopt, want: map[string]Action{},
+		},
+		{
+			name:    "managed, differs: update",
+			inState: true, recorded: []string{"system.contact"},
+			observed:   map[string]string{"system.contact": "a"},
+			desired:    desired("system.contact", "b"),
+			wantAction: Update, want: map[string]Action{"system.contact": Update}, wantWrites: 1,
+		},
+		{
+			name:    "managed, equal: no-op",
+			inState: true, recorded: []string{"system.contact"},
+			observed:   map[string]string{"system.contact": "b"},
+			desired:    desired("system.contact", "b"),
+			wantAction: NoOp, want: map[string]Action{}, unchanged: 1,
+		},
+		{
+			name:    "managed printer, new setting: adopt",
+			inState: true, recorded: []string{"system.contact"},
+			observed:   map[string]string{"system.contact": "b", "system.location": "x"},
+			desired:    desired("system.contact", "b", "system.location", "y"),
+			wantAction: Update, want: map[string]Action{"system.location": Adopt}, wantWrites: 1, unchanged: 1,
+		},
+		{
+			name:    "setting removed from configuration: forget, no write",
+			inState: true, recorded: []string{"system.contact", "system.location"},
+			observed:   map[string]string{"system.contact": "b", "system.location": "x"},
+			desired:    desired("system.contact", "b"),
+			wantAction: Update, want: map[string]Action{"system.location": Forget}, unchanged: 1,
+		},
+		{
+			name:    "unsupported setting is reported, not changed",
+			inState: true, recorded: []string{"system.contact"},
+			observed:   map[string]string{"system.contact": "b"},
+			desired:    desired("system.contact", "b", "paper.default_size", "A4"),
+			wantAction: NoOp, want: map[string]Action{}, unchanged: 1,
+		},
+		{
+			name:       "values compared byte for byte",
+			observed:   map[string]string{"system.contact": "IT "},
+			desired:    desired("system.contact", "IT"),
+			wantAction: Adopt, want: map[string]Action{"system.contact": Adopt}, wantWrites: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.printers = []fleet.Printer{printer(name, "10.0.0.1", tt.desired...)}
+			f.conn.Add(name, device("S", tt.observed))
+			if tt.inState {
+				f.put(t, managed(name, "10.0.0.1:161", tt.recorded...))
+			}
+			p := f.plan(t, PlanOptions{})
+			if len(p.Printers) != 1 {
+				t.Fatalf("got %d printers", len(p.Printers))
+			}
+			pp := p.Printers[0]
+			if pp.Status != StatusReady {
+				t.Fatalf("status %s: %s", pp.Status, pp.Reason)
+			}
+			if pp.Action != tt.wantAction {
+				t.Errorf("printer action = %v, want %v", pp.Action, tt.wantAction)
+			}
+			got := map[string]Action{}
+			for _, c := range pp.Changes {
+				if c.Action == Adopt && !c.Write() {
+					// Adopted without a write: counted as adopt, never written.
+					if c.Before != c.After {
+						t.Errorf("%s: adopt without write but values differ", c.Setting)
+					}
+				}
+				got[c.Setting] = c.Action
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s: action %v, want %v", k, got[k], v)
+				}
+			}
+			for k := range got {
+				if _, ok := tt.want[k]; !ok {
+					t.Errorf("unexpected change of %s (%v)", k, got[k])
+				}
+			}
+			if w := pp.Writes(); w != tt.wantWrites {
+				t.Errorf("writes = %d, want %d", w, tt.wantWrites)
+			}
+			if pp.Unchanged != tt.unchanged {
+				t.Errorf("unchanged = %d, want %d", pp.Unchanged, tt.unchanged)
+			}
+			if !slices.IsSortedFunc(pp.Changes, func(a, b Change) int { return strings.Compare(a.Setting, b.Setting) }) {
+				t.Error("changes not sorted")
+			}
+		})
+	}
+}
+
+func TestRichPlanStatuses(t *testing.T) {
+	p := richFixture(t).plan(t, PlanOptions{})
+	want := map[string]PrinterStatus{
+		"hq-2f-east": StatusReady, "hq-3f": StatusReady, "lab-1": StatusUnreachable, "lab-2": StatusMismatch,
+		"lab-3": StatusReady, "lab-4": StatusError, "old-lobby": StatusForgotten, "quiet": StatusReady,
+	}
+	var names []string
+	for _, pp := range p.Printers {
+		names = append(names, pp.Name)
+		if pp.Status != want[pp.Name] {
+			t.Errorf("%s: status %s, want %s", pp.Name, pp.Status, want[pp.Name])
+		}
+		if pp.Status != StatusReady && pp.Status != StatusForgotten && len(pp.Changes) > 0 {
+			t.Errorf("%s: %s printer has changes", pp.Name, pp.Status)
+		}
+	}
+	if !slices.IsSorted(names) || len(names) != len(want) {
+		t.Errorf("printers = %v", names)
+	}
+	s := p.Summary()
+	if s != (Summary{Adopt: 3, Update: 2, Forget: 2, PrintersChanged: 4, Unreachable: 1, Mismatch: 1, Errors: 1, Unsupported: 1}) {
+		t.Errorf("summary = %+v", s)
+	}
+	if !p.HasChanges() {
+		t.Error("HasChanges = false")
+	}
+}
+
+func TestSerialPin(t *testing.T) {
+	tests := []struct {
+		pin, observed string
+		wantReason    string // "" = ready
+	}{
+		{"", "anything", ""},
+		{"7531A2B", "7531A2B", ""},
+		{" 7531a2b", "7531A2B  ", ""},
+		{"7531A2B", "99X", `serial mismatch: pinned "7531A2B", device reports "99X"`},
+		{"7531A2B", "  ", `serial mismatch: pinned "7531A2B", device reports no serial`},
+		{"7531A2B", "99X\x1b[2J", `serial mismatch: pinned "7531A2B", device reports "99X\x1b[2J"`},
+	}
+	for _, tt := range tests {
+		f := newFixture(t)
+		p := printer("p", "10.0.0.1", desired("system.contact", "new")...)
+		p.Serial = tt.pin
+		f.printers = []fleet.Printer{p}
+		f.conn.Add("p", device(tt.observed, map[string]string{"system.contact": "old"}))
+		pp := f.plan(t, PlanOptions{}).Printers[0]
+		if tt.wantReason == "" {
+			if pp.Status != StatusReady {
+				t.Errorf("pin %q, device %q: %s %s", tt.pin, tt.observed, pp.Status, pp.Reason)
+			}
+			continue
+		}
+		if pp.Status != StatusMismatch || pp.Reason != tt.wantReason || len(pp.Changes) != 0 || pp.Action != NoOp {
+			t.Errorf("pin %q, device %q: got %s %q with %d changes", tt.pin, tt.observed, pp.Status, pp.Reason, len(pp.Changes))
+		}
+	}
+}
+
+func TestTargets(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"hq-1", "hq-2", `fleet["a"]`, `fleet["b"]`, "lab"} {
+		f.printers = append(f.printers, printer(n, "10.0.0.1"))
+		f.conn.Add(n, device("S", nil))
+	}
+	f.put(t, managed("hq-old", "10.0.0.9:161", "system.contact"))
+	tests := []struct {
+		targets []string
+		want    []string
+		wantErr string
+	}{
+		{nil, []string{`fleet["a"]`, `fleet["b"]`, "hq-1", "hq-2", "hq-old", "lab"}, ""},
+		{[]string{"printer.hq-*"}, []string{"hq-1", "hq-2", "hq-old"}, ""},
+		{[]string{`printer.fleet["a"]`}, []string{`fleet["a"]`}, ""},
+		{[]string{"printer.fleet*", "printer.lab"}, []string{`fleet["a"]`, `fleet["b"]`, "lab"}, ""},
+		{[]string{"printer.nope"}, nil, `target "printer.nope" matches no printer`},
+		{[]string{"hq-1"}, nil, "expected printer.NAME"},
+		{[]string{"printer.[x"}, nil, "syntax error in pattern"},
+	}
+	for _, tt := range tests {
+		p, err := f.planner.Plan(context.Background(), f.printers, PlanOptions{Targets: tt.targets})
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q: err = %v, want %q", tt.targets, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tt.targets, err)
+			continue
+		}
+		var got []string
+		for _, pp := range p.Printers {
+			got = append(got, pp.Name)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%q: printers %q, want %q", tt.targets, got, tt.want)
+		}
+	}
+	// Only targeted printers are observed.
+	if n := f.conn.Observes("lab"); n != 2 {
+		t.Errorf("lab observed %d times, want 2", n)
+	}
+}
+
+func TestPlanProgressAndParallelism(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		f.printers = append(f.printers, printer(n, "10.0.0.1", desired("system.contact", "x")...))
+		f.conn.Add(n, device("S", map[string]string{"system.contact": "y"}))
+	}
+	var mu sync.Mutex
+	var calls [][2]int
+	f.planner.Parallelism = 2
+	f.planner.Progress = func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls = append(calls, [2]int{done, total})
+	}
+	f.plan(t, PlanOptions{})
+	if len(calls) != 5 {
+		t.Fatalf("progress called %d times", len(calls))
+	}
+	for i, c := range calls {
+		if c != [2]int{i + 1, 5} {
+			t.Errorf("call %d = %v", i, c)
+		}
+	}
+}
+
+func TestPlanCancelled(t *testing.T) {
+	f := richFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := f.planner.Plan(ctx, f.printers, PlanOptions{}); err == nil {
+		t.Fatal("cancelled plan returned no error")
+	}
+}
+
+func TestRefreshOnlyPlan(t *testing.T) {
+	f := richFixture(t)
+	p := f.plan(t, PlanOptions{RefreshOnly: true})
+	if p.HasChanges() {
+		t.Error("refresh-only plan has changes")
+	}
+	for _, pp := range p.Printers {
+		if len(pp.Changes) > 0 || pp.Action != NoOp {
+			t.Errorf("%s: %v with %d changes", pp.Name, pp.Action, len(pp.Changes))
+		}
+		if pp.Status == StatusForgotten {
+			t.Errorf("%s: forgotten in a refresh-only plan", pp.Name)
+		}
+	}
+}

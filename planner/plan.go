@@ -1,0 +1,216 @@
+// Package planner compares printers as declared with printers as observed
+// and as recorded in state, produces a Plan (plain data), renders it for
+// people and machines, stores it in plan files, and applies it.
+//
+// A Plan never holds a sensitive value: for settings marked sensitive only
+// value hashes are kept, so no rendering or plan file can leak one.
+package planner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/inkform/inkform/fleet"
+)
+
+// FormatVersion is the version of the JSON rendering and of plan files.
+const FormatVersion = "1.0"
+
+// Action is what a plan does to a printer or a setting. Its value is also
+// its display symbol.
+type Action rune
+
+// Actions.
+const (
+	// NoOp: nothing to do.
+	NoOp Action = 0
+	// Adopt: first time under management (printer or setting not in state).
+	// The device is written only if its value differs.
+	Adopt Action = '+'
+	// Update: managed, and the device's value differs from the configuration.
+	Update Action = '~'
+	// Forget: in state but removed from the configuration. State forgets it;
+	// the device is left as it is.
+	Forget Action = '-'
+)
+
+// String returns the action's name as used in JSON.
+func (a Action) String() string {
+	switch a {
+	case NoOp:
+		return "no-op"
+	case Adopt:
+		return "adopt"
+	case Update:
+		return "update"
+	case Forget:
+		return "forget"
+	}
+	return fmt.Sprintf("Action(%d)", rune(a))
+}
+
+// Symbol returns the one-character display symbol (" " for NoOp).
+func (a Action) Symbol() string {
+	if a == NoOp {
+		return " "
+	}
+	return string(rune(a))
+}
+
+// parseAction is the inverse of String.
+func parseAction(s string) (Action, error) {
+	for _, a := range []Action{NoOp, Adopt, Update, Forget} {
+		if a.String() == s {
+			return a, nil
+		}
+	}
+	return NoOp, fmt.Errorf("unknown action %q", s)
+}
+
+// Change is the planned change of one setting on one printer.
+//
+// For a sensitive setting Before and After are always empty; only the hashes
+// say whether the values differ.
+type Change struct {
+	Setting   string
+	Action    Action
+	Before    string // observed value ("" for Forget)
+	After     string // desired value ("" for Forget)
+	Sensitive bool
+	Transport string
+	// BeforeHash and AfterHash are state.HashValue of the observed and the
+	// desired value. For Forget, BeforeHash is the hash recorded in state.
+	BeforeHash string
+	AfterHash  string
+}
+
+// Write reports whether the device must be written for this change.
+func (c Change) Write() bool {
+	if c.Action != Adopt && c.Action != Update {
+		return false
+	}
+	if c.BeforeHash != "" && c.AfterHash != "" {
+		return c.BeforeHash != c.AfterHash
+	}
+	return c.Before != c.After
+}
+
+// PrinterStatus says whether a printer could be planned.
+type PrinterStatus string
+
+// Printer statuses.
+const (
+	StatusReady       PrinterStatus = "ready"
+	StatusUnreachable PrinterStatus = "unreachable"
+	StatusMismatch    PrinterStatus = "mismatch" // serial differs from the pin
+	StatusError       PrinterStatus = "error"    // any other observe error, e.g. authentication
+	StatusForgotten   PrinterStatus = "forgotten"
+)
+
+func validStatus(s PrinterStatus) bool {
+	switch s {
+	case StatusReady, StatusUnreachable, StatusMismatch, StatusError, StatusForgotten:
+		return true
+	}
+	return false
+}
+
+// PrinterPlan is the plan for one printer.
+type PrinterPlan struct {
+	Name    string
+	Address string
+	Action  Action
+	Status  PrinterStatus
+	Reason  string // why the printer is not ready; "" when ready
+	// Observed is what was read from the printer, without setting values
+	// (those are in Changes and ObservedHashes); nil when not observed.
+	Observed *fleet.Observation
+	// Changes holds the settings that change, sorted by setting name.
+	// Settings already as desired are only counted in Unchanged.
+	Changes   []Change
+	Unchanged int
+	// Unsupported lists requested settings the model does not support.
+	Unsupported []string
+	// ObservedHashes maps each observed setting to state.HashValue of its
+	// value; apply compares them to refuse a printer that changed since.
+	ObservedHashes map[string]string
+	Transport      string
+}
+
+// Writes returns how many settings must be written to the device.
+func (pp *PrinterPlan) Writes() int {
+	n := 0
+	for _, c := range pp.Changes {
+		if c.Write() {
+			n++
+		}
+	}
+	return n
+}
+
+// Plan is the result of planning: what would change, printer by printer.
+type Plan struct {
+	FormatVersion string
+	CreatedAt     time.Time
+	ConfigHash    string
+	RefreshOnly   bool
+	Targets       []string
+	Printers      []PrinterPlan // sorted by name
+}
+
+// Summary counts a plan's changes and problems.
+type Summary struct {
+	Adopt           int `json:"adopt"`
+	Update          int `json:"update"`
+	Forget          int `json:"forget"`
+	PrintersChanged int `json:"printers_changed"`
+	Unreachable     int `json:"unreachable"`
+	Mismatch        int `json:"mismatch"`
+	Errors          int `json:"errors"`
+	Unsupported     int `json:"unsupported"`
+}
+
+// Summary counts changes (per setting) and printers by status.
+func (p *Plan) Summary() Summary {
+	var s Summary
+	for i := range p.Printers {
+		pp := &p.Printers[i]
+		for _, c := range pp.Changes {
+			switch c.Action {
+			case Adopt:
+				s.Adopt++
+			case Update:
+				s.Update++
+			case Forget:
+				s.Forget++
+			}
+		}
+		if pp.Action != NoOp {
+			s.PrintersChanged++
+		}
+		switch pp.Status {
+		case StatusUnreachable:
+			s.Unreachable++
+		case StatusMismatch:
+			s.Mismatch++
+		case StatusError:
+			s.Errors++
+		}
+		s.Unsupported += len(pp.Unsupported)
+	}
+	return s
+}
+
+// HasChanges reports whether applying the plan would change the devices or
+// the state's record of them.
+func (p *Plan) HasChanges() bool {
+	if p.RefreshOnly {
+		return false
+	}
+	for i := range p.Printers {
+		if p.Printers[i].Action != NoOp {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,226 @@
+package planner
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/inkform/inkform/fleet"
+)
+
+// planFileKind marks a JSON document as an inkform plan file.
+const planFileKind = "inkform-plan"
+
+// maxPlanFile bounds how much of a plan file is read.
+const maxPlanFile = 256 << 20
+
+// The stored form of a plan. It is versioned on its own and kept apart from
+// the live types so that either can change without breaking the other.
+type planFile struct {
+	Kind          string        `json:"kind"`
+	FormatVersion string        `json:"format_version"`
+	CreatedAt     time.Time     `json:"created_at"`
+	ConfigHash    string        `json:"config_hash"`
+	RefreshOnly   bool          `json:"refresh_only,omitempty"`
+	Targets       []string      `json:"targets,omitempty"`
+	Printers      []filePrinter `json:"printers"`
+}
+
+type filePrinter struct {
+	Name           string            `json:"name"`
+	Address        string            `json:"address"`
+	Action         string            `json:"action"`
+	Status         string            `json:"status"`
+	Reason         string            `json:"reason,omitempty"`
+	Transport      string            `json:"transport,omitempty"`
+	Observed       *fileObserved     `json:"observed,omitempty"`
+	Changes        []fileChange      `json:"changes,omitempty"`
+	Unchanged      int               `json:"unchanged,omitempty"`
+	Unsupported    []string          `json:"unsupported,omitempty"`
+	ObservedHashes map[string]string `json:"observed_hashes,omitempty"`
+}
+
+type fileObserved struct {
+	Model       string       `json:"model"`
+	Serial      string       `json:"serial"`
+	Firmware    string       `json:"firmware"`
+	Status      string       `json:"status"`
+	Errors      []string     `json:"errors,omitempty"`
+	Supplies    []fileSupply `json:"supplies,omitempty"`
+	PageCount   int64        `json:"page_count"`
+	ObservedAt  time.Time    `json:"observed_at"`
+	Unsupported []string     `json:"unsupported,omitempty"`
+	Transport   string       `json:"transport,omitempty"`
+}
+
+type fileSupply struct {
+	Description string `json:"description"`
+	Level       int    `json:"level"`
+	Max         int    `json:"max"`
+}
+
+type fileChange struct {
+	Setting    string `json:"setting"`
+	Action     string `json:"action"`
+	Before     string `json:"before,omitempty"`
+	After      string `json:"after,omitempty"`
+	Sensitive  bool   `json:"sensitive,omitempty"`
+	Transport  string `json:"transport,omitempty"`
+	BeforeHash string `json:"before_hash,omitempty"`
+	AfterHash  string `json:"after_hash,omitempty"`
+}
+
+// WritePlanFile stores p. Sensitive values are never written; only their
+// hashes are.
+func WritePlanFile(w io.Writer, p *Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(encodePlan(p)); err != nil {
+		return fmt.Errorf("write plan file: %w", err)
+	}
+	return nil
+}
+
+// ReadPlanFile loads a plan written by WritePlanFile. A file of another
+// kind or format version is rejected.
+func ReadPlanFile(r io.Reader) (*Plan, error) {
+	dec := json.NewDecoder(io.LimitReader(r, maxPlanFile))
+	var f planFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	if f.Kind != planFileKind {
+		return nil, fmt.Errorf("read plan file: not an inkform plan (kind %q, want %q)", f.Kind, planFileKind)
+	}
+	if f.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("read plan file: format version %q is not supported (this inkform reads %q); make the plan again with this version", f.FormatVersion, FormatVersion)
+	}
+	p, err := decodePlan(f)
+	if err != nil {
+		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	return p, nil
+}
+
+func encodePlan(p *Plan) planFile {
+	f := planFile{
+		Kind:          planFileKind,
+		FormatVersion: FormatVersion,
+		CreatedAt:     p.CreatedAt,
+		ConfigHash:    p.ConfigHash,
+		RefreshOnly:   p.RefreshOnly,
+		Targets:       p.Targets,
+		Printers:      make([]filePrinter, 0, len(p.Printers)),
+	}
+	for i := range p.Printers {
+		pp := &p.Printers[i]
+		fp := filePrinter{
+			Name:           pp.Name,
+			Address:        pp.Address,
+			Action:         pp.Action.String(),
+			Status:         string(pp.Status),
+			Reason:         pp.Reason,
+			Transport:      pp.Transport,
+			Unchanged:      pp.Unchanged,
+			Unsupported:    pp.Unsupported,
+			ObservedHashes: pp.ObservedHashes,
+		}
+		if o := pp.Observed; o != nil {
+			fo := &fileObserved{
+				Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
+				Errors: o.Errors, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
+				Unsupported: o.Unsupported, Transport: o.Transport,
+			}
+			for _, s := range o.Supplies {
+				fo.Supplies = append(fo.Supplies, fileSupply(s))
+			}
+			fp.Observed = fo
+		}
+		for _, c := range pp.Changes {
+			fc := fileChange{
+				Setting: c.Setting, Action: c.Action.String(), Sensitive: c.Sensitive,
+				Transport: c.Transport, BeforeHash: c.BeforeHash, AfterHash: c.AfterHash,
+			}
+			if !c.Sensitive {
+				fc.Before, fc.After = c.Before, c.After
+			}
+			fp.Changes = append(fp.Changes, fc)
+		}
+		f.Printers = append(f.Printers, fp)
+	}
+	return f
+}
+
+func decodePlan(f planFile) (*Plan, error) {
+	p := &Plan{
+		FormatVersion: f.FormatVersion,
+		CreatedAt:     f.CreatedAt,
+		ConfigHash:    f.ConfigHash,
+		RefreshOnly:   f.RefreshOnly,
+		Targets:       f.Targets,
+		Printers:      make([]PrinterPlan, 0, len(f.Printers)),
+	}
+	seen := make(map[string]bool, len(f.Printers))
+	for _, fp := range f.Printers {
+		if fp.Name == "" {
+			return nil, errors.New("a printer has no name")
+		}
+		if seen[fp.Name] {
+			return nil, fmt.Errorf("printer %s: listed twice", fp.Name)
+		}
+		seen[fp.Name] = true
+		action, err := parseAction(fp.Action)
+		if err != nil {
+			return nil, fmt.Errorf("printer %s: %w", fp.Name, err)
+		}
+		status := PrinterStatus(fp.Status)
+		if !validStatus(status) {
+			return nil, fmt.Errorf("printer %s: unknown status %q", fp.Name, fp.Status)
+		}
+		if fp.Unchanged < 0 {
+			return nil, fmt.Errorf("printer %s: negative unchanged count", fp.Name)
+		}
+		pp := PrinterPlan{
+			Name:           fp.Name,
+			Address:        fp.Address,
+			Action:         action,
+			Status:         status,
+			Reason:         fp.Reason,
+			Transport:      fp.Transport,
+			Unchanged:      fp.Unchanged,
+			Unsupported:    fp.Unsupported,
+			ObservedHashes: fp.ObservedHashes,
+		}
+		if fo := fp.Observed; fo != nil {
+			o := &fleet.Observation{
+				Model: fo.Model, Serial: fo.Serial, Firmware: fo.Firmware, Status: fo.Status,
+				Errors: fo.Errors, PageCount: fo.PageCount, ObservedAt: fo.ObservedAt,
+				Unsupported: fo.Unsupported, Transport: fo.Transport,
+			}
+			for _, s := range fo.Supplies {
+				o.Supplies = append(o.Supplies, fleet.Supply(s))
+			}
+			pp.Observed = o
+		}
+		for _, fc := range fp.Changes {
+			a, err := parseAction(fc.Action)
+			if err != nil || a == NoOp {
+				return nil, fmt.Errorf("printer %s: setting %q: invalid action %q", fp.Name, fc.Setting, fc.Action)
+			}
+			if fc.Setting == "" {
+				return nil, fmt.Errorf("printer %s: a change names no setting", fp.Name)
+			}
+			if fc.Sensitive && (fc.Before != "" || fc.After != "") {
+				return nil, fmt.Errorf("printer %s: setting %s: a sensitive value is stored in clear", fp.Name, fc.Setting)
+			}
+			pp.Changes = append(pp.Changes, Change{
+				Setting: fc.Setting, Action: a, Before: fc.Before, After: fc.After, Sensitive: fc.Sensitive,
+				Transport: fc.Transport, BeforeHash: fc.BeforeHash, AfterHash: fc.AfterHash,
+			})
+		}
+		p.Printers = append(p.Printers, pp)
+	}
+	return p, nil
+}

@@ -1,0 +1,489 @@
+package planner
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/inkform/inkform/fleet"
+)
+
+// RenderOptions shape the human rendering.
+type RenderOptions struct {
+	// Color adds ANSI colours; set it only for a terminal.
+	Color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+)
+
+// painter applies colours only when enabled.
+type painter bool
+
+func (p painter) paint(color, s string) string {
+	if !p || s == "" {
+		return s
+	}
+	return color + s + ansiReset
+}
+
+func (p painter) action(a Action, s string) string {
+	switch a {
+	case Adopt:
+		return p.paint(ansiGreen, s)
+	case Update:
+		return p.paint(ansiYellow, s)
+	case Forget:
+		return p.paint(ansiRed, s)
+	}
+	return s
+}
+
+const sensitiveText = "(sensitive)"
+
+// safe makes text from configuration or from the network harmless on a
+// terminal: non-printable characters are shown escaped.
+func safe(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			q := strconv.Quote(s)
+			return q[1 : len(q)-1]
+		}
+	}
+	return s
+}
+
+// line is one setting line of a printer's block: its symbol, the setting
+// name, and what follows the name.
+type line struct {
+	action  Action
+	setting string
+	value   string // "" for a bare name
+}
+
+// changeLines turns a printer's changes into display lines, shared by the
+// human and Markdown renderings.
+func changeLines(pp *PrinterPlan) []line {
+	out := make([]line, 0, len(pp.Changes))
+	for _, c := range pp.Changes {
+		l := line{action: c.Action, setting: safe(c.Setting)}
+		before, after := strconv.Quote(c.Before), strconv.Quote(c.After)
+		if c.Sensitive {
+			before, after = sensitiveText, sensitiveText
+		}
+		switch {
+		case c.Action == Forget && pp.Status == StatusForgotten:
+		case c.Action == Forget:
+			l.value = "(no longer managed; the device keeps its value)"
+		case c.Write():
+			l.value = "= " + before + " -> " + after
+		default:
+			l.value = "= " + after + " (already set on the device)"
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// header says what will happen to a printer, without the leading "# ".
+func header(pp *PrinterPlan) string {
+	where := "printer." + safe(pp.Name)
+	if pp.Address != "" {
+		where += " (" + safe(pp.Address) + ")"
+	}
+	via := ""
+	if pp.Transport != "" {
+		via = " via " + safe(pp.Transport)
+	}
+	writes := pp.Writes()
+	switch {
+	case pp.Action == Forget:
+		return "printer." + safe(pp.Name) + " will be forgotten (removed from configuration; the device is left as it is)"
+	case pp.Action == Adopt && writes > 0:
+		return where + " will be adopted" + via
+	case pp.Action == Adopt:
+		return where + " will be adopted (recorded in state; nothing is written)"
+	case writes > 0:
+		return where + " will be updated in place" + via
+	default:
+		return where + " will be updated in state only (nothing is written)"
+	}
+}
+
+// problem returns the "!" line for a printer that cannot be planned or has
+// unsupported settings, or "" when it has none.
+func problems(pp *PrinterPlan) []string {
+	name := "printer." + safe(pp.Name)
+	addr := ""
+	if pp.Address != "" {
+		addr = " (" + safe(pp.Address) + ")"
+	}
+	var out []string
+	switch pp.Status {
+	case StatusUnreachable:
+		out = append(out, name+addr+" is unreachable: "+safe(pp.Reason)+" (skipped)")
+	case StatusMismatch:
+		out = append(out, name+" "+safe(pp.Reason)+" (not written)")
+	case StatusError:
+		out = append(out, name+addr+" could not be observed: "+safe(pp.Reason)+" (skipped)")
+	}
+	if len(pp.Unsupported) > 0 {
+		names := make([]string, len(pp.Unsupported))
+		for i, u := range pp.Unsupported {
+			names[i] = safe(u)
+		}
+		out = append(out, name+" does not support: "+strings.Join(names, ", "))
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// summaryText is "2 to adopt, 5 to update, 1 to forget".
+func summaryText(s Summary) string {
+	return fmt.Sprintf("%d to adopt, %d to update, %d to forget", s.Adopt, s.Update, s.Forget)
+}
+
+// problemText is "1 unreachable, 1 mismatched", or "" when all were observed.
+func problemText(s Summary) string {
+	var parts []string
+	if s.Unreachable > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreachable", s.Unreachable))
+	}
+	if s.Mismatch > 0 {
+		parts = append(parts, fmt.Sprintf("%d mismatched", s.Mismatch))
+	}
+	if s.Errors > 0 {
+		parts = append(parts, fmt.Sprintf("%d could not be observed", s.Errors))
+	}
+	if s.Unsupported > 0 {
+		parts = append(parts, plural(s.Unsupported, "unsupported setting", "unsupported settings"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// RenderHuman writes the plan for a person, Terraform style.
+func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
+	bw := bufio.NewWriter(w)
+	c := painter(o.Color)
+	s := p.Summary()
+
+	var bad []string
+	for i := range p.Printers {
+		bad = append(bad, problems(&p.Printers[i])...)
+	}
+	writeProblems := func() {
+		for _, b := range bad {
+			fmt.Fprintf(bw, "  %s %s\n", c.paint(ansiRed, "!"), b)
+		}
+		if len(bad) > 0 {
+			fmt.Fprintln(bw)
+		}
+	}
+
+	switch {
+	case p.RefreshOnly:
+		observed := 0
+		for i := range p.Printers {
+			if p.Printers[i].Status == StatusReady {
+				observed++
+			}
+		}
+		writeProblems()
+		fmt.Fprintf(bw, "%s %s observed; applying records the observations of managed printers and writes nothing.\n",
+			c.paint(ansiBold, "Refresh only:"), plural(observed, "printer", "printers"))
+	case !p.HasChanges():
+		writeProblems()
+		fmt.Fprintf(bw, "%s Your printers match the configuration.\n", c.paint(ansiGreen+ansiBold, "No changes."))
+	default:
+		fmt.Fprint(bw, "inkform will perform the following actions:\n\n")
+		for i := range p.Printers {
+			pp := &p.Printers[i]
+			if pp.Action == NoOp {
+				continue
+			}
+			fmt.Fprintf(bw, "  %s\n", c.paint(ansiBold, "# "+header(pp)))
+			fmt.Fprintf(bw, "  %s printer %s {\n", c.action(pp.Action, pp.Action.Symbol()), strconv.Quote(pp.Name))
+			lines := changeLines(pp)
+			width := 0
+			for _, l := range lines {
+				if l.value != "" && len(l.setting) > width {
+					width = len(l.setting)
+				}
+			}
+			for _, l := range lines {
+				text := l.setting
+				if l.value != "" {
+					text = fmt.Sprintf("%-*s %s", width, l.setting, l.value)
+				}
+				fmt.Fprintf(bw, "      %s %s\n", c.action(l.action, l.action.Symbol()), text)
+			}
+			fmt.Fprint(bw, "    }\n\n")
+		}
+		writeProblems()
+		fmt.Fprintf(bw, "%s %s.", c.paint(ansiBold, "Plan:"), summaryText(s))
+		if t := problemText(s); t != "" {
+			fmt.Fprintf(bw, " %s.", t)
+		}
+		fmt.Fprintln(bw)
+		return bw.Flush()
+	}
+	if t := problemText(s); t != "" {
+		fmt.Fprintf(bw, "Not checked or incomplete: %s.\n", t)
+	}
+	return bw.Flush()
+}
+
+// The JSON rendering's types: a view of the plan, separate from both the
+// live model and the plan file.
+type jsonPlan struct {
+	FormatVersion string        `json:"format_version"`
+	CreatedAt     time.Time     `json:"created_at"`
+	ConfigHash    string        `json:"config_hash"`
+	RefreshOnly   bool          `json:"refresh_only"`
+	Targets       []string      `json:"targets,omitempty"`
+	Printers      []jsonPrinter `json:"printers"`
+	Summary       Summary       `json:"summary"`
+	HasChanges    bool          `json:"has_changes"`
+}
+
+type jsonPrinter struct {
+	Name        string        `json:"name"`
+	Address     string        `json:"address"`
+	Action      []string      `json:"action"`
+	Status      PrinterStatus `json:"status"`
+	Reason      string        `json:"reason,omitempty"`
+	Transport   string        `json:"transport,omitempty"`
+	Observed    *jsonObserved `json:"observed,omitempty"`
+	Changes     []jsonChange  `json:"changes"`
+	Unchanged   int           `json:"unchanged"`
+	Unsupported []string      `json:"unsupported,omitempty"`
+}
+
+type jsonObserved struct {
+	Model      string         `json:"model"`
+	Serial     string         `json:"serial"`
+	Firmware   string         `json:"firmware"`
+	Status     string         `json:"status"`
+	Errors     []string       `json:"errors"`
+	Supplies   []fleet.Supply `json:"supplies"`
+	PageCount  int64          `json:"page_count"`
+	ObservedAt time.Time      `json:"observed_at"`
+}
+
+type jsonChange struct {
+	Setting   string   `json:"setting"`
+	Actions   []string `json:"actions"`
+	Before    *string  `json:"before"` // null when sensitive or not known
+	After     *string  `json:"after"`
+	Sensitive bool     `json:"sensitive"`
+	Write     bool     `json:"write"`
+	Transport string   `json:"transport,omitempty"`
+}
+
+// RenderJSON writes the plan as JSON for machines.
+func RenderJSON(w io.Writer, p *Plan) error {
+	out := jsonPlan{
+		FormatVersion: FormatVersion,
+		CreatedAt:     p.CreatedAt,
+		ConfigHash:    p.ConfigHash,
+		RefreshOnly:   p.RefreshOnly,
+		Targets:       p.Targets,
+		Printers:      make([]jsonPrinter, 0, len(p.Printers)),
+		Summary:       p.Summary(),
+		HasChanges:    p.HasChanges(),
+	}
+	for i := range p.Printers {
+		pp := &p.Printers[i]
+		jp := jsonPrinter{
+			Name:        pp.Name,
+			Address:     pp.Address,
+			Action:      []string{pp.Action.String()},
+			Status:      pp.Status,
+			Reason:      pp.Reason,
+			Transport:   pp.Transport,
+			Changes:     make([]jsonChange, 0, len(pp.Changes)),
+			Unchanged:   pp.Unchanged,
+			Unsupported: pp.Unsupported,
+		}
+		if o := pp.Observed; o != nil {
+			jp.Observed = &jsonObserved{
+				Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
+				Errors: nonNil(o.Errors), Supplies: o.Supplies, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
+			}
+			if jp.Observed.Supplies == nil {
+				jp.Observed.Supplies = []fleet.Supply{}
+			}
+		}
+		for _, c := range pp.Changes {
+			jc := jsonChange{
+				Setting: c.Setting, Actions: []string{c.Action.String()},
+				Sensitive: c.Sensitive, Write: c.Write(), Transport: c.Transport,
+			}
+			if !c.Sensitive && c.Action != Forget {
+				before, after := c.Before, c.After
+				jc.Before, jc.After = &before, &after
+			}
+			jp.Changes = append(jp.Changes, jc)
+		}
+		out.Printers = append(out.Printers, jp)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// mdText escapes text for a Markdown table cell or paragraph.
+func mdText(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "#", `\#`,
+		"&", "&amp;", "<", "&lt;", ">", "&gt;")
+	return r.Replace(safe(s))
+}
+
+// RenderMarkdown writes the plan as a pull-request comment: a heading with
+// the summary, a table of changed printers, the printers that could not be
+// planned, and the full per-setting diff folded away.
+func RenderMarkdown(w io.Writer, p *Plan) error {
+	bw := bufio.NewWriter(w)
+	s := p.Summary()
+	switch {
+	case p.RefreshOnly:
+		fmt.Fprint(bw, "### inkform plan (refresh only): nothing is written\n\n")
+	case !p.HasChanges():
+		fmt.Fprint(bw, "### inkform plan: no changes\n\n")
+	default:
+		fmt.Fprintf(bw, "### inkform plan: %s\n\n", summaryText(s))
+	}
+	if t := problemText(s); t != "" {
+		fmt.Fprintf(bw, "**Attention:** %s.\n\n", t)
+	}
+
+	if p.HasChanges() {
+		fmt.Fprint(bw, "| Printer | Action | Settings changed |\n|---|---|---|\n")
+		for i := range p.Printers {
+			pp := &p.Printers[i]
+			if pp.Action == NoOp {
+				continue
+			}
+			names := make([]string, len(pp.Changes))
+			for j, c := range pp.Changes {
+				names[j] = c.Action.Symbol() + mdText(c.Setting)
+			}
+			fmt.Fprintf(bw, "| %s | %s | %s |\n", mdText(pp.Name), pp.Action, strings.Join(names, ", "))
+		}
+		fmt.Fprintln(bw)
+	}
+
+	var rows []string
+	for i := range p.Printers {
+		pp := &p.Printers[i]
+		switch pp.Status {
+		case StatusUnreachable, StatusMismatch, StatusError:
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s |", mdText(pp.Name), pp.Status, mdText(pp.Reason)))
+		}
+		if len(pp.Unsupported) > 0 {
+			rows = append(rows, fmt.Sprintf("| %s | unsupported | %s |", mdText(pp.Name), mdText(strings.Join(pp.Unsupported, ", "))))
+		}
+	}
+	if len(rows) > 0 {
+		fmt.Fprint(bw, "#### Not planned or incomplete\n\n| Printer | Status | Reason |\n|---|---|---|\n")
+		for _, r := range rows {
+			fmt.Fprintln(bw, r)
+		}
+		fmt.Fprintln(bw)
+	}
+
+	if p.HasChanges() {
+		// Symbols in the first column so that the diff is highlighted.
+		fmt.Fprint(bw, "<details><summary>Full diff</summary>\n\n```diff\n")
+		for i := range p.Printers {
+			pp := &p.Printers[i]
+			if pp.Action == NoOp {
+				continue
+			}
+			fmt.Fprintf(bw, "# %s\n", header(pp))
+			fmt.Fprintf(bw, "%s printer %s {\n", pp.Action.Symbol(), strconv.Quote(pp.Name))
+			for _, l := range changeLines(pp) {
+				text := l.setting
+				if l.value != "" {
+					text += " " + l.value
+				}
+				fmt.Fprintf(bw, "%s     %s\n", l.action.Symbol(), text)
+			}
+			fmt.Fprint(bw, "  }\n")
+		}
+		fmt.Fprint(bw, "```\n\n</details>\n")
+	}
+	return bw.Flush()
+}
+
+// RenderApplyResult writes one line per printer that was not simply
+// unchanged, then the totals.
+func RenderApplyResult(w io.Writer, r *ApplyResult, o RenderOptions) error {
+	bw := bufio.NewWriter(w)
+	c := painter(o.Color)
+	counts := map[string]int{}
+	for _, pr := range r.Printers {
+		counts[pr.Status]++
+		if pr.Status == ResultUnchanged && pr.Detail == "" {
+			continue
+		}
+		status := pr.Status
+		switch pr.Status {
+		case ResultApplied:
+			status = c.paint(ansiGreen, status)
+		case ResultFailed, ResultStale:
+			status = c.paint(ansiRed, status)
+		case ResultSkipped:
+			status = c.paint(ansiYellow, status)
+		}
+		text := "printer." + safe(pr.Name) + ": " + status
+		if pr.Status == ResultApplied {
+			text += " (" + plural(pr.Changes, "change", "changes") + ")"
+		}
+		if pr.Detail != "" {
+			text += ": " + safe(pr.Detail)
+		}
+		fmt.Fprintln(bw, text)
+	}
+	if len(r.Printers) > 0 {
+		fmt.Fprintln(bw)
+	}
+	var parts []string
+	for _, st := range []string{ResultApplied, ResultUnchanged, ResultFailed, ResultStale, ResultSkipped} {
+		if n := counts[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"no printers"}
+	}
+	head := c.paint(ansiGreen+ansiBold, "Apply complete:")
+	if r.Failed() {
+		head = c.paint(ansiRed+ansiBold, "Apply finished with failures:")
+	}
+	fmt.Fprintf(bw, "%s %s.\n", head, strings.Join(parts, ", "))
+	return bw.Flush()
+}

@@ -1,0 +1,230 @@
+package planner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/inkform/inkform/fleet"
+)
+
+type rendering struct {
+	golden string
+	render func(*bytes.Buffer, *Plan) error
+}
+
+var renderings = []rendering{
+	{"rich.txt", func(b *bytes.Buffer, p *Plan) error { return RenderHuman(b, p, RenderOptions{}) }},
+	{"rich-color.txt", func(b *bytes.Buffer, p *Plan) error { return RenderHuman(b, p, RenderOptions{Color: true}) }},
+	{"rich.json", func(b *bytes.Buffer, p *Plan) error { return RenderJSON(b, p) }},
+	{"rich.md", func(b *bytes.Buffer, p *Plan) error { return RenderMarkdown(b, p) }},
+}
+
+func renderAll(t *testing.T, p *Plan) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, r := range renderings {
+		var b bytes.Buffer
+		if err := r.render(&b, p); err != nil {
+			t.Fatalf("%s: %v", r.golden, err)
+		}
+		out[r.golden] = b.Bytes()
+	}
+	return out
+}
+
+func TestRenderGolden(t *testing.T) {
+	p := richFixture(t).plan(t, PlanOptions{ConfigHash: "sha256:cafe"})
+	for name, got := range renderAll(t, p) {
+		golden(t, name, got)
+	}
+}
+
+func TestRenderColorOnlyWhenAsked(t *testing.T) {
+	out := renderAll(t, richFixture(t).plan(t, PlanOptions{}))
+	for name, b := range out {
+		hasEsc := bytes.Contains(b, []byte("\x1b"))
+		if hasEsc != (name == "rich-color.txt") {
+			t.Errorf("%s: contains ESC = %v", name, hasEsc)
+		}
+	}
+}
+
+func TestRenderJSONShape(t *testing.T) {
+	p := richFixture(t).plan(t, PlanOptions{})
+	var b bytes.Buffer
+	if err := RenderJSON(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		FormatVersion string `json:"format_version"`
+		Printers      []struct {
+			Name    string   `json:"name"`
+			Action  []string `json:"action"`
+			Changes []struct {
+				Setting string   `json:"setting"`
+				Actions []string `json:"actions"`
+				Before  *string  `json:"before"`
+			} `json:"changes"`
+		} `json:"printers"`
+		Summary Summary `json:"summary"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.FormatVersion != "1.0" {
+		t.Errorf("format_version = %q", doc.FormatVersion)
+	}
+	if doc.Summary != p.Summary() {
+		t.Errorf("summary = %+v, want %+v", doc.Summary, p.Summary())
+	}
+	for _, pr := range doc.Printers {
+		if pr.Name != "hq-2f-east" {
+			continue
+		}
+		if !cmp.Equal(pr.Action, []string{"update"}) {
+			t.Errorf("action = %q", pr.Action)
+		}
+		for _, c := range pr.Changes {
+			if c.Setting == "system.name" && c.Before != nil {
+				t.Errorf("sensitive before = %q, want null", *c.Before)
+			}
+			if c.Setting == "system.contact" && (c.Before == nil || *c.Before != "Unknown" || !cmp.Equal(c.Actions, []string{"update"})) {
+				t.Errorf("system.contact = %+v", c)
+			}
+		}
+		return
+	}
+	t.Fatal("hq-2f-east missing from JSON")
+}
+
+func TestRenderNoChanges(t *testing.T) {
+	f := newFixture(t)
+	f.printers = []fleet.Printer{printer("a", "10.0.0.1", desired("system.contact", "x")...)}
+	f.conn.Add("a", device("A", map[string]string{"system.contact": "x"}))
+	f.put(t, managed("a", "10.0.0.1:161", "system.contact"))
+	var b bytes.Buffer
+	if err := RenderHuman(&b, f.plan(t, PlanOptions{}), RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.String(), "No changes. Your printers match the configuration.\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+
+	// An unreachable printer is still listed.
+	f.printers = append(f.printers, printer("gone", "10.0.0.2"))
+	b.Reset()
+	if err := RenderHuman(&b, f.plan(t, PlanOptions{}), RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"! printer.gone (10.0.0.2:161) is unreachable:", "No changes.", "1 unreachable"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestPlanFileRoundTrip(t *testing.T) {
+	p := richFixture(t).plan(t, PlanOptions{ConfigHash: "sha256:cafe", Targets: nil})
+	var file bytes.Buffer
+	if err := WritePlanFile(&file, p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadPlanFile(bytes.NewReader(file.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p, back, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("plan changed through a plan file (-before +after):\n%s", diff)
+	}
+	before, after := renderAll(t, p), renderAll(t, back)
+	for name := range before {
+		if !bytes.Equal(before[name], after[name]) {
+			t.Errorf("%s renders differently after a plan file round trip", name)
+		}
+	}
+}
+
+func TestPlanFileRejects(t *testing.T) {
+	for name, in := range map[string]string{
+		"not json":        "plan",
+		"other kind":      `{"kind":"terraform-plan","format_version":"1.0"}`,
+		"unknown version": `{"kind":"inkform-plan","format_version":"2.0"}`,
+		"bad action":      `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"destroy","status":"ready"}]}`,
+		"bad status":      `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"no-op","status":"fine"}]}`,
+		"duplicate":       `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"no-op","status":"ready"},{"name":"a","action":"no-op","status":"ready"}]}`,
+		"clear secret":    `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"update","after":"x","sensitive":true}]}]}`,
+	} {
+		if _, err := ReadPlanFile(strings.NewReader(in)); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if name == "unknown version" && !strings.Contains(err.Error(), `format version "2.0" is not supported`) {
+			t.Errorf("%s: unclear error %v", name, err)
+		}
+	}
+}
+
+func TestSecretsNeverShown(t *testing.T) {
+	p := richFixture(t).plan(t, PlanOptions{})
+	outputs := renderAll(t, p)
+	var file bytes.Buffer
+	if err := WritePlanFile(&file, p); err != nil {
+		t.Fatal(err)
+	}
+	outputs["plan file"] = file.Bytes()
+	for name, b := range outputs {
+		for _, secret := range []string{secretDesired, secretObserved} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s contains a secret", name)
+			}
+		}
+	}
+	if !bytes.Contains(outputs["rich.txt"], []byte("system.name     = (sensitive) -> (sensitive)")) {
+		t.Errorf("sensitive change not shown masked:\n%s", outputs["rich.txt"])
+	}
+}
+
+func FuzzReadPlanFile(f *testing.F) {
+	// The seed corpus is the rich plan's file plus broken variants.
+	fx := richFixture(f)
+	p, err := fx.planner.Plan(context.Background(), fx.printers, PlanOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var file bytes.Buffer
+	if err := WritePlanFile(&file, p); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(file.Bytes())
+	f.Add(file.Bytes()[:file.Len()/2])
+	f.Add([]byte(`{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"adopt"}]}]}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ReadPlanFile(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		// Whatever is accepted renders and round-trips.
+		for _, r := range renderings {
+			var b bytes.Buffer
+			if err := r.render(&b, p); err != nil {
+				t.Fatalf("%s: %v", r.golden, err)
+			}
+		}
+		var out bytes.Buffer
+		if err := WritePlanFile(&out, p); err != nil {
+			t.Fatal(err)
+		}
+		again, err := ReadPlanFile(&out)
+		if err != nil {
+			t.Fatalf("re-read: %v", err)
+		}
+		if diff := cmp.Diff(p, again, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("round trip changed the plan:\n%s", diff)
+		}
+	})
+}
