@@ -1,0 +1,537 @@
+package snmp
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/inkform/inkform/fleet"
+)
+
+// OIDs read on every observation. Requests use gosnmp's leading-dot form.
+const (
+	oidSysDescr        = ".1.3.6.1.2.1.1.1.0"
+	oidSysObjectID     = ".1.3.6.1.2.1.1.2.0"
+	oidHrDeviceType    = ".1.3.6.1.2.1.25.3.2.1.2"
+	oidHrDeviceDescr   = ".1.3.6.1.2.1.25.3.2.1.3"
+	oidHrPrinterStatus = ".1.3.6.1.2.1.25.3.5.1.1"
+	oidHrPrinterErrors = ".1.3.6.1.2.1.25.3.5.1.2"
+	oidPrtSerial       = ".1.3.6.1.2.1.43.5.1.1.17.1"
+	oidPrtLifeCount    = ".1.3.6.1.2.1.43.10.2.1.4.1.1"
+	oidLexmarkFirmware = ".1.3.6.1.4.1.641.2.1.2.1.4.1"
+	oidLexmarkSerial   = ".1.3.6.1.4.1.641.2.1.2.1.6.1"
+	oidSupplyDescr     = ".1.3.6.1.2.1.43.11.1.1.6"
+	oidSupplyMax       = ".1.3.6.1.2.1.43.11.1.1.8"
+	oidSupplyLevel     = ".1.3.6.1.2.1.43.11.1.1.9"
+
+	// hrDevicePrinter is the hrDeviceType of a printer.
+	hrDevicePrinter = ".1.3.6.1.2.1.25.3.1.5"
+)
+
+// vendor holds an enterprise's own objects for facts the Printer MIB leaves
+// out. They are asked only of devices whose sysObjectID is under the
+// enterprise, and only when the standard objects gave nothing.
+type vendor struct {
+	enterprise string // sysObjectID prefix, with trailing dot
+	serial     []string
+	firmware   []string
+}
+
+var vendors = []vendor{
+	{ // HP: PML objects; values carry two type bytes that cleanText drops.
+		enterprise: ".1.3.6.1.4.1.11.",
+		serial:     []string{".1.3.6.1.4.1.11.2.3.9.4.2.1.1.3.3.0"},
+		firmware:   []string{".1.3.6.1.4.1.11.2.3.9.4.2.1.1.3.5.0"}, // firmware date code
+	},
+	{ // Brother
+		enterprise: ".1.3.6.1.4.1.2435.",
+		serial:     []string{".1.3.6.1.4.1.2435.2.3.9.4.2.1.5.5.1.0"},
+		firmware:   []string{".1.3.6.1.4.1.2435.2.4.3.1240.6.5.0"},
+	},
+	{ // Ricoh
+		enterprise: ".1.3.6.1.4.1.367.",
+		serial:     []string{".1.3.6.1.4.1.367.3.2.1.2.1.4.0"},
+		firmware:   []string{".1.3.6.1.4.1.367.3.2.1.1.1.2.0"},
+	},
+}
+
+// Bounds on table walks: printers have a handful of supplies and devices;
+// a misbehaving agent must not keep us looping.
+const (
+	maxWalkRounds    = 64
+	maxWalkRows      = 256
+	bulkRepetitions  = 16
+	maxDeviceEntries = 64
+)
+
+// Observe reads the printer's facts and the requested settings. It costs
+// two to four round trips: the scalars in as few GETs as MaxOIDsPerPDU
+// allows, the supplies table (GETBULK, or GETNEXT on v1), and only when
+// needed the host device table and vendor objects.
+//
+// Facts an agent lacks stay at their zero value, except Status ("unknown"
+// without hrPrinterStatus) and PageCount (-1). Requested settings that are
+// not in the catalog, have no SNMP binding or that the agent lacks are
+// listed in Unsupported, sorted.
+func (s *Session) Observe(ctx context.Context, settings []string) (fleet.Observation, error) {
+	obs := fleet.Observation{PageCount: -1, Transport: Transport, Status: "unknown"}
+	if err := s.begin(ctx); err != nil {
+		return obs, err
+	}
+
+	// Settings: which OID answers each requested name.
+	settingOIDs := map[string][]string{} // OID → setting names
+	for _, name := range settings {
+		st, ok := s.cat.Lookup(name)
+		if !ok || st.SNMP == nil || st.SNMP.OID == "" {
+			obs.Unsupported = append(obs.Unsupported, name)
+			continue
+		}
+		oid := "." + strings.TrimPrefix(st.SNMP.OID, ".")
+		settingOIDs[oid] = append(settingOIDs[oid], name)
+	}
+
+	first := []string{
+		oidSysDescr, oidSysObjectID,
+		oidHrDeviceType + ".1", oidHrDeviceDescr + ".1",
+		oidHrPrinterStatus + ".1", oidHrPrinterErrors + ".1",
+		oidPrtSerial, oidPrtLifeCount,
+		oidLexmarkFirmware, oidLexmarkSerial,
+	}
+	for _, oid := range sortedKeys(settingOIDs) {
+		if !slices.Contains(first, oid) {
+			first = append(first, oid)
+		}
+	}
+	vals, err := s.getScalars(ctx, "get", first)
+	if err != nil {
+		return obs, err
+	}
+
+	// The printer's row in the host device table is usually 1; find it
+	// otherwise.
+	printerIndex := ""
+	if oidValue(vals[oidHrDeviceType+".1"]) == hrDevicePrinter {
+		printerIndex = "1"
+	} else {
+		printerIndex, err = s.findPrinterDevice(ctx)
+		if err != nil {
+			return obs, err
+		}
+	}
+
+	sysObjectID := oidValue(vals[oidSysObjectID])
+	var second []string
+	if printerIndex != "" && printerIndex != "1" {
+		second = append(second, oidHrDeviceDescr+"."+printerIndex, oidHrPrinterStatus+"."+printerIndex, oidHrPrinterErrors+"."+printerIndex)
+	}
+	var vend *vendor
+	for i := range vendors {
+		if strings.HasPrefix(sysObjectID, vendors[i].enterprise) {
+			vend = &vendors[i]
+		}
+	}
+	if vend != nil {
+		if textValue(vals[oidPrtSerial]) == "" && textValue(vals[oidLexmarkSerial]) == "" {
+			second = append(second, vend.serial...)
+		}
+		if textValue(vals[oidLexmarkFirmware]) == "" {
+			second = append(second, vend.firmware...)
+		}
+	}
+	if len(second) > 0 {
+		more, err := s.getScalars(ctx, "get", second)
+		if err != nil {
+			return obs, err
+		}
+		for k, v := range more {
+			vals[k] = v
+		}
+	}
+
+	sysDescr := textValue(vals[oidSysDescr])
+	if printerIndex != "" {
+		obs.Model = textValue(vals[oidHrDeviceDescr+"."+printerIndex])
+		if st, ok := intValue(vals[oidHrPrinterStatus+"."+printerIndex]); ok {
+			if name, ok := printerStatusNames[st]; ok {
+				obs.Status = name
+			}
+		}
+		if b, ok := vals[oidHrPrinterErrors+"."+printerIndex].Value.([]byte); ok {
+			obs.Errors = detectedErrors(b)
+		}
+	}
+	if obs.Model == "" {
+		obs.Model = sysDescr
+		if pid := fieldFromText(sysDescr, "PID"); pid != "" {
+			obs.Model = pid
+		}
+	}
+	obs.Serial = firstText(vals, oidPrtSerial, oidLexmarkSerial)
+	obs.Firmware = firstText(vals, oidLexmarkFirmware)
+	if vend != nil {
+		if obs.Serial == "" {
+			obs.Serial = firstText(vals, vend.serial...)
+		}
+		if obs.Firmware == "" {
+			fw := firstText(vals, vend.firmware...)
+			if v := firmwareFromText(fw); v != "" {
+				fw = v
+			}
+			obs.Firmware = fw
+		}
+	}
+	if obs.Serial == "" {
+		obs.Serial = fieldFromText(sysDescr, "SN")
+	}
+	if obs.Firmware == "" {
+		obs.Firmware = firmwareFromText(sysDescr)
+	}
+	if n, ok := intValue(vals[oidPrtLifeCount]); ok && n >= 0 {
+		obs.PageCount = n
+	}
+
+	obs.Supplies, err = s.supplies(ctx)
+	if err != nil {
+		return obs, err
+	}
+
+	for _, oid := range sortedKeys(settingOIDs) {
+		v, ok := vals[oid]
+		for _, name := range settingOIDs[oid] {
+			if !ok {
+				obs.Unsupported = append(obs.Unsupported, name)
+				continue
+			}
+			if obs.Settings == nil {
+				obs.Settings = make(map[string]string, len(settings))
+			}
+			obs.Settings[name] = settingValue(v)
+		}
+	}
+	slices.Sort(obs.Unsupported)
+	obs.ObservedAt = time.Now().UTC()
+	return obs, nil
+}
+
+// findPrinterDevice walks hrDeviceType for the first printer row and
+// returns its index, or "" when the agent lists none.
+func (s *Session) findPrinterDevice(ctx context.Context) (string, error) {
+	cols, err := s.walkColumns(ctx, "walk hrDeviceType", []string{oidHrDeviceType}, maxDeviceEntries)
+	if err != nil {
+		return "", err
+	}
+	for _, row := range cols[0] {
+		if oidValue(row.pdu) == hrDevicePrinter {
+			return row.index, nil
+		}
+	}
+	return "", nil
+}
+
+// supplies walks the marker supplies table's description, max capacity and
+// level columns together.
+func (s *Session) supplies(ctx context.Context) ([]fleet.Supply, error) {
+	cols, err := s.walkColumns(ctx, "walk prtMarkerSuppliesTable", []string{oidSupplyDescr, oidSupplyMax, oidSupplyLevel}, maxWalkRows)
+	if err != nil {
+		return nil, err
+	}
+	rows := map[string]*fleet.Supply{}
+	var order []string
+	row := func(index string) *fleet.Supply {
+		if r, ok := rows[index]; ok {
+			return r
+		}
+		r := &fleet.Supply{Level: -2, Max: -2} // unknown until read
+		rows[index] = r
+		order = append(order, index)
+		return r
+	}
+	for _, c := range cols[0] {
+		if b, ok := c.pdu.Value.([]byte); ok {
+			row(c.index).Description = cleanDescription(b)
+		} else {
+			row(c.index).Description = cleanText([]byte(fmt.Sprint(c.pdu.Value)))
+		}
+	}
+	for _, c := range cols[1] {
+		if n, ok := intValue(c.pdu); ok {
+			row(c.index).Max = clampInt(n)
+		}
+	}
+	for _, c := range cols[2] {
+		if n, ok := intValue(c.pdu); ok {
+			row(c.index).Level = clampInt(n)
+		}
+	}
+	if len(order) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(order, compareOID)
+	out := make([]fleet.Supply, len(order))
+	for i, idx := range order {
+		out[i] = *rows[idx]
+	}
+	return out, nil
+}
+
+func clampInt(n int64) int {
+	const maxInt32 = 1<<31 - 1
+	if n > maxInt32 {
+		return maxInt32
+	}
+	if n < -maxInt32 {
+		return -maxInt32
+	}
+	return int(n)
+}
+
+// cell is one value of a walked column, by its row index (the OID suffix
+// after the column).
+type cell struct {
+	index string
+	pdu   gosnmp.SnmpPDU
+}
+
+// walkColumns walks several table columns side by side: GETBULK with all
+// columns as repeaters on v2c/v3, GETNEXT on v1. It stops a column when it
+// leaves its subtree, reaches endOfMibView or stops increasing.
+func (s *Session) walkColumns(ctx context.Context, op string, columns []string, maxRows int) ([][]cell, error) {
+	if len(columns) > s.maxOIDs {
+		// Keep every request within MaxOIDsPerPDU.
+		out := make([][]cell, 0, len(columns))
+		for start := 0; start < len(columns); start += s.maxOIDs {
+			part, err := s.walkColumns(ctx, op, columns[start:min(start+s.maxOIDs, len(columns))], maxRows)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, part...)
+		}
+		return out, nil
+	}
+	out := make([][]cell, len(columns))
+	cur := slices.Clone(columns)
+	active := make([]int, len(columns))
+	for i := range active {
+		active[i] = i
+	}
+	reps := uint32(bulkRepetitions)
+	for round := 0; round < maxWalkRounds && len(active) > 0; round++ {
+		req := make([]string, len(active))
+		for i, c := range active {
+			req[i] = cur[c]
+		}
+		var pkt *gosnmp.SnmpPacket
+		var err error
+		s.g.Context = ctx
+		if s.version == gosnmp.Version1 {
+			pkt, err = s.g.GetNext(req)
+		} else {
+			pkt, err = s.g.GetBulk(req, 0, reps)
+		}
+		if err != nil {
+			return nil, s.wrap(op, err)
+		}
+		s.answered = true
+		switch pkt.Error {
+		case gosnmp.NoError:
+		case gosnmp.TooBig:
+			if reps > 1 {
+				reps /= 2
+				continue
+			}
+			return nil, fmt.Errorf("printer %s (%s): snmp %s: tooBig for a single row", s.name, s.addr, op)
+		case gosnmp.NoSuchName:
+			// SNMPv1's end of the MIB: the named column is finished.
+			i := int(pkt.ErrorIndex) - 1
+			if i < 0 || i >= len(active) {
+				return out, nil
+			}
+			active = slices.Delete(active, i, i+1)
+			continue
+		default:
+			return nil, fmt.Errorf("printer %s (%s): snmp %s: %s", s.name, s.addr, op, statusName(pkt.Error))
+		}
+		done := make([]bool, len(columns))
+		for j, v := range pkt.Variables {
+			c := active[j%len(active)]
+			if done[c] {
+				continue
+			}
+			prefix := columns[c] + "."
+			if v.Type == gosnmp.EndOfMibView || v.Type == gosnmp.NoSuchObject || v.Type == gosnmp.NoSuchInstance ||
+				!strings.HasPrefix(v.Name, prefix) || compareOID(v.Name, cur[c]) <= 0 || len(out[c]) >= maxRows {
+				done[c] = true
+				continue
+			}
+			out[c] = append(out[c], cell{index: v.Name[len(prefix):], pdu: v})
+			cur[c] = v.Name
+		}
+		if len(pkt.Variables) == 0 {
+			break
+		}
+		active = slices.DeleteFunc(active, func(c int) bool { return done[c] })
+	}
+	return out, nil
+}
+
+// getScalars GETs oids in PDUs of at most MaxOIDsPerPDU varbinds and
+// returns the value of each OID the agent has. Objects the agent lacks
+// (noSuchObject, noSuchInstance, or v1 noSuchName) are left out.
+func (s *Session) getScalars(ctx context.Context, op string, oids []string) (map[string]gosnmp.SnmpPDU, error) {
+	out := make(map[string]gosnmp.SnmpPDU, len(oids))
+	for start := 0; start < len(oids); start += s.maxOIDs {
+		end := min(start+s.maxOIDs, len(oids))
+		if err := s.getChunk(ctx, op, oids[start:end], out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Session) getChunk(ctx context.Context, op string, oids []string, out map[string]gosnmp.SnmpPDU) error {
+	oids = slices.Clone(oids)
+	// Each noSuchName retry drops one OID, so this ends.
+	for len(oids) > 0 {
+		s.g.Context = ctx
+		pkt, err := s.g.Get(oids)
+		if err != nil {
+			return s.wrap(op, err)
+		}
+		s.answered = true
+		switch pkt.Error {
+		case gosnmp.NoError:
+			if len(pkt.Variables) != len(oids) {
+				return fmt.Errorf("printer %s (%s): snmp %s: asked %d objects, got %d", s.name, s.addr, op, len(oids), len(pkt.Variables))
+			}
+			// A GET response lists the varbinds in request order.
+			for i, v := range pkt.Variables {
+				switch v.Type {
+				case gosnmp.NoSuchObject, gosnmp.NoSuchInstance, gosnmp.EndOfMibView, gosnmp.Null:
+					continue
+				}
+				out[oids[i]] = v
+			}
+			return nil
+		case gosnmp.TooBig:
+			if len(oids) == 1 {
+				return fmt.Errorf("printer %s (%s): snmp %s %s: tooBig", s.name, s.addr, op, oids[0])
+			}
+			half := len(oids) / 2
+			if err := s.getChunk(ctx, op, oids[:half], out); err != nil {
+				return err
+			}
+			return s.getChunk(ctx, op, oids[half:], out)
+		case gosnmp.NoSuchName:
+			i := int(pkt.ErrorIndex) - 1
+			if i < 0 || i >= len(oids) {
+				return fmt.Errorf("printer %s (%s): snmp %s: noSuchName at invalid index %d", s.name, s.addr, op, pkt.ErrorIndex)
+			}
+			oids = slices.Delete(oids, i, i+1)
+		default:
+			return fmt.Errorf("printer %s (%s): snmp %s: %s", s.name, s.addr, op, statusName(pkt.Error))
+		}
+	}
+	return nil
+}
+
+// textValue returns a cleaned string value, "" when absent or not a string.
+func textValue(v gosnmp.SnmpPDU) string {
+	if b, ok := v.Value.([]byte); ok {
+		return cleanText(b)
+	}
+	if str, ok := v.Value.(string); ok && v.Type == gosnmp.OctetString {
+		return cleanText([]byte(str))
+	}
+	return ""
+}
+
+func firstText(vals map[string]gosnmp.SnmpPDU, oids ...string) string {
+	for _, oid := range oids {
+		if t := textValue(vals[oid]); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// oidValue returns an OBJECT IDENTIFIER value with a leading dot.
+func oidValue(v gosnmp.SnmpPDU) string {
+	if v.Type != gosnmp.ObjectIdentifier {
+		return ""
+	}
+	str, _ := v.Value.(string)
+	if str != "" && !strings.HasPrefix(str, ".") {
+		str = "." + str
+	}
+	return str
+}
+
+// intValue returns a numeric value of any integer SNMP type.
+func intValue(v gosnmp.SnmpPDU) (int64, bool) {
+	switch v.Type {
+	case gosnmp.Integer, gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks, gosnmp.Counter64, gosnmp.Uinteger32:
+		b := gosnmp.ToBigInt(v.Value)
+		if !b.IsInt64() {
+			return 0, false
+		}
+		return b.Int64(), true
+	}
+	return 0, false
+}
+
+// settingValue renders a setting's value in the catalog's canonical string
+// form. Strings keep their content (only NUL padding is dropped), so a
+// value written by Set reads back identical.
+func settingValue(v gosnmp.SnmpPDU) string {
+	if n, ok := intValue(v); ok {
+		return strconv.FormatInt(n, 10)
+	}
+	switch val := v.Value.(type) {
+	case []byte:
+		if i := indexByte(val, 0); i >= 0 {
+			val = val[:i]
+		}
+		return string(val)
+	case string:
+		return val
+	}
+	return fmt.Sprint(v.Value)
+}
+
+// compareOID orders dotted OIDs numerically.
+func compareOID(a, b string) int {
+	pa := strings.Split(strings.TrimPrefix(a, "."), ".")
+	pb := strings.Split(strings.TrimPrefix(b, "."), ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		x, errX := strconv.ParseUint(pa[i], 10, 64)
+		y, errY := strconv.ParseUint(pb[i], 10, 64)
+		if errX != nil || errY != nil {
+			if c := strings.Compare(pa[i], pb[i]); c != 0 {
+				return c
+			}
+			continue
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return len(pa) - len(pb)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

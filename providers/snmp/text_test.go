@@ -1,0 +1,148 @@
+package snmp
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+func TestCleanText(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{"Black Toner\x00\x00\x00", "Black Toner"},
+		{"\x01\x15VNCRC48198", "VNCRC48198"}, // HP PML type bytes
+		{"  HP LaserJet\nMFP  M130nw \r\n", "HP LaserJet MFP M130nw"},
+		{"Toner \xe9l\xe8ve", "Toner élève"}, // Latin-1
+		{"Tóner negro", "Tóner negro"},       // UTF-8 kept
+		{"Cyan\x00garbage", "Cyan"},
+		{"", ""},
+	} {
+		if got := cleanText([]byte(tc.in)); got != tc.want {
+			t.Errorf("cleanText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCleanDescription(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{"42 6C 61 63 6B 20 54 6F 6E 65 72 00 00", "Black Toner"},
+		{"43 79 61 6E", "Cyan"},
+		{"AB CD", "AB CD"},         // decodes to non-printable bytes: keep
+		{"Toner 12", "Toner 12"},   // not all hex bytes
+		{"Drum Unit", "Drum Unit"}, // plain text
+		{"00 00", "00 00"},         // empty once decoded
+		{"Black Cartridge\x00", "Black Cartridge"},
+	} {
+		if got := cleanDescription([]byte(tc.in)); got != tc.want {
+			t.Errorf("cleanDescription(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDetectedErrors(t *testing.T) {
+	for _, tc := range []struct {
+		in   []byte
+		want []string
+	}{
+		{nil, nil},
+		{[]byte{0}, nil},
+		{[]byte{0x80}, []string{"lowPaper"}},
+		{[]byte{0x01}, []string{"serviceRequested"}},
+		{[]byte{0x48, 0x80}, []string{"noPaper", "doorOpen", "inputTrayMissing"}},
+		{[]byte{0x00, 0x03, 0xff}, []string{"overduePreventMaint"}}, // bit 15 and beyond are not defined
+		{[]byte{0xff, 0xff}, detectedErrorNames[:]},
+	} {
+		if got := detectedErrors(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("detectedErrors(%x) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFirmwareAndFieldsFromText(t *testing.T) {
+	if got := firmwareFromText("Brother NC-6800h, Firmware Ver.1.01  (08.12.12),MID 84UB05"); got != "1.01  (08.12.12)" {
+		t.Errorf("firmware from Brother sysDescr = %q", got)
+	}
+	if got := firmwareFromText("Linux vm 6.18"); got != "" {
+		t.Errorf("firmware from Linux sysDescr = %q", got)
+	}
+	desc := "HP ETHERNET MULTI-ENVIRONMENT,SN:VNCRC48198,FN:4Q817L4,SVCID:31339,PID:HP LaserJet MFP M130nw"
+	if got := fieldFromText(desc, "SN"); got != "VNCRC48198" {
+		t.Errorf("SN = %q", got)
+	}
+	if got := fieldFromText(desc, "PID"); got != "HP LaserJet MFP M130nw" {
+		t.Errorf("PID = %q", got)
+	}
+}
+
+func TestCompareOID(t *testing.T) {
+	oids := []string{".1.3.6.1.10", ".1.3.6.1.2.1", ".1.3.6.1.2", ".1.3.6.1.9.9"}
+	slices.SortFunc(oids, compareOID)
+	want := []string{".1.3.6.1.2", ".1.3.6.1.2.1", ".1.3.6.1.9.9", ".1.3.6.1.10"}
+	if !slices.Equal(oids, want) {
+		t.Errorf("sorted = %v, want %v", oids, want)
+	}
+}
+
+// The functions below parse bytes that come from printers.
+
+func FuzzCleanText(f *testing.F) {
+	for _, seed := range []string{"Black Toner\x00\x00", "\x01\x15VNCRC48198", "Toner \xe9l\xe8ve", "42 6C 61 63 6B 00", " \n\t", "\xff\xfe\xfd"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, s := range []string{cleanText(b), cleanDescription(b)} {
+			if !utf8.ValidString(s) {
+				t.Fatalf("invalid UTF-8 %q from %q", s, b)
+			}
+			if strings.TrimSpace(s) != s || strings.Contains(s, "  ") {
+				t.Fatalf("untrimmed or uncollapsed space in %q", s)
+			}
+			for _, r := range s {
+				if unicode.IsControl(r) {
+					t.Fatalf("control character %U in %q", r, s)
+				}
+			}
+		}
+		if cleanText([]byte(cleanText(b))) != cleanText(b) {
+			t.Fatalf("cleanText is not idempotent on %q", b)
+		}
+	})
+}
+
+func FuzzDetectedErrors(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0x24, 0x02})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := detectedErrors(b)
+		if len(got) > len(detectedErrorNames) {
+			t.Fatalf("%d errors from %x", len(got), b)
+		}
+		for _, name := range got {
+			if !slices.Contains(detectedErrorNames[:], name) {
+				t.Fatalf("unknown error %q", name)
+			}
+		}
+	})
+}
+
+func FuzzTextFields(f *testing.F) {
+	f.Add("Brother NC-6800h, Firmware Ver.1.01  (08.12.12),MID 84UB05")
+	f.Add("HP ETHERNET MULTI-ENVIRONMENT,SN:VNCRC48198,PID:HP LaserJet MFP M130nw")
+	f.Add("firmware")
+	f.Fuzz(func(t *testing.T, s string) {
+		if fw := firmwareFromText(s); len(fw) > len(s) {
+			t.Fatalf("firmware %q longer than its source", fw)
+		}
+		if sn := fieldFromText(s, "SN"); len(sn) > len(s) {
+			t.Fatalf("serial %q longer than its source", sn)
+		}
+	})
+}
