@@ -1,0 +1,329 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Options configure a simulated fleet. The zero value (plus Printers) is a
+// quiet fleet on loopback ephemeral ports that never prints on its own.
+type Options struct {
+	Printers int
+	// Listen is the IP address to bind; default "127.0.0.1".
+	Listen string
+	// BasePort: printer i listens on BasePort+i; 0 gives each printer an
+	// ephemeral port.
+	BasePort int
+	// ReadCommunity may GET, WriteCommunity may GET and SET; defaults
+	// "public" and "private".
+	ReadCommunity, WriteCommunity string
+	// Latency is added before each response.
+	Latency time.Duration
+	// Loss is the fraction of requests dropped, decided by a PRNG seeded
+	// from Seed and the printer index, so runs repeat.
+	Loss float64
+	// Offline makes the first Offline printers (by index) not answer.
+	Offline int
+	// StateFile, when set, keeps changed values (SETs, front-panel Sets,
+	// printed pages) across restarts: loaded by Start, saved shortly after
+	// each change and on Close, atomically (temporary file and rename).
+	StateFile string
+	Seed      int64
+	// PrintRate: every PrintRate each online printer prints one page;
+	// 0 = no background printing.
+	PrintRate time.Duration
+}
+
+// Sim is a running fleet. Its methods are safe for concurrent use.
+type Sim struct {
+	opts     Options
+	printers []*Printer
+
+	done      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+	stopWatch func() bool
+
+	dirty    atomic.Bool
+	saveKick chan struct{}
+	saveMu   sync.Mutex // one save at a time
+}
+
+// Stats counts requests over the whole fleet.
+type Stats struct {
+	Answered  uint64 // responses sent
+	Malformed uint64 // undecodable or non-request messages, dropped
+	Refused   uint64 // unknown community, dropped silently
+	Lost      uint64 // dropped on purpose by Options.Loss
+	Ignored   uint64 // received while the printer was offline
+}
+
+// saveDelay coalesces bursts of changes (an apply to a whole fleet) into
+// one write of the state file.
+const saveDelay = 100 * time.Millisecond
+
+// Start binds one UDP socket per printer and serves them until Close or
+// until ctx is done (which closes the simulator too). It returns once every
+// socket is bound, so clients may send at once.
+func Start(ctx context.Context, o Options) (*Sim, error) {
+	if err := o.normalize(); err != nil {
+		return nil, err
+	}
+	ip, err := netip.ParseAddr(o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: listen address %q: %w", o.Listen, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	raiseFileLimit()
+
+	s := &Sim{opts: o, done: make(chan struct{}), saveKick: make(chan struct{}, 1)}
+	width := max(3, len(fmt.Sprint(o.Printers)))
+	now := time.Now()
+	s.printers = make([]*Printer, o.Printers)
+	for i := range s.printers {
+		p := newPrinter(i, width, now)
+		p.sim = s
+		p.offline.Store(i < o.Offline)
+		s.printers[i] = p
+	}
+	if o.StateFile != "" {
+		if err := s.load(o.StateFile); err != nil {
+			return nil, err
+		}
+	}
+	for i, p := range s.printers {
+		port := 0
+		if o.BasePort != 0 {
+			port = o.BasePort + i
+		}
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		if err != nil {
+			for _, q := range s.printers[:i] {
+				q.conn.Close()
+			}
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				return nil, fmt.Errorf("simulator: printer %s: out of file descriptors after %d sockets; raise the open-files limit (ulimit -n) or simulate fewer printers: %w", p.name, i, err)
+			}
+			return nil, fmt.Errorf("simulator: printer %s: listen on %s: %w", p.name, netip.AddrPortFrom(ip, uint16(port)), err)
+		}
+		p.conn = conn
+		p.addr = conn.LocalAddr().String()
+	}
+	for _, p := range s.printers {
+		a := newAgent(p, o.ReadCommunity, o.WriteCommunity, o.Seed)
+		s.wg.Go(func() { s.serve(a) })
+	}
+	if o.PrintRate > 0 {
+		s.wg.Go(s.printLoop)
+	}
+	if o.StateFile != "" {
+		s.wg.Go(s.saveLoop)
+	}
+	s.stopWatch = context.AfterFunc(ctx, func() { s.Close() })
+	return s, nil
+}
+
+func (o *Options) normalize() error {
+	if o.Printers < 1 {
+		return fmt.Errorf("simulator: need at least one printer, got %d", o.Printers)
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1"
+	}
+	if o.ReadCommunity == "" {
+		o.ReadCommunity = "public"
+	}
+	if o.WriteCommunity == "" {
+		o.WriteCommunity = "private"
+	}
+	if o.BasePort < 0 || o.BasePort > 0 && o.BasePort+o.Printers-1 > 65535 {
+		return fmt.Errorf("simulator: base port %d leaves no room for %d printers (ports end at 65535)", o.BasePort, o.Printers)
+	}
+	if o.Loss < 0 || o.Loss > 1 || o.Loss != o.Loss {
+		return fmt.Errorf("simulator: loss %v is not a fraction between 0 and 1", o.Loss)
+	}
+	if o.Offline < 0 || o.Offline > o.Printers {
+		return fmt.Errorf("simulator: %d offline printers out of %d", o.Offline, o.Printers)
+	}
+	if o.Latency < 0 || o.PrintRate < 0 {
+		return errors.New("simulator: latency and print rate cannot be negative")
+	}
+	return nil
+}
+
+// serve is one printer's socket loop. It ends when the socket is closed.
+func (s *Sim) serve(a *agent) {
+	p := a.p
+	buf := make([]byte, MaxRequestSize)
+	var timer *time.Timer
+	for {
+		n, from, err := p.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			select {
+			case <-s.done:
+				return
+			default:
+				continue // e.g. an ICMP error surfaced on the socket
+			}
+		}
+		if p.offline.Load() {
+			p.stats.ignored.Add(1)
+			continue
+		}
+		if s.opts.Loss > 0 && a.rng.Float64() < s.opts.Loss {
+			p.stats.lost.Add(1)
+			continue
+		}
+		resp, v := s.handleSafely(a, buf[:n])
+		switch v {
+		case malformed:
+			p.stats.malformed.Add(1)
+			continue
+		case refused:
+			p.stats.refused.Add(1)
+			continue
+		}
+		if s.opts.Latency > 0 {
+			if timer == nil {
+				timer = time.NewTimer(s.opts.Latency)
+			} else {
+				timer.Reset(s.opts.Latency)
+			}
+			select {
+			case <-timer.C:
+			case <-s.done:
+				timer.Stop()
+				return
+			}
+		}
+		if _, err := p.conn.WriteToUDPAddrPort(resp, from); err == nil {
+			p.stats.answered.Add(1)
+		}
+	}
+}
+
+// handleSafely keeps one bad packet from taking the fleet down should the
+// decoder fault on it; FuzzHandleRequest exercises handle without this net.
+func (s *Sim) handleSafely(a *agent, req []byte) (resp []byte, v verdict) {
+	defer func() {
+		if r := recover(); r != nil {
+			resp, v = nil, malformed
+		}
+	}()
+	return a.handle(req)
+}
+
+// printLoop prints one page on each online printer every PrintRate.
+func (s *Sim) printLoop() {
+	t := time.NewTicker(s.opts.PrintRate)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			for _, p := range s.printers {
+				if !p.offline.Load() {
+					p.PrintPages(1)
+				}
+			}
+		}
+	}
+}
+
+// Printers returns the fleet, by index.
+func (s *Sim) Printers() []*Printer { return s.printers }
+
+// Options returns the options in effect, defaults filled in.
+func (s *Sim) Options() Options { return s.opts }
+
+// Requests returns how many requests were answered.
+func (s *Sim) Requests() uint64 {
+	var n uint64
+	for _, p := range s.printers {
+		n += p.stats.answered.Load()
+	}
+	return n
+}
+
+// Stats returns request counters summed over the fleet.
+func (s *Sim) Stats() Stats {
+	var st Stats
+	for _, p := range s.printers {
+		st.Answered += p.stats.answered.Load()
+		st.Malformed += p.stats.malformed.Load()
+		st.Refused += p.stats.refused.Load()
+		st.Lost += p.stats.lost.Load()
+		st.Ignored += p.stats.ignored.Load()
+	}
+	return st
+}
+
+// Close stops every socket and goroutine and saves the state file. It is
+// idempotent; later calls return the first call's result.
+func (s *Sim) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		if s.stopWatch != nil {
+			s.stopWatch()
+		}
+		for _, p := range s.printers {
+			if p.conn != nil {
+				p.conn.Close()
+			}
+		}
+		s.wg.Wait()
+		if s.opts.StateFile != "" {
+			s.closeErr = s.save()
+		}
+	})
+	return s.closeErr
+}
+
+func (s *Sim) markDirty() {
+	if s.opts.StateFile == "" {
+		return
+	}
+	s.dirty.Store(true)
+	select {
+	case s.saveKick <- struct{}{}:
+	default:
+	}
+}
+
+// saveLoop writes the state file saveDelay after a change.
+func (s *Sim) saveLoop() {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.saveKick:
+		}
+		t.Reset(saveDelay)
+		select {
+		case <-s.done:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		// Errors surface again from the save in Close.
+		if s.dirty.Load() {
+			_ = s.save()
+		}
+	}
+}
