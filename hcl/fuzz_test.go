@@ -1,0 +1,48 @@
+package hcl
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoad feeds arbitrary bytes to Load as a configuration file. Load must
+// report problems as diagnostics and never panic.
+func FuzzLoad(f *testing.F) {
+	for _, dir := range []string{filepath.Join("testdata", "full"), filepath.Join("testdata", "broken"), filepath.Join("testdata", "format")} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, e := range entries {
+			src, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(src)
+		}
+	}
+	f.Add([]byte(`printer "a" { for_each = { x = 1 } address = each.value }`))
+	f.Add([]byte(`locals { a = local.a }`))
+	f.Add([]byte("printer \"a\" {\n  address = \"${\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, diags := Load(dir, LoadOptions{Vars: []string{}, Env: []string{"INKFORM_VAR_x=1"}})
+		if diags.HasErrors() && cfg != nil {
+			t.Fatal("Config returned together with errors")
+		}
+		for _, d := range diags {
+			if d.Subject == nil {
+				t.Fatalf("diagnostic %q has no Subject", d.Summary)
+			}
+		}
+		_ = WriteDiagnostics(discard{}, nil, diags, false)
+	})
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

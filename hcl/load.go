@@ -1,0 +1,243 @@
+// Package hcl reads inkform configuration: it parses *.hcl files, evaluates
+// variables, locals, references and for_each, validates everything against
+// the settings catalog and returns the declared fleet (fleet.Printer values).
+//
+// Load collects every problem it finds as diagnostics with source ranges
+// instead of stopping at the first one, so a single run shows a user all
+// there is to fix.
+package hcl
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	hhcl "github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/providers/catalog"
+)
+
+// LoadOptions supplies what a configuration does not hold itself: variable
+// values and the settings catalog.
+type LoadOptions struct {
+	// Vars are "-var name=value" arguments in the order given. A value is
+	// taken literally when the variable's type is string and parsed as an
+	// HCL expression otherwise (numbers, bools, lists, maps, objects).
+	Vars []string
+	// VarFiles are -var-file paths, applied in order: HCL files of
+	// `name = value` attributes.
+	VarFiles []string
+	// Env is the process environment (os.Environ()); INKFORM_VAR_name=value
+	// supplies the variable name.
+	Env []string
+	// Catalog validates setting names and values; nil means catalog.Default().
+	Catalog *catalog.Catalog
+	// Files, when non-nil, receives every configuration file Load parses,
+	// keyed by the file name diagnostics use. It lets a caller print
+	// diagnostics with source lines when Load fails and returns no Config.
+	// Variable files are deliberately left out: they often hold secrets.
+	Files map[string]*hhcl.File
+}
+
+// Config is a loaded, fully evaluated and valid configuration.
+type Config struct {
+	Printers []fleet.Printer // sorted by Name
+	State    StateConfig
+	// Hash identifies the configuration source: "sha256:" and the hex digest
+	// over every file's name and contents. Plan files record it.
+	Hash string
+	// Files holds the parsed configuration files by the name diagnostics use.
+	Files map[string]*hhcl.File
+	// Dir is the absolute directory the configuration was read from.
+	Dir string
+}
+
+// Printer returns the named printer.
+func (c *Config) Printer(name string) (fleet.Printer, bool) {
+	i := sort.Search(len(c.Printers), func(i int) bool { return c.Printers[i].Name >= name })
+	if i < len(c.Printers) && c.Printers[i].Name == name {
+		return c.Printers[i], true
+	}
+	return fleet.Printer{}, false
+}
+
+// StateConfig says where state is kept.
+type StateConfig struct {
+	Backend string // "sqlite" (the default and, for now, the only backend)
+	// Path is the SQLite file; a relative path in the configuration is
+	// resolved against the configuration directory, so Path is absolute.
+	Path string
+	// DSN is reserved for server backends.
+	DSN string
+	// DeclRange is the state block; empty when the default applies.
+	DeclRange hhcl.Range
+}
+
+// Backend and file name used when no state block is declared.
+const (
+	DefaultStateBackend = "sqlite"
+	DefaultStatePath    = "inkform.db"
+)
+
+// Load reads the configuration at path: a directory (every *.hcl file in it,
+// sorted by name, not recursive) or a single file. It returns a nil Config
+// and every diagnostic when anything is wrong; warnings alone do not fail.
+// Diagnostics never contain the values of sensitive variables or
+// credentials.
+func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
+	cat := opts.Catalog
+	if cat == nil {
+		cat = catalog.Default()
+	}
+	names, dir, diags := configFiles(path)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	l := newLoader(dir, cat)
+	hash := sha256.New()
+	parser := hclparse.NewParser()
+	for _, name := range names {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			diags = append(diags, &hhcl.Diagnostic{
+				Severity: hhcl.DiagError,
+				Summary:  "Cannot read configuration file",
+				Detail:   fmt.Sprintf("Reading %s: %s.", name, err),
+				Subject:  &hhcl.Range{Filename: name, Start: hhcl.InitialPos, End: hhcl.InitialPos},
+			})
+			continue
+		}
+		writeHashPart(hash, filepath.Base(name), src)
+		f, parseDiags := parser.ParseHCL(src, name)
+		diags = append(diags, parseDiags...)
+		if f == nil {
+			continue
+		}
+		l.files[name] = f
+		if opts.Files != nil {
+			opts.Files[name] = f
+		}
+		if !parseDiags.HasErrors() {
+			l.order = append(l.order, name)
+		}
+	}
+	diags = append(diags, l.load(opts)...)
+	diags = scrub(diags)
+	sortDiagnostics(diags)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return &Config{
+		Printers: l.printers,
+		State:    l.state,
+		Hash:     "sha256:" + hex.EncodeToString(hash.Sum(nil)),
+		Files:    l.files,
+		Dir:      dir,
+	}, diags
+}
+
+// configFiles lists the files to read and the absolute configuration
+// directory. Editor droppings (dot files, #autosave#, backup~) are skipped.
+func configFiles(path string) ([]string, string, hhcl.Diagnostics) {
+	fail := func(summary, detail string) ([]string, string, hhcl.Diagnostics) {
+		return nil, "", hhcl.Diagnostics{{
+			Severity: hhcl.DiagError,
+			Summary:  summary,
+			Detail:   detail,
+			Subject:  &hhcl.Range{Filename: path, Start: hhcl.InitialPos, End: hhcl.InitialPos},
+		}}
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return fail("Cannot read configuration", fmt.Sprintf("%s.", err))
+	}
+	var names []string
+	dirPath := path
+	if info.IsDir() {
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return fail("Cannot read configuration directory", fmt.Sprintf("%s.", err))
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if e.IsDir() || !strings.HasSuffix(n, ".hcl") || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "#") {
+				continue
+			}
+			names = append(names, filepath.Join(path, n))
+		}
+		if len(names) == 0 {
+			return fail("No configuration files", fmt.Sprintf("The directory %s holds no *.hcl files.", path))
+		}
+		sort.Strings(names)
+	} else {
+		names = []string{path}
+		dirPath = filepath.Dir(path)
+	}
+	dir, err := filepath.Abs(dirPath)
+	if err != nil {
+		return fail("Cannot resolve configuration directory", fmt.Sprintf("%s.", err))
+	}
+	return names, dir, nil
+}
+
+// writeHashPart adds one file to the configuration hash. Lengths prefix each
+// part so that moving bytes between a name and a body changes the hash.
+func writeHashPart(h interface{ Write([]byte) (int, error) }, name string, src []byte) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(name)))
+	h.Write(n[:])
+	h.Write([]byte(name))
+	binary.BigEndian.PutUint64(n[:], uint64(len(src)))
+	h.Write(n[:])
+	h.Write(src)
+}
+
+// scrub drops the expression context HCL attaches to evaluation errors when
+// any value it would display holds a sensitive value, since the diagnostic
+// writers print those values.
+func scrub(diags hhcl.Diagnostics) hhcl.Diagnostics {
+	for _, d := range diags {
+		if d.Expression == nil || d.EvalContext == nil {
+			continue
+		}
+		for _, t := range d.Expression.Variables() {
+			v, vd := t.TraverseAbs(d.EvalContext)
+			if vd.HasErrors() || v.ContainsMarked() {
+				d.Expression, d.EvalContext = nil, nil
+				break
+			}
+		}
+	}
+	return diags
+}
+
+// sensitiveMark marks values derived from sensitive variables.
+type sensitiveMarkType struct{}
+
+var sensitiveMark = sensitiveMarkType{}
+
+// isSensitive reports whether v or anything inside it is sensitive.
+func isSensitive(v cty.Value) bool { return v.HasMarkDeep(sensitiveMark) }
+
+// sortDiagnostics orders diagnostics by file and position, so output is
+// stable and reads top to bottom.
+func sortDiagnostics(diags hhcl.Diagnostics) {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a != nil && b == nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		}
+		return a.Start.Byte < b.Start.Byte
+	})
+}
