@@ -153,7 +153,7 @@ func TestRichPlanStatuses(t *testing.T) {
 		t.Errorf("printers = %v", names)
 	}
 	s := p.Summary()
-	if s != (Summary{Adopt: 3, Update: 2, Forget: 2, PrintersChanged: 4, Unreachable: 1, Mismatch: 1, Errors: 1, Unsupported: 1}) {
+	if s != (Summary{AdoptPrinters: 1, UpdatePrinters: 2, ForgetPrinters: 1, Adopt: 3, Update: 2, Forget: 2, PrintersChanged: 4, Unreachable: 1, Mismatch: 1, Errors: 1, Unsupported: 1}) {
 		t.Errorf("summary = %+v", s)
 	}
 	if !p.HasChanges() {

@@ -160,6 +160,11 @@ type Plan struct {
 
 // Summary counts a plan's changes and problems.
 type Summary struct {
+	// Printers by action: the headline counts.
+	AdoptPrinters  int `json:"adopt_printers"`
+	UpdatePrinters int `json:"update_printers"`
+	ForgetPrinters int `json:"forget_printers"`
+	// Settings by action.
 	Adopt           int `json:"adopt"`
 	Update          int `json:"update"`
 	Forget          int `json:"forget"`
@@ -170,7 +175,7 @@ type Summary struct {
 	Unsupported     int `json:"unsupported"`
 }
 
-// Summary counts changes (per setting) and printers by status.
+// Summary counts printers by action and by status, and changes per setting.
 func (p *Plan) Summary() Summary {
 	var s Summary
 	for i := range p.Printers {
@@ -184,6 +189,14 @@ func (p *Plan) Summary() Summary {
 			case Forget:
 				s.Forget++
 			}
+		}
+		switch pp.Action {
+		case Adopt:
+			s.AdoptPrinters++
+		case Update:
+			s.UpdatePrinters++
+		case Forget:
+			s.ForgetPrinters++
 		}
 		if pp.Action != NoOp {
 			s.PrintersChanged++

@@ -154,9 +154,12 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// summaryText is "2 to adopt, 5 to update, 1 to forget".
+// summaryText is "2 printers to adopt, 5 to update, 1 to forget; 9 setting
+// changes": printers first, as a reader counts devices.
 func summaryText(s Summary) string {
-	return fmt.Sprintf("%d to adopt, %d to update, %d to forget", s.Adopt, s.Update, s.Forget)
+	return fmt.Sprintf("%s to adopt, %d to update, %d to forget; %s",
+		plural(s.AdoptPrinters, "printer", "printers"), s.UpdatePrinters, s.ForgetPrinters,
+		plural(s.Adopt+s.Update+s.Forget, "setting change", "setting changes"))
 }
 
 // problemText is "1 unreachable, 1 mismatched", or "" when all were observed.
