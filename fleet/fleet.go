@@ -93,10 +93,10 @@ type Observation struct {
 	Model      string    `json:"model"`
 	Serial     string    `json:"serial"`
 	Firmware   string    `json:"firmware"`
-	Status     string    `json:"status"`                // hrPrinterStatus: "idle", "printing", "warmup", "other", "unknown"
-	Errors     []string  `json:"errors,omitempty"`      // hrPrinterDetectedErrorState bits by name, e.g. "lowToner"
-	Supplies   []Supply  `json:"supplies,omitempty"`    // in device order
-	PageCount  int64     `json:"page_count"`            // prtMarkerLifeCount; -1 when unknown
+	Status     string    `json:"status"`             // hrPrinterStatus: "idle", "printing", "warmup", "other", "unknown"
+	Errors     []string  `json:"errors,omitempty"`   // hrPrinterDetectedErrorState bits by name, e.g. "lowToner"
+	Supplies   []Supply  `json:"supplies,omitempty"` // in device order
+	PageCount  int64     `json:"page_count"`         // prtMarkerLifeCount; -1 when unknown
 	ObservedAt time.Time `json:"observed_at"`
 	// Settings holds the current value of every requested setting the
 	// printer supports, keyed by setting name.

@@ -1,0 +1,33 @@
+# The two commands that matter: `make demo` and `make test`.
+GO      ?= go
+BIN     := bin/inkform
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: build test demo fuzz lint clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/inkform
+
+# vet, then the whole suite under the race detector. Integration tests start
+# net-snmp's snmpd and snmpsimd when installed (.ci/run installs them) and skip
+# otherwise, unless INKFORM_REQUIRE_INTEGRATION=1.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# A simulated 25-printer fleet goes from drifted to converged:
+# plan (changes), apply, plan again (exit 0: no changes).
+demo: build
+	./scripts/demo.sh $(BIN)
+
+# Short runs of every fuzz target (FUZZTIME=1m for longer).
+FUZZTIME ?= 10s
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/state"
+)
+
+func newApplyCommand(io streams) *cobra.Command {
+	var f planFlags
+	var autoApprove bool
+	cmd := &cobra.Command{
+		Use:   "apply [PLANFILE]",
+		Short: "Make the printers match the configuration",
+		Long: `Push exactly the changes a plan shows, verify each by reading it back, and
+record every printer in state as soon as it finishes.
+
+With PLANFILE (from plan -out), apply that plan. A printer whose observed values
+changed since the plan was made is not touched, and the output says why.
+Without it, plan first and ask for confirmation (unless -auto-approve).
+
+` + exitCodesHelp,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			var saved *planner.Plan
+			if len(args) == 1 {
+				p, err := readPlanFile(args[0])
+				if err != nil {
+					return err
+				}
+				saved = p
+			}
+			ws, err := openWorkspace(ctx, io, &f.configFlags, "inkform apply", f.lockTimeout)
+			if err != nil {
+				return err
+			}
+			defer ws.close(ctx)
+
+			plan := saved
+			if saved != nil {
+				if saved.ConfigHash != ws.cfg.Hash {
+					return &exitError{code: ExitError, msg: fmt.Sprintf("the configuration changed since %s was made; run inkform plan again", args[0])}
+				}
+			} else {
+				if !autoApprove && !io.Terminal {
+					return &exitError{code: ExitError, msg: "apply asks for confirmation on a terminal; pass -auto-approve to apply without one"}
+				}
+				if plan, err = makePlan(ctx, io, ws, &f, f.json); err != nil {
+					return err
+				}
+				if !f.json {
+					if err := planner.RenderHuman(io.Out, plan, planner.RenderOptions{Color: io.color()}); err != nil {
+						return err
+					}
+				}
+				if !plan.HasChanges() && !plan.RefreshOnly {
+					return nil
+				}
+				if !autoApprove && !confirm(io) {
+					fmt.Fprintln(io.Out, "\nApply cancelled.")
+					return &exitError{code: ExitError}
+				}
+			}
+
+			prog := newProgress(io, "Applying", f.json)
+			pl := newPlanner(ws.store, f.parallelism, prog)
+			info := owner("inkform apply")
+			res, err := pl.Apply(ctx, plan, ws.cfg.Printers, planner.ApplyOptions{Run: state.Run{
+				Command:    "apply",
+				User:       info.User,
+				Host:       info.Host,
+				GitCommit:  gitCommit(ws.cfg.Dir),
+				ConfigHash: ws.cfg.Hash,
+			}})
+			prog.clear()
+			if err != nil {
+				return err
+			}
+			if f.json {
+				enc := json.NewEncoder(io.Out)
+				enc.SetIndent("", "  ")
+				err = enc.Encode(res)
+			} else {
+				fmt.Fprintln(io.Out)
+				err = planner.RenderApplyResult(io.Out, res, planner.RenderOptions{Color: io.color()})
+			}
+			if err != nil {
+				return err
+			}
+			if res.Failed() || ctx.Err() != nil {
+				return &exitError{code: ExitError}
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	return cmd
+}
+
+func readPlanFile(path string) (*planner.Plan, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	defer fh.Close()
+	p, err := planner.ReadPlanFile(fh)
+	if err != nil {
+		return nil, fmt.Errorf("plan file %s: %w", path, err)
+	}
+	return p, nil
+}
+
+func confirm(io streams) bool {
+	fmt.Fprint(io.Out, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+	line, _ := bufio.NewReader(io.In).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}

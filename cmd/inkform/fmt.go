@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/pmezard/go-difflib/difflib"
+	"github.com/spf13/cobra"
+
+	"github.com/inkform/inkform/hcl"
+)
+
+func newFmtCommand(io streams) *cobra.Command {
+	var check, diff bool
+	cmd := &cobra.Command{
+		Use:   "fmt [PATH...]",
+		Short: "Rewrite configuration files in the canonical format",
+		Long: `Rewrite *.hcl files (in the current directory, or the given files and
+directories) in the canonical format. With -check, change nothing and exit 3
+when a file is not formatted; with -diff, show what would change.
+
+` + exitCodesHelp,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{"."}
+			}
+			files, err := hclFiles(args)
+			if err != nil {
+				return err
+			}
+			unformatted := false
+			for _, name := range files {
+				src, err := os.ReadFile(name)
+				if err != nil {
+					return err
+				}
+				out, diags := hcl.Format(src, name)
+				if diags.HasErrors() {
+					_ = hcl.WriteDiagnostics(io.Err, nil, diags, io.color())
+					return &exitError{code: ExitError}
+				}
+				if bytes.Equal(src, out) {
+					continue
+				}
+				unformatted = true
+				fmt.Fprintln(io.Out, name)
+				if diff {
+					text, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+						A: difflib.SplitLines(string(src)), B: difflib.SplitLines(string(out)),
+						FromFile: "old/" + name, ToFile: "new/" + name, Context: 3,
+					})
+					fmt.Fprint(io.Out, text)
+				}
+				if !check {
+					if err := writeFileKeepMode(name, out); err != nil {
+						return err
+					}
+				}
+			}
+			if check && unformatted {
+				return &exitError{code: ExitUnformatted}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&check, "check", false, "change nothing; exit 3 when a file is not formatted")
+	cmd.Flags().BoolVar(&diff, "diff", false, "show the changes as a unified diff")
+	return cmd
+}
+
+func hclFiles(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		matches, err := filepath.Glob(filepath.Join(a, "*.hcl"))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, matches...)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// writeFileKeepMode replaces name atomically so a crash never leaves half a file.
+func writeFileKeepMode(name string, data []byte) error {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".inkform-fmt-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}

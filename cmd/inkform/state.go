@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/inkform/inkform/hcl"
+	"github.com/inkform/inkform/state"
+)
+
+// stateFlags locate the state: the configuration's state block, or -state.
+type stateFlags struct {
+	configFlags
+	path string
+}
+
+func (f *stateFlags) register(cmd *cobra.Command) {
+	f.configFlags.register(cmd)
+	cmd.Flags().StringVar(&f.path, "state", "", "SQLite state file (default: from the configuration's state block)")
+}
+
+func (f *stateFlags) open(ctx context.Context, io streams) (state.Store, error) {
+	if f.path != "" {
+		return openState(ctx, hcl.StateConfig{Backend: "sqlite", Path: f.path}, ".")
+	}
+	cfg, err := f.load(io)
+	if err != nil {
+		return nil, err
+	}
+	return openState(ctx, cfg.State, cfg.Dir)
+}
+
+func newStateCommand(io streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "state",
+		Short: "Inspect what inkform has recorded",
+	}
+	cmd.AddCommand(newStateListCommand(io), newStateShowCommand(io))
+	return cmd
+}
+
+func newStateListCommand(io streams) *cobra.Command {
+	var f stateFlags
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the printers under management",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := f.open(cmd.Context(), io)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			printers, err := st.Printers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, p := range printers {
+				fmt.Fprintf(io.Out, "printer.%s\n", p.Name)
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newStateShowCommand(io streams) *cobra.Command {
+	var f stateFlags
+	cmd := &cobra.Command{
+		Use:   "show printer.NAME",
+		Short: "Show what is recorded for one printer",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := f.open(cmd.Context(), io)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			name := trimPrinterPrefix(args[0])
+			p, ok, err := st.Printer(cmd.Context(), name)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &exitError{code: ExitError, msg: fmt.Sprintf("printer %q is not in state", name)}
+			}
+			writePrinterRecord(io, p)
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func trimPrinterPrefix(s string) string {
+	if len(s) > len("printer.") && s[:len("printer.")] == "printer." {
+		return s[len("printer."):]
+	}
+	return s
+}
+
+func writePrinterRecord(io streams, p state.Printer) {
+	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "# printer.%s\n", p.Name)
+	fmt.Fprintf(tw, "address\t%s\n", p.Address)
+	fmt.Fprintf(tw, "serial\t%s\n", p.Serial)
+	fmt.Fprintf(tw, "model\t%s\n", p.Model)
+	fmt.Fprintf(tw, "firmware\t%s\n", p.Firmware)
+	fmt.Fprintf(tw, "observed\t%s\n", formatTime(p.ObservedAt))
+	fmt.Fprintf(tw, "applied\t%s\n", formatTime(p.AppliedAt))
+	names := make([]string, 0, len(p.Settings))
+	for n := range p.Settings {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(tw, "managed settings\t%d\n", len(names))
+	for _, n := range names {
+		// Only hashes are stored: values may be secret.
+		fmt.Fprintf(tw, "  %s\t%s\n", n, p.Settings[n])
+	}
+	tw.Flush()
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newValidateCommand(io streams) *cobra.Command {
+	var f configFlags
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the configuration without contacting any printer",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.load(io)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(io.Out, "Success! The configuration is valid: %d printers.\n", len(cfg.Printers))
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}

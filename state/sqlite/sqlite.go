@@ -1,0 +1,172 @@
+// Package sqlite is the embedded default state backend: a single SQLite
+// file (pure Go, modernc.org/sqlite) next to the configuration.
+//
+// Several processes may open one file: writes take SQLite's write lock up
+// front (BEGIN IMMEDIATE) and wait for it up to BusyTimeout, and the WAL
+// journal lets readers proceed while one process writes.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/state/sqlstate"
+)
+
+// BusyTimeout is how long a statement waits for another process's write
+// lock before failing with SQLITE_BUSY (which the core then retries a
+// bounded number of times).
+var BusyTimeout = 10 * time.Second
+
+// Store is a state.Store in a SQLite file. It adds ForceUnlock, LockHolder,
+// PutPrinters and Outcomes to the interface through the embedded core.
+type Store struct {
+	*sqlstate.Store
+	path string
+}
+
+// Options tune OpenStore; see sqlstate.Options.
+type Options = sqlstate.Options
+
+// Open opens (creating if absent) the state file at path and brings its
+// schema up to date.
+func Open(ctx context.Context, path string) (state.Store, error) {
+	return OpenStore(ctx, path, Options{})
+}
+
+// OpenStore is Open with options, returning the concrete type.
+func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
+	dsn, err := DSN(path)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: open: %w", path, err)
+	}
+	// Ping opens the file now, so that a bad path fails here, naming it.
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state %s: open: %w", path, err)
+	}
+	core, err := sqlstate.New(ctx, db, Dialect{}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	return &Store{Store: core, path: path}, nil
+}
+
+// Path returns the file the store was opened on.
+func (s *Store) Path() string { return s.path }
+
+// DSN builds the driver data source name for path: WAL journal (readers
+// never block the writer), a busy timeout (wait for other processes
+// instead of failing), foreign keys on every connection, BEGIN IMMEDIATE
+// for transactions (they are only used to write, and taking the write
+// lock up front avoids deadlocks upgrading a read lock), and
+// synchronous=NORMAL, which in WAL mode keeps every commit atomic across
+// a crash of the process and only defers the fsync.
+func DSN(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("state: empty sqlite path")
+	}
+	// The driver splits its parameters off at the first '?'.
+	if strings.ContainsRune(path, '?') {
+		return "", fmt.Errorf("state %s: sqlite path must not contain '?'", path)
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	return path + "?" + q.Encode(), nil
+}
+
+// Dialect is SQLite for sqlstate.
+type Dialect struct{}
+
+var _ sqlstate.Dialect = Dialect{}
+
+func (Dialect) Name() string { return "sqlite" }
+
+func (Dialect) Placeholder(int) string { return "?" }
+
+func (Dialect) ColumnType(t sqlstate.ColumnType) string {
+	switch t {
+	case sqlstate.TypeKey, sqlstate.TypeText:
+		return "TEXT"
+	case sqlstate.TypeAutoID:
+		// AUTOINCREMENT: ids are never reused, so history stays unambiguous.
+		return "INTEGER PRIMARY KEY AUTOINCREMENT"
+	default:
+		return "INTEGER"
+	}
+}
+
+func (Dialect) TableExistsQuery() string {
+	return `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+}
+
+func (Dialect) Upsert(table string, key, cols []string) string {
+	isKey := map[string]bool{}
+	for _, k := range key {
+		isKey[k] = true
+	}
+	var set []string
+	for _, c := range cols {
+		if !isKey[c] {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + marks(len(cols)) +
+		") ON CONFLICT (" + strings.Join(key, ", ") + ") DO "
+	if len(set) == 0 {
+		return q + "NOTHING"
+	}
+	return q + "UPDATE SET " + strings.Join(set, ", ")
+}
+
+func (Dialect) InsertReturningID(table string, cols []string, id string) string {
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + marks(len(cols)) + ") RETURNING " + id
+}
+
+func (Dialect) Limit(n int) string { return fmt.Sprintf("LIMIT %d", n) }
+
+// BeginWrite relies on the DSN's _txlock=immediate.
+func (Dialect) BeginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	return db.BeginTx(ctx, nil)
+}
+
+func (Dialect) IsUniqueViolation(err error) bool {
+	c, ok := code(err)
+	return ok && (c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE)
+}
+
+func (Dialect) IsRetryable(err error) bool {
+	c, ok := code(err)
+	return ok && (c&0xff == sqlite3.SQLITE_BUSY || c&0xff == sqlite3.SQLITE_LOCKED)
+}
+
+func (Dialect) SingleWriter() bool { return true }
+
+func code(err error) (int, bool) {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code(), true
+	}
+	return 0, false
+}
+
+func marks(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

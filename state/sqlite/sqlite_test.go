@@ -1,0 +1,381 @@
+package sqlite_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/state/sqlite"
+	"github.com/inkform/inkform/state/sqlstate"
+	"github.com/inkform/inkform/state/statetest"
+)
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func dbPath(t *testing.T) string { return filepath.Join(t.TempDir(), "inkform.db") }
+
+func open(t *testing.T, path string, opts sqlite.Options) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.OpenStore(ctxFor(t), path, opts)
+	if err != nil {
+		t.Fatalf("OpenStore: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	statetest.Run(t, func(t *testing.T) state.Store {
+		s, err := sqlite.Open(ctxFor(t), dbPath(t))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx := ctxFor(t)
+	path := dbPath(t)
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := state.Printer{Name: "lobby", Address: "10.1.2.3", Serial: "X1", ObservedAt: time.Unix(1700000000, 42).UTC(),
+		Settings: map[string]string{"sleep": state.HashValue("20")}}
+	if err := s.PutPrinter(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.BeginRun(ctx, state.Run{Command: "apply", User: "ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s2 := open(t, path, sqlite.Options{})
+	got, ok, err := s2.Printer(ctx, "lobby")
+	if err != nil || !ok {
+		t.Fatalf("after reopen: ok %v, err %v", ok, err)
+	}
+	if !got.ObservedAt.Equal(want.ObservedAt) || got.Serial != "X1" || got.Settings["sleep"] != want.Settings["sleep"] {
+		t.Errorf("after reopen got %+v, want %+v", got, want)
+	}
+	runs, err := s2.Runs(ctx, 10)
+	if err != nil || len(runs) != 1 || runs[0].ID != id || runs[0].Status != "running" {
+		t.Errorf("runs after reopen = %+v, %v", runs, err)
+	}
+}
+
+func TestMigrationsRecorded(t *testing.T) {
+	ctx := ctxFor(t)
+	path := dbPath(t)
+	s := open(t, path, sqlite.Options{})
+	want := sqlstate.SchemaVersion()
+	vs, err := s.AppliedMigrations(ctx)
+	if err != nil || len(vs) != want || vs[len(vs)-1] != want {
+		t.Fatalf("AppliedMigrations = %v, %v; want 1..%d", vs, err, want)
+	}
+	var applied int64
+	if err := s.DB().QueryRowContext(ctx, `SELECT applied_at FROM schema_migrations WHERE version = 1`).Scan(&applied); err != nil || applied <= 0 {
+		t.Errorf("applied_at = %d, %v", applied, err)
+	}
+	s.Close()
+	// Reopening applies nothing twice.
+	s2 := open(t, path, sqlite.Options{})
+	if vs2, err := s2.AppliedMigrations(ctx); err != nil || len(vs2) != len(vs) {
+		t.Errorf("after reopen AppliedMigrations = %v, %v", vs2, err)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	ctx := ctxFor(t)
+	s := open(t, dbPath(t), sqlite.Options{})
+	var mode string
+	if err := s.DB().QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	// Foreign keys are enforced: no settings for a printer not in state.
+	_, err := s.DB().ExecContext(ctx, `INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('ghost', 'a', 'b')`)
+	if err == nil {
+		t.Error("orphan setting inserted; foreign keys are off")
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := ctxFor(t)
+	path := dbPath(t)
+	s := open(t, path, sqlite.Options{})
+	future := sqlstate.SchemaVersion() + 7
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, 1)`, future); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	_, err := sqlite.Open(ctx, path)
+	var ve *sqlstate.SchemaVersionError
+	if !errors.As(err, &ve) || ve.Found != future || ve.Known != sqlstate.SchemaVersion() {
+		t.Fatalf("Open of a newer schema = %v, want *SchemaVersionError", err)
+	}
+	msg := fmt.Sprintf("state schema version %d is newer than this inkform understands (%d); upgrade inkform", future, sqlstate.SchemaVersion())
+	if !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q lacks %q or the path", err, msg)
+	}
+}
+
+func TestBadPath(t *testing.T) {
+	ctx := ctxFor(t)
+	for _, p := range []string{"", "state?.db", filepath.Join(t.TempDir(), "no", "such", "dir", "x.db")} {
+		if s, err := sqlite.Open(ctx, p); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+// Two Stores on one file behave as two processes would.
+func TestTwoStoresContend(t *testing.T) {
+	ctx := ctxFor(t)
+	path := dbPath(t)
+	s1 := open(t, path, sqlite.Options{})
+	s2 := open(t, path, sqlite.Options{})
+
+	a, err := s1.Lock(ctx, state.LockInfo{User: "ana", Host: "h1", PID: 1, Command: "inkform apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+	_, err = s2.Lock(lctx, state.LockInfo{User: "bo", Host: "h2", PID: 2, Command: "inkform apply"})
+	cancel()
+	var le *state.LockedError
+	if !errors.As(err, &le) || le.Holder.ID != a.Info.ID || le.Holder.User != "ana" {
+		t.Fatalf("second store's Lock = %v, want LockedError naming ana", err)
+	}
+
+	// Both write at once while the lock is held elsewhere: writes are not
+	// blocked by the state lock, only serialised by SQLite.
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i, s := range []*sqlite.Store{s1, s2, s1, s2} {
+		wg.Go(func() {
+			for j := range 25 {
+				p := state.Printer{Name: fmt.Sprintf("s%d-%d", i, j), Settings: map[string]string{"k": state.HashValue("v")}}
+				if err := s.PutPrinter(ctx, p); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("cross-store PutPrinter: %v", err)
+	}
+	if ps, err := s2.Printers(ctx); err != nil || len(ps) != 100 {
+		t.Errorf("Printers = %d, %v; want 100", len(ps), err)
+	}
+
+	if err := a.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s2.Lock(ctx, state.LockInfo{User: "bo"})
+	if err != nil {
+		t.Fatalf("Lock after the other store unlocked: %v", err)
+	}
+	if err := s1.ForceUnlock(ctx, "not-a-lock"); !errors.Is(err, sqlstate.ErrNotFound) {
+		t.Errorf("ForceUnlock(unknown) = %v, want ErrNotFound", err)
+	}
+	if h, ok, err := s1.LockHolder(ctx); err != nil || !ok || h.ID != b.Info.ID {
+		t.Errorf("LockHolder = %+v, %v, %v", h, ok, err)
+	}
+	if err := s1.ForceUnlock(ctx, b.Info.ID); err != nil {
+		t.Fatalf("ForceUnlock: %v", err)
+	}
+	if err := b.Unlock(ctx); !errors.Is(err, sqlstate.ErrLockLost) {
+		t.Errorf("Unlock after ForceUnlock = %v, want ErrLockLost", err)
+	}
+	if _, ok, err := s1.LockHolder(ctx); ok || err != nil {
+		t.Errorf("lock still held after ForceUnlock: %v", err)
+	}
+}
+
+func TestPutPrintersBatch(t *testing.T) {
+	ctx := ctxFor(t)
+	s := open(t, dbPath(t), sqlite.Options{})
+	var ps []state.Printer
+	for i := range 500 {
+		ps = append(ps, state.Printer{Name: fmt.Sprintf("p%04d", i), Settings: map[string]string{"a": state.HashValue(strconv.Itoa(i))}})
+	}
+	if err := s.PutPrinters(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	// One bad record refuses the whole batch.
+	bad := append([]state.Printer{{Name: "new"}}, state.Printer{Name: "p0001", Settings: map[string]string{"a": "plain"}})
+	if err := s.PutPrinters(ctx, bad); err == nil {
+		t.Error("batch with a plain value succeeded")
+	}
+	got, err := s.Printers(ctx)
+	if err != nil || len(got) != 500 || got[1].Settings["a"] != state.HashValue("1") {
+		t.Errorf("after batches: %d printers, %v", len(got), err)
+	}
+}
+
+func BenchmarkPutPrinter(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	settings := map[string]string{}
+	for i := range 20 {
+		settings[fmt.Sprintf("setting_%d", i)] = state.HashValue(strconv.Itoa(i))
+	}
+	i := 0
+	for b.Loop() {
+		if err := s.PutPrinter(ctx, state.Printer{Name: fmt.Sprintf("p%05d", i%10000), Settings: settings, ObservedAt: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// The child side of TestDeadHolderLockExpires: take the lock, report it,
+// then hang until killed.
+const childEnv = "INKFORM_STATE_LOCK_CHILD"
+
+const childLease = 2 * time.Second
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(childEnv); path != "" {
+		os.Exit(lockChild(path))
+	}
+	os.Exit(m.Run())
+}
+
+func lockChild(path string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := sqlite.OpenStore(ctx, path, sqlite.Options{Lease: childLease})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	l, err := s.Lock(ctx, state.LockInfo{User: "child", Host: "localhost", PID: os.Getpid(), Command: "inkform apply"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	fmt.Printf("locked %s\n", l.Info.ID)
+	// Bounded, so an orphan never outlives a crashed parent for long.
+	<-time.After(time.Minute)
+	return 3
+}
+
+func TestDeadHolderLockExpires(t *testing.T) {
+	ctx := ctxFor(t)
+	path := dbPath(t)
+	// Create the schema first so the child and parent do not race to.
+	open(t, path, sqlite.Options{}).Close()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+path)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+
+	// Wait for the child to report the lock, with a deadline.
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		if sc.Scan() {
+			line <- sc.Text()
+		}
+		close(line)
+	}()
+	var childID string
+	select {
+	case l, ok := <-line:
+		if !ok || !strings.HasPrefix(l, "locked ") {
+			t.Fatalf("child said %q, want the lock id", l)
+		}
+		childID = strings.TrimPrefix(l, "locked ")
+	case <-time.After(20 * time.Second):
+		t.Fatal("child did not take the lock in time")
+	}
+
+	s := open(t, path, sqlite.Options{})
+	// The live child renews its lease from its own process: watch the
+	// expiry move forward, while the lock stays the child's.
+	first, ok, err := s.LockHolder(ctx)
+	if err != nil || !ok || first.ID != childID || first.PID != cmd.Process.Pid {
+		t.Fatalf("LockHolder = %+v, %v, %v; want the child's lock", first, ok, err)
+	}
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for deadline := time.Now().Add(15 * time.Second); ; <-poll.C {
+		h, ok, err := s.LockHolder(ctx)
+		if err != nil || !ok || h.ID != childID {
+			t.Fatalf("LockHolder = %+v, %v, %v; want the child's lock", h, ok, err)
+		}
+		if h.Expires.After(first.Expires) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child never renewed its lease")
+		}
+	}
+	lctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = s.Lock(lctx, state.LockInfo{User: "parent"})
+	cancel()
+	var le *state.LockedError
+	if !errors.As(err, &le) || le.Holder.ID != childID || le.Holder.PID != cmd.Process.Pid {
+		t.Fatalf("Lock while the child lives = %v, want LockedError naming pid %d", err, cmd.Process.Pid)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	killed = true
+
+	start := time.Now()
+	l, err := s.Lock(ctx, state.LockInfo{User: "parent"})
+	if err != nil {
+		t.Fatalf("Lock after the holder died: %v", err)
+	}
+	if waited := time.Since(start); waited > childLease+3*time.Second {
+		t.Errorf("took over after %v; lease is %v", waited, childLease)
+	}
+	if err := l.Unlock(ctx); err != nil {
+		t.Errorf("Unlock: %v", err)
+	}
+}

@@ -1,0 +1,543 @@
+package sqlstate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/inkform/inkform/state"
+)
+
+// DefaultLease is how long a lock stays valid without renewal. A holder
+// renews every third of it, so a killed run blocks the next for at most
+// this long.
+var DefaultLease = 30 * time.Second
+
+// ErrNotFound is returned (wrapped) when a run or lock named by id does
+// not exist.
+var ErrNotFound = errors.New("not found")
+
+// Options tune a Store. The zero value is ready to use.
+type Options struct {
+	// Lease of a lock; DefaultLease when zero.
+	Lease time.Duration
+	// RenewEvery is how often a held lock is renewed: Lease/3 when zero,
+	// never when negative (for tests that simulate a hung holder).
+	RenewEvery time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Store is a state.Store over database/sql. It is safe for concurrent use;
+// when the dialect admits a single writer, writers in this process queue
+// on a semaphore and writers in other processes on the engine's own lock.
+type Store struct {
+	db  *sql.DB
+	d   Dialect
+	now func() time.Time
+	sem chan struct{} // write queue; nil when the engine has many writers
+
+	upsertPrinter, deleteSettings, insertSetting *sql.Stmt
+
+	mu     sync.Mutex // guards lease, renew, held, closed
+	lease  time.Duration
+	renew  time.Duration
+	held   map[*heldLock]struct{}
+	closed bool
+}
+
+var _ state.Store = (*Store)(nil)
+
+// New wraps db, bringing its schema up to date. The Store takes ownership
+// of db: Close closes it, and so does a failed New.
+func New(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, error) {
+	s := &Store{db: db, d: d, now: opts.Now, held: map[*heldLock]struct{}{}}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if d.SingleWriter() {
+		s.sem = make(chan struct{}, 1)
+	}
+	s.SetLease(opts.Lease, opts.RenewEvery)
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		if IsSchemaTooNew(err) {
+			return nil, err // already says what to do
+		}
+		return nil, fmt.Errorf("%s state: migrate schema: %w", d.Name(), err)
+	}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = db.PrepareContext(ctx, s.bind(q))
+		return st
+	}
+	s.upsertPrinter = prep(d.Upsert("printers", []string{"name"},
+		[]string{"name", "address", "serial", "model", "firmware", "observed_at", "applied_at"}))
+	s.deleteSettings = prep(`DELETE FROM printer_settings WHERE printer = ?`)
+	s.insertSetting = prep(`INSERT INTO printer_settings (printer, setting, value_hash) VALUES (?, ?, ?)`)
+	if err != nil {
+		s.closeStmts()
+		db.Close()
+		return nil, fmt.Errorf("%s state: prepare: %w", d.Name(), err)
+	}
+	return s, nil
+}
+
+// DB returns the underlying handle, for maintenance commands.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// SetLease changes the lease and renewal interval (see Options) of locks
+// taken from now on.
+func (s *Store) SetLease(lease, renewEvery time.Duration) {
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	if renewEvery == 0 {
+		renewEvery = lease / 3
+	}
+	s.mu.Lock()
+	s.lease, s.renew = lease, renewEvery
+	s.mu.Unlock()
+}
+
+// Close stops lock renewal and closes the database. A lock not unlocked
+// stays in the table until its lease runs out.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	held := s.held
+	s.held = map[*heldLock]struct{}{}
+	s.mu.Unlock()
+	for h := range held {
+		h.stop()
+	}
+	s.closeStmts()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("%s state: close: %w", s.d.Name(), err)
+	}
+	return nil
+}
+
+func (s *Store) closeStmts() {
+	for _, st := range []*sql.Stmt{s.upsertPrinter, s.deleteSettings, s.insertSetting} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// bind rewrites '?' placeholders into the dialect's form.
+func (s *Store) bind(q string) string {
+	if !strings.Contains(q, "?") || s.d.Placeholder(1) == "?" {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString(s.d.Placeholder(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+const (
+	writeAttempts   = 3
+	writeRetryDelay = 50 * time.Millisecond
+)
+
+// write runs fn in one write transaction, retrying a bounded number of
+// times when the engine reports transient contention. fn must only touch
+// the database through tx so that a retry starts clean.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.sem != nil {
+		select {
+		case s.sem <- struct{}{}:
+			defer func() { <-s.sem }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	delay := writeRetryDelay
+	for attempt := 1; ; attempt++ {
+		err := s.tx(ctx, fn)
+		if err == nil || attempt == writeAttempts || !s.d.IsRetryable(err) {
+			return err
+		}
+		if err := wait(ctx, delay); err != nil {
+			return err
+		}
+		delay *= 2
+	}
+}
+
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := s.d.BeginWrite(ctx, s.db)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Times are UTC unix nanoseconds; the zero time is NULL.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func encTime(t time.Time) (sql.NullInt64, error) {
+	if t.IsZero() {
+		return sql.NullInt64{}, nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return sql.NullInt64{}, fmt.Errorf("time %s out of storable range", t.Format(time.RFC3339))
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}, nil
+}
+
+func decTime(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+func validPrinter(p state.Printer) error {
+	if p.Name == "" {
+		return errors.New("printer with empty name")
+	}
+	for k, v := range p.Settings {
+		if k == "" {
+			return fmt.Errorf("printer %s: setting with empty name", p.Name)
+		}
+		// The value is deliberately left out: it may be a secret.
+		if !state.IsHashValue(v) {
+			return fmt.Errorf("printer %s: setting %s: value is not a state.HashValue; refusing to store it", p.Name, k)
+		}
+	}
+	return nil
+}
+
+// PutPrinter inserts or replaces p and its settings in one transaction.
+func (s *Store) PutPrinter(ctx context.Context, p state.Printer) error {
+	if err := validPrinter(p); err != nil {
+		return err
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error { return s.putPrinter(ctx, tx, p) })
+	if err != nil {
+		return fmt.Errorf("printer %s: put state: %w", p.Name, err)
+	}
+	return nil
+}
+
+// PutPrinters writes many printers in one transaction: all or none.
+func (s *Store) PutPrinters(ctx context.Context, ps []state.Printer) error {
+	for _, p := range ps {
+		if err := validPrinter(p); err != nil {
+			return err
+		}
+	}
+	var cur string
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, p := range ps {
+			cur = p.Name
+			if err := s.putPrinter(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("put %d printers (at %s): %w", len(ps), cur, err)
+	}
+	return nil
+}
+
+func (s *Store) putPrinter(ctx context.Context, tx *sql.Tx, p state.Printer) error {
+	obs, err := encTime(p.ObservedAt)
+	if err != nil {
+		return fmt.Errorf("observed_at: %w", err)
+	}
+	app, err := encTime(p.AppliedAt)
+	if err != nil {
+		return fmt.Errorf("applied_at: %w", err)
+	}
+	if _, err := tx.StmtContext(ctx, s.upsertPrinter).ExecContext(ctx,
+		p.Name, p.Address, p.Serial, p.Model, p.Firmware, obs, app); err != nil {
+		return fmt.Errorf("upsert: %w", err)
+	}
+	if _, err := tx.StmtContext(ctx, s.deleteSettings).ExecContext(ctx, p.Name); err != nil {
+		return fmt.Errorf("clear settings: %w", err)
+	}
+	if len(p.Settings) == 0 {
+		return nil
+	}
+	ins := tx.StmtContext(ctx, s.insertSetting)
+	keys := make([]string, 0, len(p.Settings))
+	for k := range p.Settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, err := ins.ExecContext(ctx, p.Name, k, p.Settings[k]); err != nil {
+			return fmt.Errorf("setting %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+const selectPrinters = `SELECT p.name, p.address, p.serial, p.model, p.firmware, p.observed_at, p.applied_at, s.setting, s.value_hash
+FROM printers p LEFT JOIN printer_settings s ON s.printer = p.name`
+
+// Printers returns every printer, sorted by name. Settings is never nil.
+func (s *Store) Printers(ctx context.Context) ([]state.Printer, error) {
+	ps, err := s.queryPrinters(ctx, s.bind(selectPrinters+` ORDER BY p.name`))
+	if err != nil {
+		return nil, fmt.Errorf("%s state: list printers: %w", s.d.Name(), err)
+	}
+	return ps, nil
+}
+
+// Printer returns one printer; ok is false when it is not in state.
+func (s *Store) Printer(ctx context.Context, name string) (state.Printer, bool, error) {
+	ps, err := s.queryPrinters(ctx, s.bind(selectPrinters+` WHERE p.name = ?`), name)
+	if err != nil {
+		return state.Printer{}, false, fmt.Errorf("printer %s: read state: %w", name, err)
+	}
+	if len(ps) == 0 {
+		return state.Printer{}, false, nil
+	}
+	return ps[0], true, nil
+}
+
+// queryPrinters reads printers and their settings with one statement, so
+// the result is a consistent snapshot even while writers are busy.
+func (s *Store) queryPrinters(ctx context.Context, q string, args ...any) ([]state.Printer, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	idx := map[string]int{}
+	var out []state.Printer
+	for rows.Next() {
+		var (
+			p             state.Printer
+			obs, app      sql.NullInt64
+			setting, hash sql.NullString
+		)
+		if err := rows.Scan(&p.Name, &p.Address, &p.Serial, &p.Model, &p.Firmware, &obs, &app, &setting, &hash); err != nil {
+			return nil, err
+		}
+		i, seen := idx[p.Name]
+		if !seen {
+			p.ObservedAt, p.AppliedAt = decTime(obs), decTime(app)
+			p.Settings = map[string]string{}
+			i = len(out)
+			idx[p.Name] = i
+			out = append(out, p)
+		}
+		if setting.Valid {
+			out[i].Settings[setting.String] = hash.String
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Collations differ between engines; Go's byte order is the contract.
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out, nil
+}
+
+// DeletePrinter removes a printer and its settings; removing a printer
+// not in state is not an error.
+func (s *Store) DeletePrinter(ctx context.Context, name string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		// Explicit, so as not to depend on the engine enforcing cascades.
+		if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM printer_settings WHERE printer = ?`), name); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.bind(`DELETE FROM printers WHERE name = ?`), name)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("printer %s: delete state: %w", name, err)
+	}
+	return nil
+}
+
+// BeginRun records a run. A zero StartedAt means now; an empty Status
+// means "running".
+func (s *Store) BeginRun(ctx context.Context, r state.Run) (int64, error) {
+	if r.StartedAt.IsZero() {
+		r.StartedAt = s.now()
+	}
+	if r.Status == "" {
+		r.Status = "running"
+	}
+	started, err := encTime(r.StartedAt)
+	if err != nil {
+		return 0, fmt.Errorf("begin %s run: started_at: %w", r.Command, err)
+	}
+	finished, err := encTime(r.FinishedAt)
+	if err != nil {
+		return 0, fmt.Errorf("begin %s run: finished_at: %w", r.Command, err)
+	}
+	q := s.bind(s.d.InsertReturningID("runs",
+		[]string{"command", "user_name", "host", "git_commit", "config_hash", "started_at", "finished_at", "status"}, "id"))
+	var id int64
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, q, r.Command, r.User, r.Host, r.GitCommit, r.ConfigHash, started, finished, r.Status).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("begin %s run: %w", r.Command, err)
+	}
+	return id, nil
+}
+
+// RecordOutcome records one printer's result; a zero At means now.
+func (s *Store) RecordOutcome(ctx context.Context, runID int64, o state.Outcome) error {
+	if o.At.IsZero() {
+		o.At = s.now()
+	}
+	at, err := encTime(o.At)
+	if err != nil {
+		return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, o.Printer, err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM runs WHERE id = ?`), runID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("run %w", ErrNotFound)
+		}
+		_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO run_printers (run_id, printer, status, detail, changes, at) VALUES (?, ?, ?, ?, ?, ?)`),
+			runID, o.Printer, o.Status, o.Detail, o.Changes, at)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, o.Printer, err)
+	}
+	return nil
+}
+
+// FinishRun marks a run finished now with status.
+func (s *Store) FinishRun(ctx context.Context, runID int64, status string) error {
+	now, err := encTime(s.now())
+	if err != nil {
+		return fmt.Errorf("run %d: finish: %w", runID, err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.bind(`UPDATE runs SET finished_at = ?, status = ? WHERE id = ?`), now, status, runID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("run %w", ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("run %d: finish: %w", runID, err)
+	}
+	return nil
+}
+
+// Runs returns the most recent runs first (by start time, then id); at
+// most limit of them, or all when limit <= 0.
+func (s *Store) Runs(ctx context.Context, limit int) ([]state.Run, error) {
+	q := `SELECT id, command, user_name, host, git_commit, config_hash, started_at, finished_at, status
+FROM runs ORDER BY started_at DESC, id DESC`
+	if limit > 0 {
+		q += " " + s.d.Limit(limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s state: list runs: %w", s.d.Name(), err)
+	}
+	defer rows.Close()
+	var out []state.Run
+	for rows.Next() {
+		var (
+			r                 state.Run
+			started, finished sql.NullInt64
+		)
+		if err := rows.Scan(&r.ID, &r.Command, &r.User, &r.Host, &r.GitCommit, &r.ConfigHash, &started, &finished, &r.Status); err != nil {
+			return nil, fmt.Errorf("%s state: list runs: %w", s.d.Name(), err)
+		}
+		r.StartedAt, r.FinishedAt = decTime(started), decTime(finished)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s state: list runs: %w", s.d.Name(), err)
+	}
+	return out, nil
+}
+
+// Outcomes returns the per-printer results of one run in the order they
+// were recorded (by time, then printer name).
+func (s *Store) Outcomes(ctx context.Context, runID int64) ([]state.Outcome, error) {
+	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT printer, status, detail, changes, at FROM run_printers WHERE run_id = ? ORDER BY at, printer`), runID)
+	if err != nil {
+		return nil, fmt.Errorf("run %d: read outcomes: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []state.Outcome
+	for rows.Next() {
+		var (
+			o  state.Outcome
+			at sql.NullInt64
+		)
+		if err := rows.Scan(&o.Printer, &o.Status, &o.Detail, &o.Changes, &at); err != nil {
+			return nil, fmt.Errorf("run %d: read outcomes: %w", runID, err)
+		}
+		o.At = decTime(at)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("run %d: read outcomes: %w", runID, err)
+	}
+	return out, nil
+}

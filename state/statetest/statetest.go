@@ -1,0 +1,490 @@
+// Package statetest is the conformance suite every state.Store backend
+// runs from its own tests:
+//
+//	func TestConformance(t *testing.T) { statetest.Run(t, openFresh) }
+package statetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/inkform/inkform/state"
+)
+
+// LeaseSetter is implemented by stores whose lock lease can be changed
+// after opening. The suite uses it to test renewal and expiry without
+// waiting out the default lease; renewEvery < 0 stops renewal, as if the
+// holder had hung. Stores without it skip those tests.
+type LeaseSetter interface {
+	SetLease(lease, renewEvery time.Duration)
+}
+
+// OutcomeReader is implemented by stores that can list a run's outcomes;
+// the suite then checks that recorded outcomes read back.
+type OutcomeReader interface {
+	Outcomes(ctx context.Context, runID int64) ([]state.Outcome, error)
+}
+
+// Run runs the suite. open must return a fresh, empty store each call;
+// the suite closes it.
+func Run(t *testing.T, open func(t *testing.T) state.Store) {
+	fresh := func(t *testing.T) state.Store {
+		t.Helper()
+		s := open(t)
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		fn   func(t *testing.T, s state.Store)
+	}{
+		{"PrinterRoundTrip", testPrinterRoundTrip},
+		{"PutReplacesSettings", testPutReplacesSettings},
+		{"DeletePrinter", testDeletePrinter},
+		{"RefusesPlainValues", testRefusesPlainValues},
+		{"Runs", testRuns},
+		{"LockContention", testLockContention},
+		{"LockRenewal", testLockRenewal},
+		{"LockExpiredTakeover", testLockExpiredTakeover},
+		{"ConcurrentPut", testConcurrentPut},
+		{"HashValue", func(t *testing.T, _ state.Store) { testHashValue(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
+	}
+}
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// cmpTime compares instants, ignoring location and monotonic readings,
+// which no store keeps.
+var cmpTime = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
+
+func printer(name string, settings map[string]string) state.Printer {
+	// A location other than UTC and sub-microsecond digits check that
+	// stored times are the same instant, to the nanosecond.
+	zone := time.FixedZone("UTC+2", 2*3600)
+	return state.Printer{
+		Name:       name,
+		Address:    "udp://10.0.0.7:161",
+		Serial:     "SN-" + name,
+		Model:      "MX711",
+		Firmware:   "LW80.SB.P211",
+		ObservedAt: time.Date(2025, 3, 4, 5, 6, 7, 123456789, zone),
+		AppliedAt:  time.Date(2025, 3, 4, 5, 7, 0, 1, zone),
+		Settings:   settings,
+	}
+}
+
+func hashes(kv ...string) map[string]string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = state.HashValue(kv[i+1])
+	}
+	return m
+}
+
+func mustPut(t *testing.T, s state.Store, p state.Printer) {
+	t.Helper()
+	if err := s.PutPrinter(ctxFor(t), p); err != nil {
+		t.Fatalf("PutPrinter(%s): %v", p.Name, err)
+	}
+}
+
+func mustGet(t *testing.T, s state.Store, name string) state.Printer {
+	t.Helper()
+	p, ok, err := s.Printer(ctxFor(t), name)
+	if err != nil || !ok {
+		t.Fatalf("Printer(%s) = ok %v, err %v; want the record", name, ok, err)
+	}
+	return p
+}
+
+func testPrinterRoundTrip(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	want := []state.Printer{
+		printer("alpha", hashes("toner_darkness", "8", "sleep_mode", "20")),
+		printer("beta", map[string]string{}),
+		printer("gamma", hashes("contact", "ops@example.com")),
+	}
+	want[1].ObservedAt, want[1].AppliedAt = time.Time{}, time.Time{} // never observed
+	// Out of order on purpose: Printers must sort.
+	for _, i := range []int{2, 0, 1} {
+		mustPut(t, s, want[i])
+	}
+
+	got, err := s.Printers(ctx)
+	if err != nil {
+		t.Fatalf("Printers: %v", err)
+	}
+	if diff := cmp.Diff(want, got, cmpTime); diff != "" {
+		t.Errorf("Printers mismatch (-want +got):\n%s", diff)
+	}
+	if !got[1].ObservedAt.IsZero() || !got[1].AppliedAt.IsZero() {
+		t.Errorf("zero times came back as %v / %v", got[1].ObservedAt, got[1].AppliedAt)
+	}
+	if diff := cmp.Diff(want[0], mustGet(t, s, "alpha"), cmpTime); diff != "" {
+		t.Errorf("Printer(alpha) mismatch (-want +got):\n%s", diff)
+	}
+	if _, ok, err := s.Printer(ctx, "missing"); ok || err != nil {
+		t.Errorf("Printer(missing) = ok %v, err %v; want not found, no error", ok, err)
+	}
+}
+
+func testPutReplacesSettings(t *testing.T, s state.Store) {
+	p := printer("p1", hashes("a", "1", "b", "2", "c", "3"))
+	mustPut(t, s, p)
+	p.Settings = hashes("a", "10", "d", "4")
+	p.Firmware = "LW81"
+	mustPut(t, s, p)
+	got := mustGet(t, s, "p1")
+	if diff := cmp.Diff(p, got, cmpTime); diff != "" {
+		t.Errorf("after replace (-want +got):\n%s", diff)
+	}
+	p.Settings = nil
+	mustPut(t, s, p)
+	if got := mustGet(t, s, "p1"); len(got.Settings) != 0 {
+		t.Errorf("settings after putting none = %v, want empty", got.Settings)
+	}
+}
+
+func testDeletePrinter(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	mustPut(t, s, printer("keep", hashes("a", "1")))
+	mustPut(t, s, printer("drop", hashes("a", "1", "b", "2")))
+	if err := s.DeletePrinter(ctx, "drop"); err != nil {
+		t.Fatalf("DeletePrinter: %v", err)
+	}
+	if _, ok, err := s.Printer(ctx, "drop"); ok || err != nil {
+		t.Errorf("after delete: ok %v, err %v", ok, err)
+	}
+	if err := s.DeletePrinter(ctx, "never-there"); err != nil {
+		t.Errorf("DeletePrinter(absent) = %v, want nil", err)
+	}
+	// Its settings went with it: a new record of the same name starts empty.
+	p := printer("drop", nil)
+	mustPut(t, s, p)
+	if got := mustGet(t, s, "drop"); len(got.Settings) != 0 {
+		t.Errorf("re-created printer inherited settings %v", got.Settings)
+	}
+	if got := mustGet(t, s, "keep"); len(got.Settings) != 1 {
+		t.Errorf("other printer's settings = %v, want untouched", got.Settings)
+	}
+}
+
+func testRefusesPlainValues(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	const secret = "s3cret-community"
+	p := printer("leaky", map[string]string{"snmp_community": secret})
+	err := s.PutPrinter(ctx, p)
+	if err == nil {
+		t.Fatal("PutPrinter with a plain setting value succeeded; want refusal")
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("error reveals the value: %v", err)
+	}
+	if _, ok, _ := s.Printer(ctx, "leaky"); ok {
+		t.Error("refused printer was stored anyway")
+	}
+	if err := s.PutPrinter(ctx, state.Printer{}); err == nil {
+		t.Error("PutPrinter with empty name succeeded")
+	}
+}
+
+func testRuns(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	base := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var ids []int64
+	for i, cmd := range []string{"plan", "apply", "apply"} {
+		id, err := s.BeginRun(ctx, state.Run{
+			Command: cmd, User: "ana", Host: "ci-3", GitCommit: fmt.Sprintf("c0ffee%d", i),
+			ConfigHash: state.HashValue(fmt.Sprint(i)), StartedAt: base.Add(time.Duration(i) * time.Minute),
+		})
+		if err != nil {
+			t.Fatalf("BeginRun %d: %v", i, err)
+		}
+		ids = append(ids, id)
+	}
+	if ids[0] == ids[1] || ids[1] == ids[2] {
+		t.Fatalf("run ids not distinct: %v", ids)
+	}
+	outcomes := []state.Outcome{
+		{Printer: "p1", Status: "applied", Changes: 3, At: base.Add(61 * time.Second)},
+		{Printer: "p2", Status: "failed", Detail: "printer p2: snmp set: timeout", At: base.Add(62 * time.Second)},
+	}
+	for _, o := range outcomes {
+		if err := s.RecordOutcome(ctx, ids[1], o); err != nil {
+			t.Fatalf("RecordOutcome: %v", err)
+		}
+	}
+	if err := s.FinishRun(ctx, ids[1], "failed"); err != nil {
+		t.Fatalf("FinishRun: %v", err)
+	}
+	if err := s.FinishRun(ctx, ids[0], "ok"); err != nil {
+		t.Fatalf("FinishRun: %v", err)
+	}
+	if err := s.RecordOutcome(ctx, 1<<40, outcomes[0]); err == nil {
+		t.Error("RecordOutcome for an unknown run succeeded")
+	}
+	if err := s.FinishRun(ctx, 1<<40, "ok"); err == nil {
+		t.Error("FinishRun for an unknown run succeeded")
+	}
+
+	runs, err := s.Runs(ctx, 2)
+	if err != nil {
+		t.Fatalf("Runs: %v", err)
+	}
+	if len(runs) != 2 || runs[0].ID != ids[2] || runs[1].ID != ids[1] {
+		t.Fatalf("Runs(2) ids = %v, want [%d %d] (newest first)", runIDs(runs), ids[2], ids[1])
+	}
+	if r := runs[0]; r.Status != "running" || !r.FinishedAt.IsZero() || !r.StartedAt.Equal(base.Add(2*time.Minute)) || r.GitCommit != "c0ffee2" || r.User != "ana" || r.Host != "ci-3" || r.Command != "apply" {
+		t.Errorf("unfinished run = %+v", r)
+	}
+	if r := runs[1]; r.Status != "failed" || r.FinishedAt.IsZero() {
+		t.Errorf("finished run = %+v, want status failed and a finish time", r)
+	}
+	all, err := s.Runs(ctx, 0)
+	if err != nil || len(all) != 3 || all[2].ID != ids[0] || all[2].Status != "ok" {
+		t.Errorf("Runs(0) = %v, %v; want all three, oldest (ok) last", runIDs(all), err)
+	}
+
+	or, ok := s.(OutcomeReader)
+	if !ok {
+		return
+	}
+	got, err := or.Outcomes(ctx, ids[1])
+	if err != nil {
+		t.Fatalf("Outcomes: %v", err)
+	}
+	if diff := cmp.Diff(outcomes, got, cmpTime); diff != "" {
+		t.Errorf("Outcomes (-want +got):\n%s", diff)
+	}
+	if got, err := or.Outcomes(ctx, ids[0]); err != nil || len(got) != 0 {
+		t.Errorf("Outcomes of a run without any = %v, %v", got, err)
+	}
+}
+
+func runIDs(rs []state.Run) []int64 {
+	var ids []int64
+	for _, r := range rs {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+var (
+	ownerA = state.LockInfo{User: "ana", Host: "ci-1", PID: 101, Command: "inkform apply"}
+	ownerB = state.LockInfo{User: "bo", Host: "ci-2", PID: 202, Command: "inkform apply"}
+)
+
+// lockWithin tries to lock for at most d.
+func lockWithin(t *testing.T, s state.Store, owner state.LockInfo, d time.Duration) (*state.Lock, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return s.Lock(ctx, owner)
+}
+
+// wantLocked checks err is a *state.LockedError naming holder.
+func wantLocked(t *testing.T, err error, holder *state.Lock) {
+	t.Helper()
+	var le *state.LockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("Lock = %v, want *state.LockedError", err)
+	}
+	h, w := le.Holder, holder.Info
+	if h.ID != w.ID || h.User != w.User || h.Host != w.Host || h.PID != w.PID || h.Command != w.Command {
+		t.Errorf("LockedError holder = %+v, want %+v", h, w)
+	}
+	if h.Expires.IsZero() || h.CreatedAt.IsZero() || !strings.Contains(err.Error(), w.User+"@"+w.Host) {
+		t.Errorf("LockedError lacks times or owner: %v", err)
+	}
+}
+
+func testLockContention(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	a, err := s.Lock(ctx, ownerA)
+	if err != nil {
+		t.Fatalf("Lock A: %v", err)
+	}
+	if a.Info.ID == "" || a.Info.User != ownerA.User || a.Info.Expires.Before(a.Info.CreatedAt) {
+		t.Errorf("lock info = %+v", a.Info)
+	}
+	_, err = lockWithin(t, s, ownerB, 300*time.Millisecond)
+	wantLocked(t, err, a)
+
+	if err := a.Unlock(ctx); err != nil {
+		t.Fatalf("Unlock A: %v", err)
+	}
+	if err := a.Unlock(ctx); err != nil {
+		t.Errorf("second Unlock A: %v", err)
+	}
+	b, err := lockWithin(t, s, ownerB, 5*time.Second)
+	if err != nil {
+		t.Fatalf("Lock B after A unlocked: %v", err)
+	}
+	if b.Info.ID == a.Info.ID {
+		t.Errorf("lock ids repeat: %s", b.Info.ID)
+	}
+	if err := b.Unlock(ctx); err != nil {
+		t.Errorf("Unlock B: %v", err)
+	}
+}
+
+func leaseSetter(t *testing.T, s state.Store) LeaseSetter {
+	t.Helper()
+	ls, ok := s.(LeaseSetter)
+	if !ok {
+		t.Skip("store cannot shorten its lease")
+	}
+	return ls
+}
+
+func testLockRenewal(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	// A generous lease keeps a loaded machine from losing the lock; the
+	// test watches the lease move forward rather than outlasting it.
+	leaseSetter(t, s).SetLease(2*time.Second, 50*time.Millisecond)
+	a, err := s.Lock(ctx, ownerA)
+	if err != nil {
+		t.Fatalf("Lock A: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err = lockWithin(t, s, ownerB, 100*time.Millisecond)
+		wantLocked(t, err, a)
+		var le *state.LockedError
+		if errors.As(err, &le) && le.Holder.Expires.After(a.Info.Expires) {
+			break // renewed
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lease still ends %v after 10s; never renewed", a.Info.Expires)
+		}
+	}
+	if err := a.Unlock(ctx); err != nil {
+		t.Errorf("Unlock A after renewals: %v", err)
+	}
+}
+
+func testLockExpiredTakeover(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	leaseSetter(t, s).SetLease(300*time.Millisecond, -1) // A hangs: never renews
+	a, err := s.Lock(ctx, ownerA)
+	if err != nil {
+		t.Fatalf("Lock A: %v", err)
+	}
+	// B keeps retrying until A's lease runs out, well within the deadline.
+	start := time.Now()
+	b, err := lockWithin(t, s, ownerB, 10*time.Second)
+	if err != nil {
+		t.Fatalf("Lock B over an expired lease: %v", err)
+	}
+	if time.Since(start) < 200*time.Millisecond {
+		t.Errorf("B took A's lock after %v, before its lease ran out", time.Since(start))
+	}
+	if b.Info.User != ownerB.User {
+		t.Errorf("B's lock info = %+v", b.Info)
+	}
+	if err := a.Unlock(ctx); err == nil {
+		t.Error("Unlock of a lock taken over succeeded; want an error saying it was lost")
+	}
+	// A's late Unlock must not have released B's lock.
+	_, err = lockWithin(t, s, ownerA, 100*time.Millisecond)
+	wantLocked(t, err, b)
+	if err := b.Unlock(ctx); err != nil {
+		t.Errorf("Unlock B: %v", err)
+	}
+}
+
+func testConcurrentPut(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	const workers, each = 16, 20
+	errs := make(chan error, workers*(each+1))
+	shared := make([]map[string]string, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		// Each worker writes its own disjoint settings to "shared": if a
+		// put were not one transaction, the result could mix two workers.
+		shared[w] = hashes(fmt.Sprintf("w%d-a", w), "1", fmt.Sprintf("w%d-b", w), "2")
+		wg.Go(func() {
+			for i := range each {
+				name := fmt.Sprintf("w%02d-p%02d", w, i)
+				if err := s.PutPrinter(ctx, printer(name, hashes("n", name))); err != nil {
+					errs <- err
+				}
+				if i == each/2 {
+					if err := s.PutPrinter(ctx, printer("shared", shared[w])); err != nil {
+						errs <- err
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent PutPrinter: %v", err)
+	}
+	ps, err := s.Printers(ctx)
+	if err != nil {
+		t.Fatalf("Printers: %v", err)
+	}
+	if len(ps) != workers*each+1 {
+		t.Fatalf("got %d printers, want %d", len(ps), workers*each+1)
+	}
+	for _, p := range ps {
+		if p.Name == "shared" {
+			found := false
+			for _, m := range shared {
+				found = found || cmp.Equal(m, p.Settings)
+			}
+			if !found {
+				t.Errorf("shared printer settings %v are not any single writer's", p.Settings)
+			}
+			continue
+		}
+		if !cmp.Equal(p.Settings, hashes("n", p.Name)) {
+			t.Errorf("printer %s settings = %v", p.Name, p.Settings)
+		}
+	}
+}
+
+func testHashValue(t *testing.T) {
+	seen := map[string]string{}
+	for _, v := range []string{"", "public", "8", "08", state.HashValue("public")} {
+		h := state.HashValue(v)
+		// Short values can occur in any hex string by chance; test longer ones.
+		if h == v || len(v) >= 6 && strings.Contains(h, v) {
+			t.Errorf("HashValue(%q) = %q reveals the value", v, h)
+		}
+		if h != state.HashValue(v) {
+			t.Errorf("HashValue(%q) is not deterministic", v)
+		}
+		if !state.IsHashValue(h) {
+			t.Errorf("IsHashValue(HashValue(%q)) = false", v)
+		}
+		if prev, dup := seen[h]; dup {
+			t.Errorf("HashValue(%q) == HashValue(%q)", v, prev)
+		}
+		seen[h] = v
+	}
+	for _, v := range []string{"public", "sha256:xyz", "SHA256:" + strings.Repeat("a", 64), "sha256:" + strings.Repeat("A", 64)} {
+		if state.IsHashValue(v) {
+			t.Errorf("IsHashValue(%q) = true", v)
+		}
+	}
+}
