@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/state"
 )
@@ -110,10 +112,11 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 		stateErr error
 	)
 	tick := pl.progress(len(plan.Printers))
-	pool := newPool(pl.parallelism())
+	var g errgroup.Group
+	g.SetLimit(pl.parallelism())
 	for i := range plan.Printers {
 		pp := &plan.Printers[i]
-		pool.Go(func() {
+		g.Go(func() error {
 			defer tick()
 			var r PrinterResult
 			var err error
@@ -142,9 +145,10 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 				}
 			}
 			res.Printers[i] = r
+			return nil
 		})
 	}
-	pool.Wait()
+	_ = g.Wait() // workers report through res and stateErr
 
 	status := "ok"
 	switch {

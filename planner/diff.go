@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/providers/catalog"
@@ -130,18 +132,20 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 	}
 	results := make([]PrinterPlan, len(todo))
 	tick := pl.progress(len(todo))
-	pool := newPool(pl.parallelism())
+	var g errgroup.Group
+	g.SetLimit(pl.parallelism())
 	for i, p := range todo {
 		if ctx.Err() != nil {
 			break
 		}
-		pool.Go(func() {
+		g.Go(func() error {
 			defer tick()
 			prior, managed := inState[p.Name]
 			results[i] = pl.planPrinter(ctx, p, prior, managed, o.RefreshOnly)
+			return nil
 		})
 	}
-	pool.Wait()
+	_ = g.Wait() // workers report through results, never by error
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
@@ -378,22 +382,3 @@ func matchTargets(targets, names []string) (func(string) bool, error) {
 	}
 	return func(n string) bool { return selected[n] }, nil
 }
-
-// pool runs functions on at most limit goroutines at once. Go blocks while
-// the pool is full, so work is started in order.
-type pool struct {
-	slots chan struct{}
-	wg    sync.WaitGroup
-}
-
-func newPool(limit int) *pool { return &pool{slots: make(chan struct{}, limit)} }
-
-func (p *pool) Go(f func()) {
-	p.slots <- struct{}{}
-	p.wg.Go(func() {
-		defer func() { <-p.slots }()
-		f()
-	})
-}
-
-func (p *pool) Wait() { p.wg.Wait() }
