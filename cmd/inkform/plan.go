@@ -76,7 +76,11 @@ Unreachable and mismatched printers are reported and skipped.
 			default:
 				err = planner.RenderHuman(io.Out, plan, planner.RenderOptions{Color: io.color()})
 				if err == nil && out != "" {
-					fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s\n", out, out)
+					config := ""
+					if f.dir != "." {
+						config = "-config " + f.dir + " "
+					}
+					fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s%s\n", out, config, out)
 				}
 			}
 			if err != nil {

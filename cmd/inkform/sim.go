@@ -54,6 +54,8 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f.DurationVar(&o.Latency, "latency", 0, "delay added before each response (e.g. 20ms)")
 	f.Float64Var(&o.Loss, "loss", 0, "fraction of requests dropped, 0 to 1")
 	f.IntVar(&o.Offline, "offline", 0, "the first K printers do not answer")
+	f.IntVar(&o.Slow, "slow", 0, "the K printers after the offline ones answer after --slow-latency")
+	f.DurationVar(&o.SlowLatency, "slow-latency", 200*time.Millisecond, "extra delay of each response from a slow printer")
 	f.StringVar(&o.ReadCommunity, "read-community", "public", "SNMP community allowed to read")
 	f.StringVar(&o.WriteCommunity, "write-community", "private", "SNMP community allowed to read and write")
 	f.Int64Var(&o.Seed, "seed", 1, "seed of the packet-loss generator")
