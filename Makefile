@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/inkform
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test demo fuzz lint clean
+.PHONY: build test demo fuzz lint clean bench
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/inkform
@@ -24,6 +24,16 @@ demo: build
 FUZZTIME ?= 10s
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
+
+# Fleet-scale benchmarks against a simulated fleet on loopback; prints a
+# table (see docs/performance.md). gosnmp_nodebug compiles gosnmp's debug
+# logging out of inkform, the simulator and the floor.
+BENCH_SIZES ?= 1000,10000
+bench:
+	$(GO) build -tags gosnmp_nodebug -ldflags "-X main.version=$(VERSION)" -o bin/inkform-bench ./cmd/inkform
+	$(GO) build -tags gosnmp_nodebug -o bin/floor ./bench/floor
+	$(GO) build -o bin/fleetbench ./bench/fleetbench
+	./bin/fleetbench -inkform bin/inkform-bench -floor bin/floor -sizes $(BENCH_SIZES)
 
 lint:
 	gofmt -l . | tee /dev/stderr | (! read)

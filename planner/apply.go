@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/state"
 )
@@ -112,11 +110,10 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 		stateErr error
 	)
 	tick := pl.progress(len(plan.Printers))
-	var g errgroup.Group
-	g.SetLimit(pl.parallelism())
+	g := pl.newPool()
 	for i := range plan.Printers {
 		pp := &plan.Printers[i]
-		g.Go(func() error {
+		g.Go(func() {
 			defer tick()
 			var r PrinterResult
 			var err error
@@ -145,10 +142,9 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 				}
 			}
 			res.Printers[i] = r
-			return nil
 		})
 	}
-	_ = g.Wait() // workers report through res and stateErr
+	g.Wait() // workers report through res and stateErr
 
 	status := "ok"
 	switch {

@@ -10,17 +10,11 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/providers/catalog"
 	"github.com/inkform/inkform/state"
 )
-
-// DefaultParallelism bounds how many printers are observed or applied at
-// once when Planner.Parallelism is zero.
-const DefaultParallelism = 64
 
 // Planner plans and applies. Its fields are set once before use; Plan and
 // Apply may then be called from any goroutine.
@@ -29,7 +23,11 @@ type Planner struct {
 	State     state.Store
 	// Catalog canonicalises observed values before comparing (e.g. "015"
 	// and "15" for an integer setting); nil compares values verbatim.
-	Catalog     *catalog.Catalog
+	Catalog *catalog.Catalog
+	// Parallelism caps how many printers are in flight at once. Zero
+	// means adaptive: DefaultParallelism busy at once, and printers that
+	// wait on the network (offline, slow) make room for others, up to
+	// DefaultMaxInFlight.
 	Parallelism int
 	// Progress, when set, is called after each printer is done. Calls are
 	// serialised.
@@ -53,13 +51,6 @@ func (pl *Planner) now() time.Time {
 		return pl.Now()
 	}
 	return time.Now()
-}
-
-func (pl *Planner) parallelism() int {
-	if pl.Parallelism > 0 {
-		return pl.Parallelism
-	}
-	return DefaultParallelism
 }
 
 // progress returns a function that counts finished printers and reports
@@ -132,20 +123,18 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 	}
 	results := make([]PrinterPlan, len(todo))
 	tick := pl.progress(len(todo))
-	var g errgroup.Group
-	g.SetLimit(pl.parallelism())
+	g := pl.newPool()
 	for i, p := range todo {
 		if ctx.Err() != nil {
 			break
 		}
-		g.Go(func() error {
+		g.Go(func() {
 			defer tick()
 			prior, managed := inState[p.Name]
 			results[i] = pl.planPrinter(ctx, p, prior, managed, o.RefreshOnly)
-			return nil
 		})
 	}
-	_ = g.Wait() // workers report through results, never by error
+	g.Wait() // workers report through results
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}

@@ -89,6 +89,7 @@ const (
 	lowSupplyPercent  = 10
 	maxWritableString = 255
 	maxPrinterName    = 127
+	maxMediaName      = 63
 )
 
 // Well-known OIDs tests and callers refer to.
@@ -141,7 +142,18 @@ func buildTree(id identity) (*builder, layout) {
 	b.add(".1.3.6.1.2.1.43.5.1.1.4.1", 1, gosnmp.OctetString, "", rw(maxPrinterName))
 	b.add(".1.3.6.1.2.1.43.5.1.1.5.1", 1, gosnmp.OctetString, "", rw(maxPrinterName))
 	b.add(".1.3.6.1.2.1.43.5.1.1.6.1", 1, gosnmp.Integer, 1, rwInt(func(v int) bool { return v >= 1 && v <= trays }))
-	b.add(OIDPrtStartupPage, 1, gosnmp.Integer, presentOn, rwInt(func(v int) bool { return v == presentOn || v == presentOff }))
+	// The default output, marker and media path, and the console language:
+	// each printer has exactly one of them, so 1 is the only valid index.
+	only1 := rwInt(func(v int) bool { return v == 1 })
+	onOff := rwInt(func(v int) bool { return v == presentOn || v == presentOff })
+	b.add(".1.3.6.1.2.1.43.5.1.1.7.1", 1, gosnmp.Integer, 1, only1)
+	b.add(".1.3.6.1.2.1.43.5.1.1.8.1", 1, gosnmp.Integer, 1, only1)
+	b.add(".1.3.6.1.2.1.43.5.1.1.9.1", 1, gosnmp.Integer, 1, only1)
+	b.add(".1.3.6.1.2.1.43.5.1.1.10.1", 1, gosnmp.Integer, 1, only1)
+	// prtConsoleDisable: enabled(3), disabled(4), the same codes as on/off.
+	b.add(".1.3.6.1.2.1.43.5.1.1.13.1", 1, gosnmp.Integer, presentOn, onOff)
+	b.add(OIDPrtStartupPage, 1, gosnmp.Integer, presentOn, onOff)
+	b.add(".1.3.6.1.2.1.43.5.1.1.15.1", 1, gosnmp.Integer, presentOff, onOff) // banner page
 	b.add(OIDPrtPrinterName, 1, gosnmp.OctetString, f.model, rw(maxPrinterName))
 	b.add(OIDPrtSerial, 1, gosnmp.OctetString, id.serial)
 
@@ -161,17 +173,20 @@ func buildTree(id identity) (*builder, layout) {
 	for t := range tl {
 		b.add(col(3)+itoa(t+1), 2, gosnmp.Integer, dimMicrometers)
 	}
+	// Declared media dimensions, capacities, media and tray names are
+	// read-write in RFC 3805: an administrator sets what is loaded.
+	dim := rwInt(func(v int) bool { return v >= -2 && v <= 10_000_000 })
 	for t := range tl {
-		b.add(col(4)+itoa(t+1), 2, gosnmp.Integer, 297000) // A4 feed direction
+		b.add(col(4)+itoa(t+1), 2, gosnmp.Integer, 297000, dim) // A4 feed direction
 	}
 	for t := range tl {
-		b.add(col(5)+itoa(t+1), 2, gosnmp.Integer, 210000)
+		b.add(col(5)+itoa(t+1), 2, gosnmp.Integer, 210000, dim)
 	}
 	for t := range tl {
 		b.add(col(8)+itoa(t+1), 2, gosnmp.Integer, capacitySheets)
 	}
 	for t, tr := range tl {
-		i := b.add(col(9)+itoa(t+1), 2, gosnmp.Integer, tr.max)
+		i := b.add(col(9)+itoa(t+1), 2, gosnmp.Integer, tr.max, rwInt(func(v int) bool { return v >= 1 && v <= 100_000 }))
 		if t == 0 {
 			l.tray1Max = i
 		}
@@ -186,10 +201,10 @@ func buildTree(id identity) (*builder, layout) {
 		b.add(col(11)+itoa(t+1), 2, gosnmp.Integer, 0) // available and idle
 	}
 	for t := range tl {
-		b.add(col(12)+itoa(t+1), 2, gosnmp.OctetString, "Plain Paper")
+		b.add(col(12)+itoa(t+1), 2, gosnmp.OctetString, "Plain Paper", rw(maxMediaName))
 	}
 	for t, tr := range tl {
-		b.add(col(13)+itoa(t+1), 2, gosnmp.OctetString, tr.name)
+		b.add(col(13)+itoa(t+1), 2, gosnmp.OctetString, tr.name, rw(maxMediaName))
 	}
 	for t, tr := range tl {
 		b.add(col(18)+itoa(t+1), 2, gosnmp.OctetString, tr.descr)

@@ -25,6 +25,7 @@ type Printer struct {
 	addr string
 
 	offline atomic.Bool
+	latency time.Duration // before each response; set before serving starts
 	stats   printerStats
 
 	mu   sync.Mutex

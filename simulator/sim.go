@@ -31,6 +31,11 @@ type Options struct {
 	Loss float64
 	// Offline makes the first Offline printers (by index) not answer.
 	Offline int
+	// Slow printers, the Slow printers after the offline ones, add
+	// SlowLatency before each response (on top of Latency): a fleet with
+	// a few congested or sleepy devices.
+	Slow        int
+	SlowLatency time.Duration
 	// StateFile, when set, keeps changed values (SETs, front-panel Sets,
 	// printed pages) across restarts: loaded by Start, saved shortly after
 	// each change and on Close, atomically (temporary file and rename).
@@ -94,6 +99,10 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 		p := newPrinter(i, width, now)
 		p.sim = s
 		p.offline.Store(i < o.Offline)
+		p.latency = o.Latency
+		if i >= o.Offline && i < o.Offline+o.Slow {
+			p.latency += o.SlowLatency
+		}
 		s.printers[i] = p
 	}
 	if o.StateFile != "" {
@@ -155,7 +164,10 @@ func (o *Options) normalize() error {
 	if o.Offline < 0 || o.Offline > o.Printers {
 		return fmt.Errorf("simulator: %d offline printers out of %d", o.Offline, o.Printers)
 	}
-	if o.Latency < 0 || o.PrintRate < 0 {
+	if o.Slow < 0 || o.Offline+o.Slow > o.Printers {
+		return fmt.Errorf("simulator: %d slow and %d offline printers out of %d", o.Slow, o.Offline, o.Printers)
+	}
+	if o.Latency < 0 || o.SlowLatency < 0 || o.PrintRate < 0 {
 		return errors.New("simulator: latency and print rate cannot be negative")
 	}
 	return nil
@@ -196,11 +208,11 @@ func (s *Sim) serve(a *agent) {
 			p.stats.refused.Add(1)
 			continue
 		}
-		if s.opts.Latency > 0 {
+		if p.latency > 0 {
 			if timer == nil {
-				timer = time.NewTimer(s.opts.Latency)
+				timer = time.NewTimer(p.latency)
 			} else {
-				timer.Reset(s.opts.Latency)
+				timer.Reset(p.latency)
 			}
 			select {
 			case <-timer.C:

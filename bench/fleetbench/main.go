@@ -1,0 +1,46 @@
+// Command fleetbench measures inkform against a simulated fleet on
+// loopback and prints one row per figure: name, fleet size, value.
+//
+// Every measured program runs as its own process, as users run it: the
+// simulator (inkform sim), inkform validate/plan/apply, and the floor (a
+// minimal gosnmp sweep reading the same objects at the same concurrency).
+// Wall time is measured around each process; peak RSS comes from the
+// kernel's rusage of the finished child.
+//
+//	fleetbench -inkform bin/inkform -floor bin/floor -sizes 1000,10000
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	o := options{}
+	var sizes string
+	flag.StringVar(&o.inkform, "inkform", "bin/inkform", "the inkform binary")
+	flag.StringVar(&o.floor, "floor", "bin/floor", "the floor binary (bench/floor)")
+	flag.StringVar(&sizes, "sizes", "1000,10000", "fleet sizes, comma-separated")
+	flag.IntVar(&o.parallelism, "parallelism", 0, "pass -parallelism to plan and apply (0 = inkform's default); the floor uses the same concurrency")
+	flag.DurationVar(&o.timeout, "timeout", time.Second, "SNMP timeout per request in the generated configuration (one retry)")
+	flag.IntVar(&o.unhealthyAt, "unhealthy", 10000, "fleet size of the unhealthy-fleet run (0 = skip)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
+	flag.BoolVar(&o.verbose, "v", false, "log each step to stderr")
+	flag.Parse()
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 2 {
+			fmt.Fprintf(os.Stderr, "fleetbench: fleet size %q: want a number ≥ 2\n", s)
+			os.Exit(2)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "fleetbench:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,70 @@
+package planner
+
+import (
+	"sync"
+	"time"
+)
+
+// Concurrency defaults. A printer's work is mostly waiting on the network,
+// so the planner separates printers that are busy (sending, decoding,
+// diffing) from printers that are only waiting for an answer.
+const (
+	// DefaultParallelism is how many printers are busy at once by default:
+	// enough to keep a network and two CPUs saturated.
+	DefaultParallelism = 64
+	// DefaultMaxInFlight bounds how many printers are in flight at once,
+	// waiting ones included, when Planner.Parallelism is zero. Each costs
+	// one socket and its buffers.
+	DefaultMaxInFlight = 2048
+	// stallAfter is when a printer that has not finished counts as waiting
+	// on the network (an offline or slow device) and stops holding one of
+	// the busy slots, so the rest of the fleet goes on meanwhile.
+	stallAfter = 50 * time.Millisecond
+)
+
+// pool runs functions with adaptive concurrency: at most busy of them
+// count as busy, and one that runs longer than stallAfter frees its busy
+// slot while it keeps running, up to inFlight functions in all. Go blocks
+// while the pool is full, so work starts in order. Wait returns when every
+// function has returned; no goroutine outlives it.
+type pool struct {
+	busy     chan struct{}
+	inFlight chan struct{}
+	wg       sync.WaitGroup
+}
+
+// newPool returns a pool. With busy == inFlight it is a plain bounded pool.
+func newPool(busy, inFlight int) *pool {
+	busy = max(1, min(busy, inFlight))
+	return &pool{busy: make(chan struct{}, busy), inFlight: make(chan struct{}, max(1, inFlight))}
+}
+
+func (p *pool) Go(f func()) {
+	p.inFlight <- struct{}{}
+	p.busy <- struct{}{}
+	var once sync.Once
+	release := func() { once.Do(func() { <-p.busy }) }
+	p.wg.Go(func() {
+		defer func() { <-p.inFlight }()
+		defer release()
+		if cap(p.busy) == cap(p.inFlight) {
+			f()
+			return
+		}
+		t := time.AfterFunc(stallAfter, release)
+		defer t.Stop()
+		f()
+	})
+}
+
+func (p *pool) Wait() { p.wg.Wait() }
+
+// newPool returns the planner's pool: Parallelism, when set, caps every
+// printer in flight; otherwise DefaultParallelism are busy at once and up to
+// DefaultMaxInFlight in flight.
+func (pl *Planner) newPool() *pool {
+	if pl.Parallelism > 0 {
+		return newPool(min(pl.Parallelism, DefaultParallelism), pl.Parallelism)
+	}
+	return newPool(DefaultParallelism, DefaultMaxInFlight)
+}
