@@ -28,8 +28,24 @@ type Printer struct {
 	Keywords      []string
 	Configuration string // name of the configuration block, "" when none
 	Credentials   Credentials
+	// Transports lists, in order of preference, the protocols that may
+	// carry settings and files: "snmp", "pjl", "ftp", "http", "https".
+	// Empty means ["snmp"]. Facts are always observed over SNMP.
+	Transports []string
+	// Ports overrides a transport's standard port (pjl 9100, ftp 21,
+	// http 80, https 443), keyed by transport name.
+	Ports map[string]int
+	// TLSFingerprint pins the printer's HTTPS certificate ("sha256:<hex>");
+	// CACertFile, when set instead, verifies it against that CA bundle.
+	TLSFingerprint string
+	CACertFile     string
 	// Settings holds desired values, sorted by Name, one per setting.
 	Settings []Desired
+	// Files are deployed in order (certificates, settings bundles).
+	Files []File
+	// Firmware, when set, is the firmware the printer should run if its
+	// model matches the firmware's patterns.
+	Firmware *Firmware
 	// DeclRange is where the printer block (or its for_each instance) is declared.
 	DeclRange hcl.Range
 }
@@ -60,8 +76,41 @@ type Desired struct {
 // Credentials are how inkform authenticates to a printer. They are secret:
 // never print, log or store them.
 type Credentials struct {
-	Name string // the credentials block's name, "" for defaults
-	SNMP SNMP
+	Name  string // the credentials block's name, "" for defaults
+	SNMP  SNMP
+	Admin Admin
+}
+
+// Admin is the printer's administrator login for FTP, HTTP(S) and PJL
+// (where the printer protects PJL with a password).
+type Admin struct {
+	Username string
+	Password string
+}
+
+// File is a file to deploy to a printer.
+type File struct {
+	Source string // absolute path on this machine
+	SHA256 string // hex, computed when the configuration is loaded
+	Size   int64
+	Via    string // transport: "ftp", "http", "https" or "pjl" (RAW 9100 stream); "" = first file-capable transport
+	Dest   string // name on the printer; default the source's base name
+}
+
+// Firmware is a firmware image and where it applies.
+type Firmware struct {
+	Name    string   // the firmware block's name
+	Models  []string // path.Match patterns against the observed model
+	Version string   // the version the printer should report after install
+	File    File
+	Rollout Rollout
+}
+
+// Rollout stages a firmware upgrade across the fleet: a canary batch first,
+// then batches of the same size; the rest halts after MaxFailures failures.
+type Rollout struct {
+	Batch       int // 0 = all at once
+	MaxFailures int // 0 = halt at the first failure
 }
 
 // SNMP versions.
@@ -90,21 +139,27 @@ type SNMP struct {
 
 // Observation is what was read from one printer. Observing never changes it.
 type Observation struct {
-	Model      string    `json:"model"`
-	Serial     string    `json:"serial"`
-	Firmware   string    `json:"firmware"`
-	Status     string    `json:"status"`             // hrPrinterStatus: "idle", "printing", "warmup", "other", "unknown"
-	Errors     []string  `json:"errors,omitempty"`   // hrPrinterDetectedErrorState bits by name, e.g. "lowToner"
-	Supplies   []Supply  `json:"supplies,omitempty"` // in device order
-	PageCount  int64     `json:"page_count"`         // prtMarkerLifeCount; -1 when unknown
-	ObservedAt time.Time `json:"observed_at"`
+	Model      string        `json:"model"`
+	Serial     string        `json:"serial"`
+	Firmware   string        `json:"firmware"`
+	Status     string        `json:"status"`             // hrPrinterStatus: "idle", "printing", "warmup", "other", "unknown"
+	Errors     []string      `json:"errors,omitempty"`   // hrPrinterDetectedErrorState bits by name, e.g. "lowToner"
+	Supplies   []Supply      `json:"supplies,omitempty"` // in device order
+	PageCount  int64         `json:"page_count"`         // prtMarkerLifeCount; -1 when unknown
+	Uptime     time.Duration `json:"-"`                  // sysUpTime: a reset means the printer rebooted
+	ObservedAt time.Time     `json:"observed_at"`
 	// Settings holds the current value of every requested setting the
 	// printer supports, keyed by setting name.
 	Settings map[string]string `json:"-"`
 	// Unsupported lists requested settings the printer does not support.
 	Unsupported []string `json:"unsupported,omitempty"`
-	// Transport names how the observation was made ("snmp").
+	// Transport names how the facts were observed ("snmp").
 	Transport string `json:"transport"`
+	// SettingTransports names, per setting in Settings, the transport that
+	// read it and will write it.
+	SettingTransports map[string]string `json:"-"`
+	// Notes explain transport choices, e.g. "pjl: port 9100 closed; using snmp".
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Supply is one marker supply (toner, drum, waste box…).

@@ -35,6 +35,14 @@ type Printer struct {
 	factory []any
 	touched atomic.Bool
 	boot    time.Time
+
+	// TCP services (services.go) and the name-keyed settings store
+	// (settings.go) share svcMu; SNMP-bound settings live in vals.
+	svcMu  sync.Mutex
+	ports  map[string]int
+	files  []ReceivedFile
+	onFile func(p *Printer, f ReceivedFile, data []byte) error
+	extra  map[string]string // settings without an SNMP object, by name
 }
 
 type printerStats struct {

@@ -44,6 +44,11 @@ type Options struct {
 	// PrintRate: every PrintRate each online printer prints one page;
 	// 0 = no background printing.
 	PrintRate time.Duration
+	// Services lists the TCP services each printer serves besides SNMP
+	// (see Services()); nil serves SNMP only.
+	Services []string
+	// Logf, when set, receives service errors worth a human's attention.
+	Logf func(format string, args ...any)
 }
 
 // Sim is a running fleet. Its methods are safe for concurrent use.
@@ -60,6 +65,9 @@ type Sim struct {
 	dirty    atomic.Bool
 	saveKick chan struct{}
 	saveMu   sync.Mutex // one save at a time
+
+	stopServices context.CancelFunc
+	listeners    []net.Listener
 }
 
 // Stats counts requests over the whole fleet.
@@ -127,6 +135,14 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 		}
 		p.conn = conn
 		p.addr = conn.LocalAddr().String()
+	}
+	if err := s.startServices(ctx, ip); err != nil {
+		s.closeServices()
+		for _, p := range s.printers {
+			p.conn.Close()
+		}
+		s.wg.Wait()
+		return nil, err
 	}
 	for _, p := range s.printers {
 		a := newAgent(p, o.ReadCommunity, o.WriteCommunity, o.Seed)
@@ -292,6 +308,7 @@ func (s *Sim) Close() error {
 		if s.stopWatch != nil {
 			s.stopWatch()
 		}
+		s.closeServices()
 		for _, p := range s.printers {
 			if p.conn != nil {
 				p.conn.Close()

@@ -7,6 +7,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"unicode/utf8"
@@ -32,7 +34,46 @@ type Setting struct {
 	Min         *int64   `json:"min,omitempty"`
 	Max         *int64   `json:"max,omitempty"`
 	Enum        []string `json:"enum,omitempty"`
-	SNMP        *SNMP    `json:"snmp,omitempty"`
+	// Default is the usual factory value (the simulator starts from it).
+	Default string `json:"default,omitempty"`
+	// Bindings say how the setting is read and written on each transport;
+	// a nil binding means the transport cannot carry the setting.
+	SNMP *SNMP `json:"snmp,omitempty"`
+	PJL  *PJL  `json:"pjl,omitempty"`
+	EWS  *EWS  `json:"ews,omitempty"`
+	// Families, when set, lists the model families that support the setting
+	// at all; on other families it is reported as unsupported.
+	Families []string `json:"families,omitempty"`
+	// Overrides replace bindings for one model family (by family name).
+	Overrides map[string]Bindings `json:"overrides,omitempty"`
+}
+
+// Bindings are a setting's transport bindings for one model family.
+type Bindings struct {
+	SNMP *SNMP `json:"snmp,omitempty"`
+	PJL  *PJL  `json:"pjl,omitempty"`
+	EWS  *EWS  `json:"ews,omitempty"`
+}
+
+// PJL says how a setting maps to a PJL environment variable, read with
+// `@PJL DINQUIRE` and written with `@PJL DEFAULT`.
+type PJL struct {
+	Variable string `json:"variable"` // e.g. "COPIES", "LPARM:PCL PAPER"
+	// Values maps catalog values to PJL values where they differ
+	// (e.g. "on" → "ON"); absent values pass through unchanged.
+	Values map[string]string `json:"values,omitempty"`
+}
+
+// EWS says how a setting maps to a field of the embedded web server's
+// settings form (see docs/protocols/ews.md).
+type EWS struct {
+	Field string `json:"field"`
+}
+
+// Family is a group of models that share how settings are reached.
+type Family struct {
+	Name   string   `json:"name"`
+	Models []string `json:"models"` // path.Match patterns against the observed model, e.g. "Lexmark *"
 }
 
 // SNMP says how a setting maps to one SNMP object.
@@ -44,6 +85,7 @@ type SNMP struct {
 // Catalog is an immutable set of settings, safe for concurrent use.
 type Catalog struct {
 	Version  int       `json:"version"`
+	Families []Family  `json:"families,omitempty"`
 	Settings []Setting `json:"settings"`
 	byName   map[string]int
 }
@@ -85,6 +127,41 @@ func (c *Catalog) Lookup(name string) (Setting, bool) {
 		return Setting{}, false
 	}
 	return c.Settings[i], true
+}
+
+// FamilyOf returns the name of the first family whose patterns match the
+// model, or "" when none does.
+func (c *Catalog) FamilyOf(model string) string {
+	for _, f := range c.Families {
+		for _, pat := range f.Models {
+			if ok, _ := path.Match(pat, model); ok {
+				return f.Name
+			}
+		}
+	}
+	return ""
+}
+
+// Bindings returns how the setting is reached on the given model family:
+// the default bindings with the family's overrides applied. All bindings are
+// nil when the family does not support the setting.
+func (s Setting) Bindings(family string) Bindings {
+	if len(s.Families) > 0 && !slices.Contains(s.Families, family) {
+		return Bindings{}
+	}
+	b := Bindings{SNMP: s.SNMP, PJL: s.PJL, EWS: s.EWS}
+	if o, ok := s.Overrides[family]; ok {
+		if o.SNMP != nil {
+			b.SNMP = o.SNMP
+		}
+		if o.PJL != nil {
+			b.PJL = o.PJL
+		}
+		if o.EWS != nil {
+			b.EWS = o.EWS
+		}
+	}
+	return b
 }
 
 // Names returns every setting name, sorted.
