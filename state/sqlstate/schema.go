@@ -61,14 +61,15 @@ var migrations = []migration{
 )`,
 			`CREATE INDEX runs_started ON runs (started_at)`,
 			// No foreign key to printers: history outlives a printer
-			// removed from management.
+			// removed from management. "at" is reserved in Firebird,
+			// hence recorded_at.
 			`CREATE TABLE run_printers (
 	run_id ` + i64 + ` NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
 	printer ` + key + ` NOT NULL,
 	status ` + key + ` NOT NULL,
 	detail ` + text + ` NOT NULL,
 	changes ` + i32 + ` NOT NULL,
-	at ` + i64 + ` NOT NULL
+	recorded_at ` + i64 + ` NOT NULL
 )`,
 			`CREATE INDEX run_printers_run ON run_printers (run_id)`,
 			`CREATE TABLE locks (
@@ -91,10 +92,19 @@ func SchemaVersion() int { return migrations[len(migrations)-1].version }
 // migrate brings the schema up to date. Each step re-reads the version
 // inside its write transaction, so two processes opening a fresh state at
 // once apply every migration exactly once.
+//
+// The bookkeeping table is created and committed on its own first: some
+// engines (Firebird) cannot write a table in the transaction that created
+// it. For the same reason a migration's statements must not read or write
+// a table that the same migration creates; split such a change in two.
 func (s *Store) migrate(ctx context.Context) error {
+	if err := s.ensureMigrationsTable(ctx); err != nil {
+		return err
+	}
 	known := SchemaVersion()
 	for {
 		done := false
+		var tried int
 		err := s.write(ctx, func(tx *sql.Tx) error {
 			cur, err := s.schemaVersion(ctx, tx)
 			if err != nil {
@@ -108,6 +118,7 @@ func (s *Store) migrate(ctx context.Context) error {
 				return nil
 			}
 			m := migrations[cur] // versions are dense from 1
+			tried = m.version
 			for _, stmt := range m.stmts(s.d) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("migration %d: %s: %w", m.version, firstLine(stmt), err)
@@ -120,6 +131,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			return nil
 		})
+		if err != nil && tried > 0 && s.migratedElsewhere(ctx, tried) {
+			// Engines that do not lock out a second migrator (Firebird)
+			// fail the loser of the race; the winner's work stands.
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -129,23 +145,52 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 }
 
-// schemaVersion returns the applied version, creating the bookkeeping
-// table when the state is brand new.
-func (s *Store) schemaVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+// migratedElsewhere reports whether version is recorded, after a failed
+// attempt to apply it.
+func (s *Store) migratedElsewhere(ctx context.Context, version int) bool {
 	var n int
-	if err := tx.QueryRowContext(ctx, s.bind(s.d.TableExistsQuery()), "schema_migrations").Scan(&n); err != nil {
-		return 0, fmt.Errorf("look for schema_migrations: %w", err)
+	err := s.db.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n)
+	return err == nil && n > 0
+}
+
+// ensureMigrationsTable creates the bookkeeping table when the state is
+// brand new, in a transaction of its own.
+func (s *Store) ensureMigrationsTable(ctx context.Context) error {
+	exists := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) (bool, error) {
+		var n int
+		if err := q.QueryRowContext(ctx, s.bind(s.d.TableExistsQuery()), "schema_migrations").Scan(&n); err != nil {
+			return false, fmt.Errorf("look for schema_migrations: %w", err)
+		}
+		return n > 0, nil
 	}
-	if n == 0 {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		ok, err := exists(tx)
+		if err != nil || ok {
+			return err
+		}
 		stmt := `CREATE TABLE schema_migrations (
 	version ` + s.d.ColumnType(TypeInt) + ` NOT NULL PRIMARY KEY,
 	applied_at ` + s.d.ColumnType(TypeInt64) + ` NOT NULL
 )`
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return 0, fmt.Errorf("create schema_migrations: %w", err)
+			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		return 0, nil
+		return nil
+	})
+	if err != nil {
+		// Another process may have created it at the same moment.
+		if ok, _ := exists(s.db); ok {
+			return nil
+		}
+		return err
 	}
+	return nil
+}
+
+// schemaVersion returns the applied version.
+func (s *Store) schemaVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 	var v sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)

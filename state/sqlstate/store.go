@@ -451,7 +451,7 @@ func (s *Store) RecordOutcome(ctx context.Context, runID int64, o state.Outcome)
 		if n == 0 {
 			return fmt.Errorf("run %w", ErrNotFound)
 		}
-		_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO run_printers (run_id, printer, status, detail, changes, at) VALUES (?, ?, ?, ?, ?, ?)`),
+		_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO run_printers (run_id, printer, status, detail, changes, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`),
 			runID, o.Printer, o.Status, o.Detail, o.Changes, at)
 		return err
 	})
@@ -519,7 +519,7 @@ FROM runs ORDER BY started_at DESC, id DESC`
 // Outcomes returns the per-printer results of one run in the order they
 // were recorded (by time, then printer name).
 func (s *Store) Outcomes(ctx context.Context, runID int64) ([]state.Outcome, error) {
-	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT printer, status, detail, changes, at FROM run_printers WHERE run_id = ? ORDER BY at, printer`), runID)
+	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT printer, status, detail, changes, recorded_at FROM run_printers WHERE run_id = ? ORDER BY recorded_at, printer`), runID)
 	if err != nil {
 		return nil, fmt.Errorf("run %d: read outcomes: %w", runID, err)
 	}

@@ -1,0 +1,257 @@
+package firebird_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/inkform/inkform/internal/testservers"
+	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/state/firebird"
+	"github.com/inkform/inkform/state/sqlstate"
+	"github.com/inkform/inkform/state/statetest"
+)
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func open(t *testing.T, dsn string, opts firebird.Options) *firebird.Store {
+	t.Helper()
+	s, err := firebird.OpenStore(ctxFor(t), dsn, opts)
+	if err != nil {
+		t.Fatalf("OpenStore: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	fb := testservers.StartFirebird(t)
+	statetest.Run(t, func(t *testing.T) state.Store {
+		s, err := firebird.Open(ctxFor(t), fb.NewDatabase(t.Name()))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	fb := testservers.StartFirebird(t)
+	ctx := ctxFor(t)
+	dsn := fb.NewDatabase("reopen")
+	s, err := firebird.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := state.Printer{Name: "lobby", Address: "10.1.2.3", Serial: "X1", ObservedAt: time.Unix(1700000000, 42).UTC(),
+		Settings: map[string]string{"sleep": state.HashValue("20")}}
+	if err := s.PutPrinter(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.BeginRun(ctx, state.Run{Command: "apply", User: "ana", Host: strings.Repeat("h", 5000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s2 := open(t, dsn, firebird.Options{})
+	got, ok, err := s2.Printer(ctx, "lobby")
+	if err != nil || !ok {
+		t.Fatalf("after reopen: ok %v, err %v", ok, err)
+	}
+	if !got.ObservedAt.Equal(want.ObservedAt) || got.Serial != "X1" || got.Settings["sleep"] != want.Settings["sleep"] {
+		t.Errorf("after reopen got %+v, want %+v", got, want)
+	}
+	runs, err := s2.Runs(ctx, 10)
+	if err != nil || len(runs) != 1 || runs[0].ID != id || runs[0].Status != "running" || len(runs[0].Host) != 5000 {
+		t.Errorf("runs after reopen = %d runs, %v", len(runs), err)
+	}
+}
+
+func TestSchemaVersionRecorded(t *testing.T) {
+	fb := testservers.StartFirebird(t)
+	ctx := ctxFor(t)
+	dsn := fb.NewDatabase("schema")
+	s := open(t, dsn, firebird.Options{})
+	want := sqlstate.SchemaVersion()
+	vs, err := s.AppliedMigrations(ctx)
+	if err != nil || len(vs) != want || vs[len(vs)-1] != want {
+		t.Fatalf("AppliedMigrations = %v, %v; want 1..%d", vs, err, want)
+	}
+	var applied int64
+	if err := s.DB().QueryRowContext(ctx, `SELECT applied_at FROM schema_migrations WHERE version = 1`).Scan(&applied); err != nil || applied <= 0 {
+		t.Errorf("applied_at = %d, %v", applied, err)
+	}
+	s.Close()
+	s2 := open(t, dsn, firebird.Options{})
+	if vs2, err := s2.AppliedMigrations(ctx); err != nil || len(vs2) != len(vs) {
+		t.Errorf("after reopen AppliedMigrations = %v, %v", vs2, err)
+	}
+
+	// A state written by a newer inkform is refused, saying so.
+	future := sqlstate.SchemaVersion() + 3
+	if _, err := s2.DB().ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, 1)`, future); err != nil {
+		t.Fatal(err)
+	}
+	_, err = firebird.Open(ctx, dsn)
+	var ve *sqlstate.SchemaVersionError
+	if !errors.As(err, &ve) || ve.Found != future {
+		t.Fatalf("Open of a newer schema = %v, want *SchemaVersionError", err)
+	}
+	if strings.Contains(err.Error(), fb.Password) {
+		t.Errorf("error reveals the password: %v", err)
+	}
+}
+
+// Two processes opening a brand-new database at once both succeed and
+// the schema is applied once.
+func TestConcurrentFirstOpen(t *testing.T) {
+	fb := testservers.StartFirebird(t)
+	ctx := ctxFor(t)
+	dsn := fb.NewDatabase("race")
+	var wg sync.WaitGroup
+	stores := make([]*firebird.Store, 3)
+	errs := make([]error, len(stores))
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = firebird.OpenStore(ctx, dsn, firebird.Options{}) })
+	}
+	wg.Wait()
+	for i, s := range stores {
+		if errs[i] != nil {
+			t.Errorf("store %d: %v", i, errs[i])
+			continue
+		}
+		t.Cleanup(func() { s.Close() })
+	}
+	if t.Failed() {
+		return
+	}
+	vs, err := stores[0].AppliedMigrations(ctx)
+	if err != nil || len(vs) != sqlstate.SchemaVersion() {
+		t.Errorf("AppliedMigrations = %v, %v", vs, err)
+	}
+}
+
+// Two Stores on one database behave as two processes would.
+func TestTwoStoresContend(t *testing.T) {
+	fb := testservers.StartFirebird(t)
+	ctx := ctxFor(t)
+	dsn := fb.NewDatabase("contend")
+	s1 := open(t, dsn, firebird.Options{})
+	s2 := open(t, dsn, firebird.Options{})
+
+	a, err := s1.Lock(ctx, state.LockInfo{User: "ana", Host: "h1", PID: 1, Command: "inkform apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+	_, err = s2.Lock(lctx, state.LockInfo{User: "bo", Host: "h2", PID: 2, Command: "inkform apply"})
+	cancel()
+	var le *state.LockedError
+	if !errors.As(err, &le) || le.Holder.ID != a.Info.ID || le.Holder.User != "ana" {
+		t.Fatalf("second store's Lock = %v, want LockedError naming ana", err)
+	}
+
+	// Both stores write at once, to distinct and to shared printers: the
+	// engine's row locks and the core's retries must keep every write.
+	var wg sync.WaitGroup
+	errs := make(chan error, 400)
+	for i, s := range []*firebird.Store{s1, s2, s1, s2} {
+		wg.Go(func() {
+			for j := range 25 {
+				p := state.Printer{Name: fmt.Sprintf("s%d-%d", i, j), Settings: map[string]string{"k": state.HashValue("v")}}
+				if err := s.PutPrinter(ctx, p); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("cross-store PutPrinter: %v", err)
+	}
+	if ps, err := s2.Printers(ctx); err != nil || len(ps) != 100 {
+		t.Errorf("Printers = %d, %v; want 100", len(ps), err)
+	}
+
+	// Both race for a free lock: exactly one wins, the other is told who.
+	if err := a.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		l   *state.Lock
+		err error
+	}
+	res := make(chan result, 2)
+	for i, s := range []*firebird.Store{s1, s2} {
+		go func() {
+			lctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			defer cancel()
+			l, err := s.Lock(lctx, state.LockInfo{User: fmt.Sprintf("racer%d", i), Host: "h", PID: i})
+			res <- result{l, err}
+		}()
+	}
+	var won []*state.Lock
+	for range 2 {
+		r := <-res
+		switch {
+		case r.err == nil:
+			won = append(won, r.l)
+		case !errors.As(r.err, &le):
+			t.Errorf("losing Lock = %v, want LockedError", r.err)
+		}
+	}
+	if len(won) != 1 {
+		t.Fatalf("%d stores took the lock at once", len(won))
+	}
+	b := won[0]
+	if h, ok, err := s1.LockHolder(ctx); err != nil || !ok || h.ID != b.Info.ID {
+		t.Errorf("LockHolder = %+v, %v, %v", h, ok, err)
+	}
+	if err := s1.ForceUnlock(ctx, "not-a-lock"); !errors.Is(err, sqlstate.ErrNotFound) {
+		t.Errorf("ForceUnlock(unknown) = %v, want ErrNotFound", err)
+	}
+	if err := s2.ForceUnlock(ctx, b.Info.ID); err != nil {
+		t.Fatalf("ForceUnlock: %v", err)
+	}
+	if err := b.Unlock(ctx); !errors.Is(err, sqlstate.ErrLockLost) {
+		t.Errorf("Unlock after ForceUnlock = %v, want ErrLockLost", err)
+	}
+	if _, ok, err := s1.LockHolder(ctx); ok || err != nil {
+		t.Errorf("lock still held after ForceUnlock: %v", err)
+	}
+}
+
+func TestOpenErrorsHideThePassword(t *testing.T) {
+	fb := testservers.StartFirebird(t)
+	ctx := ctxFor(t)
+	const wrongPassword = "not-the-password-x9"
+	for _, dsn := range []string{
+		strings.Replace(fb.DSN(fb.Dir+"/x.fdb"), ":"+fb.Password+"@", ":"+wrongPassword+"@", 1),
+		fb.DSN("/no/such/dir/x.fdb"),
+	} {
+		s, err := firebird.Open(ctx, dsn)
+		if err == nil {
+			s.Close()
+			t.Errorf("Open succeeded")
+			continue
+		}
+		if strings.Contains(err.Error(), wrongPassword) || strings.Contains(err.Error(), fb.Password) {
+			t.Errorf("error reveals a password: %v", err)
+		}
+		if !strings.Contains(err.Error(), "x.fdb") {
+			t.Errorf("error does not name the database: %v", err)
+		}
+	}
+}
