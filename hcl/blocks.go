@@ -22,8 +22,9 @@ const (
 )
 
 type configurationBlock struct {
-	block  *hhcl.Block
-	layers settingLayers
+	block    *hhcl.Block
+	layers   settingLayers
+	delivery delivery
 }
 
 func (l *loader) decodeConfiguration(ctx *hhcl.EvalContext, c *configurationBlock) hhcl.Diagnostics {
@@ -32,6 +33,8 @@ func (l *loader) decodeConfiguration(ctx *hhcl.EvalContext, c *configurationBloc
 	diags = append(diags, d...)
 	layers, d := l.decodeSettingLayers(ctx, attrs)
 	c.layers = layers
+	diags = append(diags, d...)
+	c.delivery, d = l.decodeDelivery(ctx, attrs)
 	return append(diags, d...)
 }
 
@@ -44,13 +47,22 @@ func (l *loader) decodeCredentials(ctx *hhcl.EvalContext, c *credentialsBlock) h
 	name := c.block.Labels[0]
 	c.creds = fleet.Credentials{Name: name}
 	content, diags := c.block.Body.Content(credentialsSchema)
-	var snmpBlock *hhcl.Block
+	var snmpBlock, adminBlock *hhcl.Block
 	for _, b := range content.Blocks {
-		if snmpBlock != nil {
-			diags = append(diags, duplicate("snmp block", "", b.DefRange, snmpBlock.DefRange))
+		first := &snmpBlock
+		if b.Type == "admin" {
+			first = &adminBlock
+		}
+		if *first != nil {
+			diags = append(diags, duplicate(b.Type+" block", "", b.DefRange, (*first).DefRange))
 			continue
 		}
-		snmpBlock = b
+		*first = b
+	}
+	if adminBlock != nil {
+		admin, d := l.decodeAdmin(ctx, name, adminBlock)
+		c.creds.Admin = admin
+		diags = append(diags, d...)
 	}
 	if snmpBlock == nil {
 		if !diags.HasErrors() {
@@ -203,6 +215,10 @@ func passphrase(f map[string]snmpField, protoField, passField string, bad func(f
 	return ""
 }
 
+// stateBackends are the state block labels; the value says whether the
+// backend is a file (path) rather than a server (dsn).
+var stateBackends = map[string]bool{"sqlite": true, "firebird": false, "sqlserver": false}
+
 func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 	l.state = StateConfig{Backend: DefaultStateBackend, Path: l.resolvePath(DefaultStatePath)}
 	b := l.stateBlock
@@ -212,15 +228,44 @@ func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 	l.state.DeclRange = b.DefRange
 	backend := b.Labels[0]
 	content, diags := b.Body.Content(stateSchema)
-	if backend != DefaultStateBackend {
+	file, known := stateBackends[backend]
+	if !known {
 		return append(diags, errorAt(b.LabelRanges[0], "Unsupported state backend",
-			fmt.Sprintf("State backend %q is not supported yet; use \"sqlite\".", backend)))
+			fmt.Sprintf("State backend %q is not one of \"sqlite\", \"firebird\", \"sqlserver\".", backend)))
 	}
+	l.state.Backend = backend
 	attrs, d := l.usable(content.Attributes, scopeBody)
 	diags = append(diags, d...)
+	if !file {
+		l.state.Path = ""
+		if attr, ok := attrs["path"]; ok {
+			diags = append(diags, errorAt(attr.NameRange, "Unsupported argument",
+				fmt.Sprintf("The %s backend takes dsn, not path.", backend)))
+		}
+		attr, ok := attrs["dsn"]
+		if !ok {
+			if !diags.HasErrors() {
+				diags = append(diags, errorAt(b.DefRange, "Missing dsn",
+					fmt.Sprintf("The %s state backend needs dsn = \"%s://...\"; take it from a sensitive variable.", backend, backend)))
+			}
+			return diags
+		}
+		// The DSN holds a password: no message repeats it.
+		dsn, _, set, d := evalString(ctx, attr, "dsn")
+		diags = append(diags, d...)
+		if !set {
+			return diags
+		}
+		if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(dsn)), backend+"://") {
+			return append(diags, errorAt(attr.Expr.Range(), "Invalid state dsn",
+				fmt.Sprintf("The dsn of a %s state must start with %s:// (its value is not shown: it holds credentials).", backend, backend)))
+		}
+		l.state.DSN = strings.TrimSpace(dsn)
+		return diags
+	}
 	if attr, ok := attrs["dsn"]; ok {
 		diags = append(diags, errorAt(attr.NameRange, "Unsupported argument",
-			"dsn is reserved for server state backends; the sqlite backend takes path."))
+			"dsn is for server state backends; the sqlite backend takes path."))
 	}
 	if attr, ok := attrs["path"]; ok {
 		p, _, set, d := evalString(ctx, attr, "path")

@@ -246,13 +246,28 @@ func TestErrors(t *testing.T) {
 		},
 		{
 			name:    "unsupported state backend",
-			src:     "state \"firebird\" {\n  dsn = \"x\"\n}\n",
-			summary: "Unsupported state backend", detail: []string{"not supported yet"}, line: 1,
+			src:     "state \"postgres\" {\n  dsn = \"x\"\n}\n",
+			summary: "Unsupported state backend", detail: []string{`"firebird"`, `"sqlserver"`}, line: 1,
 		},
 		{
 			name:    "dsn on sqlite",
 			src:     "state \"sqlite\" {\n  dsn = \"x\"\n}\n",
-			summary: "Unsupported argument", detail: []string{"reserved"}, line: 2,
+			summary: "Unsupported argument", detail: []string{"server state backends"}, line: 2,
+		},
+		{
+			name:    "path on firebird",
+			src:     "state \"firebird\" {\n  path = \"x.fdb\"\n  dsn = \"firebird://u:p@h/x.fdb\"\n}\n",
+			summary: "Unsupported argument", detail: []string{"takes dsn"}, line: 2,
+		},
+		{
+			name:    "firebird without dsn",
+			src:     "state \"firebird\" {\n}\n",
+			summary: "Missing dsn", detail: []string{"firebird://"}, line: 1,
+		},
+		{
+			name:    "dsn of another backend hides the value",
+			src:     "variable \"d\" {\n  sensitive = true\n  default = \"sqlserver://sa:hunter22@db?database=x\"\n}\nstate \"firebird\" {\n  dsn = var.d\n}\n",
+			summary: "Invalid state dsn", detail: []string{"must start with firebird://", "not shown"}, line: 6,
 		},
 		{
 			name:    "variable without value",

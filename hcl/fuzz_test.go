@@ -9,12 +9,15 @@ import (
 // FuzzLoad feeds arbitrary bytes to Load as a configuration file. Load must
 // report problems as diagnostics and never panic.
 func FuzzLoad(f *testing.F) {
-	for _, dir := range []string{filepath.Join("testdata", "full"), filepath.Join("testdata", "broken"), filepath.Join("testdata", "format")} {
+	for _, dir := range []string{filepath.Join("testdata", "full"), filepath.Join("testdata", "broken"), filepath.Join("testdata", "format"), filepath.Join("testdata", "delivery")} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			f.Fatal(err)
 		}
 		for _, e := range entries {
+			if e.IsDir() {
+				continue
+			}
 			src, err := os.ReadFile(filepath.Join(dir, e.Name()))
 			if err != nil {
 				f.Fatal(err)
@@ -25,6 +28,9 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`printer "a" { for_each = { x = 1 } address = each.value }`))
 	f.Add([]byte(`locals { a = local.a }`))
 	f.Add([]byte("printer \"a\" {\n  address = \"${\n"))
+	f.Add([]byte(`setting "a.b" { snmp { oid = "1.3" } }`))
+	f.Add([]byte(`configuration "c" { files = [{ source = "x" }, null, 1] }`))
+	f.Add([]byte(`firmware "f" { rollout { batch = 1e30 } }`))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644); err != nil {

@@ -52,12 +52,18 @@ type Config struct {
 	Printers []fleet.Printer // sorted by Name
 	State    StateConfig
 	// Hash identifies the configuration source: "sha256:" and the hex digest
-	// over every file's name and contents. Plan files record it.
+	// over every file's name and contents, and the SHA-256 of every file
+	// it deploys (files, firmware). Plan files record it.
 	Hash string
 	// Files holds the parsed configuration files by the name diagnostics use.
 	Files map[string]*hhcl.File
 	// Dir is the absolute directory the configuration was read from.
 	Dir string
+	// Catalog is the settings catalog the configuration was checked
+	// against: LoadOptions.Catalog (or the built-in one) plus the settings
+	// the configuration declares in setting blocks. Use it, not the
+	// built-in catalog, to read and write this configuration's settings.
+	Catalog *catalog.Catalog
 }
 
 // Printer returns the named printer.
@@ -71,11 +77,12 @@ func (c *Config) Printer(name string) (fleet.Printer, bool) {
 
 // StateConfig says where state is kept.
 type StateConfig struct {
-	Backend string // "sqlite" (the default and, for now, the only backend)
+	Backend string // "sqlite" (the default), "firebird" or "sqlserver"
 	// Path is the SQLite file; a relative path in the configuration is
 	// resolved against the configuration directory, so Path is absolute.
 	Path string
-	// DSN is reserved for server backends.
+	// DSN locates a server backend's database, as firebird://... or
+	// sqlserver://... It holds credentials: never print it.
 	DSN string
 	// DeclRange is the state block; empty when the default applies.
 	DeclRange hhcl.Range
@@ -130,6 +137,18 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 		}
 	}
 	diags = append(diags, l.load(opts)...)
+	// Files to deploy count as configuration: a plan made before a
+	// certificate changed must not be applied with the new one.
+	for _, abs := range sortedKeys(l.digests) {
+		if d := l.digests[abs]; d.err == nil {
+			// Relative, so the hash does not change with the checkout's place.
+			name, err := filepath.Rel(dir, abs)
+			if err != nil {
+				name = abs
+			}
+			writeHashPart(hash, filepath.ToSlash(name), []byte(d.sha256))
+		}
+	}
 	diags = scrub(diags)
 	sortDiagnostics(diags)
 	if diags.HasErrors() {
@@ -141,6 +160,7 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 		Hash:     "sha256:" + hex.EncodeToString(hash.Sum(nil)),
 		Files:    l.files,
 		Dir:      dir,
+		Catalog:  l.cat,
 	}, diags
 }
 

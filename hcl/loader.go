@@ -32,13 +32,23 @@ type loader struct {
 
 	credentials    map[string]*credentialsBlock
 	configurations map[string]*configurationBlock
+	firmwares      map[string]*firmwareBlock
+	settingBlocks  map[string]*hhcl.Block
 	printerBlocks  []*hhcl.Block
 	stateBlock     *hhcl.Block
+
+	// brokenSettings are declared settings with errors: uses of them are
+	// not reported again as unknown.
+	brokenSettings map[string]bool
+	// digests and caCerts cache file checks: many printers share a file.
+	digests map[string]fileDigest
+	caCerts map[string]string
 
 	// refs holds configuration.NAME and credentials.NAME objects; they
 	// depend only on the declared names, so they are built once.
 	configurationRefs cty.Value
 	credentialsRefs   cty.Value
+	firmwareRefs      cty.Value
 	functions         map[string]function.Function
 
 	printers []fleet.Printer
@@ -56,6 +66,11 @@ func newLoader(dir string, cat *catalog.Catalog) *loader {
 		localValues:    map[string]cty.Value{},
 		credentials:    map[string]*credentialsBlock{},
 		configurations: map[string]*configurationBlock{},
+		firmwares:      map[string]*firmwareBlock{},
+		settingBlocks:  map[string]*hhcl.Block{},
+		brokenSettings: map[string]bool{},
+		digests:        map[string]fileDigest{},
+		caCerts:        map[string]string{},
 	}
 	l.functions = functions(dir)
 	return l
@@ -65,11 +80,16 @@ func (l *loader) load(opts LoadOptions) hhcl.Diagnostics {
 	diags := l.collect()
 	l.configurationRefs = refObject(blockConfiguration, l.configurations)
 	l.credentialsRefs = refObject(blockCredentials, l.credentials)
+	l.firmwareRefs = refObject(blockFirmware, l.firmwares)
 	diags = append(diags, l.loadVariables(opts)...)
 	diags = append(diags, l.resolveLocals()...)
 	ctx := l.evalContext(nil)
+	diags = append(diags, l.decodeUserSettings(ctx)...)
 	for _, name := range sortedKeys(l.credentials) {
 		diags = append(diags, l.decodeCredentials(ctx, l.credentials[name])...)
+	}
+	for _, name := range sortedKeys(l.firmwares) {
+		diags = append(diags, l.decodeFirmware(ctx, l.firmwares[name])...)
 	}
 	for _, name := range sortedKeys(l.configurations) {
 		diags = append(diags, l.decodeConfiguration(ctx, l.configurations[name])...)
@@ -87,6 +107,10 @@ func (l *loader) collect() hhcl.Diagnostics {
 		content, d := l.files[name].Body.Content(fileSchema)
 		diags = append(diags, d...)
 		for _, b := range content.Blocks {
+			if b.Type == blockSetting {
+				diags = append(diags, l.declareSetting(b)...)
+				continue
+			}
 			if len(b.Labels) == 1 && !hclsyntax.ValidIdentifier(b.Labels[0]) {
 				diags = append(diags, &hhcl.Diagnostic{
 					Severity: hhcl.DiagError,
@@ -120,6 +144,12 @@ func (l *loader) collect() hhcl.Diagnostics {
 					continue
 				}
 				l.configurations[b.Labels[0]] = &configurationBlock{block: b}
+			case blockFirmware:
+				if prev, ok := l.firmwares[b.Labels[0]]; ok {
+					diags = append(diags, duplicate("firmware", b.Labels[0], b.DefRange, prev.block.DefRange))
+					continue
+				}
+				l.firmwares[b.Labels[0]] = &firmwareBlock{block: b}
 			case blockPrinter:
 				if prev, ok := printerDecl[b.Labels[0]]; ok {
 					diags = append(diags, duplicate("printer", b.Labels[0], b.DefRange, prev))
@@ -145,6 +175,21 @@ func duplicate(kind, name string, at, first hhcl.Range) *hhcl.Diagnostic {
 		Detail:   fmt.Sprintf("A %s was already declared at %s. Names must be unique.", what, first),
 		Subject:  at.Ptr(),
 	}
+}
+
+// declareSetting records a setting block. Its label is a setting name,
+// which has dots, so it is checked as one rather than as an identifier.
+func (l *loader) declareSetting(b *hhcl.Block) hhcl.Diagnostics {
+	name := b.Labels[0]
+	if !catalog.ValidName(name) {
+		return hhcl.Diagnostics{errorAt(b.LabelRanges[0], "Invalid setting name",
+			fmt.Sprintf("%q is not a setting name: lowercase words of letters, digits and underscores joined by dots, such as \"acme.tray_lock\".", name))}
+	}
+	if prev, ok := l.settingBlocks[name]; ok {
+		return hhcl.Diagnostics{duplicate("setting", name, b.DefRange, prev.DefRange)}
+	}
+	l.settingBlocks[name] = b
+	return nil
 }
 
 // refObject builds the value behind `configuration.NAME` or
@@ -182,6 +227,7 @@ func (l *loader) evalContext(each *eachValues) *hhcl.EvalContext {
 			"local":            objectOf(l.localValues),
 			blockConfiguration: l.configurationRefs,
 			blockCredentials:   l.credentialsRefs,
+			blockFirmware:      l.firmwareRefs,
 		},
 		Functions: l.functions,
 	}

@@ -175,12 +175,14 @@ func (l *loader) decodePrinter(ctx *hhcl.EvalContext, name string, b *hhcl.Block
 	}
 
 	var cfgLayers settingLayers
+	var cfgDelivery delivery
 	if attr, ok := attrs[blockConfiguration]; ok {
 		ref, d := decodeRef(ctx, attr, blockConfiguration)
 		diags = append(diags, d...)
 		if c, ok := l.configurations[ref]; ok {
 			p.Configuration = ref
 			cfgLayers = c.layers
+			cfgDelivery = c.delivery
 		}
 	}
 	if attr, ok := attrs[blockCredentials]; ok {
@@ -193,6 +195,9 @@ func (l *loader) decodePrinter(ctx *hhcl.EvalContext, name string, b *hhcl.Block
 	own, d := l.decodeSettingLayers(ctx, attrs)
 	diags = append(diags, d...)
 	p.Settings = mergeSettings(cfgLayers.shorthand, cfgLayers.settings, own.shorthand, own.settings)
+	ownDelivery, d := l.decodeDelivery(ctx, attrs)
+	diags = append(diags, d...)
+	ownDelivery.over(cfgDelivery).apply(&p)
 	return p, diags
 }
 

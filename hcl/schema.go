@@ -11,6 +11,8 @@ const (
 	blockCredentials   = "credentials"
 	blockConfiguration = "configuration"
 	blockPrinter       = "printer"
+	blockSetting       = "setting"
+	blockFirmware      = "firmware"
 )
 
 var fileSchema = &hhcl.BodySchema{
@@ -21,6 +23,8 @@ var fileSchema = &hhcl.BodySchema{
 		{Type: blockCredentials, LabelNames: []string{"name"}},
 		{Type: blockConfiguration, LabelNames: []string{"name"}},
 		{Type: blockPrinter, LabelNames: []string{"name"}},
+		{Type: blockSetting, LabelNames: []string{"name"}},
+		{Type: blockFirmware, LabelNames: []string{"name"}},
 	},
 }
 
@@ -42,7 +46,11 @@ var validationSchema = &hhcl.BodySchema{
 }
 
 var credentialsSchema = &hhcl.BodySchema{
-	Blocks: []hhcl.BlockHeaderSchema{{Type: "snmp"}},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: "snmp"}, {Type: "admin"}},
+}
+
+var adminSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "username"}, {Name: "password"}},
 }
 
 var snmpSchema = &hhcl.BodySchema{
@@ -61,14 +69,21 @@ var shorthands = []struct{ attr, setting string }{
 	{"location", "system.location"},
 }
 
+// deliveryAttributes say how settings and files reach a printer; a
+// configuration sets them for its printers and a printer may override each.
+var deliveryAttributes = []hhcl.AttributeSchema{
+	{Name: "transports"}, {Name: "ports"}, {Name: "tls_fingerprint"}, {Name: "ca_cert"},
+	{Name: "files"}, {Name: blockFirmware},
+}
+
 var configurationSchema = &hhcl.BodySchema{
-	Attributes: []hhcl.AttributeSchema{
+	Attributes: append([]hhcl.AttributeSchema{
 		{Name: "contact"}, {Name: "name"}, {Name: "location"}, {Name: "settings"},
-	},
+	}, deliveryAttributes...),
 }
 
 var printerSchema = &hhcl.BodySchema{
-	Attributes: []hhcl.AttributeSchema{
+	Attributes: append([]hhcl.AttributeSchema{
 		{Name: "for_each"},
 		{Name: "address", Required: true},
 		{Name: "serial"},
@@ -77,5 +92,39 @@ var printerSchema = &hhcl.BodySchema{
 		{Name: "credentials"},
 		{Name: "keywords"},
 		{Name: "settings"},
+	}, deliveryAttributes...),
+}
+
+var settingSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "type"}, {Name: "description"}, {Name: "unit"},
+		{Name: "min"}, {Name: "max"}, {Name: "max_length"}, {Name: "enum"},
+		{Name: "default"}, {Name: "families"},
 	},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: "snmp"}, {Type: "pjl"}, {Type: "ews"}},
+}
+
+var settingSNMPSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "oid", Required: true}, {Name: "type"}},
+}
+
+var settingPJLSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "variable", Required: true}, {Name: "values"}},
+}
+
+var settingEWSSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "field", Required: true}},
+}
+
+var firmwareSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "models", Required: true}, {Name: "version", Required: true},
+		{Name: "file", Required: true}, {Name: "sha256", Required: true},
+		{Name: "via"}, {Name: "dest"},
+	},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: "rollout"}},
+}
+
+var rolloutSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "batch"}, {Name: "max_failures"}},
 }

@@ -36,7 +36,7 @@ func (l *loader) decodeSettingLayers(ctx *hhcl.EvalContext, attrs hhcl.Attribute
 		}
 		if des, d := l.setting(sh.setting, attr.NameRange, ev); d != nil {
 			diags = append(diags, d)
-		} else {
+		} else if des.Name != "" {
 			out.shorthand = append(out.shorthand, des)
 		}
 	}
@@ -80,7 +80,7 @@ func (l *loader) decodeSettingsMap(ctx *hhcl.EvalContext, attr *hhcl.Attribute) 
 			}
 			if des, d := l.setting(name, item.KeyExpr.Range(), ev); d != nil {
 				diags = append(diags, d)
-			} else {
+			} else if des.Name != "" {
 				out = append(out, des)
 			}
 		}
@@ -108,7 +108,9 @@ func (l *loader) decodeSettingsMap(ctx *hhcl.EvalContext, attr *hhcl.Attribute) 
 			diags = append(diags, d)
 			continue
 		}
-		out = append(out, des)
+		if des.Name != "" {
+			out = append(out, des)
+		}
 	}
 	return out, diags
 }
@@ -126,7 +128,7 @@ func unquotedSettingName(key hhcl.Expression) *hhcl.Diagnostic {
 		return nil
 	}
 	switch st.Traversal.RootName() {
-	case "var", "local", "each", blockConfiguration, blockCredentials:
+	case "var", "local", "each", blockConfiguration, blockCredentials, blockFirmware:
 		return nil
 	}
 	parts := []string{st.Traversal.RootName()}
@@ -144,8 +146,13 @@ func unquotedSettingName(key hhcl.Expression) *hhcl.Diagnostic {
 
 // setting validates one setting against the catalog and returns its
 // desired value in canonical form. Messages never repeat a sensitive value.
+// A use of a declared setting whose declaration has errors returns neither
+// a value nor a diagnostic: the declaration's error says it all.
 func (l *loader) setting(name string, nameRange hhcl.Range, ev evaluated) (fleet.Desired, *hhcl.Diagnostic) {
 	s, ok := l.cat.Lookup(name)
+	if !ok && l.brokenSettings[name] {
+		return fleet.Desired{}, nil
+	}
 	if !ok {
 		return fleet.Desired{}, errorAt(nameRange, "Unknown setting",
 			fmt.Sprintf("There is no setting named %q in the settings catalog.%s", name, didYouMean(name, l.cat.Names())))
@@ -173,6 +180,8 @@ func expectation(s catalog.Setting) string {
 		return "it must be a whole number within the setting's range"
 	case catalog.TypeEnum:
 		return fmt.Sprintf("it must be one of %q", s.Enum)
+	case catalog.TypeBool:
+		return "it must be true or false"
 	case catalog.TypeString:
 		if s.MaxLength > 0 {
 			return fmt.Sprintf("it must be UTF-8 text of at most %d bytes", s.MaxLength)

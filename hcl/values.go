@@ -15,7 +15,7 @@ import (
 // refScope says which references an expression may use.
 type refScope struct {
 	local  bool // local.*
-	blocks bool // configuration.*, credentials.*
+	blocks bool // configuration.*, credentials.*, firmware.*
 	each   bool // each.key, each.value
 }
 
@@ -65,19 +65,23 @@ func (l *loader) checkRefs(expr hhcl.Expression, scope refScope) hhcl.Diagnostic
 			kind = "local value"
 			known = func(n string) bool { _, ok := l.locals[n]; return ok }
 			names = func() []string { return l.localNames }
-		case blockConfiguration, blockCredentials:
+		case blockConfiguration, blockCredentials, blockFirmware:
 			if !scope.blocks {
 				diags = append(diags, refError(t, fmt.Sprintf("References to %s blocks cannot be used here", root),
 					"Only var.* references may be used here."))
 				continue
 			}
 			kind = root
-			if root == blockConfiguration {
+			switch root {
+			case blockConfiguration:
 				known = func(n string) bool { _, ok := l.configurations[n]; return ok }
 				names = func() []string { return sortedKeys(l.configurations) }
-			} else {
+			case blockCredentials:
 				known = func(n string) bool { _, ok := l.credentials[n]; return ok }
 				names = func() []string { return sortedKeys(l.credentials) }
+			default:
+				known = func(n string) bool { _, ok := l.firmwares[n]; return ok }
+				names = func() []string { return sortedKeys(l.firmwares) }
 			}
 		case "each":
 			if !scope.each {

@@ -237,10 +237,24 @@ func TestWriteHCLGolden(t *testing.T) {
 	for i := range 5 {
 		p := newPrinter(i, 3, time.Now())
 		p.addr = fmt.Sprintf("127.0.0.1:%d", 16101+i)
+		// The first two serve SNMP only; the others TCP services too, the
+		// last without HTTPS.
+		if i >= 2 {
+			p.setPort("pjl", 19101+i)
+			p.setPort("ftp", 2121+i)
+			p.setPort("http", 8081+i)
+			if i < 4 {
+				p.setPort("https", 8441+i)
+			}
+		}
 		printers = append(printers, p)
 	}
 	var buf bytes.Buffer
-	if err := writeHCL(&buf, "127.0.0.1", "private", printers); err != nil {
+	params := hclParams{
+		listen: "127.0.0.1", community: "private", adminUser: "admin", adminPassword: "inkform-sim",
+		fingerprint: func(p *Printer) string { return "sha256:" + strings.Repeat(fmt.Sprintf("%02x", p.id.index), 32) },
+	}
+	if err := writeHCL(&buf, params, printers); err != nil {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "fleet.hcl")

@@ -1,7 +1,12 @@
 // Package catalog maps setting names (system.contact, …) to how each is
 // read and written. The catalog is data: an embedded, versioned JSON file.
 // Adding a setting for a new transport adds an entry, not a code path.
+//
+// docs/settings.md is generated from the embedded catalog; run
+// `go generate ./providers/catalog` after changing catalog.json.
 package catalog
+
+//go:generate go run ./internal/gendoc -o ../../docs/settings.md
 
 import (
 	_ "embed"
@@ -11,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -22,6 +28,17 @@ const (
 	TypeString  = "string"
 	TypeInteger = "integer"
 	TypeEnum    = "enum"
+	// TypeBool values are canonically "true" or "false".
+	TypeBool = "bool"
+)
+
+// Types lists the setting types, in the order documentation shows them.
+var Types = []string{TypeString, TypeInteger, TypeEnum, TypeBool}
+
+// SNMP value types.
+const (
+	SNMPOctetString = "octetstring"
+	SNMPInteger     = "integer"
 )
 
 // Setting describes one managed setting.
@@ -45,6 +62,8 @@ type Setting struct {
 	// at all; on other families it is reported as unsupported.
 	Families []string `json:"families,omitempty"`
 	// Overrides replace bindings for one model family (by family name).
+	// An override binding with an empty OID, variable or field removes
+	// that binding for the family (the family lacks it on that transport).
 	Overrides map[string]Bindings `json:"overrides,omitempty"`
 }
 
@@ -161,7 +180,42 @@ func (s Setting) Bindings(family string) Bindings {
 			b.EWS = o.EWS
 		}
 	}
+	// Empty bindings (an override removing one) read as absent, so callers
+	// only ever test for nil.
+	if b.SNMP != nil && b.SNMP.OID == "" {
+		b.SNMP = nil
+	}
+	if b.PJL != nil && b.PJL.Variable == "" {
+		b.PJL = nil
+	}
+	if b.EWS != nil && b.EWS.Field == "" {
+		b.EWS = nil
+	}
 	return b
+}
+
+// Any reports whether at least one transport can carry the setting.
+func (b Bindings) Any() bool { return b.SNMP != nil || b.PJL != nil || b.EWS != nil }
+
+// DeviceValue returns the PJL value that stands for the catalog value v.
+func (p PJL) DeviceValue(v string) string {
+	if d, ok := p.Values[v]; ok {
+		return d
+	}
+	return v
+}
+
+// CatalogValue returns the catalog value a device's PJL value stands for.
+// PJL values compare case-insensitively: printers differ in how they echo
+// them. A value without a mapping comes back unchanged for the caller to
+// validate.
+func (p PJL) CatalogValue(d string) string {
+	for k, v := range p.Values {
+		if strings.EqualFold(v, d) {
+			return k
+		}
+	}
+	return d
 }
 
 // Names returns every setting name, sorted.
@@ -201,6 +255,12 @@ func (s Setting) Validate(value string) (string, error) {
 			}
 		}
 		return "", fmt.Errorf("%s: %q is not one of %q", s.Name, value, s.Enum)
+	case TypeBool:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return "", fmt.Errorf("%s: %q is not true or false", s.Name, value)
+		}
+		return strconv.FormatBool(b), nil
 	}
 	return "", fmt.Errorf("%s: unknown type %q", s.Name, s.Type)
 }

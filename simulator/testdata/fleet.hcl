@@ -4,6 +4,10 @@ credentials "sim" {
     version   = "2c"
     community = "private"
   }
+  admin {
+    username = "admin"
+    password = "inkform-sim"
+  }
 }
 
 printer "sim-001" {
@@ -25,6 +29,14 @@ printer "sim-003" {
   serial      = "PHBQH0003"
   credentials = credentials.sim
   keywords    = ["sim", "hp"]
+  transports  = ["snmp", "pjl", "https", "http", "ftp"]
+  ports = {
+    ftp   = 2123
+    http  = 8083
+    https = 8443
+    pjl   = 19103
+  }
+  tls_fingerprint = "sha256:0202020202020202020202020202020202020202020202020202020202020202"
 }
 
 printer "sim-004" {
@@ -32,6 +44,14 @@ printer "sim-004" {
   serial      = "E782150004"
   credentials = credentials.sim
   keywords    = ["sim", "brother"]
+  transports  = ["snmp", "pjl", "https", "http", "ftp"]
+  ports = {
+    ftp   = 2124
+    http  = 8084
+    https = 8444
+    pjl   = 19104
+  }
+  tls_fingerprint = "sha256:0303030303030303030303030303030303030303030303030303030303030303"
 }
 
 printer "sim-005" {
@@ -39,4 +59,10 @@ printer "sim-005" {
   serial      = "3101R0005"
   credentials = credentials.sim
   keywords    = ["sim", "ricoh"]
+  transports  = ["snmp", "pjl", "http", "ftp"]
+  ports = {
+    ftp  = 2125
+    http = 8085
+    pjl  = 19105
+  }
 }

@@ -1,6 +1,6 @@
 # A deliberately broken configuration: every block has a mistake.
-state "firebird" {
-  dsn = "firebird://db/inkform"
+state "postgres" {
+  dsn = "postgres://db/inkform"
 }
 
 variable "community" {
