@@ -80,6 +80,10 @@ type Outcome struct {
 	Detail  string // error or reason; never a secret
 	Changes int
 	At      time.Time
+	// Changed maps each setting written to the printer in this run to the
+	// HashValue of the value written (never the value itself). Optional:
+	// nil when the run changed nothing or did not say what.
+	Changed map[string]string
 }
 
 // LockInfo says who holds (or wants) the lock.

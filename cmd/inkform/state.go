@@ -11,36 +11,72 @@ import (
 
 	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/state/sqlstate"
 )
 
-// stateFlags locate the state: the configuration's state block, or -state.
+// stateFlags locate the state: -state or $INKFORM_STATE_DSN, else the
+// configuration's state block.
 type stateFlags struct {
 	configFlags
-	path string
+	lockTimeout time.Duration
 }
 
 func (f *stateFlags) register(cmd *cobra.Command) {
 	f.configFlags.register(cmd)
-	cmd.Flags().StringVar(&f.path, "state", "", "SQLite state file (default: from the configuration's state block)")
 }
 
-func (f *stateFlags) open(ctx context.Context, io streams) (state.Store, error) {
-	if f.path != "" {
-		return openState(ctx, hcl.StateConfig{Backend: "sqlite", Path: f.path}, ".")
+// registerLock adds -lock-timeout, for the commands that write.
+func (f *stateFlags) registerLock(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
+}
+
+func (f *stateFlags) open(ctx context.Context, io streams) (*sqlstate.Store, error) {
+	var cfg *hcl.Config
+	if !hasStateOverride(io, &f.configFlags) {
+		var err error
+		if cfg, err = f.load(io); err != nil {
+			return nil, err
+		}
 	}
-	cfg, err := f.load(io)
+	loc, err := stateLocation(io, &f.configFlags, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return openState(ctx, cfg.State, cfg.Dir)
+	return openState(ctx, io, loc)
+}
+
+// openLocked opens the state and takes its lock for command.
+func (f *stateFlags) openLocked(ctx context.Context, io streams, command string) (*sqlstate.Store, *state.Lock, error) {
+	st, err := f.open(ctx, io)
+	if err != nil {
+		return nil, nil, err
+	}
+	lock, err := lockState(ctx, st, command, f.lockTimeout)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, lock, nil
 }
 
 func newStateCommand(io streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "state",
-		Short: "Inspect what inkform has recorded",
+		Short: "Inspect and maintain what inkform has recorded",
+		Long: `Inspect and maintain the state: the printers under management, the history
+of runs, and the lock that keeps two applies apart.
+
+The state is found as for plan and apply: -state, else $` + stateEnv + `, else
+the configuration's state block.`,
 	}
-	cmd.AddCommand(newStateListCommand(io), newStateShowCommand(io))
+	cmd.AddCommand(
+		newStateListCommand(io),
+		newStateShowCommand(io),
+		newStateRmCommand(io),
+		newStateUnlockCommand(io),
+		newStateHistoryCommand(io),
+		newStateMigrateCommand(io),
+	)
 	return cmd
 }
 

@@ -84,6 +84,20 @@ var migrations = []migration{
 )`,
 		}
 	}},
+	// 2: the settings each run wrote, per printer, as hashes. No key over
+	// all three columns: on Firebird it would exceed the index key limit.
+	{version: 2, stmts: func(d Dialect) []string {
+		key, text, i64 := d.ColumnType(TypeKey), d.ColumnType(TypeText), d.ColumnType(TypeInt64)
+		return []string{
+			`CREATE TABLE run_changes (
+	run_id ` + i64 + ` NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+	printer ` + key + ` NOT NULL,
+	setting ` + key + ` NOT NULL,
+	value_hash ` + text + ` NOT NULL
+)`,
+			`CREATE INDEX run_changes_run ON run_changes (run_id, printer)`,
+		}
+	}},
 }
 
 // SchemaVersion is the newest schema version this binary knows.

@@ -436,14 +436,33 @@ func (s *Store) BeginRun(ctx context.Context, r state.Run) (int64, error) {
 
 // RecordOutcome records one printer's result; a zero At means now.
 func (s *Store) RecordOutcome(ctx context.Context, runID int64, o state.Outcome) error {
-	if o.At.IsZero() {
-		o.At = s.now()
+	return s.RecordOutcomes(ctx, runID, []state.Outcome{o})
+}
+
+// RecordOutcomes records several printers' outcomes of one run in one
+// transaction, all or none: apply batches them to keep a large fleet's
+// state writes off its critical path.
+func (s *Store) RecordOutcomes(ctx context.Context, runID int64, outcomes []state.Outcome) error {
+	if len(outcomes) == 0 {
+		return nil
 	}
-	at, err := encTime(o.At)
-	if err != nil {
-		return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, o.Printer, err)
+	ats := make([]sql.NullInt64, len(outcomes))
+	for i := range outcomes {
+		o := &outcomes[i]
+		if o.At.IsZero() {
+			o.At = s.now()
+		}
+		at, err := encTime(o.At)
+		if err == nil {
+			err = validChanges(*o)
+		}
+		if err != nil {
+			return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, o.Printer, err)
+		}
+		ats[i] = at
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	failed := outcomes[0].Printer
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, s.bind(`SELECT COUNT(*) FROM runs WHERE id = ?`), runID).Scan(&n); err != nil {
 			return err
@@ -451,14 +470,57 @@ func (s *Store) RecordOutcome(ctx context.Context, runID int64, o state.Outcome)
 		if n == 0 {
 			return fmt.Errorf("run %w", ErrNotFound)
 		}
-		_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO run_printers (run_id, printer, status, detail, changes, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`),
-			runID, o.Printer, o.Status, o.Detail, o.Changes, at)
-		return err
+		for i, o := range outcomes {
+			if err := s.insertOutcome(ctx, tx, runID, o, ats[i]); err != nil {
+				failed = o.Printer
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, o.Printer, err)
+		return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, failed, err)
 	}
 	return nil
+}
+
+// validChanges refuses anything but hashes as changed values, as
+// validPrinter does for settings; the value is never repeated.
+func validChanges(o state.Outcome) error {
+	for k, v := range o.Changed {
+		if k == "" {
+			return errors.New("changed setting with empty name")
+		}
+		if !state.IsHashValue(v) {
+			return fmt.Errorf("changed setting %s: value is not a state.HashValue; refusing to store it", k)
+		}
+	}
+	return nil
+}
+
+func (s *Store) insertOutcome(ctx context.Context, tx *sql.Tx, runID int64, o state.Outcome, at sql.NullInt64) error {
+	_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO run_printers (run_id, printer, status, detail, changes, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`),
+		runID, o.Printer, o.Status, o.Detail, o.Changes, at)
+	if err != nil {
+		return err
+	}
+	for _, k := range sortedKeys(o.Changed) {
+		_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO run_changes (run_id, printer, setting, value_hash) VALUES (?, ?, ?, ?)`),
+			runID, o.Printer, k, o.Changed[k])
+		if err != nil {
+			return fmt.Errorf("changed setting %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // FinishRun marks a run finished now with status.
@@ -517,11 +579,24 @@ FROM runs ORDER BY started_at DESC, id DESC`
 }
 
 // Outcomes returns the per-printer results of one run in the order they
-// were recorded (by time, then printer name).
+// were recorded (by time, then printer name), with the settings changed.
 func (s *Store) Outcomes(ctx context.Context, runID int64) ([]state.Outcome, error) {
-	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT printer, status, detail, changes, recorded_at FROM run_printers WHERE run_id = ? ORDER BY recorded_at, printer`), runID)
+	out, err := s.outcomes(ctx, s.db, runID)
 	if err != nil {
 		return nil, fmt.Errorf("run %d: read outcomes: %w", runID, err)
+	}
+	return out, nil
+}
+
+// querier is what reads need of a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (s *Store) outcomes(ctx context.Context, q querier, runID int64) ([]state.Outcome, error) {
+	rows, err := q.QueryContext(ctx, s.bind(`SELECT printer, status, detail, changes, recorded_at FROM run_printers WHERE run_id = ? ORDER BY recorded_at, printer`), runID)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []state.Outcome
@@ -531,13 +606,102 @@ func (s *Store) Outcomes(ctx context.Context, runID int64) ([]state.Outcome, err
 			at sql.NullInt64
 		)
 		if err := rows.Scan(&o.Printer, &o.Status, &o.Detail, &o.Changes, &at); err != nil {
-			return nil, fmt.Errorf("run %d: read outcomes: %w", runID, err)
+			return nil, err
 		}
 		o.At = decTime(at)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("run %d: read outcomes: %w", runID, err)
+		return nil, err
+	}
+	rows.Close()
+	changed, err := s.changes(ctx, q, `WHERE run_id = ?`, runID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Changed = changed[changeKey{runID, out[i].Printer}]
+	}
+	return out, nil
+}
+
+type changeKey struct {
+	run     int64
+	printer string
+}
+
+// changes reads run_changes rows matching where.
+func (s *Store) changes(ctx context.Context, q querier, where string, args ...any) (map[changeKey]map[string]string, error) {
+	rows, err := q.QueryContext(ctx, s.bind(`SELECT run_id, printer, setting, value_hash FROM run_changes `+where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read changes: %w", err)
+	}
+	defer rows.Close()
+	out := map[changeKey]map[string]string{}
+	for rows.Next() {
+		var (
+			k             changeKey
+			setting, hash string
+		)
+		if err := rows.Scan(&k.run, &k.printer, &setting, &hash); err != nil {
+			return nil, fmt.Errorf("read changes: %w", err)
+		}
+		if out[k] == nil {
+			out[k] = map[string]string{}
+		}
+		out[k][setting] = hash
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read changes: %w", err)
+	}
+	return out, nil
+}
+
+// PrinterEvent is one printer's outcome in one run.
+type PrinterEvent struct {
+	Run     state.Run
+	Outcome state.Outcome
+}
+
+// PrinterHistory returns what every run did to one printer, most recent
+// first; at most limit events, or all when limit <= 0.
+func (s *Store) PrinterHistory(ctx context.Context, name string, limit int) ([]PrinterEvent, error) {
+	q := `SELECT r.id, r.command, r.user_name, r.host, r.git_commit, r.config_hash, r.started_at, r.finished_at, r.status,
+o.status, o.detail, o.changes, o.recorded_at
+FROM run_printers o JOIN runs r ON r.id = o.run_id WHERE o.printer = ? ORDER BY o.recorded_at DESC, r.id DESC`
+	if limit > 0 {
+		q += " " + s.d.Limit(limit)
+	}
+	rows, err := s.db.QueryContext(ctx, s.bind(q), name)
+	if err != nil {
+		return nil, fmt.Errorf("printer %s: read history: %w", name, err)
+	}
+	defer rows.Close()
+	var out []PrinterEvent
+	for rows.Next() {
+		var (
+			e                     PrinterEvent
+			started, finished, at sql.NullInt64
+		)
+		r := &e.Run
+		if err := rows.Scan(&r.ID, &r.Command, &r.User, &r.Host, &r.GitCommit, &r.ConfigHash, &started, &finished, &r.Status,
+			&e.Outcome.Status, &e.Outcome.Detail, &e.Outcome.Changes, &at); err != nil {
+			return nil, fmt.Errorf("printer %s: read history: %w", name, err)
+		}
+		r.StartedAt, r.FinishedAt, e.Outcome.At = decTime(started), decTime(finished), decTime(at)
+		e.Outcome.Printer = name
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("printer %s: read history: %w", name, err)
+	}
+	rows.Close()
+	changed, err := s.changes(ctx, s.db, `WHERE printer = ?`, name)
+	if err != nil {
+		return nil, fmt.Errorf("printer %s: %w", name, err)
+	}
+	for i := range out {
+		out[i].Outcome.Changed = changed[changeKey{out[i].Run.ID, name}]
 	}
 	return out, nil
 }

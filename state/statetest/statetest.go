@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/state/sqlstate"
 )
 
 // LeaseSetter is implemented by stores whose lock lease can be changed
@@ -30,6 +31,12 @@ type LeaseSetter interface {
 // the suite then checks that recorded outcomes read back.
 type OutcomeReader interface {
 	Outcomes(ctx context.Context, runID int64) ([]state.Outcome, error)
+}
+
+// HistoryReader is implemented by stores that can list what runs did to
+// one printer; the suite then checks it.
+type HistoryReader interface {
+	PrinterHistory(ctx context.Context, name string, limit int) ([]sqlstate.PrinterEvent, error)
 }
 
 // Run runs the suite. open must return a fresh, empty store each call;
@@ -54,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"DeletePrinter", testDeletePrinter},
 		{"RefusesPlainValues", testRefusesPlainValues},
 		{"Runs", testRuns},
+		{"Changes", testChanges},
+		{"OutcomeBatch", testOutcomeBatch},
 		{"LockContention", testLockContention},
 		{"LockRenewal", testLockRenewal},
 		{"LockExpiredTakeover", testLockExpiredTakeover},
@@ -275,6 +284,123 @@ func testRuns(t *testing.T, s state.Store) {
 	}
 	if got, err := or.Outcomes(ctx, ids[0]); err != nil || len(got) != 0 {
 		t.Errorf("Outcomes of a run without any = %v, %v", got, err)
+	}
+}
+
+// OutcomeBatcher is implemented by stores that record many outcomes in one
+// transaction; the suite then checks it is all or none.
+type OutcomeBatcher interface {
+	RecordOutcomes(ctx context.Context, runID int64, outcomes []state.Outcome) error
+}
+
+func testOutcomeBatch(t *testing.T, s state.Store) {
+	b, ok := s.(OutcomeBatcher)
+	or, ok2 := s.(OutcomeReader)
+	if !ok || !ok2 {
+		t.Skip("store records outcomes one at a time")
+	}
+	ctx := ctxFor(t)
+	id, err := s.BeginRun(ctx, state.Run{Command: "apply", User: "ana", Host: "ci", StartedAt: time.Now()})
+	if err != nil {
+		t.Fatalf("BeginRun: %v", err)
+	}
+	at := time.Date(2025, 7, 2, 8, 0, 0, 0, time.UTC)
+	batch := []state.Outcome{
+		{Printer: "a", Status: "applied", Changes: 1, At: at, Changed: map[string]string{"system.contact": state.HashValue("x")}},
+		{Printer: "b", Status: "failed", Detail: "timeout", At: at},
+	}
+	if err := b.RecordOutcomes(ctx, id, batch); err != nil {
+		t.Fatalf("RecordOutcomes: %v", err)
+	}
+	bad := []state.Outcome{
+		{Printer: "c", Status: "applied", At: at},
+		{Printer: "d", Status: "applied", At: at, Changed: map[string]string{"system.contact": "plain value"}},
+	}
+	if err := b.RecordOutcomes(ctx, id, bad); err == nil || strings.Contains(err.Error(), "plain value") {
+		t.Fatalf("RecordOutcomes with a plain value: %v; want an error that does not repeat it", err)
+	}
+	if err := b.RecordOutcomes(ctx, id+1000, batch); err == nil {
+		t.Fatal("RecordOutcomes for an unknown run succeeded")
+	}
+	got, err := or.Outcomes(ctx, id)
+	if err != nil {
+		t.Fatalf("Outcomes: %v", err)
+	}
+	if len(got) != 2 || got[0].Printer != "a" || got[1].Printer != "b" || got[1].Detail != "timeout" {
+		t.Fatalf("Outcomes after a good and two refused batches = %+v", got)
+	}
+}
+
+// testChanges checks that the settings a run changed are kept per printer
+// (as hashes only) and read back by run and by printer.
+func testChanges(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	base := time.Date(2025, 7, 1, 8, 0, 0, 0, time.UTC)
+	run := func(i int) int64 {
+		id, err := s.BeginRun(ctx, state.Run{Command: "apply", User: "ana", Host: "ci", GitCommit: fmt.Sprintf("abc%d", i),
+			ConfigHash: state.HashValue(fmt.Sprint(i)), StartedAt: base.Add(time.Duration(i) * time.Hour)})
+		if err != nil {
+			t.Fatalf("BeginRun: %v", err)
+		}
+		return id
+	}
+	r1, r2 := run(1), run(2)
+	first := state.Outcome{Printer: "lobby", Status: "applied", Changes: 2, At: base.Add(time.Hour + time.Second),
+		Changed: hashes("sleep_mode", "20", "toner_darkness", "8")}
+	other := state.Outcome{Printer: "annex", Status: "applied", Changes: 1, At: base.Add(time.Hour + 2*time.Second),
+		Changed: hashes("sleep_mode", "30")}
+	second := state.Outcome{Printer: "lobby", Status: "failed", Detail: "printer lobby: snmp set: timeout", At: base.Add(2*time.Hour + time.Second)}
+	for _, o := range []struct {
+		run int64
+		o   state.Outcome
+	}{{r1, first}, {r1, other}, {r2, second}} {
+		if err := s.RecordOutcome(ctx, o.run, o.o); err != nil {
+			t.Fatalf("RecordOutcome(%s): %v", o.o.Printer, err)
+		}
+	}
+	leak := state.Outcome{Printer: "lobby", Status: "applied", Changed: map[string]string{"snmp_community": "hunter22"}}
+	err := s.RecordOutcome(ctx, r2, leak)
+	if err == nil {
+		t.Error("RecordOutcome with a plain changed value succeeded")
+	} else if strings.Contains(err.Error(), "hunter22") {
+		t.Errorf("error repeats the refused value: %v", err)
+	}
+
+	if or, ok := s.(OutcomeReader); ok {
+		got, err := or.Outcomes(ctx, r1)
+		if err != nil {
+			t.Fatalf("Outcomes: %v", err)
+		}
+		if diff := cmp.Diff([]state.Outcome{first, other}, got, cmpTime); diff != "" {
+			t.Errorf("Outcomes with changes (-want +got):\n%s", diff)
+		}
+		got, err = or.Outcomes(ctx, r2)
+		if err != nil || len(got) != 1 || got[0].Changed != nil {
+			t.Errorf("Outcomes of the failed run = %+v, %v; want one outcome without changes (the refused one not kept)", got, err)
+		}
+	}
+	hr, ok := s.(HistoryReader)
+	if !ok {
+		return
+	}
+	hist, err := hr.PrinterHistory(ctx, "lobby", 0)
+	if err != nil {
+		t.Fatalf("PrinterHistory: %v", err)
+	}
+	if len(hist) != 2 || hist[0].Run.ID != r2 || hist[1].Run.ID != r1 {
+		t.Fatalf("PrinterHistory(lobby) = %+v, want runs %d then %d", hist, r2, r1)
+	}
+	if diff := cmp.Diff(first, hist[1].Outcome, cmpTime); diff != "" {
+		t.Errorf("history outcome (-want +got):\n%s", diff)
+	}
+	if h := hist[1].Run; h.GitCommit != "abc1" || h.ConfigHash != state.HashValue("1") || h.Command != "apply" {
+		t.Errorf("history run = %+v", h)
+	}
+	if hist, err := hr.PrinterHistory(ctx, "lobby", 1); err != nil || len(hist) != 1 || hist[0].Run.ID != r2 {
+		t.Errorf("PrinterHistory(lobby, 1) = %+v, %v", hist, err)
+	}
+	if hist, err := hr.PrinterHistory(ctx, "nowhere", 0); err != nil || len(hist) != 0 {
+		t.Errorf("PrinterHistory(nowhere) = %+v, %v", hist, err)
 	}
 }
 

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inkform/inkform/internal/testservers"
+	"github.com/inkform/inkform/state/backend"
+	"github.com/inkform/inkform/state/sqlstate"
+)
+
+// asCLIEnv makes the test binary run as the inkform command instead of
+// running tests, so that a test can start (and kill -9) a real process.
+const asCLIEnv = "INKFORM_TEST_AS_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCLIEnv) == "1" {
+		os.Exit(int(run(os.Args[1:], defaultStreams())))
+	}
+	os.Exit(m.Run())
+}
+
+// cliProcess is inkform running in a child process.
+type cliProcess struct {
+	cmd      *exec.Cmd
+	out, err bytes.Buffer
+	done     chan error
+}
+
+// startCLI starts the test binary as inkform with args and env (added to
+// a minimal environment). The process is killed if the test ends first.
+func startCLI(t *testing.T, env []string, args ...string) *cliProcess {
+	t.Helper()
+	p := &cliProcess{cmd: exec.Command(os.Args[0], args...), done: make(chan error, 1)}
+	p.cmd.Env = append([]string{asCLIEnv + "=1", "NO_COLOR=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start inkform: %v", err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// openLoc opens a state location for inspection from the test.
+func openLoc(t *testing.T, loc string) *sqlstate.Store {
+	t.Helper()
+	l, err := backend.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := l.Open(ctx, backend.Options{})
+	if err != nil {
+		t.Fatalf("open state: %v", err)
+	}
+	return st
+}
+
+// appliedIn returns the printers recorded as applied at loc.
+func appliedIn(t *testing.T, loc string) map[string]bool {
+	t.Helper()
+	st := openLoc(t, loc)
+	defer st.Close()
+	ps, err := st.Printers(context.Background())
+	if err != nil {
+		t.Fatalf("read state: %v", err)
+	}
+	out := map[string]bool{}
+	for _, p := range ps {
+		if !p.AppliedAt.IsZero() {
+			out[p.Name] = true
+		}
+	}
+	return out
+}
+
+// firebirdLoc starts a private Firebird server (or skips) and returns the
+// location of a new database on it.
+func firebirdLoc(t *testing.T, name string) string {
+	t.Helper()
+	fb := testservers.StartFirebird(t)
+	return fbLocOn(fb, name)
+}
+
+func fbLocOn(fb *testservers.Firebird, name string) string {
+	u := url.UserPassword(fb.User, fb.Password)
+	return fmt.Sprintf("firebird://%s@%s:%d%s", u.String(), fb.Host, fb.Port, filepath.Join(fb.Dir, name+".fdb"))
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool, failEarly <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		select {
+		case err := <-failEarly:
+			t.Fatalf("waiting for %s: the process ended first: %v", what, err)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func noSecrets(t *testing.T, secrets []string, outputs ...string) {
+	t.Helper()
+	for _, o := range outputs {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(o, s) {
+				t.Fatalf("output reveals a secret:\n%s", o)
+			}
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/inkform/inkform/state/backend"
+)
+
+func newStateMigrateCommand(io streams) *cobra.Command {
+	var f stateFlags
+	var to string
+	cmd := &cobra.Command{
+		Use:   "migrate --to DSN",
+		Short: "Copy the whole state to another backend and verify the copy",
+		Long: `Copy everything the state holds (printers, their setting hashes, runs, per-printer
+outcomes and changes; not the lock) into another, empty, state, then read the
+copy back and compare counts and a checksum with the source. Both states are
+locked meanwhile. Runs are renumbered in the same order.
+
+--to takes a state location (sqlite:PATH, firebird://..., sqlserver://...), or
+env:NAME to read it from the environment variable NAME, which keeps its
+password out of the process list. The source stays as it was: point the
+configuration's state block (or ` + stateEnv + `) at the copy when done.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if name, ok := strings.CutPrefix(to, "env:"); ok {
+				if to = io.getenv(name); to == "" {
+					return &exitError{code: ExitError, msg: fmt.Sprintf("--to env:%s: the variable is empty or not set", name)}
+				}
+			}
+			if to == "" {
+				return &exitError{code: ExitError, msg: "--to is required"}
+			}
+			dstLoc, err := backend.Parse(to)
+			if err != nil {
+				return fmt.Errorf("--to: %w", err)
+			}
+			src, srcLock, err := f.openLocked(ctx, io, "inkform state migrate")
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			defer srcLock.Unlock(ctx)
+			dst, err := openState(ctx, io, dstLoc)
+			if err != nil {
+				return err
+			}
+			defer dst.Close()
+			dstLock, err := lockState(ctx, dst, "inkform state migrate", f.lockTimeout)
+			if err != nil {
+				return fmt.Errorf("target %s: %w", dstLoc, err)
+			}
+			defer dstLock.Unlock(ctx)
+
+			snap, err := src.Export(ctx)
+			if err != nil {
+				return err
+			}
+			want, wantSum := snap.Counts(), snap.Checksum()
+			if err := dst.Import(ctx, snap); err != nil {
+				return fmt.Errorf("target %s: %w", dstLoc, err)
+			}
+			copied, err := dst.Export(ctx)
+			if err != nil {
+				return fmt.Errorf("target %s: read back: %w", dstLoc, err)
+			}
+			if got, gotSum := copied.Counts(), copied.Checksum(); got != want || gotSum != wantSum {
+				return fmt.Errorf("target %s: the copy differs from the source: %v (checksum %s), want %v (checksum %s); the target is not fit for use",
+					dstLoc, got, gotSum, want, wantSum)
+			}
+			fmt.Fprintf(io.Out, "Copied %v to %s.\nVerified: counts match and checksum %s matches the source.\n", want, dstLoc, wantSum)
+			if err := dstLock.Unlock(ctx); err != nil {
+				return err
+			}
+			return srcLock.Unlock(ctx)
+		},
+	}
+	f.register(cmd)
+	f.registerLock(cmd)
+	cmd.Flags().StringVar(&to, "to", "", "the target state location, or env:NAME (required)")
+	return cmd
+}
