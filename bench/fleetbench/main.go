@@ -8,6 +8,9 @@
 // kernel's rusage of the finished child.
 //
 //	fleetbench -inkform bin/inkform -floor bin/floor -sizes 1000,10000
+//
+// With -serve N it only runs an N-printer simulator and writes the matching
+// configuration to -dir, so that inkform can be profiled by hand against it.
 package main
 
 import (
@@ -30,7 +33,16 @@ func main() {
 	flag.IntVar(&o.unhealthyAt, "unhealthy", 10000, "fleet size of the unhealthy-fleet run (0 = skip)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	flag.BoolVar(&o.verbose, "v", false, "log each step to stderr")
+	serve := flag.Int("serve", 0, "instead of measuring, run a simulated fleet of this many printers and write its configuration to -dir until interrupted (for profiling)")
+	flag.StringVar(&o.dir, "dir", "", "with -serve: where to write the configuration")
 	flag.Parse()
+	if *serve > 0 {
+		if err := o.serve(*serve); err != nil {
+			fmt.Fprintln(os.Stderr, "fleetbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 2 {

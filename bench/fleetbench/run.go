@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -25,6 +26,7 @@ type options struct {
 	timeout        time.Duration
 	unhealthyAt    int
 	keep, verbose  bool
+	dir            string // -serve's configuration directory
 }
 
 // Budgets from the performance issue; a row names its budget when it has one.
@@ -117,6 +119,38 @@ func run(o options) error {
 	}
 	t.row("sim-requests-per-s", 0, simRate, "answered while the floor saturates it, client on the same 2 CPUs")
 	t.row("sim-requests-per-cpu-s", 0, simPerCPU, "requests per CPU-second of the simulator process")
+	return nil
+}
+
+// serve runs an n-printer simulator with its configuration in o.dir (and
+// the floor's targets next to it) until SIGINT or SIGTERM.
+func (o options) serve(n int) error {
+	if o.dir == "" {
+		return errors.New("-serve needs -dir")
+	}
+	if _, err := raiseFileLimit(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sim, err := o.startSim(ctx, o.dir, n, nil)
+	if err != nil {
+		return err
+	}
+	defer sim.stop()
+	cfg := filepath.Join(o.dir, "config")
+	if err := writeConfig(cfg, sim.printers, o.timeout, "IT Service Desk x4000"); err != nil {
+		return err
+	}
+	var b strings.Builder
+	for _, p := range sim.printers {
+		b.WriteString(p.address + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(o.dir, "targets.txt"), []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("serving %d printers; configuration in %s (INKFORM_VAR_community=private)\n", n, cfg)
+	<-ctx.Done()
 	return nil
 }
 

@@ -18,8 +18,14 @@ type Store struct {
 	runs     []state.Run
 	outcomes map[int64][]state.Outcome
 	lock     *state.LockInfo
-	// PutErr, when set, is returned by PutPrinter.
+	// PutErr, when set, is returned by PutPrinter and PutPrinters.
 	PutErr error
+	// Writes counts calls that write printers or outcomes: each would be
+	// one transaction in a database.
+	Writes int
+	// BeforePut, when set, runs at the start of PutPrinter and PutPrinters,
+	// outside any lock; it may block to hold the write in flight.
+	BeforePut func()
 }
 
 // NewStore returns an empty store.
@@ -72,13 +78,40 @@ func (s *Store) Printer(ctx context.Context, name string) (state.Printer, bool, 
 
 // PutPrinter implements state.Store; it fails with PutErr when set.
 func (s *Store) PutPrinter(ctx context.Context, p state.Printer) error {
+	s.beforePut()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.PutErr != nil {
 		return s.PutErr
 	}
+	s.Writes++
 	s.printers[p.Name] = clonePrinter(p)
 	return nil
+}
+
+// PutPrinters writes several printers at once, all or none; it fails with
+// PutErr when set.
+func (s *Store) PutPrinters(ctx context.Context, ps []state.Printer) error {
+	s.beforePut()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.PutErr != nil {
+		return s.PutErr
+	}
+	s.Writes++
+	for _, p := range ps {
+		s.printers[p.Name] = clonePrinter(p)
+	}
+	return nil
+}
+
+func (s *Store) beforePut() {
+	s.mu.Lock()
+	f := s.BeforePut
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // DeletePrinter implements state.Store.
@@ -103,8 +136,25 @@ func (s *Store) BeginRun(ctx context.Context, r state.Run) (int64, error) {
 func (s *Store) RecordOutcome(ctx context.Context, runID int64, o state.Outcome) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.Writes++
 	s.outcomes[runID] = append(s.outcomes[runID], o)
 	return nil
+}
+
+// RecordOutcomes records several outcomes at once.
+func (s *Store) RecordOutcomes(ctx context.Context, runID int64, outcomes []state.Outcome) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Writes++
+	s.outcomes[runID] = append(s.outcomes[runID], outcomes...)
+	return nil
+}
+
+// WriteCount returns Writes under the store's lock.
+func (s *Store) WriteCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Writes
 }
 
 // FinishRun implements state.Store.

@@ -3,6 +3,7 @@ package snmp
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -22,6 +23,7 @@ var wantFakePrinter = fleet.Observation{
 		{Description: "Cyan", Level: -3, Max: 100},
 	},
 	PageCount:   12345,
+	Uptime:      time.Hour,
 	Settings:    map[string]string{"system.contact": "IT", "system.name": "hq-2f-east"},
 	Unsupported: []string{"system.location"},
 	Transport:   "snmp",

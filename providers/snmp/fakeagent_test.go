@@ -187,6 +187,7 @@ func printerData() []gosnmp.SnmpPDU {
 	return []gosnmp.SnmpPDU{
 		str(".1.3.6.1.2.1.1.1.0", "Lexmark CX725 version CXTPC.230.037 kernel 5.10"),
 		{Name: ".1.3.6.1.2.1.1.2.0", Type: gosnmp.ObjectIdentifier, Value: ".1.3.6.1.4.1.641.1.5.7"},
+		{Name: ".1.3.6.1.2.1.1.3.0", Type: gosnmp.TimeTicks, Value: uint32(360000)},
 		str(".1.3.6.1.2.1.1.4.0", "IT"),
 		str(".1.3.6.1.2.1.1.5.0", "hq-2f-east"),
 		// Device 1 is a network interface; the printer is device 2.

@@ -17,6 +17,7 @@ import (
 const (
 	oidSysDescr        = ".1.3.6.1.2.1.1.1.0"
 	oidSysObjectID     = ".1.3.6.1.2.1.1.2.0"
+	oidSysUpTime       = ".1.3.6.1.2.1.1.3.0"
 	oidHrDeviceType    = ".1.3.6.1.2.1.25.3.2.1.2"
 	oidHrDeviceDescr   = ".1.3.6.1.2.1.25.3.2.1.3"
 	oidHrPrinterStatus = ".1.3.6.1.2.1.25.3.5.1.1"
@@ -97,7 +98,7 @@ func (s *Session) Observe(ctx context.Context, settings []string) (fleet.Observa
 	}
 
 	first := []string{
-		oidSysDescr, oidSysObjectID,
+		oidSysDescr, oidSysObjectID, oidSysUpTime,
 		oidHrDeviceType + ".1", oidHrDeviceDescr + ".1",
 		oidHrPrinterStatus + ".1", oidHrPrinterErrors + ".1",
 		oidPrtSerial, oidPrtLifeCount,
@@ -155,6 +156,10 @@ func (s *Session) Observe(ctx context.Context, settings []string) (fleet.Observa
 	}
 
 	sysDescr := textValue(vals[oidSysDescr])
+	if ticks, ok := intValue(vals[oidSysUpTime]); ok {
+		// TimeTicks are hundredths of a second; a reset means a reboot.
+		obs.Uptime = time.Duration(ticks) * 10 * time.Millisecond
+	}
 	if printerIndex != "" {
 		obs.Model = textValue(vals[oidHrDeviceDescr+"."+printerIndex])
 		if st, ok := intValue(vals[oidHrPrinterStatus+"."+printerIndex]); ok {

@@ -9,6 +9,8 @@ package snmp
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +44,14 @@ type Options struct {
 type Connector struct {
 	cat  *catalog.Catalog
 	opts Options
+	// idle holds v1/v2c gosnmp clients of closed sessions, their sockets
+	// still open. gosnmp gives every client a 64 KB receive buffer when
+	// it connects, and a socket costs several system calls to open and
+	// close; at fleet scale both are much of a plan's cost, so a new
+	// session takes over an idle client (buffer and socket) and points it
+	// at its own agent. v3 clients keep per-agent security state and are
+	// never reused.
+	idle chan *gosnmp.GoSNMP
 }
 
 var _ providers.Connector = (*Connector)(nil)
@@ -64,7 +74,25 @@ func New(cat *catalog.Catalog, o Options) *Connector {
 		o.MaxOIDsPerPDU = DefaultMaxOIDsPerPDU
 	}
 	raiseFileLimit()
-	return &Connector{cat: cat, opts: o}
+	return &Connector{cat: cat, opts: o, idle: make(chan *gosnmp.GoSNMP, maxIdleClients)}
+}
+
+// maxIdleClients bounds the sockets and buffers kept for reuse: about what
+// a plan has in flight on a healthy fleet. Beyond it, closed sessions
+// close their sockets.
+const maxIdleClients = 256
+
+// Close closes the sockets of idle clients. Sessions still open are not
+// affected, and the Connector stays usable.
+func (c *Connector) Close() error {
+	for {
+		select {
+		case g := <-c.idle:
+			g.Close()
+		default:
+			return nil
+		}
+	}
 }
 
 // Connect checks p's credentials and prepares a session. It does not touch
@@ -120,9 +148,14 @@ func (c *Connector) Connect(ctx context.Context, p fleet.Printer) (providers.Ses
 	default:
 		return nil, fmt.Errorf("printer %s: unknown SNMP version %q (want 1, 2c or 3)", p.Name, cred.Version)
 	}
+	var idle chan *gosnmp.GoSNMP
+	if g.Version != gosnmp.Version3 {
+		idle = c.idle
+	}
 	return &Session{
 		cat:     c.cat,
 		g:       g,
+		idle:    idle,
 		name:    p.Name,
 		addr:    p.Address(),
 		version: g.Version,
@@ -201,6 +234,7 @@ type Session struct {
 	version   gosnmp.SnmpVersion
 	user      string // v3 user name (not secret) for errors
 	maxOIDs   int
+	idle      chan *gosnmp.GoSNMP // where g goes when closed; nil when not reusable
 	connected bool
 	answered  bool // the agent has answered a request with these credentials
 	closed    bool
@@ -218,9 +252,63 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.connected = false
-	if err := s.g.Close(); err != nil {
+	g := s.g
+	if s.idle != nil {
+		// Keep neither the community nor the caller's context alive in
+		// an idle client.
+		g.Community, g.Context = "", nil
+		s.g = &gosnmp.GoSNMP{Version: s.version}
+		select {
+		case s.idle <- g:
+			return nil
+		default: // enough idle clients
+		}
+	}
+	if err := g.Close(); err != nil {
 		return fmt.Errorf("printer %s: close SNMP socket: %w", s.name, err)
 	}
+	return nil
+}
+
+// connect opens the session's socket, reusing an idle client when there
+// is one.
+func (s *Session) connect(ctx context.Context) error {
+	var idle *gosnmp.GoSNMP
+	select {
+	case idle = <-s.idle: // never ready when s.idle is nil
+	default:
+	}
+	if idle == nil {
+		return s.g.Connect()
+	}
+	// Every idle client was connected by gosnmp once (so it owns a receive
+	// buffer) and configured by Connector.Connect with the fields copied
+	// here; the others are zero for v1/v2c.
+	g := s.g
+	idle.Target, idle.Port, idle.Transport = g.Target, g.Port, "udp"
+	idle.Community, idle.Version = g.Community, g.Version
+	idle.Timeout, idle.Retries = g.Timeout, g.Retries
+	idle.MaxOids, idle.MaxRepetitions = g.MaxOids, g.MaxRepetitions
+	idle.Context = ctx
+	if idle.Conn == nil || retarget(idle.Conn, g.Target, g.Port) != nil {
+		if idle.Conn != nil {
+			idle.Conn.Close()
+		}
+		// As gosnmp dials: a connected UDP socket, so the kernel drops
+		// datagrams from other peers.
+		d := net.Dialer{Timeout: g.Timeout}
+		conn, err := d.DialContext(ctx, "udp", net.JoinHostPort(g.Target, strconv.Itoa(int(g.Port))))
+		if err != nil {
+			idle.Conn, idle.Community, idle.Context = nil, "", nil
+			select {
+			case s.idle <- idle: // its buffer is still worth keeping
+			default:
+			}
+			return fmt.Errorf("error establishing connection to host: %w", err)
+		}
+		idle.Conn = conn
+	}
+	s.g = idle
 	return nil
 }
 
@@ -238,7 +326,7 @@ func (s *Session) begin(ctx context.Context) error {
 	if s.connected {
 		return nil
 	}
-	if err := s.g.Connect(); err != nil {
+	if err := s.connect(ctx); err != nil {
 		return s.wrap("connect", err)
 	}
 	s.connected = true

@@ -1,0 +1,161 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/inkform/inkform/planner/plannertest"
+	"github.com/inkform/inkform/state"
+)
+
+// fleetFixture declares n printers whose system.contact must change.
+func fleetFixture(t *testing.T, n int) *fixture {
+	f := newFixture(t)
+	for i := range n {
+		name := fmt.Sprintf("p%04d", i)
+		f.printers = append(f.printers, printer(name, fmt.Sprintf("10.0.%d.%d", i/250, i%250+1), desired("system.contact", "new")...))
+		f.conn.Add(name, device("S-"+name, map[string]string{"system.contact": "old"}))
+	}
+	return f
+}
+
+func TestApplyBatchesStateWrites(t *testing.T) {
+	const n = 300
+	f := fleetFixture(t, n)
+	p := f.plan(t, PlanOptions{})
+	f.planner.Parallelism = n
+	// Hold the first write until every printer was written to its device
+	// and verified: the rest then wait together and are written in few
+	// transactions.
+	var once sync.Once
+	f.store.BeforePut = func() {
+		once.Do(func() {
+			deadline := time.Now().Add(10 * time.Second)
+			for len(f.conn.Sets()) < n && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond) // polling the fake, bounded by the deadline
+			}
+		})
+	}
+	before := f.store.WriteCount()
+	res := f.apply(t, context.Background(), p)
+	for _, r := range res.Printers {
+		if r.Status != ResultApplied {
+			t.Fatalf("printer %s: %+v", r.Name, r)
+		}
+	}
+	recorded, _ := f.store.Printers(context.Background())
+	if len(recorded) != n {
+		t.Errorf("%d printers in state, want %d", len(recorded), n)
+	}
+	if got := len(f.store.Outcomes(res.RunID)); got != n {
+		t.Errorf("%d outcomes, want %d", got, n)
+	}
+	// One write per printer and per outcome would be 600.
+	if w := f.store.WriteCount() - before; w > n/5 {
+		t.Errorf("%d state writes for %d printers: not batched", w, n)
+	}
+}
+
+// plainStore hides the batch methods of the store it wraps.
+type plainStore struct{ state.Store }
+
+func TestApplyWithoutBatchWritesOnePrinterAtATime(t *testing.T) {
+	const n = 20
+	f := fleetFixture(t, n)
+	p := f.plan(t, PlanOptions{})
+	f.planner.State = plainStore{f.store}
+	before := f.store.WriteCount()
+	res := f.apply(t, context.Background(), p)
+	if res.Failed() {
+		t.Fatalf("result %+v", res)
+	}
+	if w := f.store.WriteCount() - before; w != 2*n {
+		t.Errorf("%d state writes, want %d (a record and an outcome per printer)", w, 2*n)
+	}
+	recorded, _ := f.store.Printers(context.Background())
+	if len(recorded) != n {
+		t.Errorf("%d printers in state, want %d", len(recorded), n)
+	}
+}
+
+func TestApplyBatchFailureFailsEveryPrinterOfTheBatch(t *testing.T) {
+	f := fleetFixture(t, 10)
+	p := f.plan(t, PlanOptions{})
+	f.store.PutErr = errors.New("disk full")
+	res, err := f.planner.Apply(context.Background(), p, f.printers, ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("err = %v", err)
+	}
+	for _, r := range res.Printers {
+		if r.Status == ResultApplied || r.Status == ResultUnchanged {
+			t.Errorf("printer %s counted as %s though its record was not written", r.Name, r.Status)
+		}
+		if r.Status == ResultFailed && !strings.Contains(r.Detail, "disk full") {
+			t.Errorf("printer %s: detail %q does not say why", r.Name, r.Detail)
+		}
+	}
+	// Printers not started after the failure are recorded as skipped;
+	// none whose own record failed has an outcome.
+	for _, o := range f.store.Outcomes(res.RunID) {
+		if o.Status != ResultSkipped {
+			t.Errorf("outcome %+v recorded though the printer's record failed", o)
+		}
+	}
+	runs, _ := f.store.Runs(context.Background(), 1)
+	if len(runs) != 1 || runs[0].Status != "failed" {
+		t.Errorf("run = %+v", runs)
+	}
+}
+
+// A verified printer is written within recordDelay even while others are
+// still in flight, so a kill loses at most that much.
+func TestApplyWritesAFinishedPrinterWhileOthersAreInFlight(t *testing.T) {
+	f := fleetFixture(t, 2)
+	release := make(chan struct{})
+	p := f.plan(t, PlanOptions{})
+	f.conn.Update("p0001", func(d *plannertest.Device) {
+		d.OnSet = func(ctx context.Context) error {
+			<-release
+			return nil
+		}
+	})
+	done := make(chan *ApplyResult, 1)
+	go func() {
+		res, err := f.planner.Apply(context.Background(), p, f.printers, ApplyOptions{})
+		if err != nil {
+			t.Errorf("Apply: %v", err)
+		}
+		done <- res
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok, _ := f.store.Printer(context.Background(), "p0000"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatal("p0000 not recorded while p0001 was still being written")
+		}
+		select {
+		case <-done:
+			t.Fatal("apply finished while p0001 was held")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if _, ok, _ := f.store.Printer(context.Background(), "p0001"); ok {
+		t.Error("p0001 recorded before its write finished")
+	}
+	close(release)
+	res := <-done
+	if res == nil || res.Failed() {
+		t.Fatalf("result %+v", res)
+	}
+	if _, ok, _ := f.store.Printer(context.Background(), "p0001"); !ok {
+		t.Error("p0001 not recorded at the end")
+	}
+}
