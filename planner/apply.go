@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/state"
@@ -34,6 +33,13 @@ type PrinterResult struct {
 	Status  string // ResultApplied, ResultUnchanged, ResultFailed, ResultSkipped or ResultStale
 	Detail  string // why, for any status but applied/unchanged; never a secret
 	Changes int
+	// Firmware is FirmwareUpgraded, FirmwareFailed or FirmwareHalted when
+	// the plan upgrades the printer's firmware and the upgrade was tried
+	// or halted; "" otherwise.
+	Firmware string `json:",omitempty"`
+	// written maps each setting written to the device to the HashValue of
+	// its value, for the run's history in state.
+	written map[string]string
 }
 
 // ApplyResult is the outcome of Apply, one entry per printer of the plan in
@@ -41,6 +47,8 @@ type PrinterResult struct {
 type ApplyResult struct {
 	Printers []PrinterResult
 	RunID    int64
+	// Notes say which firmware rollouts halted.
+	Notes []string `json:",omitempty"`
 }
 
 // Failed reports whether any printer failed or was refused as stale.
@@ -105,46 +113,33 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 	defer stop(nil)
 
 	res := &ApplyResult{RunID: runID, Printers: make([]PrinterResult, len(plan.Printers))}
-	var (
-		mu       sync.Mutex
-		stateErr error
-	)
+	rec := pl.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
+	memo := newValueMemo(pl)
 	tick := pl.progress(len(plan.Printers))
+	ro := newRollout(plan)
 	g := pl.newPool()
 	for i := range plan.Printers {
 		pp := &plan.Printers[i]
 		g.Go(func() {
 			defer tick()
-			var r PrinterResult
-			var err error
-			if runCtx.Err() != nil {
-				r = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: skipReason(runCtx)}
-			} else {
-				r, err = pl.applyPrinter(runCtx, pp, config, plan.RefreshOnly)
+			f := finished{i: i}
+			halt := ro.wait(runCtx, pp.Name)
+			switch {
+			case runCtx.Err() != nil:
+				f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: skipReason(runCtx)}
+			case halt != "":
+				f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: halt, Firmware: FirmwareHalted}
+			default:
+				f.result, f.printer, f.err = pl.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
 			}
-			if err == nil {
-				err = pl.State.RecordOutcome(keep, runID, state.Outcome{
-					Printer: r.Name, Status: r.Status, Detail: r.Detail, Changes: r.Changes, At: pl.now().UTC(),
-				})
-				if err != nil {
-					err = fmt.Errorf("printer %s: record outcome: %w", r.Name, err)
-				}
-			}
-			if err != nil {
-				mu.Lock()
-				if stateErr == nil {
-					stateErr = err
-				}
-				mu.Unlock()
-				stop(errStateUnusable)
-				if r.Status == ResultApplied || r.Status == ResultUnchanged || r.Status == "" {
-					r = PrinterResult{Name: pp.Name, Status: ResultFailed, Detail: err.Error(), Changes: r.Changes}
-				}
-			}
-			res.Printers[i] = r
+			ro.done(pp.Name, f.result)
+			f.at = pl.now().UTC()
+			rec.add(f)
 		})
 	}
-	g.Wait() // workers report through res and stateErr
+	g.Wait()
+	stateErr := rec.close() // the recorder reports through res
+	res.Notes = ro.notes()
 
 	status := "ok"
 	switch {
@@ -171,14 +166,15 @@ func skipReason(ctx context.Context) string {
 	return "cancelled"
 }
 
-// applyPrinter applies one printer's plan. The error is non-nil only when
-// state could not be written.
-func (pl *Planner) applyPrinter(ctx context.Context, pp *PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (PrinterResult, error) {
+// applyPrinter applies one printer's plan and returns the record to write
+// for it, if any; the caller writes it. The error is non-nil only when
+// state could not be read or written.
+func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (PrinterResult, *state.Printer, error) {
 	keep := context.WithoutCancel(ctx)
 	r := PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
-	fail := func(status, format string, args ...any) (PrinterResult, error) {
+	fail := func(status, format string, args ...any) (PrinterResult, *state.Printer, error) {
 		r.Status, r.Detail = status, fmt.Sprintf(format, args...)
-		return r, nil
+		return r, nil, nil
 	}
 	cfg, declared := config[pp.Name]
 
@@ -191,27 +187,30 @@ func (pl *Planner) applyPrinter(ctx context.Context, pp *PrinterPlan, config map
 			return fail(ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
 		}
 		if err := pl.State.DeletePrinter(keep, pp.Name); err != nil {
-			return r, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
+			return r, nil, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
 		}
 		r.Status = ResultApplied
-		return r, nil
+		return r, nil, nil
 	case StatusReady:
 	default:
 		return fail(ResultSkipped, "%s", pp.Reason)
 	}
 	if pp.Action == NoOp {
 		r.Status = ResultUnchanged
-		return r, nil
+		return r, nil, nil
 	}
 	if !declared {
 		return fail(ResultFailed, "%v: the printer is no longer declared; run plan again", errConfigChanged)
 	}
-	if err := pl.checkConfig(pp, cfg); err != nil {
+	if err := checkConfig(memo, pp, cfg); err != nil {
+		return fail(ResultFailed, "%v; run plan again", err)
+	}
+	if err := checkDeploys(pp, cfg); err != nil {
 		return fail(ResultFailed, "%v; run plan again", err)
 	}
 	desired := make(map[string]fleet.Desired, len(cfg.Settings))
 	for _, d := range cfg.Settings {
-		d.Value = pl.canonical(d.Name, d.Value)
+		d.Value, _ = memo.get(d.Name, d.Value, d.Sensitive)
 		desired[d.Name] = d
 	}
 	var writes []fleet.Desired
@@ -220,15 +219,19 @@ func (pl *Planner) applyPrinter(ctx context.Context, pp *PrinterPlan, config map
 			writes = append(writes, desired[c.Setting])
 		}
 	}
-	if len(writes) == 0 {
+	if len(writes) == 0 && !pp.deploys() {
 		// Nothing to write: record what the plan observed.
-		if err := pl.record(keep, cfg, pp, *observedOrEmpty(pp)); err != nil {
-			return r, err
-		}
 		r.Status = ResultApplied
-		return r, nil
+		return r, pl.record(memo, cfg, pp, *observedOrEmpty(pp)), nil
 	}
 
+	// Firmware goes first: settings are written to the new version.
+	if skip, err := pl.applyFirmware(ctx, pp, cfg, &r); skip || err != nil {
+		if err == nil {
+			return fail(ResultSkipped, "cancelled")
+		}
+		return fail(ResultFailed, "%v", err)
+	}
 	sess, err := pl.Connector.Connect(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -248,7 +251,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, pp *PrinterPlan, config map
 	if reason := serialMismatch(cfg.Serial, obs.Serial); reason != "" {
 		return fail(ResultFailed, "%s (not written)", reason)
 	}
-	if changed := pl.staleSettings(pp, obs); len(changed) > 0 {
+	if changed := staleSettings(memo, pp, cfg, obs); len(changed) > 0 {
 		return fail(ResultStale, "observed %s changed since the plan; run plan again", strings.Join(changed, ", "))
 	}
 	if ctx.Err() != nil {
@@ -257,6 +260,9 @@ func (pl *Planner) applyPrinter(ctx context.Context, pp *PrinterPlan, config map
 
 	// From the first write on, the printer is finished even if ctx is
 	// cancelled, so that state can record what the device now holds.
+	if err := pl.sendFiles(keep, sess, pp, cfg); err != nil {
+		return fail(ResultFailed, "%v", err)
+	}
 	if err := sess.Set(keep, writes); err != nil {
 		return fail(ResultFailed, "set: %v", err)
 	}
@@ -271,7 +277,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, pp *PrinterPlan, config map
 		}
 		d := desired[c.Setting]
 		got, ok := after.Settings[c.Setting]
-		got = pl.canonical(c.Setting, got)
+		got, _ = memo.get(c.Setting, got, d.Sensitive)
 		switch {
 		case !ok:
 			wrong = append(wrong, fmt.Sprintf("%s no longer reads back", c.Setting))
@@ -284,48 +290,46 @@ func (pl *Planner) applyPrinter(ctx context.Context, pp *PrinterPlan, config map
 	if len(wrong) > 0 {
 		return fail(ResultFailed, "%s", strings.Join(wrong, "; "))
 	}
-	if err := pl.record(keep, cfg, pp, after); err != nil {
-		return r, err
-	}
 	r.Status = ResultApplied
-	return r, nil
+	r.written = make(map[string]string, len(writes))
+	for _, d := range writes {
+		r.written[d.Name] = state.HashValue(d.Value)
+	}
+	return r, pl.record(memo, cfg, pp, after), nil
 }
 
-// refreshPrinter records a refresh-only plan's observation for a printer
-// already under management.
-func (pl *Planner) refreshPrinter(ctx context.Context, pp *PrinterPlan) (PrinterResult, error) {
+// refreshPrinter returns the record of a refresh-only plan's observation
+// for a printer already under management.
+func (pl *Planner) refreshPrinter(ctx context.Context, pp *PrinterPlan) (PrinterResult, *state.Printer, error) {
 	r := PrinterResult{Name: pp.Name, Status: ResultUnchanged}
 	if pp.Status != StatusReady || pp.Observed == nil {
 		r.Status, r.Detail = ResultSkipped, pp.Reason
-		return r, nil
+		return r, nil, nil
 	}
 	prior, ok, err := pl.State.Printer(ctx, pp.Name)
 	if err != nil {
-		return r, &stateError{fmt.Errorf("printer %s: read state: %w", pp.Name, err)}
+		return r, nil, &stateError{fmt.Errorf("printer %s: read state: %w", pp.Name, err)}
 	}
 	if !ok {
 		r.Detail = "not under management"
-		return r, nil
+		return r, nil, nil
 	}
 	prior.Address = pp.Address
 	prior.Serial, prior.Model, prior.Firmware = pp.Observed.Serial, pp.Observed.Model, pp.Observed.Firmware
 	prior.ObservedAt = pp.Observed.ObservedAt
-	if err := pl.State.PutPrinter(ctx, prior); err != nil {
-		return r, &stateError{fmt.Errorf("printer %s: record observation: %w", pp.Name, err)}
-	}
 	r.Detail = "observation recorded"
-	return r, nil
+	return r, &prior, nil
 }
 
-// record writes the printer's state: identity, last observation and the
+// record builds the printer's state: identity, last observation and the
 // hash of every declared setting the device supports.
-func (pl *Planner) record(ctx context.Context, cfg fleet.Printer, pp *PrinterPlan, obs fleet.Observation) error {
+func (pl *Planner) record(memo *valueMemo, cfg fleet.Printer, pp *PrinterPlan, obs fleet.Observation) *state.Printer {
 	unsupported := make(map[string]bool, len(pp.Unsupported))
 	for _, u := range pp.Unsupported {
 		unsupported[u] = true
 	}
 	now := pl.now().UTC()
-	rec := state.Printer{
+	rec := &state.Printer{
 		Name:       cfg.Name,
 		Address:    cfg.Address(),
 		Serial:     strings.TrimSpace(obs.Serial),
@@ -340,13 +344,11 @@ func (pl *Planner) record(ctx context.Context, cfg fleet.Printer, pp *PrinterPla
 	}
 	for _, d := range cfg.Settings {
 		if !unsupported[d.Name] {
-			rec.Settings[d.Name] = state.HashValue(pl.canonical(d.Name, d.Value))
+			_, rec.Settings[d.Name] = memo.get(d.Name, d.Value, d.Sensitive)
 		}
 	}
-	if err := pl.State.PutPrinter(ctx, rec); err != nil {
-		return &stateError{fmt.Errorf("printer %s: record state: %w", cfg.Name, err)}
-	}
-	return nil
+	recordFiles(rec.Settings, cfg)
+	return rec
 }
 
 func observedOrEmpty(pp *PrinterPlan) *fleet.Observation {
@@ -358,7 +360,7 @@ func observedOrEmpty(pp *PrinterPlan) *fleet.Observation {
 
 // checkConfig verifies that the printer's declared settings are the ones
 // the plan was made from.
-func (pl *Planner) checkConfig(pp *PrinterPlan, cfg fleet.Printer) error {
+func checkConfig(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer) error {
 	planned := make(map[string]bool, len(pp.Changes))
 	for _, c := range pp.Changes {
 		planned[c.Setting] = true
@@ -372,7 +374,7 @@ func (pl *Planner) checkConfig(pp *PrinterPlan, cfg fleet.Printer) error {
 			if !ok {
 				return fmt.Errorf("%w: %s is no longer declared", errConfigChanged, c.Setting)
 			}
-			if state.HashValue(pl.canonical(d.Name, d.Value)) != c.AfterHash {
+			if _, h := memo.get(d.Name, d.Value, d.Sensitive); h != c.AfterHash {
 				return fmt.Errorf("%w: %s has a different value", errConfigChanged, c.Setting)
 			}
 		}
@@ -387,7 +389,7 @@ func (pl *Planner) checkConfig(pp *PrinterPlan, cfg fleet.Printer) error {
 		}
 		// Not a change in the plan, so it was already as declared then.
 		h, observed := pp.ObservedHashes[d.Name]
-		if !observed || h != state.HashValue(pl.canonical(d.Name, d.Value)) {
+		if _, want := memo.get(d.Name, d.Value, d.Sensitive); !observed || h != want {
 			return fmt.Errorf("%w: %s is new or has a different value", errConfigChanged, d.Name)
 		}
 	}
@@ -396,7 +398,7 @@ func (pl *Planner) checkConfig(pp *PrinterPlan, cfg fleet.Printer) error {
 
 // staleSettings names what changed on the device since the plan observed
 // it: "serial" and any setting whose value hash differs.
-func (pl *Planner) staleSettings(pp *PrinterPlan, obs fleet.Observation) []string {
+func staleSettings(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer, obs fleet.Observation) []string {
 	var changed []string
 	if pp.Observed != nil && !strings.EqualFold(strings.TrimSpace(pp.Observed.Serial), strings.TrimSpace(obs.Serial)) {
 		changed = append(changed, "serial")
@@ -404,7 +406,14 @@ func (pl *Planner) staleSettings(pp *PrinterPlan, obs fleet.Observation) []strin
 	var settings []string
 	for name, h := range pp.ObservedHashes {
 		v, ok := obs.Settings[name]
-		if !ok || state.HashValue(pl.canonical(name, v)) != h {
+		// A setting not declared any more is treated as sensitive: its
+		// value is then not memoised.
+		d, declared := cfg.Setting(name)
+		if !ok {
+			settings = append(settings, name)
+			continue
+		}
+		if _, got := memo.get(name, v, d.Sensitive || !declared); got != h {
 			settings = append(settings, name)
 		}
 	}

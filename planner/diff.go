@@ -34,6 +34,15 @@ type Planner struct {
 	Progress func(done, total int)
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// UploadProgress, when set, is called as files and firmware images
+	// are sent, with the bytes sent so far; calls for different printers
+	// may be concurrent.
+	UploadProgress func(printer, file string, sent, total int64)
+	// RebootTimeout bounds the wait for a printer to come back after a
+	// firmware upgrade (default DefaultRebootTimeout); RebootPoll is how
+	// often it is asked meanwhile (default: from the timeout, at most
+	// DefaultRebootPoll).
+	RebootTimeout, RebootPoll time.Duration
 }
 
 // PlanOptions select and shape a plan.
@@ -123,6 +132,7 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 	}
 	results := make([]PrinterPlan, len(todo))
 	tick := pl.progress(len(todo))
+	memo := newValueMemo(pl)
 	g := pl.newPool()
 	for i, p := range todo {
 		if ctx.Err() != nil {
@@ -131,7 +141,7 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 		g.Go(func() {
 			defer tick()
 			prior, managed := inState[p.Name]
-			results[i] = pl.planPrinter(ctx, p, prior, managed, o.RefreshOnly)
+			results[i] = pl.planPrinter(ctx, memo, p, prior, managed, o.RefreshOnly)
 		})
 	}
 	g.Wait() // workers report through results
@@ -163,7 +173,7 @@ func forgetPrinter(r state.Printer) PrinterPlan {
 
 // planPrinter observes one printer and diffs it. It never fails: problems
 // become the printer's status.
-func (pl *Planner) planPrinter(ctx context.Context, p fleet.Printer, prior state.Printer, managed, refreshOnly bool) PrinterPlan {
+func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Printer, prior state.Printer, managed, refreshOnly bool) PrinterPlan {
 	pp := PrinterPlan{Name: p.Name, Address: p.Address(), Status: StatusReady}
 	obs, transport, err := pl.observe(ctx, p)
 	pp.Transport = transport
@@ -181,7 +191,7 @@ func (pl *Planner) planPrinter(ctx context.Context, p fleet.Printer, prior state
 		return pp
 	}
 	pp.Observed = stripSettings(obs)
-	pp.Unsupported, pp.ObservedHashes = pl.observedHashes(p, obs)
+	pp.Unsupported, pp.ObservedHashes = observedHashes(memo, p, obs)
 	if refreshOnly {
 		return pp
 	}
@@ -193,14 +203,14 @@ func (pl *Planner) planPrinter(ctx context.Context, p fleet.Printer, prior state
 		if unsupported[d.Name] {
 			continue
 		}
-		before := pl.canonical(d.Name, obs.Settings[d.Name])
-		after := pl.canonical(d.Name, d.Value)
+		before, beforeHash := memo.get(d.Name, obs.Settings[d.Name], d.Sensitive)
+		after, afterHash := memo.get(d.Name, d.Value, d.Sensitive)
 		c := Change{
 			Setting:    d.Name,
 			Sensitive:  d.Sensitive,
-			Transport:  transport,
-			BeforeHash: state.HashValue(before),
-			AfterHash:  state.HashValue(after),
+			Transport:  settingTransport(obs, d.Name, transport),
+			BeforeHash: beforeHash,
+			AfterHash:  afterHash,
 		}
 		if !d.Sensitive {
 			c.Before, c.After = before, after
@@ -219,16 +229,17 @@ func (pl *Planner) planPrinter(ctx context.Context, p fleet.Printer, prior state
 	}
 	if managed {
 		for _, name := range sortedKeys(prior.Settings) {
-			if _, declared := p.Setting(name); !declared {
+			if _, declared := p.Setting(name); !declared && !isFileKey(name) {
 				pp.Changes = append(pp.Changes, Change{Setting: name, Action: Forget, Transport: transport, BeforeHash: prior.Settings[name]})
 			}
 		}
 	}
 	sort.Slice(pp.Changes, func(i, j int) bool { return pp.Changes[i].Setting < pp.Changes[j].Setting })
+	pl.planDeploys(&pp, p, prior, obs)
 	switch {
 	case !managed:
 		pp.Action = Adopt
-	case len(pp.Changes) > 0:
+	case len(pp.Changes) > 0 || pp.deploys():
 		pp.Action = Update
 	}
 	return pp
@@ -255,7 +266,7 @@ func (pl *Planner) observe(ctx context.Context, p fleet.Printer) (fleet.Observat
 // lists the declared settings the device does not support. A setting the
 // device neither returned nor called unsupported counts as unsupported:
 // there is nothing to compare it with.
-func (pl *Planner) observedHashes(p fleet.Printer, obs fleet.Observation) ([]string, map[string]string) {
+func observedHashes(memo *valueMemo, p fleet.Printer, obs fleet.Observation) ([]string, map[string]string) {
 	unsupported := make(map[string]bool, len(obs.Unsupported))
 	for _, u := range obs.Unsupported {
 		unsupported[u] = true
@@ -268,7 +279,7 @@ func (pl *Planner) observedHashes(p fleet.Printer, obs fleet.Observation) ([]str
 			missing = append(missing, d.Name)
 			continue
 		}
-		hashes[d.Name] = state.HashValue(pl.canonical(d.Name, v))
+		_, hashes[d.Name] = memo.get(d.Name, v, d.Sensitive)
 	}
 	sort.Strings(missing)
 	return missing, hashes

@@ -45,6 +45,8 @@ func (a Action) String() string {
 		return "update"
 	case Forget:
 		return "forget"
+	case Upgrade:
+		return "upgrade"
 	}
 	return fmt.Sprintf("Action(%d)", rune(a))
 }
@@ -59,7 +61,7 @@ func (a Action) Symbol() string {
 
 // parseAction is the inverse of String.
 func parseAction(s string) (Action, error) {
-	for _, a := range []Action{NoOp, Adopt, Update, Forget} {
+	for _, a := range []Action{NoOp, Adopt, Update, Forget, Upgrade} {
 		if a.String() == s {
 			return a, nil
 		}
@@ -135,11 +137,22 @@ type PrinterPlan struct {
 	// value; apply compares them to refuse a printer that changed since.
 	ObservedHashes map[string]string
 	Transport      string
+	// Firmware is the firmware upgrade planned (nil: none); Files are the
+	// files to deploy, in declaration order. Apply does firmware first.
+	Firmware *FirmwareChange
+	Files    []FileChange
+	// Notes explain transport choices and upgrades not made, e.g.
+	// "pjl: port 9100 closed; falling back to snmp".
+	Notes []string
 }
 
-// Writes returns how many settings must be written to the device.
+// Writes returns how many settings, files and firmware images must be
+// written to the device.
 func (pp *PrinterPlan) Writes() int {
-	n := 0
+	n := len(pp.Files)
+	if pp.Firmware != nil {
+		n++
+	}
 	for _, c := range pp.Changes {
 		if c.Write() {
 			n++
@@ -173,6 +186,9 @@ type Summary struct {
 	Mismatch        int `json:"mismatch"`
 	Errors          int `json:"errors"`
 	Unsupported     int `json:"unsupported"`
+	// Files to deploy and firmware upgrades.
+	Files    int `json:"files,omitempty"`
+	Upgrades int `json:"upgrades,omitempty"`
 }
 
 // Summary counts printers by action and by status, and changes per setting.
@@ -210,6 +226,10 @@ func (p *Plan) Summary() Summary {
 			s.Errors++
 		}
 		s.Unsupported += len(pp.Unsupported)
+		s.Files += len(pp.Files)
+		if pp.Firmware != nil {
+			s.Upgrades++
+		}
 	}
 	return s
 }

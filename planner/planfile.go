@@ -40,6 +40,9 @@ type filePrinter struct {
 	Unchanged      int               `json:"unchanged,omitempty"`
 	Unsupported    []string          `json:"unsupported,omitempty"`
 	ObservedHashes map[string]string `json:"observed_hashes,omitempty"`
+	Firmware       *fileFirmware     `json:"firmware,omitempty"`
+	Files          []fileFile        `json:"files,omitempty"`
+	Notes          []string          `json:"notes,omitempty"`
 }
 
 type fileObserved struct {
@@ -126,7 +129,9 @@ func encodePlan(p *Plan) planFile {
 			Unchanged:      pp.Unchanged,
 			Unsupported:    pp.Unsupported,
 			ObservedHashes: pp.ObservedHashes,
+			Notes:          pp.Notes,
 		}
+		fp.Files, fp.Firmware = encodeDeploys(pp)
 		if o := pp.Observed; o != nil {
 			fo := &fileObserved{
 				Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
@@ -192,6 +197,10 @@ func decodePlan(f planFile) (*Plan, error) {
 			Unchanged:      fp.Unchanged,
 			Unsupported:    fp.Unsupported,
 			ObservedHashes: fp.ObservedHashes,
+			Notes:          fp.Notes,
+		}
+		if err := decodeDeploys(&pp, fp.Files, fp.Firmware); err != nil {
+			return nil, err
 		}
 		if fo := fp.Observed; fo != nil {
 			o := &fleet.Observation{

@@ -45,6 +45,8 @@ func (p painter) action(a Action, s string) string {
 		return p.paint(ansiYellow, s)
 	case Forget:
 		return p.paint(ansiRed, s)
+	case Upgrade:
+		return p.paint(ansiCyan, s)
 	}
 	return s
 }
@@ -74,7 +76,7 @@ type line struct {
 // changeLines turns a printer's changes into display lines, shared by the
 // human and Markdown renderings.
 func changeLines(pp *PrinterPlan) []line {
-	out := make([]line, 0, len(pp.Changes))
+	out := deployLines(pp)
 	for _, c := range pp.Changes {
 		l := line{action: c.Action, setting: safe(c.Setting)}
 		before, after := strconv.Quote(c.Before), strconv.Quote(c.After)
@@ -86,7 +88,7 @@ func changeLines(pp *PrinterPlan) []line {
 		case c.Action == Forget:
 			l.value = "(no longer managed; the device keeps its value)"
 		case c.Write():
-			l.value = "= " + before + " -> " + after
+			l.value = "= " + before + " -> " + after + settingVia(pp, c)
 		default:
 			l.value = "= " + after + " (already set on the device)"
 		}
@@ -102,8 +104,8 @@ func header(pp *PrinterPlan) string {
 		where += " (" + safe(pp.Address) + ")"
 	}
 	via := ""
-	if pp.Transport != "" {
-		via = " via " + safe(pp.Transport)
+	if t := transportsText(pp); t != "" {
+		via = " via " + t
 	}
 	writes := pp.Writes()
 	switch {
@@ -159,7 +161,7 @@ func plural(n int, one, many string) string {
 func summaryText(s Summary) string {
 	return fmt.Sprintf("%s to adopt, %d to update, %d to forget; %s",
 		plural(s.AdoptPrinters, "printer", "printers"), s.UpdatePrinters, s.ForgetPrinters,
-		plural(s.Adopt+s.Update+s.Forget, "setting change", "setting changes"))
+		plural(s.Adopt+s.Update+s.Forget, "setting change", "setting changes")) + deploySummary(s)
 }
 
 // problemText is "1 unreachable, 1 mismatched", or "" when all were observed.
@@ -236,6 +238,9 @@ func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
 				}
 				fmt.Fprintf(bw, "      %s %s\n", c.action(l.action, l.action.Symbol()), text)
 			}
+			for _, n := range noteLines(pp) {
+				fmt.Fprintf(bw, "        %s\n", n)
+			}
 			fmt.Fprint(bw, "    }\n\n")
 		}
 		writeProblems()
@@ -276,6 +281,9 @@ type jsonPrinter struct {
 	Changes     []jsonChange  `json:"changes"`
 	Unchanged   int           `json:"unchanged"`
 	Unsupported []string      `json:"unsupported,omitempty"`
+	Firmware    *jsonFirmware `json:"firmware,omitempty"`
+	Files       []jsonFile    `json:"files,omitempty"`
+	Notes       []string      `json:"notes,omitempty"`
 }
 
 type jsonObserved struct {
@@ -323,7 +331,9 @@ func RenderJSON(w io.Writer, p *Plan) error {
 			Changes:     make([]jsonChange, 0, len(pp.Changes)),
 			Unchanged:   pp.Unchanged,
 			Unsupported: pp.Unsupported,
+			Notes:       pp.Notes,
 		}
+		jp.Files, jp.Firmware = jsonDeploys(pp)
 		if o := pp.Observed; o != nil {
 			jp.Observed = &jsonObserved{
 				Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
@@ -390,9 +400,9 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 			if pp.Action == NoOp {
 				continue
 			}
-			names := make([]string, len(pp.Changes))
-			for j, c := range pp.Changes {
-				names[j] = c.Action.Symbol() + mdText(c.Setting)
+			names := deployNames(pp)
+			for _, c := range pp.Changes {
+				names = append(names, c.Action.Symbol()+mdText(c.Setting))
 			}
 			fmt.Fprintf(bw, "| %s | %s | %s |\n", mdText(pp.Name), pp.Action, strings.Join(names, ", "))
 		}
@@ -434,6 +444,9 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 					text += " " + l.value
 				}
 				fmt.Fprintf(bw, "%s     %s\n", l.action.Symbol(), text)
+			}
+			for _, n := range noteLines(pp) {
+				fmt.Fprintf(bw, "      %s\n", n)
 			}
 			fmt.Fprint(bw, "  }\n")
 		}
@@ -488,5 +501,8 @@ func RenderApplyResult(w io.Writer, r *ApplyResult, o RenderOptions) error {
 		head = c.paint(ansiRed+ansiBold, "Apply finished with failures:")
 	}
 	fmt.Fprintf(bw, "%s %s.\n", head, strings.Join(parts, ", "))
+	for _, n := range r.Notes {
+		fmt.Fprintf(bw, "%s %s\n", c.paint(ansiYellow, "!"), safe(n))
+	}
 	return bw.Flush()
 }

@@ -55,3 +55,14 @@ type FileConn interface {
 	Upload(ctx context.Context, f fleet.File, r io.Reader, progress func(sent int64)) error
 	Close() error
 }
+
+// FileSender is implemented by sessions that can also deploy files (the
+// router's). The planner asserts it on a Session.
+type FileSender interface {
+	// SendFile uploads f from f.Source over f.Via, or over the first
+	// file-capable transport of the printer's preference when Via is "".
+	// A closed port falls back to the next transport. It returns the
+	// transport that carried the file. progress, when not nil, is called
+	// with the bytes sent so far.
+	SendFile(ctx context.Context, f fleet.File, progress func(sent int64)) (transport string, err error)
+}

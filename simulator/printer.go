@@ -42,6 +42,7 @@ type Printer struct {
 	ports  map[string]int
 	files  []ReceivedFile
 	onFile func(p *Printer, f ReceivedFile, data []byte) error
+	fw     firmwareState     // firmware images and reboots (firmware.go)
 	extra  map[string]string // settings without an SNMP object, by name
 }
 
@@ -76,8 +77,9 @@ func (p *Printer) Serial() string { return p.id.serial }
 // Model is the printer's model (hrDeviceDescr), e.g. "Lexmark CX725".
 func (p *Printer) Model() string { return p.id.fam.model }
 
-// Firmware is the printer's firmware version.
-func (p *Printer) Firmware() string { return p.id.fam.firmware }
+// Firmware is the printer's firmware version: the factory's until an
+// image is installed.
+func (p *Printer) Firmware() string { return p.firmwareVersion() }
 
 // Vendor is the printer's maker in lower case ("lexmark", "hp", …).
 func (p *Printer) Vendor() string { return p.id.fam.vendor }

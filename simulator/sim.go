@@ -47,8 +47,21 @@ type Options struct {
 	// Services lists the TCP services each printer serves besides SNMP
 	// (see Services()); nil serves SNMP only.
 	Services []string
+	// FirmwareFail makes the FirmwareFail printers after the offline and
+	// slow ones reject firmware images (see firmware.go).
+	FirmwareFail int
+	// RebootDelay is how long a printer stays offline after installing
+	// firmware; 0 reboots at once.
+	RebootDelay time.Duration
 	// Logf, when set, receives service errors worth a human's attention.
 	Logf func(format string, args ...any)
+	// AdminUser and AdminPassword are every printer's administrator login
+	// for FTP and the embedded web server; defaults "admin" and
+	// "inkform-sim".
+	AdminUser, AdminPassword string
+	// AuthScheme is how the embedded web server asks for the login:
+	// "basic" or "digest" (RFC 7616, SHA-256 and MD5); default "digest".
+	AuthScheme string
 }
 
 // Sim is a running fleet. Its methods are safe for concurrent use.
@@ -118,6 +131,7 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 			return nil, err
 		}
 	}
+	s.setupFirmware()
 	for i, p := range s.printers {
 		port := 0
 		if o.BasePort != 0 {
@@ -171,6 +185,19 @@ func (o *Options) normalize() error {
 	if o.WriteCommunity == "" {
 		o.WriteCommunity = "private"
 	}
+	if o.AdminUser == "" {
+		o.AdminUser = "admin"
+	}
+	if o.AdminPassword == "" {
+		o.AdminPassword = "inkform-sim"
+	}
+	switch o.AuthScheme {
+	case "":
+		o.AuthScheme = "digest"
+	case "basic", "digest":
+	default:
+		return fmt.Errorf("simulator: auth scheme %q is not \"basic\" or \"digest\"", o.AuthScheme)
+	}
 	if o.BasePort < 0 || o.BasePort > 0 && o.BasePort+o.Printers-1 > 65535 {
 		return fmt.Errorf("simulator: base port %d leaves no room for %d printers (ports end at 65535)", o.BasePort, o.Printers)
 	}
@@ -183,7 +210,10 @@ func (o *Options) normalize() error {
 	if o.Slow < 0 || o.Offline+o.Slow > o.Printers {
 		return fmt.Errorf("simulator: %d slow and %d offline printers out of %d", o.Slow, o.Offline, o.Printers)
 	}
-	if o.Latency < 0 || o.SlowLatency < 0 || o.PrintRate < 0 {
+	if o.FirmwareFail < 0 || o.Offline+o.Slow+o.FirmwareFail > o.Printers {
+		return fmt.Errorf("simulator: %d printers rejecting firmware after %d offline and %d slow ones, out of %d", o.FirmwareFail, o.Offline, o.Slow, o.Printers)
+	}
+	if o.Latency < 0 || o.SlowLatency < 0 || o.PrintRate < 0 || o.RebootDelay < 0 {
 		return errors.New("simulator: latency and print rate cannot be negative")
 	}
 	return nil

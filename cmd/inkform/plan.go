@@ -5,13 +5,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/providers/catalog"
-	"github.com/inkform/inkform/providers/snmp"
 	"github.com/inkform/inkform/state"
 )
 
@@ -23,6 +23,9 @@ type planFlags struct {
 	refreshOnly bool
 	lockTimeout time.Duration
 	json        bool
+	// rebootTimeout bounds the wait for a printer to come back after a
+	// firmware upgrade.
+	rebootTimeout time.Duration
 }
 
 func (f *planFlags) register(cmd *cobra.Command) {
@@ -32,6 +35,7 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.refreshOnly, "refresh-only", false, "only observe: record what the printers report, change nothing")
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "machine-readable output")
+	cmd.Flags().DurationVar(&f.rebootTimeout, "reboot-timeout", planner.DefaultRebootTimeout, "how long apply waits for a printer to come back after a firmware upgrade")
 }
 
 func newPlanCommand(io streams) *cobra.Command {
@@ -101,22 +105,47 @@ Unreachable and mismatched printers are reported and skipped.
 
 // makePlan observes the fleet of an opened workspace.
 func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, quiet bool) (*planner.Plan, error) {
+	// The parsed files only serve diagnostics while loading; at fleet
+	// scale they are tens of megabytes the plan does not need.
+	ws.cfg.Files = nil
 	prog := newProgress(io, "Observing", quiet)
 	defer prog.clear()
-	return newPlanner(ws.store, f.parallelism, prog).Plan(ctx, ws.cfg.Printers, planner.PlanOptions{
+	tuneGC(len(ws.cfg.Printers))
+	return newPlanner(ws.store, ws.cfg.Catalog, f.parallelism, prog).Plan(ctx, ws.cfg.Printers, planner.PlanOptions{
 		Targets:     f.targets,
 		RefreshOnly: f.refreshOnly,
 		ConfigHash:  ws.cfg.Hash,
 	})
 }
 
-func newPlanner(st state.Store, parallelism int, prog *progress) *planner.Planner {
-	cat := catalog.Default()
+// tuneGC trades memory for garbage-collection work during a plan or apply
+// of n printers. Observing a fleet allocates quickly while the plan it
+// builds stays live, so the default GOGC=100 collects over and over. A GC
+// percent of 400 with a soft memory limit collects rarely while the heap
+// is small and as needed near the limit: 256 MiB, or 24 KiB per printer
+// for fleets beyond 10,000 (a plan keeps about 10 KiB per printer live,
+// so the limit never forces continuous collection). GOGC or GOMEMLIMIT in
+// the environment take precedence.
+func tuneGC(n int) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(max(256<<20, int64(n)*24<<10))
+}
+
+// newPlanner plans with cat, the configuration's catalog (the built-in
+// one plus its setting blocks); nil means the built-in one.
+func newPlanner(st state.Store, cat *catalog.Catalog, parallelism int, prog *progress) *planner.Planner {
+	if cat == nil {
+		cat = catalog.Default()
+	}
 	return &planner.Planner{
-		Connector:   snmp.New(cat, snmp.Options{}),
-		State:       st,
-		Catalog:     cat,
-		Parallelism: parallelism,
-		Progress:    callback(prog),
+		Connector:      newConnector(cat),
+		State:          st,
+		Catalog:        cat,
+		Parallelism:    parallelism,
+		Progress:       callback(prog),
+		UploadProgress: uploadCallback(prog),
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,7 +23,7 @@ const simPrinterLines = 10
 
 func newSimCommand() *cobra.Command {
 	var o simulator.Options
-	var hclPath string
+	var hclPath, services string
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Run simulated printers (SNMP agents) for demos, CI and benchmarks",
@@ -42,6 +44,11 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			svcs, err := parseServices(services, o.Printers)
+			if err != nil {
+				return err
+			}
+			o.Services = svcs
 			return runSim(ctx, cmd, o, hclPath)
 		},
 	}
@@ -60,6 +67,12 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f.StringVar(&o.WriteCommunity, "write-community", "private", "SNMP community allowed to read and write")
 	f.Int64Var(&o.Seed, "seed", 1, "seed of the packet-loss generator")
 	f.DurationVar(&o.PrintRate, "print-rate", 10*time.Second, "each printer prints a page this often, draining its supplies (0 = never)")
+	f.StringVar(&o.AdminUser, "admin-user", "admin", "administrator login of every printer's FTP server and embedded web server")
+	f.StringVar(&o.AdminPassword, "admin-password", "inkform-sim", "administrator password of every printer's FTP server and embedded web server")
+	f.StringVar(&o.AuthScheme, "auth-scheme", "digest", `how the embedded web server asks for the login: "basic" or "digest"`)
+	f.StringVar(&services, "services", "auto", "TCP services each printer serves besides SNMP: a list of "+strings.Join(simulator.Services(), ",")+`, "all", "none", or "auto" (all up to `+fmt.Sprint(simAllServicesUpTo)+` printers, none above)`)
+	f.IntVar(&o.FirmwareFail, "firmware-fail", 0, "the K printers after the offline and slow ones reject firmware images")
+	f.DurationVar(&o.RebootDelay, "reboot-delay", 2*time.Second, "how long a printer stays offline after installing firmware")
 	return cmd
 }
 
@@ -109,4 +122,35 @@ func runSim(ctx context.Context, cmd *cobra.Command, o simulator.Options, hclPat
 	fmt.Fprintf(cmd.ErrOrStderr(), "stopped: %d requests answered, %d dropped (%d malformed, %d unknown community, %d lost, %d while offline)\n",
 		st.Answered, st.Malformed+st.Refused+st.Lost+st.Ignored, st.Malformed, st.Refused, st.Lost, st.Ignored)
 	return nil
+}
+
+// simAllServicesUpTo is the largest fleet "auto" gives every TCP service:
+// each service costs a listening socket per printer.
+const simAllServicesUpTo = 250
+
+// parseServices reads --services: "auto", "all", "none" or a
+// comma-separated list.
+func parseServices(v string, printers int) ([]string, error) {
+	switch strings.TrimSpace(v) {
+	case "auto", "":
+		if printers > simAllServicesUpTo {
+			return nil, nil
+		}
+		return simulator.Services(), nil
+	case "all":
+		return simulator.Services(), nil
+	case "none":
+		return nil, nil
+	}
+	var out []string
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.Contains(simulator.Services(), name) {
+			return nil, &exitError{code: ExitError, msg: fmt.Sprintf("--services: unknown service %q (have %s, all, none)", name, strings.Join(simulator.Services(), ", "))}
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }

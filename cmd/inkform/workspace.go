@@ -17,7 +17,8 @@ import (
 	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/providers/catalog"
 	"github.com/inkform/inkform/state"
-	"github.com/inkform/inkform/state/sqlite"
+	"github.com/inkform/inkform/state/backend"
+	"github.com/inkform/inkform/state/sqlstate"
 )
 
 // configFlags are the flags of every command that reads the configuration.
@@ -25,12 +26,73 @@ type configFlags struct {
 	dir      string
 	vars     []string
 	varFiles []string
+	state    string // state location overriding the configuration's
 }
 
 func (f *configFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dir, "config", ".", "configuration directory (every *.hcl file in it) or one file")
 	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "set a variable: -var name=value (repeatable)")
 	cmd.Flags().StringArrayVar(&f.varFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
+	cmd.Flags().StringVar(&f.state, "state", "", "state location, overriding the state block and "+stateEnv+
+		": sqlite:PATH (or a PATH), firebird://USER:PASS@HOST:PORT/ABS/PATH.fdb, sqlserver://USER:PASS@HOST:PORT?database=NAME")
+}
+
+// Environment variables of the state.
+const (
+	// stateEnv holds a state location, so that CI can pass credentials
+	// without a flag (visible to every user of the machine) or a file.
+	stateEnv = "INKFORM_STATE_DSN"
+	// leaseEnv overrides the lock lease (a Go duration). A killed run
+	// blocks others until its lease runs out; tests and impatient
+	// operators shorten it. Holders renew every third of it.
+	leaseEnv = "INKFORM_LOCK_LEASE"
+)
+
+// stateLocation picks where state is: -state, else $INKFORM_STATE_DSN,
+// else the configuration's state block (cfg may be nil when the caller
+// has not loaded one because an override is set).
+func stateLocation(io streams, f *configFlags, cfg *hcl.Config) (backend.Location, error) {
+	override := f.state
+	if override == "" {
+		override = io.getenv(stateEnv)
+	}
+	if override != "" {
+		l, err := backend.Parse(override)
+		if err != nil {
+			return backend.Location{}, fmt.Errorf("-state / %s: %w", stateEnv, err)
+		}
+		return l, nil
+	}
+	if cfg == nil {
+		return backend.Location{}, errors.New("no state location: load the configuration first")
+	}
+	sc := cfg.State
+	switch sc.Backend {
+	case "", backend.SQLite:
+		path := sc.Path
+		if path == "" {
+			path = hcl.DefaultStatePath
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(cfg.Dir, path)
+		}
+		return backend.Location{Backend: backend.SQLite}.WithPath(path), nil
+	}
+	// hcl checked the scheme; Parse checks the rest.
+	l, err := backend.Parse(sc.DSN)
+	if err != nil {
+		return backend.Location{}, fmt.Errorf("state block: %w", err)
+	}
+	if l.Backend != sc.Backend {
+		return backend.Location{}, fmt.Errorf("state block %q: dsn is for %s", sc.Backend, l.Backend)
+	}
+	return l, nil
+}
+
+// hasStateOverride reports whether the state is named outside the
+// configuration, so that state commands need not load it.
+func hasStateOverride(io streams, f *configFlags) bool {
+	return f.state != "" || io.getenv(stateEnv) != ""
 }
 
 // load reads and validates the configuration, printing diagnostics.
@@ -55,7 +117,7 @@ func (f *configFlags) load(io streams) (*hcl.Config, error) {
 // workspace is a loaded configuration with its state store, locked.
 type workspace struct {
 	cfg   *hcl.Config
-	store state.Store
+	store *sqlstate.Store
 	lock  *state.Lock
 }
 
@@ -65,7 +127,11 @@ func openWorkspace(ctx context.Context, io streams, f *configFlags, command stri
 	if err != nil {
 		return nil, err
 	}
-	st, err := openState(ctx, cfg.State, cfg.Dir)
+	loc, err := stateLocation(io, f, cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openState(ctx, io, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -82,23 +148,19 @@ func (ws *workspace) close(ctx context.Context) {
 	_ = ws.store.Close()
 }
 
-func openState(ctx context.Context, cfg hcl.StateConfig, dir string) (state.Store, error) {
-	switch cfg.Backend {
-	case "", "sqlite":
-		path := cfg.Path
-		if path == "" {
-			path = "inkform.db"
+// openState opens the store at loc with the lease from $INKFORM_LOCK_LEASE.
+// Errors name loc without its password.
+func openState(ctx context.Context, io streams, loc backend.Location) (*sqlstate.Store, error) {
+	var opts backend.Options
+	if v := io.getenv(leaseEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s=%q is not a positive duration such as 30s", leaseEnv, v)
 		}
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		st, err := sqlite.Open(ctx, path)
-		if err != nil {
-			return nil, fmt.Errorf("state %s: %w", path, err)
-		}
-		return st, nil
+		opts.Lease = d
 	}
-	return nil, fmt.Errorf("state backend %q is not supported yet", cfg.Backend)
+	// The backends' errors name the database already, never the password.
+	return loc.Open(ctx, opts)
 }
 
 // lockState takes the state lock, waiting up to timeout for another holder.

@@ -1,0 +1,212 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// How firmware, files, per-setting transports and transport notes appear
+// in the three renderings and in plan files. The renderers call these so
+// that all views say the same.
+
+const ansiCyan = "\x1b[36m"
+
+// deployLines are the firmware line then the file lines of a printer's
+// block: "^ firmware CXTPC.221.010 -> CXTPC.230.037 (48.2 MiB) via ftp",
+// "+ file ca.pem (1.2 KiB) via ftp".
+func deployLines(pp *PrinterPlan) []line {
+	var out []line
+	if fc := pp.Firmware; fc != nil {
+		out = append(out, line{action: Upgrade, setting: "firmware",
+			value: safe(fc.From) + " -> " + safe(fc.To) + " (" + sizeText(fc.Size) + ")" + viaSuffix(fc.Via)})
+	}
+	for _, f := range pp.Files {
+		out = append(out, line{action: f.Action, setting: "file " + safe(f.Dest),
+			value: "(" + sizeText(f.Size) + ")" + viaSuffix(f.Via)})
+	}
+	return out
+}
+
+func viaSuffix(t string) string {
+	if t == "" {
+		return " (no file transport: add ftp, http, https or pjl to transports)"
+	}
+	return " via " + safe(t)
+}
+
+// settingVia is the " via pjl" suffix of a setting line whose transport is
+// not the printer's own.
+func settingVia(pp *PrinterPlan, c Change) string {
+	if c.Transport == "" || c.Transport == pp.Transport || !c.Write() {
+		return ""
+	}
+	return " via " + safe(c.Transport)
+}
+
+// transportsText lists the transports a printer's writes go over: the
+// printer's own first, then the others sorted ("snmp, pjl").
+func transportsText(pp *PrinterPlan) string {
+	set := map[string]bool{}
+	for _, c := range pp.Changes {
+		if c.Write() {
+			t := c.Transport
+			if t == "" {
+				t = pp.Transport
+			}
+			set[t] = true
+		}
+	}
+	if pp.Firmware != nil && pp.Firmware.Via != "" {
+		set[pp.Firmware.Via] = true
+	}
+	for _, f := range pp.Files {
+		if f.Via != "" {
+			set[f.Via] = true
+		}
+	}
+	delete(set, "")
+	var out []string
+	if set[pp.Transport] {
+		out = append(out, pp.Transport)
+		delete(set, pp.Transport)
+	}
+	rest := make([]string, 0, len(set))
+	for t := range set {
+		rest = append(rest, t)
+	}
+	sort.Strings(rest)
+	out = append(out, rest...)
+	for i := range out {
+		out[i] = safe(out[i])
+	}
+	return strings.Join(out, ", ")
+}
+
+// noteLines are a printer's notes as shown under its block.
+func noteLines(pp *PrinterPlan) []string {
+	out := make([]string, len(pp.Notes))
+	for i, n := range pp.Notes {
+		out[i] = "# " + safe(n)
+	}
+	return out
+}
+
+// deployNames are the Markdown table's entries for firmware and files.
+func deployNames(pp *PrinterPlan) []string {
+	var out []string
+	if pp.Firmware != nil {
+		out = append(out, Upgrade.Symbol()+"firmware "+mdText(pp.Firmware.To))
+	}
+	for _, f := range pp.Files {
+		out = append(out, f.Action.Symbol()+"file "+mdText(f.Dest))
+	}
+	return out
+}
+
+// JSON views.
+
+type jsonFile struct {
+	Dest      string   `json:"dest"`
+	Actions   []string `json:"actions"`
+	Size      int64    `json:"size"`
+	SHA256    string   `json:"sha256"`
+	Transport string   `json:"transport,omitempty"`
+}
+
+type jsonFirmware struct {
+	Name      string   `json:"name"`
+	Actions   []string `json:"actions"`
+	From      string   `json:"from"`
+	To        string   `json:"to"`
+	Size      int64    `json:"size"`
+	SHA256    string   `json:"sha256"`
+	Transport string   `json:"transport,omitempty"`
+}
+
+func jsonDeploys(pp *PrinterPlan) ([]jsonFile, *jsonFirmware) {
+	var files []jsonFile
+	for _, f := range pp.Files {
+		files = append(files, jsonFile{Dest: f.Dest, Actions: []string{f.Action.String()}, Size: f.Size, SHA256: f.SHA256, Transport: f.Via})
+	}
+	var fw *jsonFirmware
+	if fc := pp.Firmware; fc != nil {
+		fw = &jsonFirmware{Name: fc.Name, Actions: []string{Upgrade.String()}, From: fc.From, To: fc.To, Size: fc.Size, SHA256: fc.SHA256, Transport: fc.Via}
+	}
+	return files, fw
+}
+
+// Plan file forms.
+
+type fileFile struct {
+	Dest   string `json:"dest"`
+	Action string `json:"action"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Via    string `json:"via,omitempty"`
+}
+
+type fileFirmware struct {
+	Name        string `json:"name"`
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Via         string `json:"via,omitempty"`
+	Batch       int    `json:"batch,omitempty"`
+	MaxFailures int    `json:"max_failures,omitempty"`
+}
+
+func encodeDeploys(pp *PrinterPlan) ([]fileFile, *fileFirmware) {
+	var files []fileFile
+	for _, f := range pp.Files {
+		files = append(files, fileFile{Dest: f.Dest, Action: f.Action.String(), Size: f.Size, SHA256: f.SHA256, Via: f.Via})
+	}
+	var fw *fileFirmware
+	if fc := pp.Firmware; fc != nil {
+		v := fileFirmware(*fc)
+		fw = &v
+	}
+	return files, fw
+}
+
+func decodeDeploys(pp *PrinterPlan, files []fileFile, fw *fileFirmware) error {
+	for _, f := range files {
+		a, err := parseAction(f.Action)
+		if err != nil || (a != Adopt && a != Update) {
+			return fmt.Errorf("printer %s: file %q: invalid action %q", pp.Name, f.Dest, f.Action)
+		}
+		if f.Dest == "" || f.Size < 0 || !isHex64(f.SHA256) {
+			return fmt.Errorf("printer %s: file %q: incomplete (name, size and sha256 are required)", pp.Name, f.Dest)
+		}
+		pp.Files = append(pp.Files, FileChange{Dest: f.Dest, Action: a, Size: f.Size, SHA256: f.SHA256, Via: f.Via})
+	}
+	if fw != nil {
+		if fw.Name == "" || fw.To == "" || fw.Size < 0 || !isHex64(fw.SHA256) {
+			return fmt.Errorf("printer %s: firmware %q: incomplete (name, version, size and sha256 are required)", pp.Name, fw.Name)
+		}
+		fc := FirmwareChange(*fw)
+		pp.Firmware = &fc
+	}
+	return nil
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	return !slices.ContainsFunc([]byte(s), func(c byte) bool { return (c < '0' || c > '9') && (c < 'a' || c > 'f') })
+}
+
+// deploySummary is ", 2 files, 3 firmware upgrades" ("" when none).
+func deploySummary(s Summary) string {
+	out := ""
+	if s.Files > 0 {
+		out += ", " + plural(s.Files, "file", "files")
+	}
+	if s.Upgrades > 0 {
+		out += ", " + plural(s.Upgrades, "firmware upgrade", "firmware upgrades")
+	}
+	return out
+}

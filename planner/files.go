@@ -1,0 +1,211 @@
+package planner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/providers"
+	"github.com/inkform/inkform/state"
+)
+
+// FileChange is a file the plan deploys to one printer. State records the
+// SHA-256 of every file deployed (under the key "file:<dest>" among the
+// printer's settings), so an unchanged file is not sent again.
+type FileChange struct {
+	Dest   string // name on the printer
+	Action Action // Adopt: never deployed; Update: other content was deployed
+	Size   int64
+	SHA256 string // hex SHA-256 of the content the configuration names
+	Via    string // the transport planned; apply may fall back on a closed port
+}
+
+// fileKeyPrefix marks a file's entry among a printer's recorded settings.
+const fileKeyPrefix = "file:"
+
+func fileKey(dest string) string { return fileKeyPrefix + dest }
+
+// isFileKey reports whether a recorded settings key is a deployed file.
+func isFileKey(name string) bool { return strings.HasPrefix(name, fileKeyPrefix) }
+
+// fileHash is what state records for a file: the content's SHA-256,
+// wrapped so that the backends accept it as a hash value.
+func fileHash(f fleet.File) string { return state.HashValue(strings.ToLower(f.SHA256)) }
+
+func fileDest(f fleet.File) string {
+	if f.Dest != "" {
+		return f.Dest
+	}
+	return filepath.Base(f.Source)
+}
+
+// fileCapable are the transports that can carry files.
+var fileCapable = map[string]bool{"ftp": true, "http": true, "https": true, "pjl": true}
+
+// plannedVia is the transport a file is planned over: its own, or the
+// first file-capable one of the printer's preference ("" when none).
+func plannedVia(p fleet.Printer, f fleet.File) string {
+	if f.Via != "" {
+		return f.Via
+	}
+	for _, t := range p.Transports {
+		if fileCapable[t] {
+			return t
+		}
+	}
+	return ""
+}
+
+// planFiles lists the declared files whose recorded hash differs from the
+// configuration's.
+func planFiles(p fleet.Printer, prior state.Printer) []FileChange {
+	var out []FileChange
+	for _, f := range p.Files {
+		dest := fileDest(f)
+		recorded, ok := prior.Settings[fileKey(dest)]
+		if ok && recorded == fileHash(f) {
+			continue
+		}
+		fc := FileChange{Dest: dest, Action: Adopt, Size: f.Size, SHA256: strings.ToLower(f.SHA256), Via: plannedVia(p, f)}
+		if ok {
+			fc.Action = Update
+		}
+		out = append(out, fc)
+	}
+	return out
+}
+
+// recordFiles adds every declared file to a printer's recorded settings.
+// Apply calls it only once every planned file was sent.
+func recordFiles(settings map[string]string, cfg fleet.Printer) {
+	for _, f := range cfg.Files {
+		settings[fileKey(fileDest(f))] = fileHash(f)
+	}
+}
+
+// checkFile re-hashes a file before it is sent and compares it with the
+// declared SHA-256, so that a file changed or corrupted since the
+// configuration was loaded never reaches a printer.
+func checkFile(f fleet.File, wantHex string) error {
+	fh, err := os.Open(f.Source)
+	if err != nil {
+		return fmt.Errorf("file %s: %w", fileDest(f), err)
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return fmt.Errorf("file %s: %w", fileDest(f), err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, wantHex) {
+		return fmt.Errorf("file %s: sha256 is %s, the configuration declares %s; refusing to send it", fileDest(f), got, strings.ToLower(wantHex))
+	}
+	return nil
+}
+
+// findFile returns the declared file deployed as dest.
+func findFile(cfg fleet.Printer, dest string) (fleet.File, bool) {
+	for _, f := range cfg.Files {
+		if fileDest(f) == dest {
+			return f, true
+		}
+	}
+	return fleet.File{}, false
+}
+
+// checkFiles verifies that the planned files are still declared with the
+// same content.
+func checkFiles(pp *PrinterPlan, cfg fleet.Printer) error {
+	for _, fc := range pp.Files {
+		f, ok := findFile(cfg, fc.Dest)
+		if !ok {
+			return fmt.Errorf("%w: file %s is no longer declared", errConfigChanged, fc.Dest)
+		}
+		if !strings.EqualFold(f.SHA256, fc.SHA256) {
+			return fmt.Errorf("%w: file %s has different content", errConfigChanged, fc.Dest)
+		}
+	}
+	return nil
+}
+
+// sendFiles deploys the planned files over the session, in declaration
+// order, checking each file's content first.
+func (pl *Planner) sendFiles(ctx context.Context, sess providers.Session, pp *PrinterPlan, cfg fleet.Printer) error {
+	if len(pp.Files) == 0 {
+		return nil
+	}
+	fs, ok := sess.(providers.FileSender)
+	if !ok {
+		return fmt.Errorf("files: the %s transport cannot send files", sess.Transport())
+	}
+	for _, fc := range pp.Files {
+		f, _ := findFile(cfg, fc.Dest)
+		if err := checkFile(f, fc.SHA256); err != nil {
+			return err
+		}
+		if _, err := fs.SendFile(ctx, f, pl.uploadProgress(pp.Name, fc.Dest, f.Size)); err != nil {
+			return fmt.Errorf("file %s: %w", fc.Dest, err)
+		}
+	}
+	return nil
+}
+
+// uploadProgress adapts Planner.UploadProgress to one file's upload.
+func (pl *Planner) uploadProgress(printer, file string, size int64) func(int64) {
+	if pl.UploadProgress == nil {
+		return nil
+	}
+	return func(sent int64) { pl.UploadProgress(printer, file, sent, size) }
+}
+
+// deploys reports whether the printer's plan sends files or firmware.
+func (pp *PrinterPlan) deploys() bool { return len(pp.Files) > 0 || pp.Firmware != nil }
+
+// sizeText is a byte count for people: "1.2 KiB", "48.2 MiB".
+func sizeText(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// planDeploys adds the firmware upgrade, the files and the observation's
+// notes to a printer's plan.
+func (pl *Planner) planDeploys(pp *PrinterPlan, p fleet.Printer, prior state.Printer, obs fleet.Observation) {
+	pp.Notes = append(pp.Notes, obs.Notes...)
+	fc, note := pl.planFirmware(p, obs)
+	pp.Firmware = fc
+	if note != "" {
+		pp.Notes = append(pp.Notes, note)
+	}
+	pp.Files = planFiles(p, prior)
+}
+
+// settingTransport is the transport that read a setting (and will write
+// it), or the session's when the observation does not say.
+func settingTransport(obs fleet.Observation, name, session string) string {
+	if t := obs.SettingTransports[name]; t != "" {
+		return t
+	}
+	return session
+}
+
+// checkDeploys verifies that the planned firmware and files are still the
+// declared ones.
+func checkDeploys(pp *PrinterPlan, cfg fleet.Printer) error {
+	if err := checkFirmware(pp, cfg); err != nil {
+		return err
+	}
+	return checkFiles(pp, cfg)
+}

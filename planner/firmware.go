@@ -1,0 +1,382 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/providers"
+)
+
+// Upgrade: a firmware upgrade. Apply installs firmware before the
+// printer's files and settings, in rollout waves across the fleet.
+const Upgrade Action = '^'
+
+// Defaults for the firmware fields of Planner.
+const (
+	// DefaultRebootTimeout bounds the wait for a printer to come back
+	// with its new firmware: flashing and restarting take minutes.
+	DefaultRebootTimeout = 15 * time.Minute
+	// DefaultRebootPoll is how often the printer is asked meanwhile, at
+	// most; a shorter RebootTimeout polls more often.
+	DefaultRebootPoll = 5 * time.Second
+)
+
+// FirmwareChange is a firmware upgrade the plan makes on one printer.
+type FirmwareChange struct {
+	Name   string // the firmware block
+	From   string // observed version
+	To     string // declared version
+	Size   int64
+	SHA256 string // hex, declared
+	Via    string // transport planned
+	// Batch and MaxFailures are the firmware's rollout: apply upgrades the
+	// printers of one firmware in waves of Batch (0: all at once) and
+	// halts the rest once more than MaxFailures upgrades failed.
+	Batch       int
+	MaxFailures int
+}
+
+// Firmware results in PrinterResult.Firmware.
+const (
+	FirmwareUpgraded = "upgraded"
+	FirmwareFailed   = "failed"
+	FirmwareHalted   = "halted"
+)
+
+// planFirmware decides whether the printer's declared firmware applies to
+// the observed model and is newer than what it runs. note explains an
+// upgrade not made.
+func (pl *Planner) planFirmware(p fleet.Printer, obs fleet.Observation) (fc *FirmwareChange, note string) {
+	fw := p.Firmware
+	if fw == nil || !modelMatches(fw.Models, obs.Model) {
+		return nil, ""
+	}
+	if strings.TrimSpace(obs.Firmware) == "" {
+		return nil, fmt.Sprintf("firmware %s: the printer does not report its firmware version; not upgraded", fw.Name)
+	}
+	switch c := CompareVersions(pl.family(obs.Model), obs.Firmware, fw.Version); {
+	case c == 0:
+		return nil, ""
+	case c > 0:
+		return nil, fmt.Sprintf("firmware %s: the printer runs %s, newer than %s; not downgraded", fw.Name, obs.Firmware, fw.Version)
+	}
+	return &FirmwareChange{
+		Name: fw.Name, From: obs.Firmware, To: fw.Version,
+		Size: fw.File.Size, SHA256: strings.ToLower(fw.File.SHA256), Via: plannedVia(p, fw.File),
+		Batch: fw.Rollout.Batch, MaxFailures: fw.Rollout.MaxFailures,
+	}, ""
+}
+
+func modelMatches(patterns []string, model string) bool {
+	for _, pat := range patterns {
+		if ok, _ := path.Match(pat, model); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (pl *Planner) family(model string) string {
+	if pl.Catalog == nil {
+		return ""
+	}
+	return pl.Catalog.FamilyOf(model)
+}
+
+// checkFirmware verifies that the planned firmware is still the declared
+// one.
+func checkFirmware(pp *PrinterPlan, cfg fleet.Printer) error {
+	fc := pp.Firmware
+	if fc == nil {
+		return nil
+	}
+	fw := cfg.Firmware
+	switch {
+	case fw == nil || fw.Name != fc.Name:
+		return fmt.Errorf("%w: firmware %s is no longer declared for the printer", errConfigChanged, fc.Name)
+	case fw.Version != fc.To || !strings.EqualFold(fw.File.SHA256, fc.SHA256):
+		return fmt.Errorf("%w: firmware %s has a different version or file", errConfigChanged, fc.Name)
+	}
+	return nil
+}
+
+// upgradeFirmware installs the planned firmware: it checks the image
+// against its declared SHA-256, observes the printer (identity, current
+// version, uptime), sends the image, waits for the reboot and verifies
+// the new version. A printer already on the version is left alone.
+func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fleet.Printer) (upgraded bool, err error) {
+	fc := pp.Firmware
+	fw := cfg.Firmware
+	if err := checkFile(fw.File, fc.SHA256); err != nil {
+		return false, fmt.Errorf("firmware %s: %w", fc.Name, err)
+	}
+	sess, err := pl.Connector.Connect(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("firmware: connect: %w", err)
+	}
+	defer sess.Close()
+	before, err := sess.Observe(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("firmware: observe: %w", err)
+	}
+	if reason := serialMismatch(cfg.Serial, before.Serial); reason != "" {
+		return false, fmt.Errorf("firmware: %s (not sent)", reason)
+	}
+	family := pl.family(before.Model)
+	if CompareVersions(family, before.Firmware, fc.To) >= 0 {
+		return false, nil
+	}
+	fs, ok := sess.(providers.FileSender)
+	if !ok {
+		return false, fmt.Errorf("firmware: the %s transport cannot send files", sess.Transport())
+	}
+	// Once the image is on its way the printer may start flashing:
+	// finish sending even if the apply is cancelled.
+	keep := context.WithoutCancel(ctx)
+	via, err := fs.SendFile(keep, fw.File, pl.uploadProgress(pp.Name, fileDest(fw.File), fw.File.Size))
+	if err != nil {
+		return false, fmt.Errorf("firmware %s: send: %w", fc.To, err)
+	}
+	sess.Close() // the printer reboots: connections of this session die
+	after, err := pl.waitReboot(ctx, cfg, before)
+	if err != nil {
+		return false, fmt.Errorf("firmware %s sent via %s: %w", fc.To, via, err)
+	}
+	if CompareVersions(pl.family(after.Model), after.Firmware, fc.To) != 0 {
+		return false, fmt.Errorf("firmware %s sent via %s: the printer came back with %s", fc.To, via, after.Firmware)
+	}
+	return true, nil
+}
+
+// waitReboot polls the printer until it has rebooted and answers again:
+// its uptime went back (when it reports one), or it stopped answering and
+// answers again, or it already reports the new version. Bounded by
+// RebootTimeout.
+func (pl *Planner) waitReboot(ctx context.Context, cfg fleet.Printer, before fleet.Observation) (fleet.Observation, error) {
+	timeout, every := pl.RebootTimeout, pl.RebootPoll
+	if timeout <= 0 {
+		timeout = DefaultRebootTimeout
+	}
+	if every <= 0 {
+		// A short timeout (a simulator, a lab) polls more often.
+		every = min(DefaultRebootPoll, max(200*time.Millisecond, timeout/60))
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	wentAway := false
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var lastErr error
+	for {
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				if lastErr != nil {
+					return fleet.Observation{}, fmt.Errorf("not back within %s after the reboot: %w", timeout, lastErr)
+				}
+				return fleet.Observation{}, fmt.Errorf("no reboot within %s", timeout)
+			}
+			return fleet.Observation{}, fmt.Errorf("waiting for the reboot: %w", ctx.Err())
+		case <-tick.C:
+		}
+		obs, err := pl.observeFacts(ctx, cfg)
+		if err != nil {
+			wentAway, lastErr = true, err
+			continue
+		}
+		rebooted := wentAway ||
+			before.Uptime > 0 && obs.Uptime > 0 && obs.Uptime < before.Uptime ||
+			obs.Firmware != before.Firmware
+		if rebooted {
+			return obs, nil
+		}
+	}
+}
+
+// observeFacts opens a session, reads the facts only and closes.
+func (pl *Planner) observeFacts(ctx context.Context, cfg fleet.Printer) (fleet.Observation, error) {
+	sess, err := pl.Connector.Connect(ctx, cfg)
+	if err != nil {
+		return fleet.Observation{}, err
+	}
+	defer sess.Close()
+	return sess.Observe(ctx, nil)
+}
+
+// rollout stages the firmware upgrades of one apply. The printers of a
+// firmware block that need it form waves of Batch printers in plan order;
+// a wave starts when the previous one is done, and once more than
+// MaxFailures upgrades of the block failed, the rest are halted: skipped,
+// settings included, so that the next apply, which plans them again,
+// resumes where this one stopped. Safe for concurrent use.
+type rollout struct {
+	members map[string]rolloutSlot // printer name → its group and wave
+}
+
+type rolloutSlot struct {
+	g    *rolloutGroup
+	wave int
+}
+
+type rolloutGroup struct {
+	name  string
+	max   int
+	waves []*rolloutWave
+
+	mu     sync.Mutex
+	halted int
+}
+
+// A wave's failures are counted when its printers finish and read only
+// after its done channel is closed, so the decision to start a wave depends
+// only on finished waves, never on the race between printers of one wave.
+type rolloutWave struct {
+	mu       sync.Mutex
+	pending  int
+	failures int
+	done     chan struct{}
+}
+
+func newRollout(plan *Plan) *rollout {
+	ro := &rollout{members: map[string]rolloutSlot{}}
+	if plan.RefreshOnly {
+		return ro
+	}
+	groups := map[string]*rolloutGroup{}
+	for i := range plan.Printers {
+		pp := &plan.Printers[i]
+		fc := pp.Firmware
+		if fc == nil || pp.Status != StatusReady {
+			continue
+		}
+		g := groups[fc.Name]
+		if g == nil {
+			g = &rolloutGroup{name: fc.Name, max: max(0, fc.MaxFailures)}
+			groups[fc.Name] = g
+		}
+		n := len(g.waves)
+		if n == 0 || fc.Batch > 0 && g.waves[n-1].pending >= fc.Batch {
+			g.waves = append(g.waves, &rolloutWave{done: make(chan struct{})})
+			n++
+		}
+		g.waves[n-1].pending++
+		ro.members[pp.Name] = rolloutSlot{g: g, wave: n - 1}
+	}
+	return ro
+}
+
+// wait blocks until the printer's wave may start and returns why the
+// printer must not be upgraded ("" to go ahead). Every printer for which
+// wait was called must be reported to done.
+func (ro *rollout) wait(ctx context.Context, printer string) string {
+	s, ok := ro.members[printer]
+	if !ok {
+		return ""
+	}
+	for _, w := range s.g.waves[:s.wave] {
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			return "" // the caller sees ctx and skips the printer
+		}
+	}
+	failures := 0
+	for _, w := range s.g.waves[:s.wave] {
+		failures += w.failures // stable: w.done is closed
+	}
+	if failures > s.g.max {
+		s.g.mu.Lock()
+		s.g.halted++
+		s.g.mu.Unlock()
+		return haltText(s.g.name, failures, s.g.max) + "; run apply again to resume"
+	}
+	return ""
+}
+
+// done reports how a printer's upgrade went.
+func (ro *rollout) done(printer string, r PrinterResult) {
+	s, ok := ro.members[printer]
+	if !ok {
+		return
+	}
+	w := s.g.waves[s.wave]
+	w.mu.Lock()
+	if r.Firmware == FirmwareFailed {
+		w.failures++
+	}
+	w.pending--
+	if w.pending == 0 {
+		close(w.done)
+	}
+	w.mu.Unlock()
+}
+
+func haltText(name string, failures, maxFailures int) string {
+	return fmt.Sprintf("rollout of firmware %s halted: %d failed upgrades exceed max_failures = %d", name, failures, maxFailures)
+}
+
+// failures counts the failed upgrades of the group's finished waves.
+func (g *rolloutGroup) failures() int {
+	n := 0
+	for _, w := range g.waves {
+		w.mu.Lock()
+		n += w.failures
+		w.mu.Unlock()
+	}
+	return n
+}
+
+// notes says which rollouts halted and how many printers they left.
+func (ro *rollout) notes() []string {
+	seen := map[*rolloutGroup]bool{}
+	var out []string
+	for _, name := range sortedMemberNames(ro.members) {
+		g := ro.members[name].g
+		if seen[g] {
+			continue
+		}
+		seen[g] = true
+		g.mu.Lock()
+		if g.halted > 0 {
+			out = append(out, fmt.Sprintf("%s; %s not started", haltText(g.name, g.failures(), g.max), plural(g.halted, "printer", "printers")))
+		}
+		g.mu.Unlock()
+	}
+	return out
+}
+
+func sortedMemberNames(m map[string]rolloutSlot) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// applyFirmware runs the printer's planned upgrade, if any, and notes the
+// outcome in r. skip is true when ctx ended before the upgrade began.
+func (pl *Planner) applyFirmware(ctx context.Context, pp *PrinterPlan, cfg fleet.Printer, r *PrinterResult) (skip bool, err error) {
+	if pp.Firmware == nil {
+		return false, nil
+	}
+	if ctx.Err() != nil {
+		return true, nil
+	}
+	upgraded, err := pl.upgradeFirmware(ctx, pp, cfg)
+	switch {
+	case err != nil:
+		r.Firmware = FirmwareFailed
+		return false, err
+	case upgraded:
+		r.Firmware = FirmwareUpgraded
+	}
+	return false, nil
+}

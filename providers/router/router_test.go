@@ -1,0 +1,334 @@
+package router
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/providers"
+	"github.com/inkform/inkform/providers/catalog"
+)
+
+const testCatalog = `{
+  "version": 1,
+  "families": [
+    {"name": "lexmark", "models": ["Lexmark *"]},
+    {"name": "hp", "models": ["HP *"]}
+  ],
+  "settings": [
+    {"name": "a.snmp_only", "type": "string", "snmp": {"oid": "1.3.6.1.2.1.1.4.0", "type": "octetstring"}},
+    {"name": "b.both", "type": "integer",
+     "snmp": {"oid": "1.3.6.1.2.1.43.5.1.1.1.1", "type": "integer"}, "pjl": {"variable": "COPIES"}},
+    {"name": "c.pjl_only", "type": "string", "pjl": {"variable": "PAPER"}},
+    {"name": "d.ews_hp", "type": "string", "ews": {"field": "tz"}, "families": ["hp"]},
+    {"name": "e.override", "type": "string", "snmp": {"oid": "1.3.6.1.2.1.1.6.0", "type": "octetstring"},
+     "overrides": {"lexmark": {"pjl": {"variable": "LOCATION"}}}}
+  ]
+}`
+
+func testCat(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	c, err := catalog.Parse([]byte(testCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// fakeSNMP answers facts for one model and the settings in values.
+type fakeSNMP struct {
+	model  string
+	values map[string]string
+	asked  [][]string
+	set    []fleet.Desired
+	closed int
+}
+
+func (f *fakeSNMP) Connect(context.Context, fleet.Printer) (providers.Session, error) { return f, nil }
+func (f *fakeSNMP) Observe(_ context.Context, names []string) (fleet.Observation, error) {
+	f.asked = append(f.asked, slices.Clone(names))
+	obs := fleet.Observation{Model: f.model, Settings: map[string]string{}, Transport: "snmp"}
+	for _, n := range names {
+		if v, ok := f.values[n]; ok {
+			obs.Settings[n] = v
+		} else {
+			obs.Unsupported = append(obs.Unsupported, n)
+		}
+	}
+	return obs, nil
+}
+func (f *fakeSNMP) Set(_ context.Context, v []fleet.Desired) error {
+	f.set = append(f.set, v...)
+	return nil
+}
+func (f *fakeSNMP) Transport() string { return "snmp" }
+func (f *fakeSNMP) Close() error      { f.closed++; return nil }
+
+// fakeSettings is a settings transport whose port may be closed.
+type fakeSettings struct {
+	name    string
+	closed  bool
+	dialErr error
+	values  map[string]string
+	dials   int
+	written []fleet.Desired
+	family  string
+}
+
+func (f *fakeSettings) Name() string { return f.name }
+func (f *fakeSettings) DialSettings(context.Context, fleet.Printer) (providers.SettingsConn, error) {
+	f.dials++
+	if f.closed {
+		return nil, fmt.Errorf("dial 127.0.0.1:9100: %w", providers.ErrPortClosed)
+	}
+	if f.dialErr != nil {
+		return nil, f.dialErr
+	}
+	return f, nil
+}
+func (f *fakeSettings) ReadSettings(_ context.Context, family string, names []string) (map[string]string, []string, error) {
+	f.family = family
+	out := map[string]string{}
+	var missing []string
+	for _, n := range names {
+		if v, ok := f.values[n]; ok {
+			out[n] = v
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	return out, missing, nil
+}
+func (f *fakeSettings) WriteSettings(_ context.Context, _ string, v []fleet.Desired) error {
+	f.written = append(f.written, v...)
+	return nil
+}
+func (f *fakeSettings) Close() error { return nil }
+
+// fakeFiles is a file transport that records what it receives.
+type fakeFiles struct {
+	name     string
+	closed   bool
+	received map[string][]byte
+}
+
+func (f *fakeFiles) Name() string { return f.name }
+func (f *fakeFiles) DialFiles(context.Context, fleet.Printer) (providers.FileConn, error) {
+	if f.closed {
+		return nil, fmt.Errorf("dial: %w", providers.ErrPortClosed)
+	}
+	return f, nil
+}
+func (f *fakeFiles) Upload(_ context.Context, file fleet.File, r io.Reader, progress func(int64)) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if f.received == nil {
+		f.received = map[string][]byte{}
+	}
+	f.received[file.Dest] = data
+	if progress != nil {
+		progress(int64(len(data)))
+	}
+	return nil
+}
+func (f *fakeFiles) Close() error { return nil }
+
+func observe(t *testing.T, r *Router, p fleet.Printer, names ...string) (fleet.Observation, providers.Session) {
+	t.Helper()
+	s, err := r.Connect(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	obs, err := s.Observe(context.Background(), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obs, s
+}
+
+func TestRouteByPreferenceAndBinding(t *testing.T) {
+	snmp := &fakeSNMP{model: "Lexmark CX725", values: map[string]string{"a.snmp_only": "desk", "b.both": "1", "e.override": "hall"}}
+	pjl := &fakeSettings{name: "pjl", values: map[string]string{"b.both": "2", "c.pjl_only": "A4", "e.override": "pjl-hall"}}
+	r := New(testCat(t), snmp, []providers.SettingsTransport{pjl}, nil)
+	p := fleet.Printer{Name: "p1", Transports: []string{"pjl", "snmp"}}
+	obs, s := observe(t, r, p, "a.snmp_only", "b.both", "c.pjl_only", "d.ews_hp", "e.override")
+
+	wantRoutes := map[string]string{"a.snmp_only": "snmp", "b.both": "pjl", "c.pjl_only": "pjl", "e.override": "pjl"}
+	if d := cmp.Diff(wantRoutes, obs.SettingTransports); d != "" {
+		t.Errorf("SettingTransports (-want +got):\n%s", d)
+	}
+	wantValues := map[string]string{"a.snmp_only": "desk", "b.both": "2", "c.pjl_only": "A4", "e.override": "pjl-hall"}
+	if d := cmp.Diff(wantValues, obs.Settings); d != "" {
+		t.Errorf("Settings (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"d.ews_hp"}, obs.Unsupported); d != "" {
+		t.Errorf("Unsupported (-want +got):\n%s", d)
+	}
+	if pjl.dials != 1 {
+		t.Errorf("pjl dialled %d times, want once per session", pjl.dials)
+	}
+	if pjl.family != "lexmark" {
+		t.Errorf("pjl read with family %q, want lexmark", pjl.family)
+	}
+	if len(obs.Notes) != 0 {
+		t.Errorf("unexpected notes %q", obs.Notes)
+	}
+	if s.Transport() != "snmp" || obs.Transport != "snmp" {
+		t.Errorf("facts transport = %q / %q, want snmp", s.Transport(), obs.Transport)
+	}
+
+	// Set goes back over the transport each setting was read with.
+	err := s.Set(context.Background(), []fleet.Desired{{Name: "a.snmp_only", Value: "x"}, {Name: "b.both", Value: "3"}, {Name: "c.pjl_only", Value: "LETTER"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(snmp.set); !slices.Equal(got, []string{"a.snmp_only"}) {
+		t.Errorf("snmp wrote %v", got)
+	}
+	if got := names(pjl.written); !slices.Equal(got, []string{"b.both", "c.pjl_only"}) {
+		t.Errorf("pjl wrote %v", got)
+	}
+}
+
+func TestSNMPFirstWhenPreferred(t *testing.T) {
+	snmp := &fakeSNMP{model: "HP LaserJet M507", values: map[string]string{"b.both": "1", "e.override": "hall"}}
+	pjl := &fakeSettings{name: "pjl", values: map[string]string{"b.both": "2", "c.pjl_only": "A4", "e.override": "x"}}
+	r := New(testCat(t), snmp, []providers.SettingsTransport{pjl}, nil)
+	obs, _ := observe(t, r, fleet.Printer{Name: "p", Transports: []string{"snmp", "pjl"}}, "b.both", "c.pjl_only", "e.override")
+	// On hp the override does not apply: e.override has no PJL binding.
+	want := map[string]string{"b.both": "snmp", "c.pjl_only": "pjl", "e.override": "snmp"}
+	if d := cmp.Diff(want, obs.SettingTransports); d != "" {
+		t.Errorf("SettingTransports (-want +got):\n%s", d)
+	}
+}
+
+func TestClosedPortFallsBackAndSaysSo(t *testing.T) {
+	snmp := &fakeSNMP{model: "Lexmark CX725", values: map[string]string{"b.both": "1"}}
+	pjl := &fakeSettings{name: "pjl", closed: true}
+	r := New(testCat(t), snmp, []providers.SettingsTransport{pjl}, nil)
+	p := fleet.Printer{Name: "p1", Transports: []string{"pjl", "snmp"}}
+	obs, _ := observe(t, r, p, "b.both", "c.pjl_only")
+	if got := obs.SettingTransports["b.both"]; got != "snmp" {
+		t.Errorf("b.both via %q, want snmp", got)
+	}
+	if d := cmp.Diff([]string{"c.pjl_only"}, obs.Unsupported); d != "" {
+		t.Errorf("Unsupported (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"pjl: port 9100 closed; falling back to snmp"}, obs.Notes); d != "" {
+		t.Errorf("Notes (-want +got):\n%s", d)
+	}
+	if pjl.dials != 1 {
+		t.Errorf("closed pjl dialled %d times, want once", pjl.dials)
+	}
+
+	p.Ports = map[string]int{"pjl": 19100}
+	obs, _ = observe(t, r, p, "b.both")
+	if d := cmp.Diff([]string{"pjl: port 19100 closed; falling back to snmp"}, obs.Notes); d != "" {
+		t.Errorf("Notes with a port override (-want +got):\n%s", d)
+	}
+}
+
+func TestOtherDialErrorsFailTheObservation(t *testing.T) {
+	snmp := &fakeSNMP{model: "Lexmark CX725"}
+	pjl := &fakeSettings{name: "pjl", dialErr: fmt.Errorf("pjl password: %w", providers.ErrAuth)}
+	r := New(testCat(t), snmp, []providers.SettingsTransport{pjl}, nil)
+	s, _ := r.Connect(context.Background(), fleet.Printer{Name: "p9", Transports: []string{"pjl"}})
+	defer s.Close()
+	_, err := s.Observe(context.Background(), []string{"c.pjl_only"})
+	if !errors.Is(err, providers.ErrAuth) {
+		t.Fatalf("err = %v, want ErrAuth", err)
+	}
+}
+
+func TestDefaultPreferenceIsSNMP(t *testing.T) {
+	snmp := &fakeSNMP{model: "Lexmark CX725", values: map[string]string{"a.snmp_only": "x"}}
+	pjl := &fakeSettings{name: "pjl", values: map[string]string{"c.pjl_only": "A4"}}
+	r := New(testCat(t), snmp, []providers.SettingsTransport{pjl}, nil)
+	obs, _ := observe(t, r, fleet.Printer{Name: "p"}, "a.snmp_only", "c.pjl_only", "unknown.setting")
+	if d := cmp.Diff([]string{"c.pjl_only", "unknown.setting"}, obs.Unsupported); d != "" {
+		t.Errorf("Unsupported (-want +got):\n%s", d)
+	}
+	if pjl.dials != 0 {
+		t.Errorf("pjl dialled although not preferred")
+	}
+	// Unknown settings are still asked of SNMP (user-defined OIDs).
+	if d := cmp.Diff([][]string{{"a.snmp_only", "unknown.setting"}}, snmp.asked); d != "" {
+		t.Errorf("snmp asked (-want +got):\n%s", d)
+	}
+}
+
+func TestSetBeforeObserveIsAnError(t *testing.T) {
+	r := New(testCat(t), &fakeSNMP{}, nil, nil)
+	s, _ := r.Connect(context.Background(), fleet.Printer{Name: "p"})
+	defer s.Close()
+	if err := s.Set(context.Background(), []fleet.Desired{{Name: "a.snmp_only", Value: "x"}}); err == nil {
+		t.Fatal("Set without a route succeeded")
+	}
+}
+
+func TestSendFile(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "ca.pem")
+	data := bytes.Repeat([]byte("cert"), 300)
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ftp := &fakeFiles{name: "ftp", closed: true}
+	http := &fakeFiles{name: "http"}
+	r := New(testCat(t), &fakeSNMP{}, nil, []providers.FileTransport{ftp, http})
+	p := fleet.Printer{Name: "p1", Transports: []string{"snmp", "ftp", "http"}}
+	s, _ := r.Connect(context.Background(), p)
+	defer s.Close()
+	fs := s.(providers.FileSender)
+
+	var sent int64
+	via, err := fs.SendFile(context.Background(), fleet.File{Source: src, Dest: "ca.pem", Size: int64(len(data))}, func(n int64) { sent = n })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if via != "http" {
+		t.Errorf("sent via %q, want http (ftp is closed)", via)
+	}
+	if !bytes.Equal(http.received["ca.pem"], data) || sent != int64(len(data)) {
+		t.Errorf("http received %d bytes, progress %d; want %d", len(http.received["ca.pem"]), sent, len(data))
+	}
+
+	// An explicit via is kept to: no fallback to another transport.
+	_, err = fs.SendFile(context.Background(), fleet.File{Source: src, Dest: "ca.pem", Via: "ftp"}, nil)
+	if !errors.Is(err, providers.ErrPortClosed) {
+		t.Errorf("via ftp with ftp closed: err = %v, want ErrPortClosed", err)
+	}
+	// A file that changed size since the configuration was loaded is refused.
+	_, err = fs.SendFile(context.Background(), fleet.File{Source: src, Dest: "ca.pem", Size: 5}, nil)
+	if err == nil {
+		t.Error("size mismatch accepted")
+	}
+	// No file-capable transport at all.
+	s2, _ := r.Connect(context.Background(), fleet.Printer{Name: "p2"})
+	defer s2.Close()
+	if _, err := s2.(providers.FileSender).SendFile(context.Background(), fleet.File{Source: src}, nil); err == nil {
+		t.Error("send with no file transport succeeded")
+	}
+}
+
+func names(ds []fleet.Desired) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Name)
+	}
+	sort.Strings(out)
+	return out
+}
