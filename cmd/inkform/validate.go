@@ -21,6 +21,6 @@ func newValidateCommand(io streams) *cobra.Command {
 			return nil
 		},
 	}
-	f.register(cmd)
+	f.registerConfig(cmd)
 	return cmd
 }

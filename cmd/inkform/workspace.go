@@ -29,12 +29,19 @@ type configFlags struct {
 	state    string // state location overriding the configuration's
 }
 
+// register adds the configuration and state flags.
 func (f *configFlags) register(cmd *cobra.Command) {
+	f.registerConfig(cmd)
+	cmd.Flags().StringVar(&f.state, "state", "", "state location, overriding the state block and "+stateEnv+
+		": sqlite:PATH (or a PATH), firebird://USER:PASS@HOST:PORT/ABS/PATH.fdb, sqlserver://USER:PASS@HOST:PORT?database=NAME")
+}
+
+// registerConfig adds only the configuration flags, for commands that
+// never open state.
+func (f *configFlags) registerConfig(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.dir, "config", ".", "configuration directory (every *.hcl file in it) or one file")
 	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "set a variable: -var name=value (repeatable)")
 	cmd.Flags().StringArrayVar(&f.varFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
-	cmd.Flags().StringVar(&f.state, "state", "", "state location, overriding the state block and "+stateEnv+
-		": sqlite:PATH (or a PATH), firebird://USER:PASS@HOST:PORT/ABS/PATH.fdb, sqlserver://USER:PASS@HOST:PORT?database=NAME")
 }
 
 // Environment variables of the state.
