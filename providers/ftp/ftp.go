@@ -148,10 +148,9 @@ func (c *Conn) Upload(ctx context.Context, f fleet.File, r io.Reader, progress f
 
 	// A source that is not f.Size bytes resets the data connection, so the
 	// server sees a failed transfer rather than an end of file.
-	er := &exactReader{r: r, left: f.Size, onFail: c.resetData}
-	cr := &countingReader{r: er, progress: progress}
-	if err := c.sc.Stor(dest, cr); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errSourceLonger) {
+	src := providers.NewUploadReader(r, f.Size, progress, c.resetData)
+	if err := c.sc.Stor(dest, src); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, providers.ErrSourceLonger) {
 			// Servers may keep what arrived; remove it, best effort.
 			_ = c.sc.Delete(dest)
 			return fmt.Errorf("printer %s (%s): ftp: upload %s: the source is not the %d bytes declared (the file changed since it was checked); the upload was aborted", c.printer, c.addr, dest, f.Size)
@@ -334,65 +333,4 @@ func (c *deadlineConn) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return c.Conn.Write(b)
-}
-
-// countingReader counts bytes read and reports progress.
-type countingReader struct {
-	r        io.Reader
-	n        int64
-	progress func(int64)
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	if n > 0 {
-		c.n += int64(n)
-		if c.progress != nil {
-			c.progress(c.n)
-		}
-	}
-	return n, err
-}
-
-// exactReader yields exactly left bytes of r. A source that ends early or
-// goes on past left is an error, not an end of file, so the transfer is
-// aborted instead of delivering a complete-looking but wrong file.
-type exactReader struct {
-	r    io.Reader
-	left int64
-	// onFail, when set, is called once before the error is returned.
-	onFail func()
-}
-
-var errSourceLonger = errors.New("the source is longer than its declared size")
-
-func (e *exactReader) Read(b []byte) (int, error) {
-	if e.left <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(b)) > e.left {
-		b = b[:e.left]
-	}
-	n, err := e.r.Read(b)
-	e.left -= int64(n)
-	switch {
-	case err == io.EOF && e.left > 0:
-		return n, e.fail(io.ErrUnexpectedEOF)
-	case err != nil && err != io.EOF:
-		return n, e.fail(err)
-	case e.left == 0:
-		var one [1]byte
-		if m, _ := io.ReadFull(e.r, one[:]); m > 0 {
-			return n, e.fail(errSourceLonger)
-		}
-	}
-	return n, nil
-}
-
-func (e *exactReader) fail(err error) error {
-	if e.onFail != nil {
-		e.onFail()
-		e.onFail = nil
-	}
-	return err
 }

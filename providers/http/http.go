@@ -432,7 +432,7 @@ func (c *Conn) Upload(ctx context.Context, f fleet.File, r io.Reader, progress f
 	req.Header.Set("Content-Type", body.contentType)
 	res, err := c.client.Do(req)
 	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errSourceLonger) {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, providers.ErrSourceLonger) {
 			return fmt.Errorf("printer %s (%s): %s: %s: the source is not the %d bytes declared (the file changed since it was checked); the upload was aborted", c.printer, c.addr, c.scheme, op, f.Size)
 		}
 		return c.wrap(rctx, op, err)
@@ -507,7 +507,7 @@ type uploadBody struct {
 	seeks          bool
 	size           int64
 	progress       func(int64)
-	cur            *countingReader
+	cur            *providers.UploadReader
 	contentType    string
 }
 
@@ -537,16 +537,16 @@ func (b *uploadBody) counted() int64 {
 	if b.cur == nil {
 		return 0
 	}
-	return b.cur.n
+	return b.cur.Sent()
 }
 
 func (b *uploadBody) reader() io.ReadCloser {
-	b.cur = &countingReader{r: &exactReader{r: b.src, left: b.size}, progress: b.progress}
+	b.cur = providers.NewUploadReader(b.src, b.size, b.progress, nil)
 	return io.NopCloser(io.MultiReader(bytes.NewReader(b.prefix), b.cur, bytes.NewReader(b.suffix)))
 }
 
 func (b *uploadBody) replay() (io.ReadCloser, error) {
-	if b.cur != nil && b.cur.n > 0 {
+	if b.cur != nil && b.cur.Sent() > 0 {
 		if !b.seeks {
 			return nil, errors.New("the upload cannot be repeated: the source does not seek")
 		}
@@ -721,23 +721,6 @@ func (c *writeDeadlineConn) Write(b []byte) (int, error) {
 	return c.Conn.Write(b)
 }
 
-type countingReader struct {
-	r        io.Reader
-	n        int64
-	progress func(int64)
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	if n > 0 {
-		c.n += int64(n)
-		if c.progress != nil {
-			c.progress(c.n)
-		}
-	}
-	return n, err
-}
-
 // cancelBody releases a request's timeout when its reply is closed.
 type cancelBody struct {
 	io.ReadCloser
@@ -778,47 +761,4 @@ func replyError(body []byte) string {
 		}
 		return r
 	}, msg)
-}
-
-// exactReader yields exactly left bytes of r. A source that ends early or
-// goes on past left is an error, not an end of file, so the transfer is
-// aborted instead of delivering a complete-looking but wrong file.
-type exactReader struct {
-	r    io.Reader
-	left int64
-	// onFail, when set, is called once before the error is returned.
-	onFail func()
-}
-
-var errSourceLonger = errors.New("the source is longer than its declared size")
-
-func (e *exactReader) Read(b []byte) (int, error) {
-	if e.left <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(b)) > e.left {
-		b = b[:e.left]
-	}
-	n, err := e.r.Read(b)
-	e.left -= int64(n)
-	switch {
-	case err == io.EOF && e.left > 0:
-		return n, e.fail(io.ErrUnexpectedEOF)
-	case err != nil && err != io.EOF:
-		return n, e.fail(err)
-	case e.left == 0:
-		var one [1]byte
-		if m, _ := io.ReadFull(e.r, one[:]); m > 0 {
-			return n, e.fail(errSourceLonger)
-		}
-	}
-	return n, nil
-}
-
-func (e *exactReader) fail(err error) error {
-	if e.onFail != nil {
-		e.onFail()
-		e.onFail = nil
-	}
-	return err
 }
