@@ -132,7 +132,7 @@ type SNMP struct {
 	PrivProtocol   string // "DES", "AES" or ""
 	PrivPassphrase string
 	// Timeout per request and Retries after the first attempt; zero values
-	// mean the provider's defaults.
+	// mean the provider's defaults, a negative Retries means none.
 	Timeout time.Duration
 	Retries int
 }

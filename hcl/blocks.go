@@ -190,6 +190,8 @@ func (l *loader) decodeSNMP(ctx *hhcl.EvalContext, credName string, b *hhcl.Bloc
 			n, whole := wholeNumber(ev.val)
 			if !whole || n < 0 || n > maxSNMPRetries {
 				bad("retries", fmt.Sprintf("retries must be a whole number from 0 to %d.", maxSNMPRetries))
+			} else if n == 0 {
+				out.Retries = -1 // explicitly none; 0 in fleet.SNMP means "default"
 			} else {
 				out.Retries = n
 			}

@@ -367,3 +367,23 @@ printer "p" {
 		t.Errorf("p[b]: configuration %q settings %v, want none", b.Configuration, b.Settings)
 	}
 }
+
+// retries = 0 must reach the provider as "no retries", not as the default.
+func TestExplicitZeroRetries(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+credentials "c" {
+  snmp {
+    community = "public"
+    retries   = 0
+  }
+}
+printer "p" {
+  address     = "10.0.0.1"
+  credentials = credentials.c
+}
+`})
+	cfg := mustLoad(t, dir, LoadOptions{})
+	if got := cfg.Printers[0].Credentials.SNMP.Retries; got >= 0 {
+		t.Fatalf("retries = 0 decoded as %d; want a negative value (none)", got)
+	}
+}

@@ -109,8 +109,11 @@ func (c *Connector) Connect(ctx context.Context, p fleet.Printer) (providers.Ses
 	if cred.Timeout > 0 {
 		timeout = cred.Timeout
 	}
-	if cred.Retries > 0 {
+	switch {
+	case cred.Retries > 0:
 		retries = cred.Retries
+	case cred.Retries < 0:
+		retries = 0
 	}
 	port := p.Port
 	if port == 0 {
