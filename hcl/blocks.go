@@ -23,8 +23,11 @@ const (
 
 type configurationBlock struct {
 	block    *hhcl.Block
-	layers   settingLayers
 	delivery delivery
+	// settings are the block's shorthands and settings map merged: what a
+	// printer without settings of its own gets. Printers share it, as they
+	// share delivery's slices; declared values are final, never modified.
+	settings []fleet.Desired
 }
 
 func (l *loader) decodeConfiguration(ctx *hhcl.EvalContext, c *configurationBlock) hhcl.Diagnostics {
@@ -32,7 +35,9 @@ func (l *loader) decodeConfiguration(ctx *hhcl.EvalContext, c *configurationBloc
 	attrs, d := l.usable(content.Attributes, scopeBody)
 	diags = append(diags, d...)
 	layers, d := l.decodeSettingLayers(ctx, attrs)
-	c.layers = layers
+	// Clipped, so that an append by any holder copies instead of writing
+	// into the shared array.
+	c.settings = slices.Clip(mergeSettings(layers.shorthand, layers.settings))
 	diags = append(diags, d...)
 	c.delivery, d = l.decodeDelivery(ctx, attrs)
 	return append(diags, d...)

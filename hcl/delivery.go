@@ -195,6 +195,8 @@ func portMap(attr *hhcl.Attribute, v cty.Value, diags *hhcl.Diagnostics) map[str
 // checkCACert returns why abs is not a usable CA bundle, or "". Results are
 // cached per Load like file digests.
 func (l *loader) checkCACert(abs string) string {
+	l.cacheMu.Lock()
+	defer l.cacheMu.Unlock()
 	if msg, ok := l.caCerts[abs]; ok {
 		return msg
 	}

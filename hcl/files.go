@@ -19,6 +19,8 @@ type fileDigest struct {
 // digest hashes the file at abs once per Load, however many printers
 // deploy it: a for_each fleet names the same certificate thousands of times.
 func (l *loader) digest(abs string) fileDigest {
+	l.cacheMu.Lock()
+	defer l.cacheMu.Unlock()
 	if d, ok := l.digests[abs]; ok {
 		return d
 	}

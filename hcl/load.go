@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	hhcl "github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/inkform/inkform/fleet"
@@ -110,7 +109,14 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 	}
 	l := newLoader(dir, cat)
 	hash := sha256.New()
-	parser := hclparse.NewParser()
+	// Files are read and hashed in order, then parsed concurrently.
+	type parsed struct {
+		name  string
+		src   []byte
+		file  *hhcl.File
+		diags hhcl.Diagnostics
+	}
+	var files []parsed
 	for _, name := range names {
 		src, err := os.ReadFile(name)
 		if err != nil {
@@ -123,17 +129,22 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 			continue
 		}
 		writeHashPart(hash, filepath.Base(name), src)
-		f, parseDiags := parser.ParseHCL(src, name)
-		diags = append(diags, parseDiags...)
-		if f == nil {
+		files = append(files, parsed{name: name, src: src})
+	}
+	parallelFor(len(files), 1, func(i int) {
+		files[i].file, files[i].diags = parseConfig(files[i].src, files[i].name)
+	})
+	for _, p := range files {
+		diags = append(diags, p.diags...)
+		if p.file == nil {
 			continue
 		}
-		l.files[name] = f
+		l.files[p.name] = p.file
 		if opts.Files != nil {
-			opts.Files[name] = f
+			opts.Files[p.name] = p.file
 		}
-		if !parseDiags.HasErrors() {
-			l.order = append(l.order, name)
+		if !p.diags.HasErrors() {
+			l.order = append(l.order, p.name)
 		}
 	}
 	diags = append(diags, l.load(opts)...)

@@ -3,6 +3,7 @@ package hcl
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	hhcl "github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -41,6 +42,9 @@ type loader struct {
 	// not reported again as unknown.
 	brokenSettings map[string]bool
 	// digests and caCerts cache file checks: many printers share a file.
+	// Printers are decoded concurrently; cacheMu guards both and is held
+	// while a file is checked, so each file is read once.
+	cacheMu sync.Mutex
 	digests map[string]fileDigest
 	caCerts map[string]string
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	hhcl "github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -18,18 +19,63 @@ var defaultCredentials = fleet.Credentials{SNMP: fleet.SNMP{Version: fleet.SNMPv
 
 // decodePrinters expands every printer block (for_each included), then
 // checks that no two printers share an address.
+//
+// Printers are independent of one another, so blocks, and then for_each
+// instances, are decoded concurrently into per-index slots and joined in
+// declaration order: printers and diagnostics come out exactly as a
+// one-by-one decode would produce them. Concurrent evaluation is safe
+// because expressions only read the shared EvalContext and every for_each
+// instance gets its own child scope.
 func (l *loader) decodePrinters(base *hhcl.EvalContext) hhcl.Diagnostics {
+	blocks := make([]printerBlock, len(l.printerBlocks))
+	parallelFor(len(blocks), 16, func(i int) {
+		blocks[i] = l.preparePrinterBlock(base, l.printerBlocks[i])
+	})
+	type slot struct{ block, inst int }
+	var slots []slot
+	for i := range blocks {
+		for j := range blocks[i].instances {
+			slots = append(slots, slot{i, j})
+		}
+	}
+	parallelFor(len(slots), 64, func(k int) {
+		b := &blocks[slots[k].block]
+		b.decodeInstance(l, base, slots[k].inst)
+	})
+
+	n := 0
+	for i := range blocks {
+		n += len(blocks[i].printers)
+	}
+	l.printers = slices.Grow(l.printers, n)
 	var diags hhcl.Diagnostics
-	for _, b := range l.printerBlocks {
-		diags = append(diags, l.decodePrinterBlock(base, b)...)
+	for i := range blocks {
+		diags = append(diags, blocks[i].diags...)
+		for j := range blocks[i].printers {
+			diags = append(diags, blocks[i].instDiags[j]...)
+		}
+		l.printers = append(l.printers, blocks[i].printers...)
 	}
 	diags = append(diags, checkAddresses(l.printers)...)
 	slices.SortFunc(l.printers, func(a, b fleet.Printer) int { return cmp.Compare(a.Name, b.Name) })
 	return diags
 }
 
-func (l *loader) decodePrinterBlock(base *hhcl.EvalContext, b *hhcl.Block) hhcl.Diagnostics {
-	name := b.Labels[0]
+// printerBlock is one printer block on its way through decodePrinters.
+type printerBlock struct {
+	block *hhcl.Block
+	attrs hhcl.Attributes
+	diags hhcl.Diagnostics // the block's own, before its instances'
+	// instances are the for_each instances; nil for a plain block.
+	instances []eachValues
+	printers  []fleet.Printer    // one per instance, or the plain block's one
+	instDiags []hhcl.Diagnostics // per entry of printers
+}
+
+// preparePrinterBlock checks a printer block and evaluates its for_each.
+// A plain block is decoded right away: it is a single unit of work.
+func (l *loader) preparePrinterBlock(base *hhcl.EvalContext, b *hhcl.Block) printerBlock {
+	pb := printerBlock{block: b}
 	content, diags := b.Body.Content(printerSchema)
 	forEach, isForEach := content.Attributes["for_each"]
 	scope := scopeBody
@@ -37,36 +83,44 @@ func (l *loader) decodePrinterBlock(base *hhcl.EvalContext, b *hhcl.Block) hhcl.
 		scope = scopeInstance
 		// for_each decides the instances, so it cannot use each itself.
 		if d := l.checkRefs(forEach.Expr, scopeBody); d.HasErrors() {
-			return append(diags, d...)
+			pb.diags = append(diags, d...)
+			return pb
 		}
 	}
 	attrs, d := l.usable(content.Attributes, scope)
 	diags = append(diags, d...)
+	pb.attrs = attrs
 	if !isForEach {
-		p, d := l.decodePrinter(base, name, b, attrs)
-		l.printers = append(l.printers, p)
-		return append(diags, d...)
+		p, d := l.decodePrinter(base, b.Labels[0], b, attrs)
+		pb.diags = diags
+		pb.printers = []fleet.Printer{p}
+		pb.instDiags = []hhcl.Diagnostics{d}
+		return pb
 	}
-
 	instances, d := forEachInstances(base, forEach)
-	diags = append(diags, d...)
-	for _, inst := range instances {
-		instName := fmt.Sprintf("%s[%s]", name, strconv.Quote(inst.key.AsString()))
-		ctx := childWithEach(base, &inst)
-		p, d := l.decodePrinter(ctx, instName, b, attrs)
-		for _, diag := range d {
-			diag.Detail = fmt.Sprintf("%s (in printer %s)", diag.Detail, instName)
-			if diag.Expression == nil {
-				// Lets diagnostic writers show which each.value failed.
-				if attr := attrAt(attrs, diag.Subject); attr != nil {
-					diag.Expression, diag.EvalContext = attr.Expr, ctx
-				}
+	pb.diags = append(diags, d...)
+	pb.instances = instances
+	pb.printers = make([]fleet.Printer, len(instances))
+	pb.instDiags = make([]hhcl.Diagnostics, len(instances))
+	return pb
+}
+
+// decodeInstance decodes for_each instance i of the block into its slot.
+func (pb *printerBlock) decodeInstance(l *loader, base *hhcl.EvalContext, i int) {
+	inst := &pb.instances[i]
+	instName := pb.block.Labels[0] + "[" + strconv.Quote(inst.key.AsString()) + "]"
+	ctx := childWithEach(base, inst)
+	p, d := l.decodePrinter(ctx, instName, pb.block, pb.attrs)
+	for _, diag := range d {
+		diag.Detail = fmt.Sprintf("%s (in printer %s)", diag.Detail, instName)
+		if diag.Expression == nil {
+			// Lets diagnostic writers show which each.value failed.
+			if attr := attrAt(pb.attrs, diag.Subject); attr != nil {
+				diag.Expression, diag.EvalContext = attr.Expr, ctx
 			}
 		}
-		l.printers = append(l.printers, p)
-		diags = append(diags, d...)
 	}
-	return diags
+	pb.printers[i], pb.instDiags[i] = p, d
 }
 
 // attrAt finds the attribute whose expression covers rng.
@@ -174,14 +228,14 @@ func (l *loader) decodePrinter(ctx *hhcl.EvalContext, name string, b *hhcl.Block
 		}
 	}
 
-	var cfgLayers settingLayers
+	var cfgSettings []fleet.Desired
 	var cfgDelivery delivery
 	if attr, ok := attrs[blockConfiguration]; ok {
 		ref, d := decodeRef(ctx, attr, blockConfiguration)
 		diags = append(diags, d...)
 		if c, ok := l.configurations[ref]; ok {
 			p.Configuration = ref
-			cfgLayers = c.layers
+			cfgSettings = c.settings
 			cfgDelivery = c.delivery
 		}
 	}
@@ -194,7 +248,12 @@ func (l *loader) decodePrinter(ctx *hhcl.EvalContext, name string, b *hhcl.Block
 	}
 	own, d := l.decodeSettingLayers(ctx, attrs)
 	diags = append(diags, d...)
-	p.Settings = mergeSettings(cfgLayers.shorthand, cfgLayers.settings, own.shorthand, own.settings)
+	// Layering the printer's own settings over the configuration's merged
+	// ones equals merging all four layers; most printers have none.
+	p.Settings = cfgSettings
+	if len(own.shorthand)+len(own.settings) > 0 {
+		p.Settings = mergeSettings(cfgSettings, own.shorthand, own.settings)
+	}
 	ownDelivery, d := l.decodeDelivery(ctx, attrs)
 	diags = append(diags, d...)
 	ownDelivery.over(cfgDelivery).apply(&p)
@@ -218,6 +277,9 @@ func keywords(v cty.Value) []string {
 // decodeRef reads a `configuration.NAME` or `credentials.NAME` reference
 // (possibly chosen by a conditional) and returns NAME; "" for null.
 func decodeRef(ctx *hhcl.EvalContext, attr *hhcl.Attribute, kind string) (string, hhcl.Diagnostics) {
+	if name, ok := staticRef(ctx, attr.Expr, kind); ok {
+		return name, nil
+	}
 	v, diags := attr.Expr.Value(ctx)
 	if diags.HasErrors() {
 		return "", diags
@@ -246,6 +308,29 @@ func decodeRef(ctx *hhcl.EvalContext, attr *hhcl.Attribute, kind string) (string
 		return wrong(fmt.Sprintf("a reference to %s.%s", k.AsString(), n.AsString()))
 	}
 	return n.AsString(), diags
+}
+
+// staticRef recognises the plain reference KIND.NAME to a declared block,
+// the common case, and returns NAME without evaluating the expression: its
+// value is the reference object of that kind and name (see refObject).
+func staticRef(ctx *hhcl.EvalContext, expr hhcl.Expression, kind string) (string, bool) {
+	st, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(st.Traversal) != 2 || st.Traversal.RootName() != kind {
+		return "", false
+	}
+	step, ok := st.Traversal[1].(hhcl.TraverseAttr)
+	if !ok {
+		return "", false
+	}
+	// Scopes are searched innermost first, as evaluation does.
+	for c := ctx; c != nil; c = c.Parent() {
+		if refs, ok := c.Variables[kind]; ok {
+			ty := refs.Type()
+			declared := !refs.IsMarked() && ty.IsObjectType() && ty.HasAttribute(step.Name)
+			return step.Name, declared
+		}
+	}
+	return "", false
 }
 
 // checkAddresses reports printers that resolve to the same host:port,

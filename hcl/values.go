@@ -171,8 +171,15 @@ func eval(ctx *hhcl.EvalContext, expr hhcl.Expression, ty cty.Type, what string)
 	if diags.HasErrors() {
 		return evaluated{}, false, diags
 	}
-	out := evaluated{rng: expr.Range(), sensitive: isSensitive(v)}
-	v, _ = v.UnmarkDeep()
+	out := evaluated{rng: expr.Range()}
+	if v.Type().IsPrimitiveType() {
+		// Most attributes are strings: no need to walk the value twice.
+		out.sensitive = v.HasMark(sensitiveMark)
+		v, _ = v.Unmark()
+	} else {
+		out.sensitive = isSensitive(v)
+		v, _ = v.UnmarkDeep()
+	}
 	if !v.IsWhollyKnown() {
 		return evaluated{}, false, diags
 	}

@@ -3,6 +3,7 @@ package simulator
 import (
 	"math/rand"
 	"net"
+	"slices"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -38,6 +39,13 @@ type agent struct {
 	dec         gosnmp.GoSNMP
 	oid         []uint32
 	rng         *rand.Rand // loss decisions; seeded per printer
+	// Scratch reused by every request, so that answering allocates little
+	// beyond what gosnmp's decoder and encoder do: a fleet benchmark's
+	// simulator shares the CPUs with the program measured.
+	resp   gosnmp.SnmpPacket
+	vbs    []gosnmp.SnmpPDU
+	cursor []int
+	names  []string
 }
 
 func newAgent(p *Printer, read, write string, seed int64) *agent {
@@ -67,7 +75,8 @@ func (a *agent) handle(req []byte) ([]byte, verdict) {
 	default:
 		return nil, refused
 	}
-	resp := &gosnmp.SnmpPacket{
+	resp := &a.resp
+	*resp = gosnmp.SnmpPacket{
 		Version:   pkt.Version,
 		Community: pkt.Community,
 		PDUType:   gosnmp.GetResponse,
@@ -169,7 +178,7 @@ func echo(vbs []gosnmp.SnmpPDU) []gosnmp.SnmpPDU {
 
 func (a *agent) get(req, resp *gosnmp.SnmpPacket, v1 bool) {
 	p, l := a.p, a.p.lay
-	resp.Variables = make([]gosnmp.SnmpPDU, 0, len(req.Variables))
+	resp.Variables = a.varbinds(len(req.Variables))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, vb := range req.Variables {
@@ -217,7 +226,7 @@ func (a *agent) next(name string) int {
 
 func (a *agent) getNext(req, resp *gosnmp.SnmpPacket, v1 bool) {
 	p, l := a.p, a.p.lay
-	resp.Variables = make([]gosnmp.SnmpPDU, 0, len(req.Variables))
+	resp.Variables = a.varbinds(len(req.Variables))
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i, vb := range req.Variables {
@@ -243,7 +252,7 @@ func (a *agent) getBulk(req, resp *gosnmp.SnmpPacket) ([]byte, verdict) {
 	n := min(int(req.NonRepeaters), len(req.Variables))
 	m := int(min(req.MaxRepetitions, maxBulkVarbinds))
 	repeaters := len(req.Variables) - n
-	vbs := make([]gosnmp.SnmpPDU, 0, min(n+m*repeaters, maxBulkVarbinds+n))
+	vbs := a.varbinds(min(n+m*repeaters, maxBulkVarbinds+n))
 	p.mu.Lock()
 	for _, vb := range req.Variables[:n] {
 		vbs = append(vbs, a.nextVarbind(vb.Name))
@@ -251,8 +260,9 @@ func (a *agent) getBulk(req, resp *gosnmp.SnmpPacket) ([]byte, verdict) {
 	if repeaters > 0 {
 		// Per repeater: layout position last returned and its name, which
 		// an endOfMibView varbind repeats.
-		cursor := make([]int, repeaters)
-		names := make([]string, repeaters)
+		cursor := slices.Grow(a.cursor[:0], repeaters)[:repeaters]
+		names := slices.Grow(a.names[:0], repeaters)[:repeaters]
+		a.cursor, a.names = cursor, names
 		for j, vb := range req.Variables[n:] {
 			names[j] = vb.Name
 			cursor[j] = a.next(vb.Name) - 1
@@ -280,6 +290,7 @@ func (a *agent) getBulk(req, resp *gosnmp.SnmpPacket) ([]byte, verdict) {
 		}
 	}
 	p.mu.Unlock()
+	a.vbs = vbs // keep what append grew
 
 	// Cut by the computed encoded size, so one marshal suffices; bisect
 	// only if the computation was somehow wrong.
@@ -327,6 +338,13 @@ func (a *agent) getBulk(req, resp *gosnmp.SnmpPacket) ([]byte, verdict) {
 		return a.tooBig(req, resp, false)
 	}
 	return best, answered
+}
+
+// varbinds returns the agent's empty varbind scratch with room for n. The
+// values it still refers to belong to the printer and live on anyway.
+func (a *agent) varbinds(n int) []gosnmp.SnmpPDU {
+	a.vbs = slices.Grow(a.vbs[:0], n)
+	return a.vbs
 }
 
 // nextVarbind is the GETNEXT answer for one name, endOfMibView at the end.

@@ -38,6 +38,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 				}
 				saved = p
 			}
+			tuneGC(0) // before loading, as in plan
 			ws, err := openWorkspace(ctx, io, &f.configFlags, "inkform apply", f.lockTimeout)
 			if err != nil {
 				return err

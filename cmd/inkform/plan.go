@@ -54,6 +54,9 @@ Unreachable and mismatched printers are reported and skipped.
 			if f.json && markdown {
 				return &exitError{code: ExitError, msg: "-json and -markdown cannot be used together"}
 			}
+			// Loading a large configuration allocates heavily too: tune
+			// before it, and again for the fleet's size once it is known.
+			tuneGC(0)
 			ws, err := openWorkspace(cmd.Context(), io, &f.configFlags, "inkform plan", f.lockTimeout)
 			if err != nil {
 				return err
