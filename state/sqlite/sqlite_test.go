@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -151,68 +150,10 @@ func TestBadPath(t *testing.T) {
 
 // Two Stores on one file behave as two processes would.
 func TestTwoStoresContend(t *testing.T) {
-	ctx := ctxFor(t)
 	path := dbPath(t)
-	s1 := open(t, path, sqlite.Options{})
-	s2 := open(t, path, sqlite.Options{})
-
-	a, err := s1.Lock(ctx, state.LockInfo{User: "ana", Host: "h1", PID: 1, Command: "inkform apply"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
-	_, err = s2.Lock(lctx, state.LockInfo{User: "bo", Host: "h2", PID: 2, Command: "inkform apply"})
-	cancel()
-	var le *state.LockedError
-	if !errors.As(err, &le) || le.Holder.ID != a.Info.ID || le.Holder.User != "ana" {
-		t.Fatalf("second store's Lock = %v, want LockedError naming ana", err)
-	}
-
-	// Both write at once while the lock is held elsewhere: writes are not
-	// blocked by the state lock, only serialised by SQLite.
-	var wg sync.WaitGroup
-	errs := make(chan error, 200)
-	for i, s := range []*sqlite.Store{s1, s2, s1, s2} {
-		wg.Go(func() {
-			for j := range 25 {
-				p := state.Printer{Name: fmt.Sprintf("s%d-%d", i, j), Settings: map[string]string{"k": state.HashValue("v")}}
-				if err := s.PutPrinter(ctx, p); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("cross-store PutPrinter: %v", err)
-	}
-	if ps, err := s2.Printers(ctx); err != nil || len(ps) != 100 {
-		t.Errorf("Printers = %d, %v; want 100", len(ps), err)
-	}
-
-	if err := a.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	b, err := s2.Lock(ctx, state.LockInfo{User: "bo"})
-	if err != nil {
-		t.Fatalf("Lock after the other store unlocked: %v", err)
-	}
-	if err := s1.ForceUnlock(ctx, "not-a-lock"); !errors.Is(err, sqlstate.ErrNotFound) {
-		t.Errorf("ForceUnlock(unknown) = %v, want ErrNotFound", err)
-	}
-	if h, ok, err := s1.LockHolder(ctx); err != nil || !ok || h.ID != b.Info.ID {
-		t.Errorf("LockHolder = %+v, %v, %v", h, ok, err)
-	}
-	if err := s1.ForceUnlock(ctx, b.Info.ID); err != nil {
-		t.Fatalf("ForceUnlock: %v", err)
-	}
-	if err := b.Unlock(ctx); !errors.Is(err, sqlstate.ErrLockLost) {
-		t.Errorf("Unlock after ForceUnlock = %v, want ErrLockLost", err)
-	}
-	if _, ok, err := s1.LockHolder(ctx); ok || err != nil {
-		t.Errorf("lock still held after ForceUnlock: %v", err)
-	}
+	statetest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
+		return open(t, path, sqlite.Options{}).Store, open(t, path, sqlite.Options{}).Store
+	})
 }
 
 func TestPutPrintersBatch(t *testing.T) {

@@ -94,6 +94,22 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// Two Stores on one database behave as two processes would.
+func TestTwoStoresContend(t *testing.T) {
+	dsn := newDatabase(t, server(t))
+	statetest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
+		open := func() *sqlstate.Store {
+			s, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
+			if err != nil {
+				t.Fatalf("OpenStore: %v", err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s.Store
+		}
+		return open(), open()
+	})
+}
+
 func TestSchemaTooNewIsRefused(t *testing.T) {
 	dsn := newDatabase(t, server(t))
 	ctx := ctxFor(t)
