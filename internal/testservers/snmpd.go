@@ -162,42 +162,26 @@ func StartSnmpd(t testing.TB, o SnmpdOptions) *Snmpd {
 	if err := os.Mkdir(persist, 0o700); err != nil {
 		t.Fatalf("snmpd persistent dir: %v", err)
 	}
-	// The free port may be taken between choosing and binding it: retry.
-	for attempt := 0; attempt < 3; attempt++ {
-		port := FreeUDPPort(t)
+	port := startOnFreePort(t, "snmpd", FreeUDPPort, func(port int) *exec.Cmd {
 		cmd := exec.Command(bin, "-f", "-Lo", "-C", "-c", confPath, "udp:127.0.0.1:"+strconv.Itoa(port))
 		// createUser lines are turned into keys and saved in the persistent
 		// directory; keep it out of the system's /var/lib/snmp.
 		cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+persist)
-		d, err := startDaemon("snmpd", cmd)
-		if err != nil {
-			t.Fatalf("%v", err)
-		}
+		return cmd
+	}, func(ctx context.Context, port int) error {
 		g := o.probe(port)
-		err = d.waitReady(func(ctx context.Context) error {
-			g.Context = ctx
-			if err := g.Connect(); err != nil {
-				return err
-			}
-			defer g.Close()
-			_, err := g.Get([]string{".1.3.6.1.2.1.1.3.0"})
-			if err != nil && g.Version == gosnmp.Version3 && !isTimeout(err) {
-				return nil // the agent answered with a Report
-			}
+		g.Context = ctx
+		if err := g.Connect(); err != nil {
 			return err
-		})
-		if err != nil {
-			d.stop()
-			if d.bindFailed() {
-				continue
-			}
-			t.Fatalf("%v", err)
 		}
-		t.Cleanup(d.stop)
-		return &Snmpd{Addr: "127.0.0.1:" + strconv.Itoa(port), Host: "127.0.0.1", Port: port}
-	}
-	t.Fatalf("snmpd: %v three times", errBindFailed)
-	return nil
+		defer g.Close()
+		_, err := g.Get([]string{".1.3.6.1.2.1.1.3.0"})
+		if err != nil && g.Version == gosnmp.Version3 && !isTimeout(err) {
+			return nil // the agent answered with a Report
+		}
+		return err
+	})
+	return &Snmpd{Addr: "127.0.0.1:" + strconv.Itoa(port), Host: "127.0.0.1", Port: port}
 }
 
 func isTimeout(err error) bool {

@@ -63,43 +63,27 @@ func StartSnmpsim(t testing.TB, recordings ...string) *Snmpsim {
 		}
 		communities = append(communities, strings.TrimSuffix(name, ".snmprec"))
 	}
-	for attempt := 0; attempt < 3; attempt++ {
-		port := FreeUDPPort(t)
-		cmd := exec.Command(bin,
+	port := startOnFreePort(t, "snmpsimd", FreeUDPPort, func(port int) *exec.Cmd {
+		return exec.Command(bin,
 			"--data-dir="+data,
 			"--cache-dir="+cache,
 			"--agent-udpv4-endpoint=127.0.0.1:"+strconv.Itoa(port),
 			"--process-user=nobody", "--process-group=nogroup",
 			"--logging-method=stderr")
-		d, err := startDaemon("snmpsimd", cmd)
-		if err != nil {
-			t.Fatalf("%v", err)
-		}
-		err = d.waitReady(func(ctx context.Context) error {
-			for _, c := range communities {
-				g := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: uint16(port), Community: c,
-					Version: gosnmp.Version2c, Timeout: 250 * time.Millisecond, Retries: 0, Context: ctx}
-				if err := g.Connect(); err != nil {
-					return err
-				}
-				_, err := g.Get([]string{".1.3.6.1.2.1.1.1.0"})
-				g.Close()
-				if err != nil {
-					return err
-				}
+	}, func(ctx context.Context, port int) error {
+		for _, c := range communities {
+			g := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: uint16(port), Community: c,
+				Version: gosnmp.Version2c, Timeout: 250 * time.Millisecond, Retries: 0, Context: ctx}
+			if err := g.Connect(); err != nil {
+				return err
 			}
-			return nil
-		})
-		if err != nil {
-			d.stop()
-			if d.bindFailed() {
-				continue
+			_, err := g.Get([]string{".1.3.6.1.2.1.1.1.0"})
+			g.Close()
+			if err != nil {
+				return err
 			}
-			t.Fatalf("%v", err)
 		}
-		t.Cleanup(d.stop)
-		return &Snmpsim{Addr: "127.0.0.1:" + strconv.Itoa(port), Host: "127.0.0.1", Port: port}
-	}
-	t.Fatalf("snmpsimd: %v three times", errBindFailed)
-	return nil
+		return nil
+	})
+	return &Snmpsim{Addr: "127.0.0.1:" + strconv.Itoa(port), Host: "127.0.0.1", Port: port}
 }

@@ -217,3 +217,29 @@ func tail(s string) string {
 
 // errBindFailed marks a start that lost its port to another process.
 var errBindFailed = errors.New("port taken")
+
+// startOnFreePort starts a daemon on a port chosen by pick, waits until
+// ready answers and stops the daemon when the test ends. A free port may be
+// taken between choosing and binding it, so a bind failure is retried with
+// another port, three times in all. It returns the port.
+func startOnFreePort(t testing.TB, name string, pick func(testing.TB) int, command func(port int) *exec.Cmd, ready func(ctx context.Context, port int) error) int {
+	t.Helper()
+	for attempt := 0; attempt < 3; attempt++ {
+		port := pick(t)
+		d, err := startDaemon(name, command(port))
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		if err := d.waitReady(func(ctx context.Context) error { return ready(ctx, port) }); err != nil {
+			d.stop()
+			if d.bindFailed() {
+				continue
+			}
+			t.Fatalf("%v", err)
+		}
+		t.Cleanup(d.stop)
+		return port
+	}
+	t.Fatalf("%s: %v three times", name, errBindFailed)
+	return 0
+}
