@@ -53,6 +53,12 @@ type PlanOptions struct {
 	Targets     []string
 	RefreshOnly bool
 	ConfigHash  string
+	// Prerender names the view the plan will be rendered in (with
+	// PrerenderOptions for ViewHuman). Each printer's piece of it is then
+	// rendered as soon as the printer is planned, while others are still
+	// observed, and the renderer copies it instead of rendering it again.
+	Prerender        View
+	PrerenderOptions RenderOptions
 }
 
 func (pl *Planner) now() time.Time {
@@ -131,6 +137,18 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 		}
 	}
 	results := make([]PrinterPlan, len(todo))
+	view := o.Prerender
+	if view == ViewHuman && o.RefreshOnly {
+		view = ViewNone // a refresh-only plan shows no printer blocks
+	}
+	opts := o.PrerenderOptions
+	if view != ViewHuman {
+		opts = RenderOptions{} // only the human view has options
+	}
+	var pieces [][]byte
+	if view != ViewNone {
+		pieces = make([][]byte, len(todo))
+	}
 	tick := pl.progress(len(todo))
 	memo := newValueMemo(pl)
 	g := pl.newPool()
@@ -142,6 +160,9 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 			defer tick()
 			prior, managed := inState[p.Name]
 			results[i] = pl.planPrinter(ctx, memo, p, prior, managed, o.RefreshOnly)
+			if pieces != nil {
+				pieces[i] = prerender(view, opts, &results[i])
+			}
 		})
 	}
 	g.Wait() // workers report through results
@@ -158,7 +179,7 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 			plan.Printers = append(plan.Printers, forgetPrinter(r))
 		}
 	}
-	sort.Slice(plan.Printers, func(i, j int) bool { return plan.Printers[i].Name < plan.Printers[j].Name })
+	plan.sortPrinters(view, opts, pieces)
 	return plan, nil
 }
 

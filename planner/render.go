@@ -2,6 +2,7 @@ package planner
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -217,31 +218,17 @@ func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
 		fmt.Fprintf(bw, "%s Your printers match the configuration.\n", c.paint(ansiGreen+ansiBold, "No changes."))
 	default:
 		fmt.Fprint(bw, "inkform will perform the following actions:\n\n")
+		pieces := p.prepared(ViewHuman, o)
 		for i := range p.Printers {
 			pp := &p.Printers[i]
 			if pp.Action == NoOp {
 				continue
 			}
-			fmt.Fprintf(bw, "  %s\n", c.paint(ansiBold, "# "+header(pp)))
-			fmt.Fprintf(bw, "  %s printer %s {\n", c.action(pp.Action, pp.Action.Symbol()), strconv.Quote(pp.Name))
-			lines := changeLines(pp)
-			width := 0
-			for _, l := range lines {
-				if l.value != "" && len(l.setting) > width {
-					width = len(l.setting)
-				}
+			if pieces != nil && pieces[i] != nil {
+				bw.Write(pieces[i])
+				continue
 			}
-			for _, l := range lines {
-				text := l.setting
-				if l.value != "" {
-					text = fmt.Sprintf("%-*s %s", width, l.setting, l.value)
-				}
-				fmt.Fprintf(bw, "      %s %s\n", c.action(l.action, l.action.Symbol()), text)
-			}
-			for _, n := range noteLines(pp) {
-				fmt.Fprintf(bw, "        %s\n", n)
-			}
-			fmt.Fprint(bw, "    }\n\n")
+			writeHumanBlock(bw, c, pp)
 		}
 		writeProblems()
 		fmt.Fprintf(bw, "%s %s.", c.paint(ansiBold, "Plan:"), summaryText(s))
@@ -255,6 +242,31 @@ func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
 		fmt.Fprintf(bw, "Not checked or incomplete: %s.\n", t)
 	}
 	return bw.Flush()
+}
+
+// writeHumanBlock writes the block of one printer that has something to
+// do, as RenderHuman shows it.
+func writeHumanBlock(w io.Writer, c painter, pp *PrinterPlan) {
+	fmt.Fprintf(w, "  %s\n", c.paint(ansiBold, "# "+header(pp)))
+	fmt.Fprintf(w, "  %s printer %s {\n", c.action(pp.Action, pp.Action.Symbol()), strconv.Quote(pp.Name))
+	lines := changeLines(pp)
+	width := 0
+	for _, l := range lines {
+		if l.value != "" && len(l.setting) > width {
+			width = len(l.setting)
+		}
+	}
+	for _, l := range lines {
+		text := l.setting
+		if l.value != "" {
+			text = fmt.Sprintf("%-*s %s", width, l.setting, l.value)
+		}
+		fmt.Fprintf(w, "      %s %s\n", c.action(l.action, l.action.Symbol()), text)
+	}
+	for _, n := range noteLines(pp) {
+		fmt.Fprintf(w, "        %s\n", n)
+	}
+	io.WriteString(w, "    }\n\n")
 }
 
 // The JSON rendering's types: a view of the plan, separate from both the
@@ -307,58 +319,104 @@ type jsonChange struct {
 	Transport string   `json:"transport,omitempty"`
 }
 
-// RenderJSON writes the plan as JSON for machines.
+// RenderJSON writes the plan as JSON for machines: a jsonPlan, written
+// piece by piece so that printers prepared by Planner.Plan are copied
+// rather than encoded again.
 func RenderJSON(w io.Writer, p *Plan) error {
-	out := jsonPlan{
+	head, err := json.MarshalIndent(jsonHead{
 		FormatVersion: FormatVersion,
 		CreatedAt:     p.CreatedAt,
 		ConfigHash:    p.ConfigHash,
 		RefreshOnly:   p.RefreshOnly,
 		Targets:       p.Targets,
-		Printers:      make([]jsonPrinter, 0, len(p.Printers)),
-		Summary:       p.Summary(),
-		HasChanges:    p.HasChanges(),
+	}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("render plan as JSON: %w", err)
 	}
+	tail, err := json.MarshalIndent(jsonTail{Summary: p.Summary(), HasChanges: p.HasChanges()}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("render plan as JSON: %w", err)
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(bytes.TrimSuffix(head, []byte("\n}")))
+	bw.WriteString(",\n  \"printers\": [")
+	pieces := p.prepared(ViewJSON, RenderOptions{})
+	var b bytes.Buffer
 	for i := range p.Printers {
-		pp := &p.Printers[i]
-		jp := jsonPrinter{
-			Name:        pp.Name,
-			Address:     pp.Address,
-			Action:      []string{pp.Action.String()},
-			Status:      pp.Status,
-			Reason:      pp.Reason,
-			Transport:   pp.Transport,
-			Changes:     make([]jsonChange, 0, len(pp.Changes)),
-			Unchanged:   pp.Unchanged,
-			Unsupported: pp.Unsupported,
-			Notes:       pp.Notes,
+		if i > 0 {
+			bw.WriteByte(',')
 		}
-		jp.Files, jp.Firmware = jsonDeploys(pp)
-		if o := pp.Observed; o != nil {
-			jp.Observed = &jsonObserved{
-				Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
-				Errors: nonNil(o.Errors), Supplies: o.Supplies, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
-			}
-			if jp.Observed.Supplies == nil {
-				jp.Observed.Supplies = []fleet.Supply{}
-			}
+		bw.WriteString("\n    ")
+		if pieces != nil && pieces[i] != nil {
+			bw.Write(pieces[i])
+			continue
 		}
-		for _, c := range pp.Changes {
-			jc := jsonChange{
-				Setting: c.Setting, Actions: []string{c.Action.String()},
-				Sensitive: c.Sensitive, Write: c.Write(), Transport: c.Transport,
-			}
-			if !c.Sensitive && c.Action != Forget {
-				before, after := c.Before, c.After
-				jc.Before, jc.After = &before, &after
-			}
-			jp.Changes = append(jp.Changes, jc)
+		b.Reset()
+		if err := writeJSONPrinter(&b, &p.Printers[i]); err != nil {
+			return fmt.Errorf("render printer %s as JSON: %w", p.Printers[i].Name, err)
 		}
-		out.Printers = append(out.Printers, jp)
+		bw.Write(b.Bytes())
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if len(p.Printers) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("],")
+	bw.Write(bytes.TrimPrefix(tail, []byte("{")))
+	bw.WriteByte('\n')
+	return bw.Flush()
+}
+
+// jsonHead and jsonTail are the fields of a jsonPlan before and after its
+// printers.
+type jsonHead struct {
+	FormatVersion string    `json:"format_version"`
+	CreatedAt     time.Time `json:"created_at"`
+	ConfigHash    string    `json:"config_hash"`
+	RefreshOnly   bool      `json:"refresh_only"`
+	Targets       []string  `json:"targets,omitempty"`
+}
+
+type jsonTail struct {
+	Summary    Summary `json:"summary"`
+	HasChanges bool    `json:"has_changes"`
+}
+
+// jsonPrinterOf is one printer of the JSON rendering.
+func jsonPrinterOf(pp *PrinterPlan) jsonPrinter {
+	jp := jsonPrinter{
+		Name:        pp.Name,
+		Address:     pp.Address,
+		Action:      []string{pp.Action.String()},
+		Status:      pp.Status,
+		Reason:      pp.Reason,
+		Transport:   pp.Transport,
+		Changes:     make([]jsonChange, 0, len(pp.Changes)),
+		Unchanged:   pp.Unchanged,
+		Unsupported: pp.Unsupported,
+		Notes:       pp.Notes,
+	}
+	jp.Files, jp.Firmware = jsonDeploys(pp)
+	if o := pp.Observed; o != nil {
+		jp.Observed = &jsonObserved{
+			Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
+			Errors: nonNil(o.Errors), Supplies: o.Supplies, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
+		}
+		if jp.Observed.Supplies == nil {
+			jp.Observed.Supplies = []fleet.Supply{}
+		}
+	}
+	for _, c := range pp.Changes {
+		jc := jsonChange{
+			Setting: c.Setting, Actions: []string{c.Action.String()},
+			Sensitive: c.Sensitive, Write: c.Write(), Transport: c.Transport,
+		}
+		if !c.Sensitive && c.Action != Forget {
+			before, after := c.Before, c.After
+			jc.Before, jc.After = &before, &after
+		}
+		jp.Changes = append(jp.Changes, jc)
+	}
+	return jp
 }
 
 func nonNil(s []string) []string {

@@ -54,7 +54,11 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 				if !autoApprove && !io.Terminal {
 					return &exitError{code: ExitError, msg: "apply asks for confirmation on a terminal; pass -auto-approve to apply without one"}
 				}
-				if plan, err = makePlan(ctx, io, ws, &f, f.json); err != nil {
+				view := planner.ViewHuman
+				if f.json {
+					view = planner.ViewNone // the plan itself is not shown
+				}
+				if plan, err = makePlan(ctx, io, ws, &f, view); err != nil {
 					return err
 				}
 				if !f.json {

@@ -62,7 +62,14 @@ Unreachable and mismatched printers are reported and skipped.
 				return err
 			}
 			defer ws.close(cmd.Context())
-			plan, err := makePlan(cmd.Context(), io, ws, &f, f.json || markdown)
+			view := planner.ViewHuman
+			switch {
+			case f.json:
+				view = planner.ViewJSON
+			case markdown:
+				view = planner.ViewNone
+			}
+			plan, err := makePlan(cmd.Context(), io, ws, &f, view)
 			if err != nil {
 				return err
 			}
@@ -106,8 +113,11 @@ Unreachable and mismatched printers are reported and skipped.
 	return cmd
 }
 
-// makePlan observes the fleet of an opened workspace.
-func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, quiet bool) (*planner.Plan, error) {
+// makePlan observes the fleet of an opened workspace. view is how the
+// plan will be shown: each printer's part of it is rendered while the rest
+// of the fleet is observed. Progress is shown only for the human view.
+func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, view planner.View) (*planner.Plan, error) {
+	quiet := view != planner.ViewHuman
 	// The parsed files only serve diagnostics while loading; at fleet
 	// scale they are tens of megabytes the plan does not need.
 	ws.cfg.Files = nil
@@ -118,6 +128,9 @@ func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, quie
 		Targets:     f.targets,
 		RefreshOnly: f.refreshOnly,
 		ConfigHash:  ws.cfg.Hash,
+
+		Prerender:        view,
+		PrerenderOptions: planner.RenderOptions{Color: io.color()},
 	})
 }
 

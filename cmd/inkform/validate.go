@@ -13,6 +13,8 @@ func newValidateCommand(io streams) *cobra.Command {
 		Short: "Check the configuration without contacting any printer",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Loading allocates as heavily here as in plan.
+			tuneGC(0)
 			cfg, err := f.load(io)
 			if err != nil {
 				return err

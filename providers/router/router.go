@@ -137,6 +137,66 @@ func (s *Session) hasBinding(name, family, t string) bool {
 // Observe reads facts over SNMP and each setting over its transport.
 func (s *Session) Observe(ctx context.Context, names []string) (fleet.Observation, error) {
 	pref := s.preference()
+	if len(pref) == 1 && pref[0] == SNMP {
+		return s.observeSNMP(ctx, names)
+	}
+	return s.observeRouted(ctx, names, pref)
+}
+
+// observeSNMP is Observe for a printer whose only transport is SNMP (most
+// of a fleet): the same result as observeRouted, without its per-setting
+// grouping and copying, since there is nothing to route.
+func (s *Session) observeSNMP(ctx context.Context, names []string) (fleet.Observation, error) {
+	viaSNMP := names
+	for i, n := range names {
+		if !s.snmpCandidate(n) {
+			// Copy only when some setting is left out.
+			viaSNMP = slices.Clone(names[:i])
+			for _, n := range names[i+1:] {
+				if s.snmpCandidate(n) {
+					viaSNMP = append(viaSNMP, n)
+				}
+			}
+			break
+		}
+	}
+	obs, err := s.snmp.Observe(ctx, viaSNMP)
+	if err != nil {
+		return obs, err
+	}
+	obs.Transport = SNMP
+	s.family = s.r.cat.FamilyOf(obs.Model)
+	values, snmpUnsupported := obs.Settings, obs.Unsupported
+
+	s.route = make(map[string]string, len(names))
+	obs.Settings = values
+	if obs.Settings == nil {
+		obs.Settings = map[string]string{}
+	}
+	obs.SettingTransports = make(map[string]string, len(names))
+	var unsupported []string
+	for _, n := range names {
+		_, ok := values[n]
+		if !ok || !s.hasBinding(n, s.family, SNMP) || slices.Contains(snmpUnsupported, n) {
+			unsupported = append(unsupported, n)
+			continue
+		}
+		s.route[n] = SNMP
+		obs.SettingTransports[n] = SNMP
+	}
+	// Keep exactly the routed values (the provider's map is ours now).
+	for n := range obs.Settings {
+		if s.route[n] == "" {
+			delete(obs.Settings, n)
+		}
+	}
+	slices.Sort(unsupported)
+	obs.Unsupported = slices.Compact(unsupported)
+	return obs, nil
+}
+
+// observeRouted is Observe for a printer with several transports.
+func (s *Session) observeRouted(ctx context.Context, names []string, pref []string) (fleet.Observation, error) {
 	// The family is known only after SNMP answers, so ask SNMP for every
 	// setting it might carry on some family; one round of requests is
 	// cheaper than a second one after routing.

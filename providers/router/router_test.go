@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
@@ -331,4 +332,34 @@ func names(ds []fleet.Desired) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// A printer whose only transport is SNMP takes a shorter path through
+// Observe; it must route and report exactly as the general one.
+func TestSNMPOnlyMatchesRouted(t *testing.T) {
+	for _, model := range []string{"Lexmark CX725", "HP M479", "Other"} {
+		snmp := &fakeSNMP{model: model, values: map[string]string{"a.snmp_only": "x", "b.both": "2", "e.override": "loc"}}
+		r := New(testCat(t), snmp, nil, nil)
+		names := []string{"a.snmp_only", "b.both", "c.pjl_only", "d.ews_hp", "e.override", "unknown.setting"}
+		for _, p := range []fleet.Printer{{Name: "p"}, {Name: "p", Transports: []string{"snmp"}}} {
+			fast, fs := observe(t, r, p, names...)
+			s, err := r.Connect(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			routed, err := s.(*Session).observeRouted(context.Background(), names, []string{SNMP})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(routed, fast, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("%s: observation (-routed +fast):\n%s", model, d)
+			}
+			if d := cmp.Diff(s.(*Session).route, fs.(*Session).route); d != "" {
+				t.Errorf("%s: routes (-routed +fast):\n%s", model, d)
+			}
+			if len(fast.Settings) == 0 {
+				t.Errorf("%s: no setting observed", model)
+			}
+		}
+	}
 }
