@@ -37,9 +37,11 @@ bench:
 	$(GO) build -o bin/fleetbench ./bench/fleetbench
 	./bin/fleetbench -inkform bin/inkform-bench -floor bin/floor -sizes $(BENCH_SIZES)
 
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 lint:
 	gofmt -l . | tee /dev/stderr | (! read)
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 clean:
 	rm -rf bin
