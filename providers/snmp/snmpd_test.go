@@ -12,6 +12,7 @@ import (
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/internal/testservers"
 	"github.com/inkform/inkform/providers"
+	"github.com/inkform/inkform/providers/catalog"
 )
 
 // Credentials used against the private snmpd; the tests assert that none
@@ -262,5 +263,47 @@ func TestSnmpdWrongCommunity(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*timeout {
 		t.Errorf("took %v with a %v timeout and no retries", d, timeout)
+	}
+}
+
+// Every catalog setting bound to an object net-snmp's agent serves (the
+// writable system group) round-trips: written by Set, read back by Observe
+// and by net-snmp's own snmpget.
+func TestSnmpdCatalogSettingsRoundTrip(t *testing.T) {
+	agent := startAgent(t)
+	ctx := context.Background()
+	cat := catalog.Default()
+	var names []string
+	var values []fleet.Desired
+	for _, st := range cat.Settings {
+		if st.SNMP == nil || !strings.HasPrefix(strings.TrimPrefix(st.SNMP.OID, "."), "1.3.6.1.2.1.1.") {
+			continue
+		}
+		v := "round-trip " + st.Name
+		if _, err := st.Validate(v); err != nil {
+			t.Fatalf("%s: test value rejected: %v", st.Name, err)
+		}
+		names = append(names, st.Name)
+		values = append(values, fleet.Desired{Name: st.Name, Value: v})
+	}
+	if len(names) < 3 {
+		t.Fatalf("only %d catalog settings on the system group: %v", len(names), names)
+	}
+	s := connect(t, New(cat, Options{}), printerAt(agent.Host, agent.Port, fleet.SNMP{Community: rwCommunity}))
+	if err := s.Set(ctx, values); err != nil {
+		t.Fatalf("Set: %v", err)
+	}
+	obs, err := s.Observe(ctx, names)
+	if err != nil {
+		t.Fatalf("Observe: %v", err)
+	}
+	for _, d := range values {
+		st, _ := cat.Lookup(d.Name)
+		if got := obs.Settings[d.Name]; got != d.Value {
+			t.Errorf("%s observed %q, want %q", d.Name, got, d.Value)
+		}
+		if got := snmpgetV2(t, agent.Addr, st.SNMP.OID); !strings.Contains(got, d.Value) {
+			t.Errorf("%s: snmpget %s = %s, want %q", d.Name, st.SNMP.OID, got, d.Value)
+		}
 	}
 }
