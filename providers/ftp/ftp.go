@@ -90,8 +90,8 @@ func (t *Transport) DialFiles(ctx context.Context, p fleet.Printer) (providers.F
 	if err := sc.Login(user, p.Credentials.Admin.Password); err != nil {
 		c.abort()
 		if code := replyCode(err); code == ftp.StatusNotLoggedIn || code == ftp.StatusInvalidCredentials {
-			return nil, &classified{kind: providers.ErrAuth, cause: err,
-				msg: fmt.Sprintf("printer %s (%s): ftp: login refused for user %q: check the admin credentials", p.Name, addr, user)}
+			return nil, &providers.ClassifiedError{Kind: providers.ErrAuth, Cause: err,
+				Msg: fmt.Sprintf("printer %s (%s): ftp: login refused for user %q: check the admin credentials", p.Name, addr, user)}
 		}
 		return nil, c.wrap(ctx, "login", err)
 	}
@@ -257,14 +257,14 @@ func (c *Conn) wrapDial(ctx context.Context, err error) error {
 	}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return &classified{kind: providers.ErrPortClosed, cause: err,
-			msg: fmt.Sprintf("printer %s (%s): ftp: port closed (connection refused)", c.printer, c.addr)}
+		return &providers.ClassifiedError{Kind: providers.ErrPortClosed, Cause: err,
+			Msg: fmt.Sprintf("printer %s (%s): ftp: port closed (connection refused)", c.printer, c.addr)}
 	case isTimeout(err):
-		return &classified{kind: providers.ErrPortClosed, cause: err,
-			msg: fmt.Sprintf("printer %s (%s): ftp: no answer within %s (port filtered or printer down)", c.printer, c.addr, c.timeout)}
+		return &providers.ClassifiedError{Kind: providers.ErrPortClosed, Cause: err,
+			Msg: fmt.Sprintf("printer %s (%s): ftp: no answer within %s (port filtered or printer down)", c.printer, c.addr, c.timeout)}
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return &classified{kind: providers.ErrUnreachable, cause: err,
-			msg: fmt.Sprintf("printer %s (%s): ftp: %v", c.printer, c.addr, err)}
+		return &providers.ClassifiedError{Kind: providers.ErrUnreachable, Cause: err,
+			Msg: fmt.Sprintf("printer %s (%s): ftp: %v", c.printer, c.addr, err)}
 	}
 	return fmt.Errorf("printer %s (%s): ftp: connect: %w", c.printer, c.addr, err)
 }
@@ -274,8 +274,8 @@ func (c *Conn) wrap(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("printer %s (%s): ftp: %s: %w", c.printer, c.addr, op, ctx.Err())
 	}
 	if isTimeout(err) {
-		return &classified{kind: providers.ErrUnreachable, cause: err,
-			msg: fmt.Sprintf("printer %s (%s): ftp: %s: no answer within %s", c.printer, c.addr, op, c.timeout)}
+		return &providers.ClassifiedError{Kind: providers.ErrUnreachable, Cause: err,
+			Msg: fmt.Sprintf("printer %s (%s): ftp: %s: no answer within %s", c.printer, c.addr, op, c.timeout)}
 	}
 	return fmt.Errorf("printer %s (%s): ftp: %s: %w", c.printer, c.addr, op, err)
 }
@@ -300,17 +300,6 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
-
-// classified reads as msg and matches both its kind (providers.ErrAuth,
-// ErrPortClosed, ErrUnreachable) and its cause with errors.Is.
-type classified struct {
-	msg   string
-	kind  error
-	cause error
-}
-
-func (e *classified) Error() string   { return e.msg }
-func (e *classified) Unwrap() []error { return []error{e.kind, e.cause} }
 
 // deadlineConn gives every Read and Write its own deadline, so an idle wait
 // is bounded while a long transfer that keeps moving is not. The FTP client

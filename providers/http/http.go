@@ -194,8 +194,8 @@ func (c *Conn) login(ctx context.Context, admin fleet.Admin) error {
 		return c.acceptProbe(res)
 	}
 	if admin.Username == "" {
-		return &classified{kind: providers.ErrAuth,
-			msg: fmt.Sprintf("printer %s (%s): %s: the printer asks for a login and no admin credentials are set", c.printer, c.addr, c.scheme)}
+		return &providers.ClassifiedError{Kind: providers.ErrAuth,
+			Msg: fmt.Sprintf("printer %s (%s): %s: the printer asks for a login and no admin credentials are set", c.printer, c.addr, c.scheme)}
 	}
 	switch chal, derr := digest.FindChallenge(res.Header); {
 	case derr == nil && chal != nil:
@@ -214,8 +214,8 @@ func (c *Conn) login(ctx context.Context, admin fleet.Admin) error {
 	}
 	drain(res)
 	if res.StatusCode == http.StatusUnauthorized {
-		return &classified{kind: providers.ErrAuth,
-			msg: fmt.Sprintf("printer %s (%s): %s: login refused for user %q (%s auth): check the admin credentials", c.printer, c.addr, c.scheme, c.user, c.auth)}
+		return &providers.ClassifiedError{Kind: providers.ErrAuth,
+			Msg: fmt.Sprintf("printer %s (%s): %s: login refused for user %q (%s auth): check the admin credentials", c.printer, c.addr, c.scheme, c.user, c.auth)}
 	}
 	return c.acceptProbe(res)
 }
@@ -648,11 +648,11 @@ func (c *Conn) wrap(ctx context.Context, op string, err error) error {
 	var ve *tls.CertificateVerificationError
 	switch {
 	case connErr && errors.Is(err, syscall.ECONNREFUSED):
-		return &classified{kind: providers.ErrPortClosed, cause: err, msg: prefix + ": port closed (connection refused)"}
+		return &providers.ClassifiedError{Kind: providers.ErrPortClosed, Cause: err, Msg: prefix + ": port closed (connection refused)"}
 	case connErr && isTimeout(err) && ctx.Err() == nil:
-		return &classified{kind: providers.ErrPortClosed, cause: err, msg: fmt.Sprintf("%s: no answer within %s (port filtered or printer down)", prefix, c.timeout)}
+		return &providers.ClassifiedError{Kind: providers.ErrPortClosed, Cause: err, Msg: fmt.Sprintf("%s: no answer within %s (port filtered or printer down)", prefix, c.timeout)}
 	case connErr && (errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)):
-		return &classified{kind: providers.ErrUnreachable, cause: err, msg: fmt.Sprintf("%s: %v", prefix, ce.err)}
+		return &providers.ClassifiedError{Kind: providers.ErrUnreachable, Cause: err, Msg: fmt.Sprintf("%s: %v", prefix, ce.err)}
 	case errors.As(err, &pe):
 		return fmt.Errorf("%s: the printer's certificate is not the pinned one: %w; if the printer's certificate was renewed on purpose, update tls_fingerprint", prefix, pe)
 	case errors.As(err, &ve):
@@ -661,42 +661,23 @@ func (c *Conn) wrap(ctx context.Context, op string, err error) error {
 			fp := Fingerprint(ve.UnverifiedCertificates[0].Raw)
 			msg += fmt.Sprintf("; it presented %s: if that is the printer's own certificate, pin it with tls_fingerprint = %q, or set ca_cert to the CA that signed it", fp, fp)
 		}
-		return &classified{cause: err, msg: msg}
+		return &providers.ClassifiedError{Cause: err, Msg: msg}
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: %w", prefix, context.Cause(ctx))
 	case isTimeout(err):
-		return &classified{kind: providers.ErrUnreachable, cause: err, msg: fmt.Sprintf("%s: no answer within %s", prefix, c.timeout)}
+		return &providers.ClassifiedError{Kind: providers.ErrUnreachable, Cause: err, Msg: fmt.Sprintf("%s: no answer within %s", prefix, c.timeout)}
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
 }
 
 func (c *Conn) authErr(op string) error {
-	return &classified{kind: providers.ErrAuth,
-		msg: fmt.Sprintf("printer %s (%s): %s: %s: login refused for user %q", c.printer, c.addr, c.scheme, op, c.user)}
+	return &providers.ClassifiedError{Kind: providers.ErrAuth,
+		Msg: fmt.Sprintf("printer %s (%s): %s: %s: login refused for user %q", c.printer, c.addr, c.scheme, op, c.user)}
 }
 
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
-}
-
-// classified reads as msg and matches its kind (providers.ErrAuth, …) and
-// its cause with errors.Is; kind or cause may be nil.
-type classified struct {
-	msg   string
-	kind  error
-	cause error
-}
-
-func (e *classified) Error() string { return e.msg }
-func (e *classified) Unwrap() []error {
-	var out []error
-	for _, err := range []error{e.kind, e.cause} {
-		if err != nil {
-			out = append(out, err)
-		}
-	}
-	return out
 }
 
 // connectError marks a failure to open a TCP connection.

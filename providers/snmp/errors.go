@@ -23,8 +23,8 @@ func (s *Session) wrap(op string, err error) error {
 	if ctxErr := s.g.Context.Err(); ctxErr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isTimeout(err)) {
 		// The caller's deadline or cancellation, not the printer's silence.
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
-			return &classified{kind: providers.ErrUnreachable, cause: ctxErr,
-				msg: fmt.Sprintf("printer %s (%s): snmp %s: no answer before the deadline", s.name, s.addr, op)}
+			return &providers.ClassifiedError{Kind: providers.ErrUnreachable, Cause: ctxErr,
+				Msg: fmt.Sprintf("printer %s (%s): snmp %s: no answer before the deadline", s.name, s.addr, op)}
 		}
 		return fmt.Errorf("printer %s (%s): snmp %s: %w", s.name, s.addr, op, ctxErr)
 	}
@@ -40,13 +40,13 @@ func (s *Session) wrap(op string, err error) error {
 			reason, ok = "the agent answered discovery but not the encrypted request: wrong privacy passphrase or protocol", true
 		}
 		if ok {
-			return &classified{kind: providers.ErrAuth, cause: err,
-				msg: fmt.Sprintf("printer %s (%s): SNMPv3 authentication failed for user %s: %s", s.name, s.addr, s.user, reason)}
+			return &providers.ClassifiedError{Kind: providers.ErrAuth, Cause: err,
+				Msg: fmt.Sprintf("printer %s (%s): SNMPv3 authentication failed for user %s: %s", s.name, s.addr, s.user, reason)}
 		}
 	}
 	if isDNS(err) {
-		return &classified{kind: providers.ErrUnreachable, cause: err,
-			msg: fmt.Sprintf("printer %s (%s): %v", s.name, s.addr, err)}
+		return &providers.ClassifiedError{Kind: providers.ErrUnreachable, Cause: err,
+			Msg: fmt.Sprintf("printer %s (%s): %v", s.name, s.addr, err)}
 	}
 	if isTimeout(err) || isRefused(err) {
 		hint := "unreachable"
@@ -57,23 +57,11 @@ func (s *Session) wrap(op string, err error) error {
 		if isRefused(err) {
 			hint = "port closed: ICMP port unreachable"
 		}
-		return &classified{kind: providers.ErrUnreachable, cause: err,
-			msg: fmt.Sprintf("printer %s (%s): no SNMP answer after %s of %s (%s)", s.name, s.addr, attempts(s.g.Retries+1), s.g.Timeout, hint)}
+		return &providers.ClassifiedError{Kind: providers.ErrUnreachable, Cause: err,
+			Msg: fmt.Sprintf("printer %s (%s): no SNMP answer after %s of %s (%s)", s.name, s.addr, attempts(s.g.Retries+1), s.g.Timeout, hint)}
 	}
 	return fmt.Errorf("printer %s (%s): snmp %s: %w", s.name, s.addr, op, err)
 }
-
-// classified is an error that reads as msg and matches both its kind
-// (providers.ErrUnreachable, providers.ErrAuth) and its cause with
-// errors.Is, without repeating the kind's text in the message.
-type classified struct {
-	msg   string
-	kind  error
-	cause error
-}
-
-func (e *classified) Error() string   { return e.msg }
-func (e *classified) Unwrap() []error { return []error{e.kind, e.cause} }
 
 // authFailure recognises the Report PDUs an agent sends when it refuses a
 // v3 user, as gosnmp surfaces them.
