@@ -43,38 +43,8 @@ func TestConformance(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
-	fb := testservers.StartFirebird(t)
-	ctx := ctxFor(t)
-	dsn := fb.NewDatabase("reopen")
-	s, err := firebird.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := state.Printer{Name: "lobby", Address: "10.1.2.3", Serial: "X1", ObservedAt: time.Unix(1700000000, 42).UTC(),
-		Settings: map[string]string{"sleep": state.HashValue("20")}}
-	if err := s.PutPrinter(ctx, want); err != nil {
-		t.Fatal(err)
-	}
-	id, err := s.BeginRun(ctx, state.Run{Command: "apply", User: "ana", Host: strings.Repeat("h", 5000)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s2 := open(t, dsn, firebird.Options{})
-	got, ok, err := s2.Printer(ctx, "lobby")
-	if err != nil || !ok {
-		t.Fatalf("after reopen: ok %v, err %v", ok, err)
-	}
-	if !got.ObservedAt.Equal(want.ObservedAt) || got.Serial != "X1" || got.Settings["sleep"] != want.Settings["sleep"] {
-		t.Errorf("after reopen got %+v, want %+v", got, want)
-	}
-	runs, err := s2.Runs(ctx, 10)
-	if err != nil || len(runs) != 1 || runs[0].ID != id || runs[0].Status != "running" || len(runs[0].Host) != 5000 {
-		t.Errorf("runs after reopen = %d runs, %v", len(runs), err)
-	}
+	dsn := testservers.StartFirebird(t).NewDatabase("reopen")
+	statetest.RunReopen(t, func(t *testing.T) state.Store { return open(t, dsn, firebird.Options{}) })
 }
 
 func TestSchemaVersionRecorded(t *testing.T) {
