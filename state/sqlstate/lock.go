@@ -83,6 +83,12 @@ func (s *Store) Lock(ctx context.Context, owner state.LockInfo) (*state.Lock, er
 		// Jitter keeps two waiting runs from retrying in lockstep.
 		d := backoff/2 + mrand.N(backoff/2+1)
 		if err := wait(ctx, d); err != nil {
+			if holder == nil {
+				// The deadline came before any attempt could read the
+				// holder (a slow server): read it once more, so the error
+				// still says who holds the lock.
+				holder = s.holderAfter(ctx)
+			}
 			if holder != nil {
 				return nil, &state.LockedError{Holder: *holder}
 			}
@@ -93,6 +99,18 @@ func (s *Store) Lock(ctx context.Context, owner state.LockInfo) (*state.Lock, er
 		}
 		backoff = min(backoff*2, lockBackoffMax)
 	}
+}
+
+// holderAfter reads the live holder with a short deadline of its own once
+// ctx is done; nil when the lock is free, expired or cannot be read.
+func (s *Store) holderAfter(ctx context.Context) *state.LockInfo {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	info, ok, err := s.LockHolder(rctx)
+	if err != nil || !ok || !info.Expires.After(s.now()) {
+		return nil
+	}
+	return &info
 }
 
 // tryLock makes one attempt. It returns got when the lock is now info's;
