@@ -5,6 +5,7 @@
 package fleet
 
 import (
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -95,6 +96,15 @@ type File struct {
 	Size   int64
 	Via    string // transport: "ftp", "http", "https" or "pjl" (RAW 9100 stream); "" = first file-capable transport
 	Dest   string // name on the printer; default the source's base name
+}
+
+// RemoteName is the name the file gets on the printer: Dest, or the base
+// name of Source ("" when both are empty).
+func (f File) RemoteName() string {
+	if f.Dest != "" || f.Source == "" {
+		return f.Dest
+	}
+	return filepath.Base(f.Source)
 }
 
 // Firmware is a firmware image and where it applies.

@@ -143,7 +143,7 @@ func (s *deploySession) SendFile(_ context.Context, file fleet.File, progress fu
 		d.away, d.pending = 1, strings.TrimSpace(string(data))
 		return via, nil
 	}
-	s.f.events = append(s.f.events, s.p.Name+" file "+fileDest(file)+" via "+via)
+	s.f.events = append(s.f.events, s.p.Name+" file "+file.RemoteName()+" via "+via)
 	return via, nil
 }
 

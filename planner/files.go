@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/inkform/inkform/fleet"
@@ -38,13 +37,6 @@ func isFileKey(name string) bool { return strings.HasPrefix(name, fileKeyPrefix)
 // wrapped so that the backends accept it as a hash value.
 func fileHash(f fleet.File) string { return state.HashValue(strings.ToLower(f.SHA256)) }
 
-func fileDest(f fleet.File) string {
-	if f.Dest != "" {
-		return f.Dest
-	}
-	return filepath.Base(f.Source)
-}
-
 // fileCapable are the transports that can carry files.
 var fileCapable = map[string]bool{"ftp": true, "http": true, "https": true, "pjl": true}
 
@@ -67,7 +59,7 @@ func plannedVia(p fleet.Printer, f fleet.File) string {
 func planFiles(p fleet.Printer, prior state.Printer) []FileChange {
 	var out []FileChange
 	for _, f := range p.Files {
-		dest := fileDest(f)
+		dest := f.RemoteName()
 		recorded, ok := prior.Settings[fileKey(dest)]
 		if ok && recorded == fileHash(f) {
 			continue
@@ -85,7 +77,7 @@ func planFiles(p fleet.Printer, prior state.Printer) []FileChange {
 // Apply calls it only once every planned file was sent.
 func recordFiles(settings map[string]string, cfg fleet.Printer) {
 	for _, f := range cfg.Files {
-		settings[fileKey(fileDest(f))] = fileHash(f)
+		settings[fileKey(f.RemoteName())] = fileHash(f)
 	}
 }
 
@@ -95,15 +87,15 @@ func recordFiles(settings map[string]string, cfg fleet.Printer) {
 func checkFile(f fleet.File, wantHex string) error {
 	fh, err := os.Open(f.Source)
 	if err != nil {
-		return fmt.Errorf("file %s: %w", fileDest(f), err)
+		return fmt.Errorf("file %s: %w", f.RemoteName(), err)
 	}
 	defer fh.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, fh); err != nil {
-		return fmt.Errorf("file %s: %w", fileDest(f), err)
+		return fmt.Errorf("file %s: %w", f.RemoteName(), err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, wantHex) {
-		return fmt.Errorf("file %s: sha256 is %s, the configuration declares %s; refusing to send it", fileDest(f), got, strings.ToLower(wantHex))
+		return fmt.Errorf("file %s: sha256 is %s, the configuration declares %s; refusing to send it", f.RemoteName(), got, strings.ToLower(wantHex))
 	}
 	return nil
 }
@@ -111,7 +103,7 @@ func checkFile(f fleet.File, wantHex string) error {
 // findFile returns the declared file deployed as dest.
 func findFile(cfg fleet.Printer, dest string) (fleet.File, bool) {
 	for _, f := range cfg.Files {
-		if fileDest(f) == dest {
+		if f.RemoteName() == dest {
 			return f, true
 		}
 	}

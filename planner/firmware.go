@@ -140,7 +140,7 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fle
 	// Once the image is on its way the printer may start flashing:
 	// finish sending even if the apply is cancelled.
 	keep := context.WithoutCancel(ctx)
-	via, err := fs.SendFile(keep, fw.File, pl.uploadProgress(pp.Name, fileDest(fw.File), fw.File.Size))
+	via, err := fs.SendFile(keep, fw.File, pl.uploadProgress(pp.Name, fw.File.RemoteName(), fw.File.Size))
 	if err != nil {
 		return false, fmt.Errorf("firmware %s: send: %w", fc.To, err)
 	}

@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/textproto"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,7 +138,7 @@ var _ providers.FileConn = (*Conn)(nil)
 // Upload stores r as f.Dest (default: the base name of f.Source), then
 // checks that the server holds exactly f.Size bytes under that name.
 func (c *Conn) Upload(ctx context.Context, f fleet.File, r io.Reader, progress func(sent int64)) error {
-	dest := Dest(f)
+	dest := f.RemoteName()
 	if dest == "" || strings.ContainsAny(dest, "\r\n") {
 		return fmt.Errorf("printer %s (%s): ftp: invalid destination name %q", c.printer, c.addr, dest)
 	}
@@ -202,18 +201,6 @@ func (c *Conn) Close() error {
 		return fmt.Errorf("printer %s (%s): ftp: quit: %w", c.printer, c.addr, err)
 	}
 	return nil
-}
-
-// Dest returns the name a file gets on the printer: f.Dest, or the base
-// name of f.Source.
-func Dest(f fleet.File) string {
-	if f.Dest != "" {
-		return f.Dest
-	}
-	if f.Source == "" {
-		return ""
-	}
-	return filepath.Base(f.Source)
 }
 
 // dial opens the control and data connections, bounded by the timeout and

@@ -153,21 +153,6 @@ func TestClosedPortIsErrPortClosed(t *testing.T) {
 	}
 }
 
-func TestDest(t *testing.T) {
-	for _, tc := range []struct {
-		f    fleet.File
-		want string
-	}{
-		{fleet.File{Source: filepath.Join("certs", "ca.pem")}, "ca.pem"},
-		{fleet.File{Source: filepath.Join("certs", "ca.pem"), Dest: "ssl/ca.pem"}, "ssl/ca.pem"},
-		{fleet.File{}, ""},
-	} {
-		if got := ftp.Dest(tc.f); got != tc.want {
-			t.Errorf("Dest(%+v) = %q, want %q", tc.f, got, tc.want)
-		}
-	}
-}
-
 func startSim(t *testing.T) *simulator.Sim {
 	t.Helper()
 	s, err := simulator.Start(t.Context(), simulator.Options{Printers: 1, Services: []string{"ftp"}, AdminPassword: "sim-pass"})

@@ -27,7 +27,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -409,10 +408,10 @@ func (c *Conn) field(family, name string) (string, bool) {
 	return b.Field, true
 }
 
-// Upload sends f as the multipart part "file" named Dest(f), and checks
+// Upload sends f as the multipart part "file" named f.RemoteName(), and checks
 // the printer's account of the size (and SHA-256 when f has one).
 func (c *Conn) Upload(ctx context.Context, f fleet.File, r io.Reader, progress func(sent int64)) error {
-	dest := Dest(f)
+	dest := f.RemoteName()
 	if dest == "" {
 		return fmt.Errorf("printer %s (%s): %s: upload: no destination name", c.printer, c.addr, c.scheme)
 	}
@@ -482,18 +481,6 @@ type UploadReply struct {
 func (c *Conn) Close() error {
 	c.tr.CloseIdleConnections()
 	return nil
-}
-
-// Dest returns the name a file gets on the printer: f.Dest, or the base
-// name of f.Source.
-func Dest(f fleet.File) string {
-	if f.Dest != "" {
-		return f.Dest
-	}
-	if f.Source == "" {
-		return ""
-	}
-	return filepath.Base(f.Source)
 }
 
 // uploadBody is a multipart body made of a fixed prefix, the file and a

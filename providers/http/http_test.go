@@ -391,7 +391,7 @@ func TestUploadArrivesIdentical(t *testing.T) {
 		}
 		files := sp.Files()
 		got := files[len(files)-1]
-		wantName := ewshttp.Dest(f)
+		wantName := f.RemoteName()
 		if got.Name != wantName || got.Via != scheme || got.Size != f.Size || got.SHA256 != f.SHA256 {
 			t.Fatalf("%s: printer received %+v, want %s of %d bytes", scheme, got, wantName, f.Size)
 		}

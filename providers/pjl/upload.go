@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -35,10 +34,7 @@ const chunkSize = 32 << 10
 func (c *Conn) Upload(ctx context.Context, f fleet.File, r io.Reader, progress func(sent int64)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	name := f.Dest
-	if name == "" {
-		name = filepath.Base(f.Source)
-	}
+	name := f.RemoteName()
 	if err := c.connectLocked(ctx); err != nil {
 		return err
 	}
