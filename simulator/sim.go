@@ -110,7 +110,6 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	raiseFileLimit()
 
 	s := &Sim{opts: o, done: make(chan struct{}), saveKick: make(chan struct{}, 1)}
 	width := max(3, len(fmt.Sprint(o.Printers)))

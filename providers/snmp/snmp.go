@@ -73,7 +73,6 @@ func New(cat *catalog.Catalog, o Options) *Connector {
 	if o.MaxOIDsPerPDU <= 0 {
 		o.MaxOIDsPerPDU = DefaultMaxOIDsPerPDU
 	}
-	raiseFileLimit()
 	return &Connector{cat: cat, opts: o, idle: make(chan *gosnmp.GoSNMP, maxIdleClients)}
 }
 

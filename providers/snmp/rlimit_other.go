@@ -1,5 +1,0 @@
-//go:build !unix
-
-package snmp
-
-func raiseFileLimit() {}

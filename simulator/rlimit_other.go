@@ -1,6 +1,0 @@
-//go:build !unix
-
-package simulator
-
-// raiseFileLimit has nothing to raise on this platform.
-func raiseFileLimit() {}
