@@ -220,7 +220,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 	for _, u := range pp.Unsupported {
 		unsupported[u] = true
 	}
-	for _, d := range p.Settings {
+	for i, d := range p.Settings {
 		if unsupported[d.Name] {
 			continue
 		}
@@ -245,6 +245,11 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 		default:
 			pp.Unchanged++
 			continue
+		}
+		if pp.Changes == nil {
+			// Most printers of a fleet change all their settings (adoption)
+			// or none: size for the rest at the first change.
+			pp.Changes = make([]Change, 0, len(p.Settings)-i)
 		}
 		pp.Changes = append(pp.Changes, c)
 	}

@@ -60,7 +60,7 @@ func prerender(view View, o RenderOptions, pp *PrinterPlan) []byte {
 		if pp.Action == NoOp {
 			return nil
 		}
-		writeHumanBlock(&b, painter(o.Color), pp)
+		return appendHumanBlock(nil, painter(o.Color), pp)
 	case ViewJSON:
 		if err := writeJSONPrinter(&b, pp); err != nil {
 			return nil // rendered again, and the error reported, at the end

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,18 +39,27 @@ func (p painter) paint(color, s string) string {
 	return color + s + ansiReset
 }
 
-func (p painter) action(a Action, s string) string {
+// appendPaint is paint for a byte slice.
+func (p painter) appendPaint(b []byte, color, s string) []byte {
+	if !p || s == "" {
+		return append(b, s...)
+	}
+	return append(append(append(b, color...), s...), ansiReset...)
+}
+
+// appendAction appends s in the colour of action a.
+func (p painter) appendAction(b []byte, a Action, s string) []byte {
 	switch a {
 	case Adopt:
-		return p.paint(ansiGreen, s)
+		return p.appendPaint(b, ansiGreen, s)
 	case Update:
-		return p.paint(ansiYellow, s)
+		return p.appendPaint(b, ansiYellow, s)
 	case Forget:
-		return p.paint(ansiRed, s)
+		return p.appendPaint(b, ansiRed, s)
 	case Upgrade:
-		return p.paint(ansiCyan, s)
+		return p.appendPaint(b, ansiCyan, s)
 	}
-	return s
+	return append(b, s...)
 }
 
 const sensitiveText = "(sensitive)"
@@ -78,24 +88,36 @@ type line struct {
 // human and Markdown renderings.
 func changeLines(pp *PrinterPlan) []line {
 	out := deployLines(pp)
+	if out == nil {
+		out = make([]line, 0, len(pp.Changes))
+	}
+	var buf []byte // one value at a time; each line keeps its own copy
 	for _, c := range pp.Changes {
 		l := line{action: c.Action, setting: safe(c.Setting)}
-		before, after := strconv.Quote(c.Before), strconv.Quote(c.After)
-		if c.Sensitive {
-			before, after = sensitiveText, sensitiveText
-		}
 		switch {
 		case c.Action == Forget && pp.Status == StatusForgotten:
 		case c.Action == Forget:
 			l.value = "(no longer managed; the device keeps its value)"
 		case c.Write():
-			l.value = "= " + before + " -> " + after + settingVia(pp, c)
+			buf = append(appendShown(append(buf[:0], "= "...), c, c.Before), " -> "...)
+			buf = append(appendShown(buf, c, c.After), settingVia(pp, c)...)
+			l.value = string(buf)
 		default:
-			l.value = "= " + after + " (already set on the device)"
+			buf = append(appendShown(append(buf[:0], "= "...), c, c.After), " (already set on the device)"...)
+			l.value = string(buf)
 		}
 		out = append(out, l)
 	}
 	return out
+}
+
+// appendShown appends a setting's value as a plan shows it: quoted, or
+// "(sensitive)".
+func appendShown(b []byte, c Change, v string) []byte {
+	if c.Sensitive {
+		return append(b, sensitiveText...)
+	}
+	return strconv.AppendQuote(b, v)
 }
 
 // header says what will happen to a printer, without the leading "# ".
@@ -228,7 +250,7 @@ func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
 				bw.Write(pieces[i])
 				continue
 			}
-			writeHumanBlock(bw, c, pp)
+			bw.Write(appendHumanBlock(nil, c, pp))
 		}
 		writeProblems()
 		fmt.Fprintf(bw, "%s %s.", c.paint(ansiBold, "Plan:"), summaryText(s))
@@ -244,11 +266,10 @@ func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
 	return bw.Flush()
 }
 
-// writeHumanBlock writes the block of one printer that has something to
-// do, as RenderHuman shows it.
-func writeHumanBlock(w io.Writer, c painter, pp *PrinterPlan) {
-	fmt.Fprintf(w, "  %s\n", c.paint(ansiBold, "# "+header(pp)))
-	fmt.Fprintf(w, "  %s printer %s {\n", c.action(pp.Action, pp.Action.Symbol()), strconv.Quote(pp.Name))
+// appendHumanBlock appends the block of one printer that has something to
+// do, as RenderHuman shows it. It appends rather than prints: at fleet
+// scale a plan renders hundreds of thousands of lines.
+func appendHumanBlock(b []byte, c painter, pp *PrinterPlan) []byte {
 	lines := changeLines(pp)
 	width := 0
 	for _, l := range lines {
@@ -256,17 +277,25 @@ func writeHumanBlock(w io.Writer, c painter, pp *PrinterPlan) {
 			width = len(l.setting)
 		}
 	}
+	b = slices.Grow(b, 128+len(lines)*(width+64))
+	b = append(c.appendPaint(append(b, "  "...), ansiBold, "# "+header(pp)), '\n')
+	b = c.appendAction(append(b, "  "...), pp.Action, pp.Action.Symbol())
+	b = append(strconv.AppendQuote(append(b, " printer "...), pp.Name), " {\n"...)
 	for _, l := range lines {
-		text := l.setting
+		b = c.appendAction(append(b, "      "...), l.action, l.action.Symbol())
+		b = append(append(b, ' '), l.setting...)
 		if l.value != "" {
-			text = fmt.Sprintf("%-*s %s", width, l.setting, l.value)
+			for range width - len(l.setting) {
+				b = append(b, ' ')
+			}
+			b = append(append(b, ' '), l.value...)
 		}
-		fmt.Fprintf(w, "      %s %s\n", c.action(l.action, l.action.Symbol()), text)
+		b = append(b, '\n')
 	}
 	for _, n := range noteLines(pp) {
-		fmt.Fprintf(w, "        %s\n", n)
+		b = append(append(append(b, "        "...), n...), '\n')
 	}
-	io.WriteString(w, "    }\n\n")
+	return append(b, "    }\n\n"...)
 }
 
 // The JSON rendering's types: a view of the plan, separate from both the
