@@ -1,8 +1,10 @@
 package snmp
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,30 +87,9 @@ func (s *Session) Observe(ctx context.Context, settings []string) (fleet.Observa
 		return obs, err
 	}
 
-	// Settings: which OID answers each requested name.
-	settingOIDs := map[string][]string{} // OID → setting names
-	for _, name := range settings {
-		st, ok := s.cat.Lookup(name)
-		if !ok || st.SNMP == nil || st.SNMP.OID == "" {
-			obs.Unsupported = append(obs.Unsupported, name)
-			continue
-		}
-		oid := "." + strings.TrimPrefix(st.SNMP.OID, ".")
-		settingOIDs[oid] = append(settingOIDs[oid], name)
-	}
-
-	first := []string{
-		oidSysDescr, oidSysObjectID, oidSysUpTime,
-		oidHrDeviceType + ".1", oidHrDeviceDescr + ".1",
-		oidHrPrinterStatus + ".1", oidHrPrinterErrors + ".1",
-		oidPrtSerial, oidPrtLifeCount,
-		oidLexmarkFirmware, oidLexmarkSerial,
-	}
-	for _, oid := range sortedKeys(settingOIDs) {
-		if !slices.Contains(first, oid) {
-			first = append(first, oid)
-		}
-	}
+	rp := s.plans.get(settings)
+	obs.Unsupported = slices.Clone(rp.unsupported)
+	first := rp.scalars
 	vals, err := s.getScalars(ctx, "get", first)
 	if err != nil {
 		return obs, err
@@ -206,9 +187,9 @@ func (s *Session) Observe(ctx context.Context, settings []string) (fleet.Observa
 		return obs, err
 	}
 
-	for _, oid := range sortedKeys(settingOIDs) {
-		v, ok := vals[oid]
-		for _, name := range settingOIDs[oid] {
+	for _, so := range rp.settings {
+		v, ok := vals[so.oid]
+		for _, name := range so.names {
 			if !ok {
 				obs.Unsupported = append(obs.Unsupported, name)
 				continue
@@ -481,6 +462,22 @@ func oidValue(v gosnmp.SnmpPDU) string {
 func intValue(v gosnmp.SnmpPDU) (int64, bool) {
 	switch v.Type {
 	case gosnmp.Integer, gosnmp.Counter32, gosnmp.Gauge32, gosnmp.TimeTicks, gosnmp.Counter64, gosnmp.Uinteger32:
+		// gosnmp decodes these as int, uint or uint64; only a uint64
+		// beyond int64 needs its general conversion.
+		switch n := v.Value.(type) {
+		case int:
+			return int64(n), true
+		case uint:
+			if uint64(n) <= math.MaxInt64 {
+				return int64(n), true
+			}
+		case uint32:
+			return int64(n), true
+		case uint64:
+			if n <= math.MaxInt64 {
+				return int64(n), true
+			}
+		}
 		b := gosnmp.ToBigInt(v.Value)
 		if !b.IsInt64() {
 			return 0, false
@@ -509,27 +506,53 @@ func settingValue(v gosnmp.SnmpPDU) string {
 	return fmt.Sprint(v.Value)
 }
 
-// compareOID orders dotted OIDs numerically.
+// compareOID orders dotted OIDs numerically. It runs for every row of
+// every table walk, so it compares arc by arc without parsing or
+// allocating.
 func compareOID(a, b string) int {
-	pa := strings.Split(strings.TrimPrefix(a, "."), ".")
-	pb := strings.Split(strings.TrimPrefix(b, "."), ".")
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		x, errX := strconv.ParseUint(pa[i], 10, 64)
-		y, errY := strconv.ParseUint(pb[i], 10, 64)
-		if errX != nil || errY != nil {
-			if c := strings.Compare(pa[i], pb[i]); c != 0 {
-				return c
-			}
-			continue
+	a, b = strings.TrimPrefix(a, "."), strings.TrimPrefix(b, ".")
+	for {
+		x, restA, moreA := strings.Cut(a, ".")
+		y, restB, moreB := strings.Cut(b, ".")
+		if c := compareArc(x, y); c != 0 {
+			return c
 		}
-		if x != y {
-			if x < y {
-				return -1
-			}
+		switch {
+		case moreA && moreB:
+			a, b = restA, restB
+		case moreA:
 			return 1
+		case moreB:
+			return -1
+		default:
+			return 0
 		}
 	}
-	return len(pa) - len(pb)
+}
+
+// compareArc orders two arcs: numerically when both are decimal numbers,
+// as text otherwise.
+func compareArc(x, y string) int {
+	if !isDecimal(x) || !isDecimal(y) {
+		return strings.Compare(x, y)
+	}
+	x, y = strings.TrimLeft(x, "0"), strings.TrimLeft(y, "0")
+	if len(x) != len(y) {
+		return cmp.Compare(len(x), len(y))
+	}
+	return strings.Compare(x, y)
+}
+
+func isDecimal(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func sortedKeys[V any](m map[string]V) []string {

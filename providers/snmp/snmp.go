@@ -52,6 +52,8 @@ type Connector struct {
 	// at its own agent. v3 clients keep per-agent security state and are
 	// never reused.
 	idle chan *gosnmp.GoSNMP
+	// plans caches what Observe reads per list of setting names.
+	plans *readPlans
 }
 
 var _ providers.Connector = (*Connector)(nil)
@@ -73,7 +75,7 @@ func New(cat *catalog.Catalog, o Options) *Connector {
 	if o.MaxOIDsPerPDU <= 0 {
 		o.MaxOIDsPerPDU = DefaultMaxOIDsPerPDU
 	}
-	return &Connector{cat: cat, opts: o, idle: make(chan *gosnmp.GoSNMP, maxIdleClients)}
+	return &Connector{cat: cat, opts: o, idle: make(chan *gosnmp.GoSNMP, maxIdleClients), plans: newReadPlans(cat)}
 }
 
 // maxIdleClients bounds the sockets and buffers kept for reuse: about what
@@ -156,6 +158,7 @@ func (c *Connector) Connect(ctx context.Context, p fleet.Printer) (providers.Ses
 	}
 	return &Session{
 		cat:     c.cat,
+		plans:   c.plans,
 		g:       g,
 		idle:    idle,
 		name:    p.Name,
@@ -230,6 +233,7 @@ var privProtocols = map[string]gosnmp.SnmpV3PrivProtocol{
 // time. Close releases its socket.
 type Session struct {
 	cat       *catalog.Catalog
+	plans     *readPlans
 	g         *gosnmp.GoSNMP
 	name      string // printer name for errors
 	addr      string // host:port for errors

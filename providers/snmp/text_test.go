@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gosnmp/gosnmp"
 )
 
 func TestCleanText(t *testing.T) {
@@ -88,6 +90,24 @@ func TestCompareOID(t *testing.T) {
 	if !slices.Equal(oids, want) {
 		t.Errorf("sorted = %v, want %v", oids, want)
 	}
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{".1.3.6", "1.3.6", 0},
+		{".1.3.06", ".1.3.6", 0},
+		{".1.3.6", ".1.3.6.0", -1},
+		{".1.3.18446744073709551616", ".1.3.9", 1}, // beyond uint64
+		{".1.3.x", ".1.3.9", 1},                    // not a number: compared as text
+		{"", ".1", -1},
+	} {
+		if got := compareOID(tc.a, tc.b); got != tc.want {
+			t.Errorf("compareOID(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+		if got := compareOID(tc.b, tc.a); got != -tc.want {
+			t.Errorf("compareOID(%q, %q) = %d, want %d", tc.b, tc.a, got, -tc.want)
+		}
+	}
 }
 
 // The functions below parse bytes that come from printers.
@@ -145,4 +165,24 @@ func FuzzTextFields(f *testing.F) {
 			t.Fatalf("serial %q longer than its source", sn)
 		}
 	})
+}
+
+func TestIntValue(t *testing.T) {
+	for _, tc := range []struct {
+		pdu  gosnmp.SnmpPDU
+		want int64
+		ok   bool
+	}{
+		{gosnmp.SnmpPDU{Type: gosnmp.Integer, Value: -5}, -5, true},
+		{gosnmp.SnmpPDU{Type: gosnmp.TimeTicks, Value: uint32(4294967295)}, 4294967295, true},
+		{gosnmp.SnmpPDU{Type: gosnmp.Gauge32, Value: uint(7)}, 7, true},
+		{gosnmp.SnmpPDU{Type: gosnmp.Counter64, Value: uint64(1) << 62}, 1 << 62, true},
+		{gosnmp.SnmpPDU{Type: gosnmp.Counter64, Value: ^uint64(0)}, 0, false},
+		{gosnmp.SnmpPDU{Type: gosnmp.OctetString, Value: []byte("5")}, 0, false},
+	} {
+		got, ok := intValue(tc.pdu)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("intValue(%v %v) = %d, %v; want %d, %v", tc.pdu.Type, tc.pdu.Value, got, ok, tc.want, tc.ok)
+		}
+	}
 }
