@@ -345,9 +345,10 @@ func serialMismatch(pinned, observed string) string {
 }
 
 // stripSettings copies an observation without its setting values, which
-// may be secret; the plan keeps them only as changes and hashes.
+// may be secret; the plan keeps them only as changes and hashes (and each
+// change names its transport).
 func stripSettings(o fleet.Observation) *fleet.Observation {
-	o.Settings = nil
+	o.Settings, o.SettingTransports = nil, nil
 	o.Errors = append([]string(nil), o.Errors...)
 	o.Supplies = append([]fleet.Supply(nil), o.Supplies...)
 	o.Unsupported = append([]string(nil), o.Unsupported...)

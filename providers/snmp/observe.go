@@ -511,6 +511,17 @@ func settingValue(v gosnmp.SnmpPDU) string {
 // allocating.
 func compareOID(a, b string) int {
 	a, b = strings.TrimPrefix(a, "."), strings.TrimPrefix(b, ".")
+	// The arcs before the first differing byte are equal (walked OIDs
+	// share long prefixes): compare from the start of the arc it is in.
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) && i == len(b) {
+		return 0
+	}
+	start := strings.LastIndexByte(a[:i], '.') + 1
+	a, b = a[start:], b[start:]
 	for {
 		x, restA, moreA := strings.Cut(a, ".")
 		y, restB, moreB := strings.Cut(b, ".")
