@@ -43,7 +43,9 @@ type Store struct {
 	now func() time.Time
 	sem chan struct{} // write queue; nil when the engine has many writers
 
-	upsertPrinter, deleteSettings, insertSetting *sql.Stmt
+	upsertPrinter                                *sql.Stmt
+	selectSettings, insertSetting, updateSetting *sql.Stmt
+	deleteSetting                                *sql.Stmt
 
 	mu     sync.Mutex // guards lease, renew, held, closed
 	lease  time.Duration
@@ -83,8 +85,10 @@ func New(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, erro
 	}
 	s.upsertPrinter = prep(d.Upsert("printers", []string{"name"},
 		[]string{"name", "address", "serial", "model", "firmware", "observed_at", "applied_at"}))
-	s.deleteSettings = prep(`DELETE FROM printer_settings WHERE printer = ?`)
+	s.selectSettings = prep(`SELECT setting, value_hash FROM printer_settings WHERE printer = ?`)
 	s.insertSetting = prep(`INSERT INTO printer_settings (printer, setting, value_hash) VALUES (?, ?, ?)`)
+	s.updateSetting = prep(`UPDATE printer_settings SET value_hash = ? WHERE printer = ? AND setting = ?`)
+	s.deleteSetting = prep(`DELETE FROM printer_settings WHERE printer = ? AND setting = ?`)
 	if err != nil {
 		s.closeStmts()
 		db.Close()
@@ -133,7 +137,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeStmts() {
-	for _, st := range []*sql.Stmt{s.upsertPrinter, s.deleteSettings, s.insertSetting} {
+	for _, st := range []*sql.Stmt{s.upsertPrinter, s.selectSettings, s.insertSetting, s.updateSetting, s.deleteSetting} {
 		if st != nil {
 			st.Close()
 		}
@@ -305,24 +309,60 @@ func (s *Store) putPrinter(ctx context.Context, tx *sql.Tx, p state.Printer) err
 		p.Name, p.Address, p.Serial, p.Model, p.Firmware, obs, app); err != nil {
 		return fmt.Errorf("upsert: %w", err)
 	}
-	if _, err := tx.StmtContext(ctx, s.deleteSettings).ExecContext(ctx, p.Name); err != nil {
-		return fmt.Errorf("clear settings: %w", err)
+	// Write only the settings that differ from the recorded ones: an
+	// apply usually changes one or two settings of each printer, and
+	// rewriting every row was most of the cost of recording a fleet.
+	have, err := s.recordedSettings(ctx, tx, p.Name)
+	if err != nil {
+		return err
 	}
-	if len(p.Settings) == 0 {
-		return nil
-	}
-	ins := tx.StmtContext(ctx, s.insertSetting)
 	keys := make([]string, 0, len(p.Settings))
 	for k := range p.Settings {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if _, err := ins.ExecContext(ctx, p.Name, k, p.Settings[k]); err != nil {
+		v := p.Settings[k]
+		old, recorded := have[k]
+		delete(have, k)
+		var err error
+		switch {
+		case !recorded:
+			_, err = tx.StmtContext(ctx, s.insertSetting).ExecContext(ctx, p.Name, k, v)
+		case old != v:
+			_, err = tx.StmtContext(ctx, s.updateSetting).ExecContext(ctx, v, p.Name, k)
+		}
+		if err != nil {
 			return fmt.Errorf("setting %s: %w", k, err)
 		}
 	}
+	for _, k := range sortedKeys(have) {
+		if _, err := tx.StmtContext(ctx, s.deleteSetting).ExecContext(ctx, p.Name, k); err != nil {
+			return fmt.Errorf("clear setting %s: %w", k, err)
+		}
+	}
 	return nil
+}
+
+// recordedSettings reads a printer's recorded setting hashes inside tx.
+func (s *Store) recordedSettings(ctx context.Context, tx *sql.Tx, name string) (map[string]string, error) {
+	rows, err := tx.StmtContext(ctx, s.selectSettings).QueryContext(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	defer rows.Close()
+	have := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("read settings: %w", err)
+		}
+		have[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	return have, nil
 }
 
 const selectPrinters = `SELECT p.name, p.address, p.serial, p.model, p.firmware, p.observed_at, p.applied_at, s.setting, s.value_hash

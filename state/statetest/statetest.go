@@ -155,9 +155,10 @@ func testPrinterRoundTrip(t *testing.T, s state.Store) {
 }
 
 func testPutReplacesSettings(t *testing.T, s state.Store) {
-	p := printer("p1", hashes("a", "1", "b", "2", "c", "3"))
+	p := printer("p1", hashes("a", "1", "b", "2", "c", "3", "e", "5"))
 	mustPut(t, s, p)
-	p.Settings = hashes("a", "10", "d", "4")
+	// One changed, two gone, one new, one kept.
+	p.Settings = hashes("a", "10", "d", "4", "e", "5")
 	p.Firmware = "LW81"
 	mustPut(t, s, p)
 	got := mustGet(t, s, "p1")
