@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,13 +21,14 @@ const maxPlanFile = 256 << 20
 // The stored form of a plan. It is versioned on its own and kept apart from
 // the live types so that either can change without breaking the other.
 type planFile struct {
-	Kind          string        `json:"kind"`
-	FormatVersion string        `json:"format_version"`
-	CreatedAt     time.Time     `json:"created_at"`
-	ConfigHash    string        `json:"config_hash"`
-	RefreshOnly   bool          `json:"refresh_only,omitempty"`
-	Targets       []string      `json:"targets,omitempty"`
-	Printers      []filePrinter `json:"printers"`
+	Kind          string    `json:"kind"`
+	FormatVersion string    `json:"format_version"`
+	CreatedAt     time.Time `json:"created_at"`
+	ConfigHash    string    `json:"config_hash"`
+	RefreshOnly   bool      `json:"refresh_only,omitempty"`
+	Targets       []string  `json:"targets,omitempty"`
+	// Printers stays the last field: WritePlanFile streams them.
+	Printers []filePrinter `json:"printers"`
 }
 
 type filePrinter struct {
@@ -76,11 +79,30 @@ type fileChange struct {
 }
 
 // WritePlanFile stores p. Sensitive values are never written; only their
-// hashes are.
+// hashes are. The file is compact JSON written printer by printer: at
+// fleet scale it runs to tens of megabytes, and neither indenting it nor
+// holding all of it in memory at once helps anyone.
 func WritePlanFile(w io.Writer, p *Plan) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(encodePlan(p)); err != nil {
+	f := encodePlanHead(p)
+	f.Printers = []filePrinter{}
+	head, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("write plan file: %w", err)
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(bytes.TrimSuffix(head, []byte("]}")))
+	for i := range p.Printers {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		b, err := json.Marshal(encodePrinter(&p.Printers[i]))
+		if err != nil {
+			return fmt.Errorf("write plan file: printer %s: %w", p.Printers[i].Name, err)
+		}
+		bw.Write(b)
+	}
+	bw.WriteString("]}\n")
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write plan file: %w", err)
 	}
 	return nil
@@ -107,55 +129,54 @@ func ReadPlanFile(r io.Reader) (*Plan, error) {
 	return p, nil
 }
 
-func encodePlan(p *Plan) planFile {
-	f := planFile{
+// encodePlanHead is the stored form of p without its printers.
+func encodePlanHead(p *Plan) planFile {
+	return planFile{
 		Kind:          planFileKind,
 		FormatVersion: FormatVersion,
 		CreatedAt:     p.CreatedAt,
 		ConfigHash:    p.ConfigHash,
 		RefreshOnly:   p.RefreshOnly,
 		Targets:       p.Targets,
-		Printers:      make([]filePrinter, 0, len(p.Printers)),
 	}
-	for i := range p.Printers {
-		pp := &p.Printers[i]
-		fp := filePrinter{
-			Name:           pp.Name,
-			Address:        pp.Address,
-			Action:         pp.Action.String(),
-			Status:         string(pp.Status),
-			Reason:         pp.Reason,
-			Transport:      pp.Transport,
-			Unchanged:      pp.Unchanged,
-			Unsupported:    pp.Unsupported,
-			ObservedHashes: pp.ObservedHashes,
-			Notes:          pp.Notes,
-		}
-		fp.Files, fp.Firmware = encodeDeploys(pp)
-		if o := pp.Observed; o != nil {
-			fo := &fileObserved{
-				Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
-				Errors: o.Errors, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
-				Unsupported: o.Unsupported, Transport: o.Transport,
-			}
-			for _, s := range o.Supplies {
-				fo.Supplies = append(fo.Supplies, fileSupply(s))
-			}
-			fp.Observed = fo
-		}
-		for _, c := range pp.Changes {
-			fc := fileChange{
-				Setting: c.Setting, Action: c.Action.String(), Sensitive: c.Sensitive,
-				Transport: c.Transport, BeforeHash: c.BeforeHash, AfterHash: c.AfterHash,
-			}
-			if !c.Sensitive {
-				fc.Before, fc.After = c.Before, c.After
-			}
-			fp.Changes = append(fp.Changes, fc)
-		}
-		f.Printers = append(f.Printers, fp)
+}
+
+func encodePrinter(pp *PrinterPlan) filePrinter {
+	fp := filePrinter{
+		Name:           pp.Name,
+		Address:        pp.Address,
+		Action:         pp.Action.String(),
+		Status:         string(pp.Status),
+		Reason:         pp.Reason,
+		Transport:      pp.Transport,
+		Unchanged:      pp.Unchanged,
+		Unsupported:    pp.Unsupported,
+		ObservedHashes: pp.ObservedHashes,
+		Notes:          pp.Notes,
 	}
-	return f
+	fp.Files, fp.Firmware = encodeDeploys(pp)
+	if o := pp.Observed; o != nil {
+		fo := &fileObserved{
+			Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
+			Errors: o.Errors, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
+			Unsupported: o.Unsupported, Transport: o.Transport,
+		}
+		for _, s := range o.Supplies {
+			fo.Supplies = append(fo.Supplies, fileSupply(s))
+		}
+		fp.Observed = fo
+	}
+	for _, c := range pp.Changes {
+		fc := fileChange{
+			Setting: c.Setting, Action: c.Action.String(), Sensitive: c.Sensitive,
+			Transport: c.Transport, BeforeHash: c.BeforeHash, AfterHash: c.AfterHash,
+		}
+		if !c.Sensitive {
+			fc.Before, fc.After = c.Before, c.After
+		}
+		fp.Changes = append(fp.Changes, fc)
+	}
+	return fp
 }
 
 func decodePlan(f planFile) (*Plan, error) {

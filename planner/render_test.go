@@ -228,3 +228,20 @@ func FuzzReadPlanFile(f *testing.F) {
 		}
 	})
 }
+
+func TestPlanFileWithoutPrinters(t *testing.T) {
+	var file bytes.Buffer
+	if err := WritePlanFile(&file, &Plan{ConfigHash: "sha256:cafe"}); err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(file.Bytes()) {
+		t.Fatalf("not JSON: %s", file.Bytes())
+	}
+	back, err := ReadPlanFile(&file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Printers) != 0 || back.ConfigHash != "sha256:cafe" {
+		t.Errorf("read back %+v", back)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -92,27 +93,14 @@ func hclFiles(args []string) ([]string, error) {
 	return files, nil
 }
 
-// writeFileKeepMode replaces name atomically so a crash never leaves half a file.
+// writeFileKeepMode replaces name atomically, keeping its permissions.
 func writeFileKeepMode(name string, data []byte) error {
 	fi, err := os.Stat(name)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".inkform-fmt-*")
-	if err != nil {
+	return writeFileAtomic(name, fi.Mode().Perm(), func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
+	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -74,12 +73,8 @@ Unreachable and mismatched printers are reported and skipped.
 				return err
 			}
 			if out != "" {
-				var buf bytes.Buffer
-				if err := planner.WritePlanFile(&buf, plan); err != nil {
-					return err
-				}
-				if err := os.WriteFile(out, buf.Bytes(), 0o600); err != nil {
-					return fmt.Errorf("write plan file: %w", err)
+				if err := savePlan(out, plan); err != nil {
+					return fmt.Errorf("save the plan to %s: %w", out, err)
 				}
 			}
 			switch {
