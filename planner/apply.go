@@ -266,13 +266,19 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 	if err := sess.Set(keep, writes); err != nil {
 		return fail(ResultFailed, "set: %v", err)
 	}
-	after, err := sess.Observe(keep, names)
+	// Verify by reading back what was written (with the facts, which the
+	// state records); the other settings were just checked unchanged.
+	written := make([]string, len(writes))
+	for i, d := range writes {
+		written[i] = d.Name
+	}
+	after, err := sess.Observe(keep, written)
 	if err != nil {
 		return fail(ResultFailed, "verify: observe: %v", err)
 	}
 	var wrong []string
 	for _, c := range pp.Changes {
-		if c.Action != Adopt && c.Action != Update {
+		if !c.Write() {
 			continue
 		}
 		d := desired[c.Setting]
