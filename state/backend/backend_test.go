@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/inkform/inkform/internal/testservers"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/state/backend"
+	"github.com/inkform/inkform/state/sqlite"
 	"github.com/inkform/inkform/state/sqlstate"
 )
 
@@ -212,18 +214,33 @@ func TestChecksumSeesEveryField(t *testing.T) {
 // A state written by the previous schema (version 1, before run_changes)
 // is migrated forward on open, keeping its data, on every engine here.
 func TestMigratesForwardFromVersion1(t *testing.T) {
-	locs := map[string]func(t *testing.T) string{
-		"sqlite": func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "v1.db") },
-		"firebird": func(t *testing.T) string {
+	// Each engine: a location, and how to reach its database without a
+	// store (whose prepared statements keep the tables in use).
+	type engine struct{ loc, driver, dsn string }
+	engines := map[string]func(t *testing.T) engine{
+		"sqlite": func(t *testing.T) engine {
+			path := filepath.Join(t.TempDir(), "v1.db")
+			dsn, err := sqlite.DSN(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return engine{"sqlite:" + path, "sqlite", dsn}
+		},
+		"firebird": func(t *testing.T) engine {
 			fb := testservers.StartFirebird(t)
 			u := url.UserPassword(fb.User, fb.Password)
-			return fmt.Sprintf("firebird://%s@%s:%d%s", u.String(), fb.Host, fb.Port, filepath.Join(fb.Dir, "v1.fdb"))
+			path := filepath.Join(fb.Dir, "v1.fdb")
+			return engine{
+				fmt.Sprintf("firebird://%s@%s:%d%s", u.String(), fb.Host, fb.Port, path),
+				"firebirdsql", fmt.Sprintf("%s@%s:%d/%s", u.String(), fb.Host, fb.Port, path),
+			}
 		},
 	}
-	for name, loc := range locs {
+	for name, start := range engines {
 		t.Run(name, func(t *testing.T) {
 			ctx := ctxFor(t)
-			l, err := backend.Parse(loc(t))
+			e := start(t)
+			l, err := backend.Parse(e.loc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,12 +257,19 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 					r.Outcomes[i].Changed = nil
 				}
 			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			db, err := sql.Open(e.driver, e.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, q := range []string{`DROP TABLE run_changes`, `DELETE FROM schema_migrations WHERE version = 2`} {
-				if _, err := s.DB().ExecContext(ctx, q); err != nil {
+				if _, err := db.ExecContext(ctx, q); err != nil {
 					t.Fatalf("%s: %v", q, err)
 				}
 			}
-			if err := s.Close(); err != nil {
+			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
 

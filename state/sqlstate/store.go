@@ -43,9 +43,12 @@ type Store struct {
 	now func() time.Time
 	sem chan struct{} // write queue; nil when the engine has many writers
 
+	// Prepared once: at fleet scale the same statements run hundreds of
+	// thousands of times, and preparing is much of their cost.
 	upsertPrinter                                *sql.Stmt
 	selectSettings, insertSetting, updateSetting *sql.Stmt
 	deleteSetting                                *sql.Stmt
+	insertRunPrinter, insertRunChange            *sql.Stmt
 
 	mu     sync.Mutex // guards lease, renew, held, closed
 	lease  time.Duration
@@ -89,6 +92,8 @@ func New(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, erro
 	s.insertSetting = prep(`INSERT INTO printer_settings (printer, setting, value_hash) VALUES (?, ?, ?)`)
 	s.updateSetting = prep(`UPDATE printer_settings SET value_hash = ? WHERE printer = ? AND setting = ?`)
 	s.deleteSetting = prep(`DELETE FROM printer_settings WHERE printer = ? AND setting = ?`)
+	s.insertRunPrinter = prep(`INSERT INTO run_printers (run_id, printer, status, detail, changes, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	s.insertRunChange = prep(`INSERT INTO run_changes (run_id, printer, setting, value_hash) VALUES (?, ?, ?, ?)`)
 	if err != nil {
 		s.closeStmts()
 		db.Close()
@@ -137,7 +142,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeStmts() {
-	for _, st := range []*sql.Stmt{s.upsertPrinter, s.selectSettings, s.insertSetting, s.updateSetting, s.deleteSetting} {
+	for _, st := range []*sql.Stmt{s.upsertPrinter, s.selectSettings, s.insertSetting, s.updateSetting, s.deleteSetting, s.insertRunPrinter, s.insertRunChange} {
 		if st != nil {
 			st.Close()
 		}
@@ -399,6 +404,17 @@ func (s *Store) queryPrinters(ctx context.Context, q string, args ...any) ([]sta
 	defer rows.Close()
 	idx := map[string]int{}
 	var out []state.Printer
+	// A fleet's printers share a few setting names and values: keep one
+	// copy of each string rather than one per row, since the plan keeps
+	// the whole state while it observes.
+	shared := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := shared[s]; ok {
+			return v
+		}
+		shared[s] = s
+		return s
+	}
 	for rows.Next() {
 		var (
 			p             state.Printer
@@ -417,7 +433,7 @@ func (s *Store) queryPrinters(ctx context.Context, q string, args ...any) ([]sta
 			out = append(out, p)
 		}
 		if setting.Valid {
-			out[i].Settings[setting.String] = hash.String
+			out[i].Settings[intern(setting.String)] = intern(hash.String)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -539,14 +555,12 @@ func validChanges(o state.Outcome) error {
 }
 
 func (s *Store) insertOutcome(ctx context.Context, tx *sql.Tx, runID int64, o state.Outcome, at sql.NullInt64) error {
-	_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO run_printers (run_id, printer, status, detail, changes, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`),
-		runID, o.Printer, o.Status, o.Detail, o.Changes, at)
+	_, err := tx.StmtContext(ctx, s.insertRunPrinter).ExecContext(ctx, runID, o.Printer, o.Status, o.Detail, o.Changes, at)
 	if err != nil {
 		return err
 	}
 	for _, k := range sortedKeys(o.Changed) {
-		_, err := tx.ExecContext(ctx, s.bind(`INSERT INTO run_changes (run_id, printer, setting, value_hash) VALUES (?, ?, ?, ?)`),
-			runID, o.Printer, k, o.Changed[k])
+		_, err := tx.StmtContext(ctx, s.insertRunChange).ExecContext(ctx, runID, o.Printer, k, o.Changed[k])
 		if err != nil {
 			return fmt.Errorf("changed setting %s: %w", k, err)
 		}
