@@ -13,6 +13,14 @@ import (
 	"github.com/inkform/inkform/providers/catalog"
 )
 
+// factoryContact is the simulator's system.contact before anything writes
+// it (the catalog's default): the first configuration declares it, so that
+// adopting the fleet writes nothing, and the second changes it.
+func factoryContact() string {
+	st, _ := catalog.Default().Lookup("system.contact")
+	return st.Default
+}
+
 // fleetSettings is a realistic configuration: 21 catalog settings, all at
 // the simulator's factory values except system.contact, which the caller
 // chooses (so a second run changes exactly one setting on every printer).
