@@ -15,8 +15,10 @@ import (
 // planFileKind marks a JSON document as an inkform plan file.
 const planFileKind = "inkform-plan"
 
-// maxPlanFile bounds how much of a plan file is read.
-const maxPlanFile = 256 << 20
+// maxPlanFile bounds how much of a plan file is read: a plan takes about
+// 2.5 KB per printer, so this is room for some 400,000 printers. A var for
+// tests.
+var maxPlanFile int64 = 1 << 30
 
 // The stored form of a plan. It is versioned on its own and kept apart from
 // the live types so that either can change without breaking the other.
@@ -111,9 +113,13 @@ func WritePlanFile(w io.Writer, p *Plan) error {
 // ReadPlanFile loads a plan written by WritePlanFile. A file of another
 // kind or format version is rejected.
 func ReadPlanFile(r io.Reader) (*Plan, error) {
-	dec := json.NewDecoder(io.LimitReader(r, maxPlanFile))
+	lr := &io.LimitedReader{R: r, N: maxPlanFile + 1}
+	dec := json.NewDecoder(lr)
 	var f planFile
 	if err := dec.Decode(&f); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("read plan file: larger than %d MiB; not a plan inkform wrote", maxPlanFile>>20)
+		}
 		return nil, fmt.Errorf("read plan file: %w", err)
 	}
 	if f.Kind != planFileKind {

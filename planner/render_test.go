@@ -245,3 +245,16 @@ func TestPlanFileWithoutPrinters(t *testing.T) {
 		t.Errorf("read back %+v", back)
 	}
 }
+
+func TestPlanFileTooLarge(t *testing.T) {
+	defer func(n int64) { maxPlanFile = n }(maxPlanFile)
+	maxPlanFile = 64
+	var file bytes.Buffer
+	if err := WritePlanFile(&file, &Plan{ConfigHash: "sha256:" + strings.Repeat("0", 64)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadPlanFile(&file)
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("err = %v, want a plan file that is too large", err)
+	}
+}
