@@ -29,6 +29,9 @@ type Planner struct {
 	// wait on the network (offline, slow) make room for others, up to
 	// DefaultMaxInFlight.
 	Parallelism int
+	// MaxInFlight, when positive, bounds the printers in flight whatever
+	// Parallelism says (each holds sockets: the caller's open-files limit).
+	MaxInFlight int
 	// Progress, when set, is called after each printer is done. Calls are
 	// serialised.
 	Progress func(done, total int)

@@ -60,11 +60,16 @@ func (p *pool) Go(f func()) {
 func (p *pool) Wait() { p.wg.Wait() }
 
 // newPool returns the planner's pool: Parallelism, when set, caps every
-// printer in flight; otherwise DefaultParallelism are busy at once and up to
-// DefaultMaxInFlight in flight.
+// printer in flight; otherwise DefaultParallelism are busy at once. Either
+// way at most MaxInFlight (DefaultMaxInFlight when zero) are in flight.
 func (pl *Planner) newPool() *pool {
-	if pl.Parallelism > 0 {
-		return newPool(min(pl.Parallelism, DefaultParallelism), pl.Parallelism)
+	inFlight := DefaultMaxInFlight
+	if pl.MaxInFlight > 0 {
+		inFlight = pl.MaxInFlight
 	}
-	return newPool(DefaultParallelism, DefaultMaxInFlight)
+	if pl.Parallelism > 0 {
+		inFlight = min(inFlight, pl.Parallelism)
+		return newPool(min(pl.Parallelism, DefaultParallelism), inFlight)
+	}
+	return newPool(DefaultParallelism, inFlight)
 }

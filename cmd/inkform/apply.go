@@ -77,7 +77,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 
 			tuneGC(len(plan.Printers))
 			prog := newProgress(io, "Applying", f.json)
-			pl := newPlanner(ws.store, ws.cfg.Catalog, f.parallelism, prog)
+			pl := ws.newPlanner(io, f.parallelism, len(plan.Printers), prog)
 			pl.RebootTimeout = f.rebootTimeout
 			info := owner("inkform apply")
 			res, err := pl.Apply(ctx, plan, ws.cfg.Printers, planner.ApplyOptions{Run: state.Run{

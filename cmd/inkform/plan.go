@@ -11,7 +11,6 @@ import (
 
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/providers/catalog"
-	"github.com/inkform/inkform/state"
 )
 
 // planFlags are shared by plan and apply.
@@ -119,7 +118,7 @@ func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, view
 	prog := newProgress(io, "Observing", quiet)
 	defer prog.clear()
 	tuneGC(len(ws.cfg.Printers))
-	return newPlanner(ws.store, ws.cfg.Catalog, f.parallelism, prog).Plan(ctx, ws.cfg.Printers, planner.PlanOptions{
+	return ws.newPlanner(io, f.parallelism, len(ws.cfg.Printers), prog).Plan(ctx, ws.cfg.Printers, planner.PlanOptions{
 		Targets:     f.targets,
 		RefreshOnly: f.refreshOnly,
 		ConfigHash:  ws.cfg.Hash,
@@ -145,17 +144,21 @@ func tuneGC(n int) {
 	debug.SetMemoryLimit(max(256<<20, int64(n)*24<<10))
 }
 
-// newPlanner plans with cat, the configuration's catalog (the built-in
-// one plus its setting blocks); nil means the built-in one.
-func newPlanner(st state.Store, cat *catalog.Catalog, parallelism int, prog *progress) *planner.Planner {
+// newPlanner plans and applies n printers of the workspace with its
+// catalog (the built-in one plus its setting blocks), keeping the printers
+// in flight within the open-files limit.
+func (ws *workspace) newPlanner(io streams, parallelism, n int, prog *progress) *planner.Planner {
+	cat := ws.cfg.Catalog
 	if cat == nil {
 		cat = catalog.Default()
 	}
+	inFlight := ws.limitInFlight(io, n, parallelism)
 	return &planner.Planner{
-		Connector:      newConnector(cat),
-		State:          st,
+		Connector:      newConnector(cat, inFlight),
+		State:          ws.store,
 		Catalog:        cat,
 		Parallelism:    parallelism,
+		MaxInFlight:    inFlight,
 		Progress:       callback(prog),
 		UploadProgress: uploadCallback(prog),
 	}

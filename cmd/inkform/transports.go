@@ -15,11 +15,13 @@ import (
 
 // newConnector routes every printer's facts over SNMP and each setting
 // and file over the transport its `transports` list prefers.
-func newConnector(cat *catalog.Catalog) providers.Connector {
+// inFlight is how many printers may be in flight at once, which bounds the
+// idle SNMP sockets worth keeping.
+func newConnector(cat *catalog.Catalog, inFlight int) providers.Connector {
 	rawPJL := pjl.New(cat, pjl.Options{})
 	web := inkhttp.New(cat, inkhttp.Options{Scheme: "http"})
 	secureWeb := inkhttp.New(cat, inkhttp.Options{Scheme: "https"})
-	return router.New(cat, snmp.New(cat, snmp.Options{}),
+	return router.New(cat, snmp.New(cat, snmp.Options{MaxIdleClients: min(inFlight, snmp.DefaultMaxIdleClients)}),
 		[]providers.SettingsTransport{rawPJL, web, secureWeb},
 		[]providers.FileTransport{ftp.New(ftp.Options{}), web, secureWeb, rawPJL},
 	)

@@ -126,6 +126,8 @@ type workspace struct {
 	cfg   *hcl.Config
 	store *sqlstate.Store
 	lock  *state.Lock
+	// warnedFiles: the open-files warning was shown (apply plans first).
+	warnedFiles bool
 }
 
 // openWorkspace loads the configuration, opens its state and takes the lock.

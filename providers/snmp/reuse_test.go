@@ -116,7 +116,7 @@ func TestIdleClientsAreBounded(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	p := printerAt("127.0.0.1", a.addr.Port, fleet.SNMP{Community: "public"})
 	var open []*Session
-	for range maxIdleClients + 3 {
+	for range DefaultMaxIdleClients + 3 {
 		s := connect(t, c, p).(*Session)
 		observeContact(t, s)
 		open = append(open, s)
@@ -126,11 +126,11 @@ func TestIdleClientsAreBounded(t *testing.T) {
 		closedConns = append(closedConns, s.g.Conn)
 		s.Close()
 	}
-	if len(c.idle) != maxIdleClients {
-		t.Fatalf("%d idle clients, want %d", len(c.idle), maxIdleClients)
+	if len(c.idle) != DefaultMaxIdleClients {
+		t.Fatalf("%d idle clients, want %d", len(c.idle), DefaultMaxIdleClients)
 	}
 	// The ones beyond the bound were closed.
-	for _, conn := range closedConns[maxIdleClients:] {
+	for _, conn := range closedConns[DefaultMaxIdleClients:] {
 		if _, err := conn.Write([]byte{0}); err == nil {
 			t.Error("a client beyond the idle bound kept its socket")
 		}

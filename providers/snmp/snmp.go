@@ -37,6 +37,9 @@ type Options struct {
 	Timeout       time.Duration // per request
 	Retries       int           // after the first attempt; negative means none
 	MaxOIDsPerPDU int           // varbinds per GET/SET PDU
+	// MaxIdleClients bounds the clients of closed sessions kept, sockets
+	// open, for reuse; zero means DefaultMaxIdleClients.
+	MaxIdleClients int
 }
 
 // Connector opens SNMP sessions. It is safe for concurrent use; it holds no
@@ -75,13 +78,16 @@ func New(cat *catalog.Catalog, o Options) *Connector {
 	if o.MaxOIDsPerPDU <= 0 {
 		o.MaxOIDsPerPDU = DefaultMaxOIDsPerPDU
 	}
-	return &Connector{cat: cat, opts: o, idle: make(chan *gosnmp.GoSNMP, maxIdleClients), plans: newReadPlans(cat)}
+	if o.MaxIdleClients <= 0 {
+		o.MaxIdleClients = DefaultMaxIdleClients
+	}
+	return &Connector{cat: cat, opts: o, idle: make(chan *gosnmp.GoSNMP, o.MaxIdleClients), plans: newReadPlans(cat)}
 }
 
-// maxIdleClients bounds the sockets and buffers kept for reuse: about what
-// a plan has in flight on a healthy fleet. Beyond it, closed sessions
-// close their sockets.
-const maxIdleClients = 256
+// DefaultMaxIdleClients bounds the sockets and buffers kept for reuse:
+// about what a plan has in flight on a healthy fleet. Beyond it, closed
+// sessions close their sockets.
+const DefaultMaxIdleClients = 256
 
 // Close closes the sockets of idle clients. Sessions still open are not
 // affected, and the Connector stays usable.

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/inkform/inkform/planner"
+)
+
+// Open files. Go raises a process's soft open-files limit to the hard one
+// at start; when even the hard limit is low, printers in flight must stay
+// within it, or the ones beyond fail with "too many open files".
+const (
+	// filesReserved are kept for everything but printers: standard
+	// streams, the state database and its journal, configuration and
+	// plan files, the runtime's own.
+	filesReserved = 64
+	// filesPerPrinter is the most one printer in flight holds: its SNMP
+	// socket, a TCP connection (PJL, FTP control, HTTP), an FTP data
+	// connection, and an idle SNMP socket left for reuse.
+	filesPerPrinter = 4
+)
+
+// inFlightLimit is how many printers may be in flight at once under an
+// open-files limit of soft (0 when unknown): planner.DefaultMaxInFlight
+// unless the limit allows fewer, and never less than one.
+func inFlightLimit(soft uint64) int {
+	if soft == 0 || soft >= filesReserved+filesPerPrinter*planner.DefaultMaxInFlight {
+		return planner.DefaultMaxInFlight
+	}
+	if soft <= filesReserved+filesPerPrinter {
+		return 1
+	}
+	return int((soft - filesReserved) / filesPerPrinter)
+}
+
+// limitInFlight returns the printers-in-flight bound for a run over n
+// printers, and says once on stderr when the open-files limit makes it
+// lower than inkform would otherwise use for them.
+func (ws *workspace) limitInFlight(io streams, n, parallelism int) int {
+	soft, hard := openFilesLimit()
+	limit := inFlightLimit(soft)
+	want := min(n, planner.DefaultMaxInFlight)
+	if parallelism > 0 {
+		want = min(want, parallelism)
+	}
+	if limit < want && !ws.warnedFiles {
+		ws.warnedFiles = true
+		fmt.Fprintf(io.Err, "Warning: the open-files limit is %d and the system allows no more (hard limit %d), so at most %d printers are in flight at once instead of up to %d; slow and unreachable printers will hold the others up. Raise the hard limit (ulimit -Hn) to lift it.\n",
+			soft, hard, limit, want)
+	}
+	return limit
+}
