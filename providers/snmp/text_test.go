@@ -1,6 +1,8 @@
 package snmp
 
 import (
+	"cmp"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -185,4 +187,49 @@ func TestIntValue(t *testing.T) {
 			t.Errorf("intValue(%v %v) = %d, %v; want %d, %v", tc.pdu.Type, tc.pdu.Value, got, ok, tc.want, tc.ok)
 		}
 	}
+}
+
+// compareOIDReference is compareOID the slow way: split, then compare arcs
+// as numbers when both are decimal, as text otherwise.
+func compareOIDReference(a, b string) int {
+	pa := strings.Split(strings.TrimPrefix(a, "."), ".")
+	pb := strings.Split(strings.TrimPrefix(b, "."), ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		x, okX := new(big.Int).SetString(pa[i], 10)
+		y, okY := new(big.Int).SetString(pb[i], 10)
+		c := 0
+		if okX && okY && isDecimal(pa[i]) && isDecimal(pb[i]) {
+			c = x.Cmp(y)
+		} else {
+			c = strings.Compare(pa[i], pb[i])
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(pa), len(pb))
+}
+
+// Walked OIDs come from the agent: any text must compare without panic,
+// consistently, and as the reference does.
+func FuzzCompareOID(f *testing.F) {
+	for _, seed := range [][2]string{
+		{".1.3.6.1.2.1.43.11.1.1.6.1.1", ".1.3.6.1.2.1.43.11.1.1.6.1.2"},
+		{".1.3.6.1.10", ".1.3.6.1.9"},
+		{"1.3.06", ".1.3.6"},
+		{".1.3", ".1.3.0"},
+		{"", "."},
+		{".1.x.3", ".1.2.3"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		got := compareOID(a, b)
+		if back := compareOID(b, a); back != -got {
+			t.Fatalf("compareOID(%q, %q) = %d but reversed %d", a, b, got, back)
+		}
+		if want := compareOIDReference(a, b); got != want {
+			t.Fatalf("compareOID(%q, %q) = %d, reference %d", a, b, got, want)
+		}
+	})
 }
