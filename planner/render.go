@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/inkform/inkform/fleet"
 )
@@ -285,7 +286,7 @@ func appendHumanBlock(b []byte, c painter, pp *PrinterPlan) []byte {
 		b = c.appendAction(append(b, "      "...), l.action, l.action.Symbol())
 		b = append(append(b, ' '), l.setting...)
 		if l.value != "" {
-			for range width - len(l.setting) {
+			for range width - utf8.RuneCountInString(l.setting) { // as fmt pads
 				b = append(b, ' ')
 			}
 			b = append(append(b, ' '), l.value...)
