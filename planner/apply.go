@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
 
@@ -241,7 +242,8 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 	}
 	defer sess.Close()
 	names := settingNames(cfg)
-	obs, err := sess.Observe(ctx, names)
+	// Apply records neither status nor supplies: Check reads what it needs.
+	obs, err := providers.Check(ctx, sess, names)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(ResultSkipped, "cancelled")
@@ -272,7 +274,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 	for i, d := range writes {
 		written[i] = d.Name
 	}
-	after, err := sess.Observe(keep, written)
+	after, err := providers.Check(keep, sess, written)
 	if err != nil {
 		return fail(ResultFailed, "verify: observe: %v", err)
 	}

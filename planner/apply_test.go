@@ -64,6 +64,15 @@ func TestApplyRichThenPlanIsEmpty(t *testing.T) {
 	if !slices.Equal(writes, wantWrites) {
 		t.Errorf("writes = %q, want %q", writes, wantWrites)
 	}
+	// A written printer is observed once by the plan, then checked before
+	// and after the write (status and supplies are not read again); one
+	// with nothing to write is not read again at all.
+	if o, c := f.conn.Observes("hq-2f-east"), f.conn.Checks("hq-2f-east"); o != 3 || c != 2 {
+		t.Errorf("hq-2f-east: %d observations of which %d checks; want 3 and 2", o, c)
+	}
+	if o := f.conn.Observes("quiet"); o != 1 {
+		t.Errorf("quiet: %d observations; want 1", o)
+	}
 
 	// State: forgotten printer gone, every declared setting hashed.
 	ctx := context.Background()

@@ -45,6 +45,23 @@ type Session interface {
 	Close() error
 }
 
+// Checker is a Session that can also read a printer without its supplies:
+// what apply needs before and after writing (identity and settings), at
+// less cost than a full Observe. Callers use it when a session has it.
+type Checker interface {
+	// Check is Observe without the supplies: the Observation's other
+	// fields mean the same, and Supplies stays empty.
+	Check(ctx context.Context, settings []string) (fleet.Observation, error)
+}
+
+// Check reads s with Check when it is a Checker, with Observe otherwise.
+func Check(ctx context.Context, s Session, settings []string) (fleet.Observation, error) {
+	if c, ok := s.(Checker); ok {
+		return c.Check(ctx, settings)
+	}
+	return s.Observe(ctx, settings)
+}
+
 // ConnectorFunc adapts a function to Connector.
 type ConnectorFunc func(ctx context.Context, p fleet.Printer) (Session, error)
 

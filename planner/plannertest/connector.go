@@ -44,11 +44,12 @@ type Connector struct {
 	devices  map[string]*Device
 	sets     []SetCall
 	observes map[string]int
+	checks   map[string]int
 }
 
 // NewConnector returns a connector with no devices.
 func NewConnector() *Connector {
-	return &Connector{devices: map[string]*Device{}, observes: map[string]int{}}
+	return &Connector{devices: map[string]*Device{}, observes: map[string]int{}, checks: map[string]int{}}
 }
 
 // Add adds (or replaces) the device answering for printer name.
@@ -90,11 +91,20 @@ func (c *Connector) Sets() []SetCall {
 	return slices.Clone(c.sets)
 }
 
-// Observes returns how many times printer name was observed.
+// Observes returns how many times printer name was observed, checks
+// included.
 func (c *Connector) Observes(name string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.observes[name]
+}
+
+// Checks returns how many of printer name's observations were checks
+// (providers.Checker: no supplies).
+func (c *Connector) Checks(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.checks[name]
 }
 
 // Connect returns a connection to the named device; it never fails.
@@ -138,6 +148,16 @@ func (s *printerConn) Observe(ctx context.Context, settings []string) (fleet.Obs
 	}
 	o.Transport = "snmp"
 	return o, nil
+}
+
+// Check is Observe without the supplies.
+func (s *printerConn) Check(ctx context.Context, settings []string) (fleet.Observation, error) {
+	o, err := s.Observe(ctx, settings)
+	s.c.mu.Lock()
+	s.c.checks[s.name]++
+	s.c.mu.Unlock()
+	o.Supplies = nil
+	return o, err
 }
 
 func (s *printerConn) Set(ctx context.Context, values []fleet.Desired) error {

@@ -100,6 +100,7 @@ type Session struct {
 
 var (
 	_ providers.Session    = (*Session)(nil)
+	_ providers.Checker    = (*Session)(nil)
 	_ providers.FileSender = (*Session)(nil)
 )
 
@@ -136,17 +137,33 @@ func (s *Session) hasBinding(name, family, t string) bool {
 
 // Observe reads facts over SNMP and each setting over its transport.
 func (s *Session) Observe(ctx context.Context, names []string) (fleet.Observation, error) {
+	return s.observe(ctx, names, s.snmp.Observe)
+}
+
+// Check is Observe without the supplies, when the SNMP session can leave
+// them out.
+func (s *Session) Check(ctx context.Context, names []string) (fleet.Observation, error) {
+	return s.observe(ctx, names, func(ctx context.Context, names []string) (fleet.Observation, error) {
+		return providers.Check(ctx, s.snmp, names)
+	})
+}
+
+// readSNMP reads facts and settings over SNMP: the SNMP session's Observe
+// or Check.
+type readSNMP func(ctx context.Context, settings []string) (fleet.Observation, error)
+
+func (s *Session) observe(ctx context.Context, names []string, read readSNMP) (fleet.Observation, error) {
 	pref := s.preference()
 	if len(pref) == 1 && pref[0] == SNMP {
-		return s.observeSNMP(ctx, names)
+		return s.observeSNMP(ctx, names, read)
 	}
-	return s.observeRouted(ctx, names, pref)
+	return s.observeRouted(ctx, names, pref, read)
 }
 
 // observeSNMP is Observe for a printer whose only transport is SNMP (most
 // of a fleet): the same result as observeRouted, without its per-setting
 // grouping and copying, since there is nothing to route.
-func (s *Session) observeSNMP(ctx context.Context, names []string) (fleet.Observation, error) {
+func (s *Session) observeSNMP(ctx context.Context, names []string, read readSNMP) (fleet.Observation, error) {
 	viaSNMP := names
 	for i, n := range names {
 		if !s.snmpCandidate(n) {
@@ -160,7 +177,7 @@ func (s *Session) observeSNMP(ctx context.Context, names []string) (fleet.Observ
 			break
 		}
 	}
-	obs, err := s.snmp.Observe(ctx, viaSNMP)
+	obs, err := read(ctx, viaSNMP)
 	if err != nil {
 		return obs, err
 	}
@@ -196,7 +213,7 @@ func (s *Session) observeSNMP(ctx context.Context, names []string) (fleet.Observ
 }
 
 // observeRouted is Observe for a printer with several transports.
-func (s *Session) observeRouted(ctx context.Context, names []string, pref []string) (fleet.Observation, error) {
+func (s *Session) observeRouted(ctx context.Context, names []string, pref []string, read readSNMP) (fleet.Observation, error) {
 	// The family is known only after SNMP answers, so ask SNMP for every
 	// setting it might carry on some family; one round of requests is
 	// cheaper than a second one after routing.
@@ -208,7 +225,7 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 			}
 		}
 	}
-	obs, err := s.snmp.Observe(ctx, viaSNMP)
+	obs, err := read(ctx, viaSNMP)
 	if err != nil {
 		return obs, err
 	}

@@ -347,7 +347,8 @@ func TestSNMPOnlyMatchesRouted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			routed, err := s.(*Session).observeRouted(context.Background(), names, []string{SNMP})
+			rs := s.(*Session)
+			routed, err := rs.observeRouted(context.Background(), names, []string{SNMP}, rs.snmp.Observe)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -361,5 +362,55 @@ func TestSNMPOnlyMatchesRouted(t *testing.T) {
 				t.Errorf("%s: no setting observed", model)
 			}
 		}
+	}
+}
+
+// checkingSNMP is a fakeSNMP whose sessions can also Check.
+type checkingSNMP struct {
+	fakeSNMP
+	checked [][]string
+}
+
+func (f *checkingSNMP) Connect(context.Context, fleet.Printer) (providers.Session, error) {
+	return f, nil
+}
+func (f *checkingSNMP) Check(ctx context.Context, names []string) (fleet.Observation, error) {
+	f.checked = append(f.checked, slices.Clone(names))
+	obs, err := f.Observe(ctx, names)
+	f.asked = f.asked[:len(f.asked)-1] // counted as a check, not an observation
+	return obs, err
+}
+
+// Check goes to the SNMP session's Check when it has one, on both paths,
+// and routes the settings as Observe does; without one it observes.
+func TestCheckUsesSNMPCheck(t *testing.T) {
+	names := []string{"a.snmp_only", "b.both", "c.pjl_only"}
+	for _, p := range []fleet.Printer{{Name: "snmp-only"}, {Name: "routed", Transports: []string{"pjl", "snmp"}}} {
+		snmp := &checkingSNMP{fakeSNMP: fakeSNMP{model: "Lexmark CX725", values: map[string]string{"a.snmp_only": "x", "b.both": "2"}}}
+		r := New(testCat(t), snmp, []providers.SettingsTransport{&fakeSettings{name: "pjl", closed: true}}, nil)
+		want, _ := observe(t, r, p, names...)
+		s, err := r.Connect(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := providers.Check(context.Background(), s, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("%s: Check differs from Observe (-observe +check):\n%s", p.Name, d)
+		}
+		if len(snmp.checked) != 1 || len(snmp.asked) != 1 {
+			t.Errorf("%s: SNMP checked %d times and observed %d times; want once each", p.Name, len(snmp.checked), len(snmp.asked))
+		}
+	}
+
+	plain := &fakeSNMP{model: "Lexmark CX725", values: map[string]string{"a.snmp_only": "x"}}
+	s, err := New(testCat(t), plain, nil, nil).Connect(context.Background(), fleet.Printer{Name: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := providers.Check(context.Background(), s, names); err != nil || len(plain.asked) != 1 {
+		t.Errorf("without Check: %v, %d observations; want one", err, len(plain.asked))
 	}
 }

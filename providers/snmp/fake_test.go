@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -108,5 +109,34 @@ func TestMaxOIDsPerPDU(t *testing.T) {
 		if len(r.oids) > max {
 			t.Errorf("%v of %d objects with MaxOIDsPerPDU %d", r.pdu, len(r.oids), max)
 		}
+	}
+}
+
+// Check reads what Observe reads but the supplies table, and does not walk
+// it.
+func TestCheckSkipsSupplies(t *testing.T) {
+	agent := startFakeAgent(t, gosnmp.Version2c, 0, printerData())
+	s := connect(t, New(nil, Options{}), printerAt("127.0.0.1", agent.addr.Port, fleet.SNMP{Community: "public"}))
+	names := []string{"system.contact", "system.location", "system.name"}
+	got, err := s.(*Session).Check(context.Background(), names)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	want := wantFakePrinter
+	want.Supplies = nil
+	if diff := cmp.Diff(want, got, ignoreTime); diff != "" {
+		t.Errorf("checked (-want +got):\n%s", diff)
+	}
+	for _, r := range agent.log() {
+		if r.pdu == gosnmp.GetBulkRequest && slices.Contains(r.oids, oidSupplyDescr) {
+			t.Errorf("Check walked the supplies table: %v", r.oids)
+		}
+	}
+	checkRequests := len(agent.log())
+	if _, err := s.Observe(context.Background(), names); err != nil {
+		t.Fatalf("Observe: %v", err)
+	}
+	if observeRequests := len(agent.log()) - checkRequests; observeRequests != checkRequests+1 {
+		t.Errorf("Observe sent %d requests and Check %d; want one more for the supplies", observeRequests, checkRequests)
 	}
 }

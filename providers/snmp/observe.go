@@ -82,6 +82,16 @@ const (
 // not in the catalog, have no SNMP binding or that the agent lacks are
 // listed in Unsupported, sorted.
 func (s *Session) Observe(ctx context.Context, settings []string) (fleet.Observation, error) {
+	return s.observe(ctx, settings, true)
+}
+
+// Check is Observe without the supplies table walk: one round trip fewer
+// (and the largest answer), for apply's checks before and after writing.
+func (s *Session) Check(ctx context.Context, settings []string) (fleet.Observation, error) {
+	return s.observe(ctx, settings, false)
+}
+
+func (s *Session) observe(ctx context.Context, settings []string, supplies bool) (fleet.Observation, error) {
 	obs := fleet.Observation{PageCount: -1, Transport: Transport, Status: "unknown"}
 	if err := s.begin(ctx); err != nil {
 		return obs, err
@@ -182,9 +192,11 @@ func (s *Session) Observe(ctx context.Context, settings []string) (fleet.Observa
 		obs.PageCount = n
 	}
 
-	obs.Supplies, err = s.supplies(ctx)
-	if err != nil {
-		return obs, err
+	if supplies {
+		obs.Supplies, err = s.supplies(ctx)
+		if err != nil {
+			return obs, err
+		}
 	}
 
 	for _, so := range rp.settings {

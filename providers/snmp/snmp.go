@@ -252,7 +252,10 @@ type Session struct {
 	closed    bool
 }
 
-var _ providers.Session = (*Session)(nil)
+var (
+	_ providers.Session = (*Session)(nil)
+	_ providers.Checker = (*Session)(nil)
+)
 
 // Transport returns "snmp".
 func (s *Session) Transport() string { return Transport }
