@@ -168,6 +168,37 @@ func BenchmarkPutPrinter(b *testing.B) {
 	}
 }
 
+// BenchmarkPrinters reads the state of a 10,000-printer fleet with 21
+// settings each, as a plan of a managed fleet does before observing.
+func BenchmarkPrinters(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	settings := map[string]string{}
+	for i := range 21 {
+		settings[fmt.Sprintf("setting_%d", i)] = state.HashValue(strconv.Itoa(i))
+	}
+	batch := make([]state.Printer, 0, 500)
+	for i := range 10000 {
+		batch = append(batch, state.Printer{Name: fmt.Sprintf("p%05d", i), Address: "10.0.0.1:161", Serial: "S", Model: "M", Firmware: "F", Settings: settings, ObservedAt: time.Now()})
+		if len(batch) == cap(batch) {
+			if err := s.PutPrinters(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	for b.Loop() {
+		ps, err := s.Printers(ctx)
+		if err != nil || len(ps) != 10000 {
+			b.Fatalf("%d printers, %v", len(ps), err)
+		}
+	}
+}
+
 // The child side of TestDeadHolderLockExpires: take the lock, report it,
 // then hang until killed.
 const childEnv = "INKFORM_STATE_LOCK_CHILD"
