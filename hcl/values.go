@@ -178,12 +178,18 @@ func eval(ctx *hhcl.EvalContext, expr hhcl.Expression, ty cty.Type, what string)
 		v, _ = v.Unmark()
 	} else {
 		out.sensitive = isSensitive(v)
-		v, _ = v.UnmarkDeep()
+		if out.sensitive || v.ContainsMarked() {
+			v, _ = v.UnmarkDeep() // rebuilds the value: only when needed
+		}
 	}
 	if !v.IsWhollyKnown() {
 		return evaluated{}, false, diags
 	}
-	if ty != cty.DynamicPseudoType {
+	if ty.Equals(cty.List(cty.String)) && isStringTuple(v.Type()) {
+		// ["a", each.value.b]: what a list of strings usually is, turned
+		// into one without the general conversion's type unification.
+		v = stringTupleToList(v)
+	} else if ty != cty.DynamicPseudoType {
 		cv, err := convert.Convert(v, ty)
 		if err != nil {
 			return evaluated{}, false, append(diags, &hhcl.Diagnostic{
@@ -199,6 +205,31 @@ func eval(ctx *hhcl.EvalContext, expr hhcl.Expression, ty cty.Type, what string)
 	}
 	out.val = v
 	return out, true, diags
+}
+
+// isStringTuple reports whether ty is a tuple type of strings only.
+func isStringTuple(ty cty.Type) bool {
+	if !ty.IsTupleType() {
+		return false
+	}
+	for _, et := range ty.TupleElementTypes() {
+		if !et.Equals(cty.String) {
+			return false
+		}
+	}
+	return true
+}
+
+// stringTupleToList is convert.Convert(v, cty.List(cty.String)) for a
+// known tuple of strings (null elements stay null).
+func stringTupleToList(v cty.Value) cty.Value {
+	if v.IsNull() {
+		return cty.NullVal(cty.List(cty.String))
+	}
+	if v.LengthInt() == 0 {
+		return cty.ListValEmpty(cty.String)
+	}
+	return cty.ListVal(v.AsValueSlice())
 }
 
 // evalString evaluates a string attribute; a null value counts as unset.
