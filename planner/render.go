@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -463,38 +464,58 @@ func mdText(s string) string {
 	return r.Replace(safe(s))
 }
 
+// MarkdownMaxBytes bounds RenderMarkdown's output. The Markdown is meant
+// for a pull-request comment, and GitHub refuses comments over 65,536
+// characters while a fleet's full tables and diff run to megabytes: rows
+// and printer blocks that do not fit are counted instead of shown.
+const MarkdownMaxBytes = 60000
+
+// mdSettingTableAt is how many changed printers make RenderMarkdown add a
+// per-setting count table: beyond a screenful of rows, what changes across
+// the fleet reads better than printer by printer.
+const mdSettingTableAt = 20
+
 // RenderMarkdown writes the plan as a pull-request comment: a heading with
-// the summary, a table of changed printers, the printers that could not be
-// planned, and the full per-setting diff folded away.
+// the summary, a table of changed printers (after a per-setting count when
+// there are many), the printers that could not be planned, and the full
+// per-setting diff folded away; at most MarkdownMaxBytes in all.
 func RenderMarkdown(w io.Writer, p *Plan) error {
-	bw := bufio.NewWriter(w)
+	var out bytes.Buffer
 	s := p.Summary()
 	switch {
 	case p.RefreshOnly:
-		fmt.Fprint(bw, "### inkform plan (refresh only): nothing is written\n\n")
+		out.WriteString("### inkform plan (refresh only): nothing is written\n\n")
 	case !p.HasChanges():
-		fmt.Fprint(bw, "### inkform plan: no changes\n\n")
+		out.WriteString("### inkform plan: no changes\n\n")
 	default:
-		fmt.Fprintf(bw, "### inkform plan: %s\n\n", summaryText(s))
+		fmt.Fprintf(&out, "### inkform plan: %s\n\n", summaryText(s))
 	}
 	if t := problemText(s); t != "" {
-		fmt.Fprintf(bw, "**Attention:** %s.\n\n", t)
+		fmt.Fprintf(&out, "**Attention:** %s.\n\n", t)
 	}
+	// What every section after this one closes with, kept free.
+	const reserve = 512
+	budget := func() int { return MarkdownMaxBytes - reserve - out.Len() }
 
+	var changed []*PrinterPlan
+	for i := range p.Printers {
+		if p.Printers[i].Action != NoOp {
+			changed = append(changed, &p.Printers[i])
+		}
+	}
+	if p.HasChanges() && len(changed) > mdSettingTableAt {
+		out.WriteString(mdSettingTable(changed))
+	}
 	if p.HasChanges() {
-		fmt.Fprint(bw, "| Printer | Action | Settings changed |\n|---|---|---|\n")
-		for i := range p.Printers {
-			pp := &p.Printers[i]
-			if pp.Action == NoOp {
-				continue
-			}
+		rows := make([]string, len(changed))
+		for i, pp := range changed {
 			names := deployNames(pp)
 			for _, c := range pp.Changes {
 				names = append(names, c.Action.Symbol()+mdText(c.Setting))
 			}
-			fmt.Fprintf(bw, "| %s | %s | %s |\n", mdText(pp.Name), pp.Action, strings.Join(names, ", "))
+			rows[i] = fmt.Sprintf("| %s | %s | %s |\n", mdText(pp.Name), pp.Action, strings.Join(names, ", "))
 		}
-		fmt.Fprintln(bw)
+		writeMDTable(&out, "| Printer | Action | Settings changed |\n|---|---|---|\n", rows, budget()/2, "printers")
 	}
 
 	var rows []string
@@ -502,45 +523,108 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 		pp := &p.Printers[i]
 		switch pp.Status {
 		case StatusUnreachable, StatusMismatch, StatusError:
-			rows = append(rows, fmt.Sprintf("| %s | %s | %s |", mdText(pp.Name), pp.Status, mdText(pp.Reason)))
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", mdText(pp.Name), pp.Status, mdText(pp.Reason)))
 		}
 		if len(pp.Unsupported) > 0 {
-			rows = append(rows, fmt.Sprintf("| %s | unsupported | %s |", mdText(pp.Name), mdText(strings.Join(pp.Unsupported, ", "))))
+			rows = append(rows, fmt.Sprintf("| %s | unsupported | %s |\n", mdText(pp.Name), mdText(strings.Join(pp.Unsupported, ", "))))
 		}
 	}
 	if len(rows) > 0 {
-		fmt.Fprint(bw, "#### Not planned or incomplete\n\n| Printer | Status | Reason |\n|---|---|---|\n")
-		for _, r := range rows {
-			fmt.Fprintln(bw, r)
-		}
-		fmt.Fprintln(bw)
+		out.WriteString("#### Not planned or incomplete\n\n")
+		writeMDTable(&out, "| Printer | Status | Reason |\n|---|---|---|\n", rows, budget()/2, "rows")
 	}
 
 	if p.HasChanges() {
 		// Symbols in the first column so that the diff is highlighted.
-		fmt.Fprint(bw, "<details><summary>Full diff</summary>\n\n```diff\n")
-		for i := range p.Printers {
-			pp := &p.Printers[i]
-			if pp.Action == NoOp {
-				continue
-			}
-			fmt.Fprintf(bw, "# %s\n", header(pp))
-			fmt.Fprintf(bw, "%s printer %s {\n", pp.Action.Symbol(), strconv.Quote(pp.Name))
+		out.WriteString("<details><summary>Full diff</summary>\n\n```diff\n")
+		var block bytes.Buffer
+		for i, pp := range changed {
+			block.Reset()
+			fmt.Fprintf(&block, "# %s\n", header(pp))
+			fmt.Fprintf(&block, "%s printer %s {\n", pp.Action.Symbol(), strconv.Quote(pp.Name))
 			for _, l := range changeLines(pp) {
 				text := l.setting
 				if l.value != "" {
 					text += " " + l.value
 				}
-				fmt.Fprintf(bw, "%s     %s\n", l.action.Symbol(), text)
+				fmt.Fprintf(&block, "%s     %s\n", l.action.Symbol(), text)
 			}
 			for _, n := range noteLines(pp) {
-				fmt.Fprintf(bw, "      %s\n", n)
+				fmt.Fprintf(&block, "      %s\n", n)
 			}
-			fmt.Fprint(bw, "  }\n")
+			block.WriteString("  }\n")
+			if block.Len() > budget() {
+				more := "printers"
+				if len(changed)-i == 1 {
+					more = "printer"
+				}
+				fmt.Fprintf(&out, "# … and %d more %s, left out to keep this comment within %d bytes; inkform plan shows them all\n",
+					len(changed)-i, more, MarkdownMaxBytes)
+				break
+			}
+			out.Write(block.Bytes())
 		}
-		fmt.Fprint(bw, "```\n\n</details>\n")
+		out.WriteString("```\n\n</details>\n")
 	}
-	return bw.Flush()
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// writeMDTable writes a table's head and as many rows as fit in max bytes,
+// then one row counting the rest.
+func writeMDTable(out *bytes.Buffer, head string, rows []string, max int, what string) {
+	out.WriteString(head)
+	used := len(head)
+	for i, r := range rows {
+		if used+len(r) > max {
+			fmt.Fprintf(out, "| … | | %d more %s, left out to keep this comment short |\n", len(rows)-i, what)
+			break
+		}
+		out.WriteString(r)
+		used += len(r)
+	}
+	out.WriteString("\n")
+}
+
+// mdSettingTable counts, per setting (and firmware and files), how many
+// printers each action touches.
+func mdSettingTable(changed []*PrinterPlan) string {
+	counts := map[string]map[Action]int{}
+	count := func(name string, a Action) {
+		if counts[name] == nil {
+			counts[name] = map[Action]int{}
+		}
+		counts[name][a]++
+	}
+	for _, pp := range changed {
+		if pp.Firmware != nil {
+			count("firmware", Upgrade)
+		}
+		for _, f := range pp.Files {
+			count("file "+f.Dest, f.Action)
+		}
+		for _, c := range pp.Changes {
+			count(c.Setting, c.Action)
+		}
+	}
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("| Setting | Printers |\n|---|---|\n")
+	for _, n := range names {
+		var parts []string
+		for _, a := range []Action{Adopt, Update, Forget, Upgrade} {
+			if k := counts[n][a]; k > 0 {
+				parts = append(parts, fmt.Sprintf("%s%d", a.Symbol(), k))
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", mdText(n), strings.Join(parts, " "))
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // RenderApplyResult writes one line per printer that was not simply

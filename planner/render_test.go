@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -256,5 +257,54 @@ func TestPlanFileTooLarge(t *testing.T) {
 	_, err := ReadPlanFile(&file)
 	if err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("err = %v, want a plan file that is too large", err)
+	}
+}
+
+// A fleet-sized plan's Markdown stays within what a pull-request comment
+// may hold: the per-setting counts are complete, the rest is cut at whole
+// rows and printer blocks and says how much was left out.
+func TestRenderMarkdownFleetFitsAComment(t *testing.T) {
+	p := &Plan{}
+	for i := range 3000 {
+		pp := PrinterPlan{Name: fmt.Sprintf("p%04d", i), Address: "10.0.0.1:161", Transport: "snmp", Action: Adopt, Status: StatusReady}
+		if i%6 == 0 {
+			pp = PrinterPlan{Name: pp.Name, Address: pp.Address, Status: StatusUnreachable, Reason: "no SNMP answer"}
+		} else {
+			for j := range 21 {
+				pp.Changes = append(pp.Changes, Change{Setting: fmt.Sprintf("setting.%02d", j), Action: Adopt, Before: "a", After: "b", BeforeHash: "x", AfterHash: "y"})
+			}
+		}
+		p.Printers = append(p.Printers, pp)
+	}
+	var b bytes.Buffer
+	if err := RenderMarkdown(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	if len(md) > MarkdownMaxBytes {
+		t.Errorf("%d bytes, limit %d", len(md), MarkdownMaxBytes)
+	}
+	for _, want := range []string{
+		"### inkform plan: 2500 printers to adopt",
+		"| setting.00 | +2500 |\n", "| setting.20 | +2500 |\n",
+		" more printers, left out to keep this comment short |\n",
+		" more rows, left out to keep this comment short |\n",
+		"```\n\n</details>\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	if !strings.HasSuffix(md, "```\n\n</details>\n") {
+		t.Error("the folded diff is not closed")
+	}
+	// Every changed printer is either shown in the diff or counted.
+	shown := strings.Count(md, "\n+ printer \"")
+	var left int
+	if _, err := fmt.Sscanf(md[strings.Index(md, "# … and ")+len("# … and "):], "%d", &left); err != nil {
+		t.Fatalf("no count of printers left out of the diff: %v", err)
+	}
+	if shown == 0 || shown+left != 2500 {
+		t.Errorf("diff shows %d printers and counts %d more; want 2500 in all", shown, left)
 	}
 }
