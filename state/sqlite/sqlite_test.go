@@ -148,17 +148,25 @@ func TestPutPrintersBatch(t *testing.T) {
 	}
 }
 
-func BenchmarkPutPrinter(b *testing.B) {
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+// benchStore opens a fresh store for a benchmark, and returns n settings
+// as a printer records them.
+func benchStore(b *testing.B, n int) (*sqlite.Store, map[string]string) {
+	b.Helper()
+	s, err := sqlite.OpenStore(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	settings := map[string]string{}
-	for i := range 20 {
+	for i := range n {
 		settings[fmt.Sprintf("setting_%d", i)] = state.HashValue(strconv.Itoa(i))
 	}
+	return s, settings
+}
+
+func BenchmarkPutPrinter(b *testing.B) {
+	ctx := context.Background()
+	s, settings := benchStore(b, 20)
 	i := 0
 	for b.Loop() {
 		if err := s.PutPrinter(ctx, state.Printer{Name: fmt.Sprintf("p%05d", i%10000), Settings: settings, ObservedAt: time.Now()}); err != nil {
@@ -172,15 +180,7 @@ func BenchmarkPutPrinter(b *testing.B) {
 // settings each, as a plan of a managed fleet does before observing.
 func BenchmarkPrinters(b *testing.B) {
 	ctx := context.Background()
-	s, err := sqlite.OpenStore(ctx, filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	settings := map[string]string{}
-	for i := range 21 {
-		settings[fmt.Sprintf("setting_%d", i)] = state.HashValue(strconv.Itoa(i))
-	}
+	s, settings := benchStore(b, 21)
 	batch := make([]state.Printer, 0, 500)
 	for i := range 10000 {
 		batch = append(batch, state.Printer{Name: fmt.Sprintf("p%05d", i), Address: "10.0.0.1:161", Serial: "S", Model: "M", Firmware: "F", Settings: settings, ObservedAt: time.Now()})
