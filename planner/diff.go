@@ -95,14 +95,22 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 	if pl.Connector == nil || pl.State == nil {
 		return nil, errors.New("planner: Connector and State are required")
 	}
-	recorded, err := pl.State.Printers(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
+	// The state is read while the printers are observed: the requests need
+	// only the configuration, the diff waits for the state.
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	sr := pl.readState(ctx, cancel)
+	defer func() {
+		cancel(nil)
+		<-sr.done // nothing outlives Plan
+	}()
+	readErr := func(err error) error {
+		if perr := parent.Err(); perr != nil {
+			return fmt.Errorf("plan: %w", perr)
+		}
+		return fmt.Errorf("read state: %w", err)
 	}
-	inState := make(map[string]state.Printer, len(recorded))
-	for _, r := range recorded {
-		inState[r.Name] = r
-	}
+
 	inConfig := make(map[string]bool, len(printers))
 	for _, p := range printers {
 		if inConfig[p.Name] {
@@ -111,18 +119,25 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 		inConfig[p.Name] = true
 	}
 
-	names := make([]string, 0, len(printers)+len(recorded))
-	for _, p := range printers {
-		names = append(names, p.Name)
-	}
-	for _, r := range recorded {
-		if !inConfig[r.Name] {
-			names = append(names, r.Name)
+	selected := func(string) bool { return true }
+	if len(o.Targets) > 0 {
+		// Targets may name printers known only to the state.
+		if err := sr.wait(ctx); err != nil {
+			return nil, readErr(err)
 		}
-	}
-	selected, err := matchTargets(o.Targets, names)
-	if err != nil {
-		return nil, err
+		names := make([]string, 0, len(printers)+len(sr.recorded))
+		for _, p := range printers {
+			names = append(names, p.Name)
+		}
+		for _, r := range sr.recorded {
+			if !inConfig[r.Name] {
+				names = append(names, r.Name)
+			}
+		}
+		var err error
+		if selected, err = matchTargets(o.Targets, names); err != nil {
+			return nil, err
+		}
 	}
 
 	plan := &Plan{
@@ -161,21 +176,23 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 		}
 		g.Go(func() {
 			defer tick()
-			prior, managed := inState[p.Name]
-			results[i] = pl.planPrinter(ctx, memo, p, prior, managed, o.RefreshOnly)
+			results[i] = pl.planPrinter(ctx, memo, p, sr, o.RefreshOnly)
 			if pieces != nil {
 				pieces[i] = prerender(view, opts, &results[i])
 			}
 		})
 	}
 	g.Wait() // workers report through results
-	if err := ctx.Err(); err != nil {
+	if err := parent.Err(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if err := sr.wait(ctx); err != nil {
+		return nil, readErr(err)
 	}
 	plan.Printers = results
 
 	if !o.RefreshOnly {
-		for _, r := range recorded {
+		for _, r := range sr.recorded {
 			if inConfig[r.Name] || !selected(r.Name) {
 				continue
 			}
@@ -195,12 +212,59 @@ func forgetPrinter(r state.Printer) PrinterPlan {
 	return pp
 }
 
-// planPrinter observes one printer and diffs it. It never fails: problems
-// become the printer's status.
-func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Printer, prior state.Printer, managed, refreshOnly bool) PrinterPlan {
+// stateRead is the state as Plan reads it, concurrently with observing.
+type stateRead struct {
+	done     chan struct{} // closed once read (or failed)
+	recorded []state.Printer
+	byName   map[string]state.Printer
+	err      error
+}
+
+// readState starts reading the state; a failure is passed to fail, which
+// Plan uses to stop observing.
+func (pl *Planner) readState(ctx context.Context, fail func(error)) *stateRead {
+	sr := &stateRead{done: make(chan struct{})}
+	go func() {
+		sr.recorded, sr.err = pl.State.Printers(ctx)
+		if sr.err == nil {
+			sr.byName = make(map[string]state.Printer, len(sr.recorded))
+			for _, r := range sr.recorded {
+				sr.byName[r.Name] = r
+			}
+		}
+		close(sr.done) // before fail cancels ctx: wait then reports the read's error
+		if sr.err != nil {
+			fail(sr.err)
+		}
+	}()
+	return sr
+}
+
+// wait returns once the state is read, with the read's error, or ctx's
+// when it ends first.
+func (sr *stateRead) wait(ctx context.Context) error {
+	select {
+	case <-sr.done:
+		return sr.err
+	default:
+	}
+	select {
+	case <-sr.done:
+		return sr.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// planPrinter observes one printer and diffs it with its state once that
+// is read. It never fails: problems become the printer's status.
+func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Printer, sr *stateRead, refreshOnly bool) PrinterPlan {
 	pp := PrinterPlan{Name: p.Name, Address: p.Address(), Status: StatusReady}
 	obs, transport, err := pl.observe(ctx, p)
 	pp.Transport = transport
+	if err == nil {
+		err = sr.wait(ctx) // Plan reports a failed read itself
+	}
 	if err != nil {
 		pp.Reason = err.Error()
 		pp.Status = StatusError
@@ -209,6 +273,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 		}
 		return pp
 	}
+	prior, managed := sr.byName[p.Name]
 	if reason := serialMismatch(p.Serial, obs.Serial); reason != "" {
 		pp.Status, pp.Reason = StatusMismatch, reason
 		pp.Observed = stripSettings(obs)

@@ -2,10 +2,13 @@ package planner
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/inkform/inkform/fleet"
 )
@@ -285,5 +288,53 @@ func TestRefreshOnlyPlan(t *testing.T) {
 		if pp.Status == StatusForgotten {
 			t.Errorf("%s: forgotten in a refresh-only plan", pp.Name)
 		}
+	}
+}
+
+// The printers are observed while the state is read: the state read here
+// finishes only once a printer has been observed.
+func TestPlanObservesWhileReadingState(t *testing.T) {
+	f := newFixture(t)
+	observed := make(chan struct{})
+	var once sync.Once
+	f.printers = append(f.printers, printer("a", "10.0.0.1", desired("system.contact", "new")...))
+	d := device("S-a", map[string]string{"system.contact": "old"})
+	d.OnObserve = func() { once.Do(func() { close(observed) }) }
+	f.conn.Add("a", d)
+	f.put(t, managed("a", "10.0.0.1:161", "system.contact"))
+	f.store.BeforePrinters = func(ctx context.Context) error {
+		select {
+		case <-observed:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Second):
+			return errors.New("no printer was observed while the state was being read")
+		}
+	}
+	p := f.plan(t, PlanOptions{})
+	if a := p.Printers[0]; a.Action != Update || len(a.Changes) != 1 || a.Changes[0].Action != Update {
+		t.Errorf("a: %+v; want an update against the recorded state", a)
+	}
+}
+
+// A state that cannot be read fails the plan with that error, and stops
+// the observation.
+func TestPlanStateReadFails(t *testing.T) {
+	f := newFixture(t)
+	for i := range 50 {
+		name := fmt.Sprintf("p%02d", i)
+		f.printers = append(f.printers, printer(name, "10.0.0.1", desired("system.contact", "new")...))
+		f.conn.Add(name, device("S", map[string]string{"system.contact": "old"}))
+	}
+	f.store.BeforePrinters = func(context.Context) error { return errors.New("disk on fire") }
+	_, err := f.planner.Plan(context.Background(), f.printers, PlanOptions{})
+	if err == nil || err.Error() != "read state: disk on fire" {
+		t.Fatalf("Plan = %v, want read state: disk on fire", err)
+	}
+	// With targets the state is needed first, and the error is the same.
+	_, err = f.planner.Plan(context.Background(), f.printers, PlanOptions{Targets: []string{"printer.p01"}})
+	if err == nil || err.Error() != "read state: disk on fire" {
+		t.Fatalf("Plan with targets = %v, want read state: disk on fire", err)
 	}
 }

@@ -28,6 +28,9 @@ type Device struct {
 	// OnSet, when set, runs at the start of every Set, outside any lock; it
 	// may block (on a channel, say) to hold the write in flight.
 	OnSet func(ctx context.Context) error
+	// OnObserve, when set, runs at the start of every Observe, outside any
+	// lock.
+	OnObserve func()
 }
 
 // SetCall records one Set.
@@ -125,6 +128,11 @@ func (s *printerConn) Observe(ctx context.Context, settings []string) (fleet.Obs
 		return fleet.Observation{}, fmt.Errorf("printer %s: observe: %w", s.name, err)
 	}
 	s.c.mu.Lock()
+	if d, ok := s.c.devices[s.name]; ok && d.OnObserve != nil {
+		s.c.mu.Unlock()
+		d.OnObserve()
+		s.c.mu.Lock()
+	}
 	defer s.c.mu.Unlock()
 	s.c.observes[s.name]++
 	d, ok := s.c.devices[s.name]

@@ -26,6 +26,9 @@ type Store struct {
 	// BeforePut, when set, runs at the start of PutPrinter and PutPrinters,
 	// outside any lock; it may block to hold the write in flight.
 	BeforePut func()
+	// BeforePrinters, when set, runs at the start of Printers, outside any
+	// lock; it may block, and an error it returns is Printers' error.
+	BeforePrinters func(ctx context.Context) error
 }
 
 // NewStore returns an empty store.
@@ -58,6 +61,11 @@ func (s *Store) Lock(ctx context.Context, owner state.LockInfo) (*state.Lock, er
 
 // Printers implements state.Store.
 func (s *Store) Printers(ctx context.Context) ([]state.Printer, error) {
+	if s.BeforePrinters != nil {
+		if err := s.BeforePrinters(ctx); err != nil {
+			return nil, err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]state.Printer, 0, len(s.printers))
