@@ -79,32 +79,20 @@ func Where(dsn string) (string, error) {
 // says the file does not exist. Only that one connection uses the
 // creating driver: every pooled connection would otherwise try to create.
 func connect(ctx context.Context, dsn string) (*sql.DB, error) {
-	db, err := ping(ctx, "firebirdsql", dsn)
+	db, err := sqlstate.OpenDB(ctx, "firebirdsql", dsn)
 	if err == nil || !isMissingDatabase(err) {
 		return db, err
 	}
-	created, cerr := ping(ctx, "firebirdsql_createdb", dsn)
+	created, cerr := sqlstate.OpenDB(ctx, "firebirdsql_createdb", dsn)
 	if cerr == nil {
 		created.Close()
 	}
 	// Another process may have created it meanwhile; either way, open it.
-	db, err = ping(ctx, "firebirdsql", dsn)
+	db, err = sqlstate.OpenDB(ctx, "firebirdsql", dsn)
 	if err != nil && cerr != nil {
 		return nil, fmt.Errorf("create database: %w", cerr)
 	}
 	return db, err
-}
-
-func ping(ctx context.Context, driver, dsn string) (*sql.DB, error) {
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
 }
 
 // Firebird status codes (see the driver's fberrcode.go).

@@ -49,13 +49,9 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", dsn)
+	// Opening connects now, so that a bad path fails here, naming it.
+	db, err := sqlstate.OpenDB(ctx, "sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("state %s: open: %w", path, err)
-	}
-	// Ping opens the file now, so that a bad path fails here, naming it.
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("state %s: open: %w", path, err)
 	}
 	core, err := sqlstate.New(ctx, db, Dialect{}, opts)

@@ -51,12 +51,8 @@ func OpenStore(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlserver", dsn)
+	db, err := sqlstate.OpenDB(ctx, "sqlserver", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("state %s: open: %w", where, err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("state %s: open: %w", where, err)
 	}
 	core, err := sqlstate.New(ctx, db, Dialect{}, opts)

@@ -59,6 +59,20 @@ type Store struct {
 
 var _ state.Store = (*Store)(nil)
 
+// OpenDB opens a database handle and connects once, so that a wrong
+// address, file or password fails here rather than at the first query.
+func OpenDB(ctx context.Context, driver, dsn string) (*sql.DB, error) {
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // New wraps db, bringing its schema up to date. The Store takes ownership
 // of db: Close closes it, and so does a failed New.
 func New(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, error) {
