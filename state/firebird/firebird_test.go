@@ -2,7 +2,6 @@ package firebird_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -47,36 +46,16 @@ func TestReopenKeepsData(t *testing.T) {
 	statetest.RunReopen(t, func(t *testing.T) state.Store { return open(t, dsn, firebird.Options{}) })
 }
 
-func TestSchemaVersionRecorded(t *testing.T) {
+func TestSchemaVersions(t *testing.T) {
 	fb := testservers.StartFirebird(t)
-	ctx := ctxFor(t)
 	dsn := fb.NewDatabase("schema")
-	s := open(t, dsn, firebird.Options{})
-	want := sqlstate.SchemaVersion()
-	vs, err := s.AppliedMigrations(ctx)
-	if err != nil || len(vs) != want || vs[len(vs)-1] != want {
-		t.Fatalf("AppliedMigrations = %v, %v; want 1..%d", vs, err, want)
-	}
-	var applied int64
-	if err := s.DB().QueryRowContext(ctx, `SELECT applied_at FROM schema_migrations WHERE version = 1`).Scan(&applied); err != nil || applied <= 0 {
-		t.Errorf("applied_at = %d, %v", applied, err)
-	}
-	s.Close()
-	s2 := open(t, dsn, firebird.Options{})
-	if vs2, err := s2.AppliedMigrations(ctx); err != nil || len(vs2) != len(vs) {
-		t.Errorf("after reopen AppliedMigrations = %v, %v", vs2, err)
-	}
-
-	// A state written by a newer inkform is refused, saying so.
-	future := sqlstate.SchemaVersion() + 3
-	if _, err := s2.DB().ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, 1)`, future); err != nil {
-		t.Fatal(err)
-	}
-	_, err = firebird.Open(ctx, dsn)
-	var ve *sqlstate.SchemaVersionError
-	if !errors.As(err, &ve) || ve.Found != future {
-		t.Fatalf("Open of a newer schema = %v, want *SchemaVersionError", err)
-	}
+	err := statetest.RunSchemaVersions(t, func() (*sqlstate.Store, error) {
+		s, err := firebird.OpenStore(ctxFor(t), dsn, firebird.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s.Store, nil
+	})
 	if strings.Contains(err.Error(), fb.Password) {
 		t.Errorf("error reveals the password: %v", err)
 	}

@@ -53,27 +53,6 @@ func TestReopenKeepsData(t *testing.T) {
 	statetest.RunReopen(t, func(t *testing.T) state.Store { return open(t, path, sqlite.Options{}) })
 }
 
-func TestMigrationsRecorded(t *testing.T) {
-	ctx := ctxFor(t)
-	path := dbPath(t)
-	s := open(t, path, sqlite.Options{})
-	want := sqlstate.SchemaVersion()
-	vs, err := s.AppliedMigrations(ctx)
-	if err != nil || len(vs) != want || vs[len(vs)-1] != want {
-		t.Fatalf("AppliedMigrations = %v, %v; want 1..%d", vs, err, want)
-	}
-	var applied int64
-	if err := s.DB().QueryRowContext(ctx, `SELECT applied_at FROM schema_migrations WHERE version = 1`).Scan(&applied); err != nil || applied <= 0 {
-		t.Errorf("applied_at = %d, %v", applied, err)
-	}
-	s.Close()
-	// Reopening applies nothing twice.
-	s2 := open(t, path, sqlite.Options{})
-	if vs2, err := s2.AppliedMigrations(ctx); err != nil || len(vs2) != len(vs) {
-		t.Errorf("after reopen AppliedMigrations = %v, %v", vs2, err)
-	}
-}
-
 func TestPragmas(t *testing.T) {
 	ctx := ctxFor(t)
 	s := open(t, dbPath(t), sqlite.Options{})
@@ -88,24 +67,17 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
-func TestNewerSchemaRefused(t *testing.T) {
-	ctx := ctxFor(t)
+func TestSchemaVersions(t *testing.T) {
 	path := dbPath(t)
-	s := open(t, path, sqlite.Options{})
-	future := sqlstate.SchemaVersion() + 7
-	if _, err := s.DB().ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, 1)`, future); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-
-	_, err := sqlite.Open(ctx, path)
-	var ve *sqlstate.SchemaVersionError
-	if !errors.As(err, &ve) || ve.Found != future || ve.Known != sqlstate.SchemaVersion() {
-		t.Fatalf("Open of a newer schema = %v, want *SchemaVersionError", err)
-	}
-	msg := fmt.Sprintf("state schema version %d is newer than this inkform understands (%d); upgrade inkform", future, sqlstate.SchemaVersion())
-	if !strings.Contains(err.Error(), msg) || !strings.Contains(err.Error(), path) {
-		t.Errorf("error %q lacks %q or the path", err, msg)
+	err := statetest.RunSchemaVersions(t, func() (*sqlstate.Store, error) {
+		s, err := sqlite.OpenStore(ctxFor(t), path, sqlite.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s.Store, nil
+	})
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not name the file", err)
 	}
 }
 
