@@ -122,7 +122,7 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fle
 		return false, fmt.Errorf("firmware: connect: %w", err)
 	}
 	defer sess.Close()
-	before, err := sess.Observe(ctx, nil)
+	before, err := providers.Check(ctx, sess, nil)
 	if err != nil {
 		return false, fmt.Errorf("firmware: observe: %w", err)
 	}
@@ -200,14 +200,15 @@ func (pl *Planner) waitReboot(ctx context.Context, cfg fleet.Printer, before fle
 	}
 }
 
-// observeFacts opens a session, reads the facts only and closes.
+// observeFacts opens a session, reads the facts only (no supplies:
+// reboot waits poll it) and closes.
 func (pl *Planner) observeFacts(ctx context.Context, cfg fleet.Printer) (fleet.Observation, error) {
 	sess, err := pl.Connector.Connect(ctx, cfg)
 	if err != nil {
 		return fleet.Observation{}, err
 	}
 	defer sess.Close()
-	return sess.Observe(ctx, nil)
+	return providers.Check(ctx, sess, nil)
 }
 
 // rollout stages the firmware upgrades of one apply. The printers of a
