@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	hhcl "github.com/hashicorp/hcl/v2"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 const (

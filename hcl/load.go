@@ -20,8 +20,8 @@ import (
 	hhcl "github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 // LoadOptions supplies what a configuration does not hold itself: variable

@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	hhcl "github.com/hashicorp/hcl/v2"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")

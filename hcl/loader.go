@@ -10,8 +10,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 // loader holds the state of one Load call. Phases run in a fixed order:

@@ -8,8 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 // settingLayers are the settings one block declares, kept apart because

@@ -16,10 +16,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/providers/catalog"
 	"github.com/inkform/inkform/state"
 )
 

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/providers/catalog"
 	"github.com/inkform/inkform/state"
 )
 

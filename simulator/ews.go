@@ -35,7 +35,7 @@ import (
 
 	"github.com/icholy/digest"
 
-	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/catalog"
 )
 
 // The embedded web server (EWS): a JSON settings API and a multipart

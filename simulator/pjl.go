@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/catalog"
 )
 
 // The RAW 9100 service: a PJL interpreter per printer, as described in

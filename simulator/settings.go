@@ -6,7 +6,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/catalog"
 )
 
 // A virtual printer keeps one store of settings whichever protocol writes

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/catalog"
 )
 
 // factoryContact is the simulator's system.contact before anything writes

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/planner"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 // planFlags are shared by plan and apply.

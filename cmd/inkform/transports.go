@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/providers/catalog"
 	"github.com/inkform/inkform/providers/ftp"
 	inkhttp "github.com/inkform/inkform/providers/http"
 	"github.com/inkform/inkform/providers/pjl"

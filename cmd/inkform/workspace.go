@@ -14,8 +14,8 @@ import (
 	hhcl "github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/hcl"
-	"github.com/inkform/inkform/providers/catalog"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/state/backend"
 	"github.com/inkform/inkform/state/sqlstate"

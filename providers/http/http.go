@@ -35,9 +35,9 @@ import (
 
 	"github.com/icholy/digest"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 // Standard ports of the embedded web server.

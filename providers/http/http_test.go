@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/providers/catalog"
 	ewshttp "github.com/inkform/inkform/providers/http"
 	"github.com/inkform/inkform/simulator"
 )

@@ -23,9 +23,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 // DefaultPort is the RAW print port printers answer PJL on.

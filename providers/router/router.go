@@ -19,9 +19,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 // SNMP is the transport name of the SNMP connector.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/catalog"
 )
 
 // readPlan is what Observe asks of an agent for one list of setting names:

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/catalog"
 )
 
 func TestReadPlan(t *testing.T) {

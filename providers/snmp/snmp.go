@@ -16,9 +16,9 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 // Transport is the name this provider reports in observations.

@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/internal/testservers"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/providers/catalog"
 )
 
 // Credentials used against the private snmpd; the tests assert that none

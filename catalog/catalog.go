@@ -3,10 +3,10 @@
 // Adding a setting for a new transport adds an entry, not a code path.
 //
 // docs/settings.md is generated from the embedded catalog; run
-// `go generate ./providers/catalog` after changing catalog.json.
+// `go generate ./catalog` after changing catalog.json.
 package catalog
 
-//go:generate go run ./internal/gendoc -o ../../docs/settings.md
+//go:generate go run ./internal/gendoc -o ../docs/settings.md
 
 import (
 	_ "embed"

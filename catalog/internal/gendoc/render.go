@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/catalog"
 )
 
 // render writes the settings reference: how to read it, the model
@@ -18,7 +18,7 @@ import (
 func render(w *bytes.Buffer, c *catalog.Catalog) {
 	fmt.Fprintf(w, `# Settings catalog
 
-<!-- Generated from providers/catalog/catalog.json by `+"`go generate ./providers/catalog`"+`. Do not edit. -->
+<!-- Generated from catalog/catalog.json by `+"`go generate ./catalog`"+`. Do not edit. -->
 
 Catalog version %d: %d settings. A configuration sets them by name in a
 `+"`settings`"+` map (see [the language](language.md)); the catalog says which values

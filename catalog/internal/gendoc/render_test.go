@@ -8,16 +8,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/catalog"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/settings.md")
 
 // docPath is docs/settings.md, seen from this package's directory.
-var docPath = filepath.Join("..", "..", "..", "..", "docs", "settings.md")
+var docPath = filepath.Join("..", "..", "..", "docs", "settings.md")
 
 // TestDocUpToDate fails when docs/settings.md no longer matches the
-// catalog. Regenerate with `go generate ./providers/catalog` or -update.
+// catalog. Regenerate with `go generate ./catalog` or -update.
 func TestDocUpToDate(t *testing.T) {
 	var buf bytes.Buffer
 	render(&buf, catalog.Default())
@@ -28,10 +28,10 @@ func TestDocUpToDate(t *testing.T) {
 	}
 	want, err := os.ReadFile(docPath)
 	if err != nil {
-		t.Fatalf("%v (run go generate ./providers/catalog)", err)
+		t.Fatalf("%v (run go generate ./catalog)", err)
 	}
 	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("%s is out of date: run go generate ./providers/catalog (or this test with -update)", docPath)
+		t.Errorf("%s is out of date: run go generate ./catalog (or this test with -update)", docPath)
 	}
 }
 

@@ -1,5 +1,5 @@
 // Command gendoc writes docs/settings.md from the embedded settings
-// catalog. It runs from `go generate ./providers/catalog`; a test in this
+// catalog. It runs from `go generate ./catalog`; a test in this
 // package fails when the committed document is out of date.
 package main
 
@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/inkform/inkform/providers/catalog"
+	"github.com/inkform/inkform/catalog"
 )
 
 func main() {
