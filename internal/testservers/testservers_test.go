@@ -1,6 +1,9 @@
 package testservers
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,5 +63,33 @@ func TestFreePorts(t *testing.T) {
 	}
 	if p := FreeTCPPort(t); p <= 0 {
 		t.Fatalf("FreeTCPPort = %d", p)
+	}
+}
+
+// TestInteropRecordingsMatchSums keeps the vendored recordings the bytes
+// their SOURCES.md describes.
+func TestInteropRecordingsMatchSums(t *testing.T) {
+	dir := InteropDir(t)
+	sums, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
+		want, name, ok := strings.Cut(line, "  ")
+		if !ok {
+			t.Fatalf("SHA256SUMS: malformed line %q", line)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != want {
+			t.Errorf("%s: sha256 %s, SHA256SUMS says %s", name, got, want)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("SHA256SUMS lists no file")
 	}
 }
