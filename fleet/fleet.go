@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
-
-	"github.com/hashicorp/hcl/v2"
 )
 
 // DefaultSNMPPort is used when a printer's address carries no port.
@@ -47,8 +45,6 @@ type Printer struct {
 	// Firmware, when set, is the firmware the printer should run if its
 	// model matches the firmware's patterns.
 	Firmware *Firmware
-	// DeclRange is where the printer block (or its for_each instance) is declared.
-	DeclRange hcl.Range
 }
 
 // Address returns host:port.
@@ -70,8 +66,7 @@ func (p Printer) Setting(name string) (Desired, bool) {
 type Desired struct {
 	Name      string
 	Value     string
-	Sensitive bool      // derived from a sensitive variable: never displayed
-	Range     hcl.Range // where the value was written
+	Sensitive bool // derived from a sensitive variable: never displayed
 }
 
 // Credentials are how inkform authenticates to a printer. They are secret:

@@ -63,6 +63,16 @@ type Config struct {
 	// the configuration declares in setting blocks. Use it, not the
 	// built-in catalog, to read and write this configuration's settings.
 	Catalog *catalog.Catalog
+
+	ranges map[string]hhcl.Range // printer name → where it is declared
+}
+
+// PrinterRange returns where the named printer (or the for_each block
+// that makes it) is declared. Source ranges stay in this package: the
+// fleet model says what a printer is, not where it was written.
+func (c *Config) PrinterRange(name string) (hhcl.Range, bool) {
+	r, ok := c.ranges[name]
+	return r, ok
 }
 
 // Printer returns the named printer.
@@ -172,6 +182,7 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 		Files:    l.files,
 		Dir:      dir,
 		Catalog:  l.cat,
+		ranges:   l.printerRanges,
 	}, diags
 }
 

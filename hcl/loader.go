@@ -36,6 +36,7 @@ type loader struct {
 	firmwares      map[string]*firmwareBlock
 	settingBlocks  map[string]*hhcl.Block
 	printerBlocks  []*hhcl.Block
+	printerRanges  map[string]hhcl.Range // printer name → its block
 	stateBlock     *hhcl.Block
 
 	// brokenSettings are declared settings with errors: uses of them are

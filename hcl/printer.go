@@ -48,15 +48,17 @@ func (l *loader) decodePrinters(base *hhcl.EvalContext) hhcl.Diagnostics {
 		n += len(blocks[i].printers)
 	}
 	l.printers = slices.Grow(l.printers, n)
+	l.printerRanges = make(map[string]hhcl.Range, n)
 	var diags hhcl.Diagnostics
 	for i := range blocks {
 		diags = append(diags, blocks[i].diags...)
-		for j := range blocks[i].printers {
+		for j, p := range blocks[i].printers {
 			diags = append(diags, blocks[i].instDiags[j]...)
+			l.printerRanges[p.Name] = blocks[i].block.DefRange
 		}
 		l.printers = append(l.printers, blocks[i].printers...)
 	}
-	diags = append(diags, checkAddresses(l.printers)...)
+	diags = append(diags, checkAddresses(l.printers, l.printerRanges)...)
 	slices.SortFunc(l.printers, func(a, b fleet.Printer) int { return cmp.Compare(a.Name, b.Name) })
 	return diags
 }
@@ -194,7 +196,7 @@ func forEachInstances(ctx *hhcl.EvalContext, attr *hhcl.Attribute) ([]eachValues
 
 // decodePrinter builds one printer (one instance of a for_each block).
 func (l *loader) decodePrinter(ctx *hhcl.EvalContext, name string, b *hhcl.Block, attrs hhcl.Attributes) (fleet.Printer, hhcl.Diagnostics) {
-	p := fleet.Printer{Name: name, DeclRange: b.DefRange, Credentials: defaultCredentials}
+	p := fleet.Printer{Name: name, Credentials: defaultCredentials}
 	var diags hhcl.Diagnostics
 
 	if attr, ok := attrs["address"]; ok {
@@ -335,7 +337,7 @@ func staticRef(ctx *hhcl.EvalContext, expr hhcl.Expression, kind string) (string
 
 // checkAddresses reports printers that resolve to the same host:port,
 // naming both. A map keeps this linear for large fleets.
-func checkAddresses(printers []fleet.Printer) hhcl.Diagnostics {
+func checkAddresses(printers []fleet.Printer, ranges map[string]hhcl.Range) hhcl.Diagnostics {
 	var diags hhcl.Diagnostics
 	first := make(map[string]int, len(printers))
 	for i, p := range printers {
@@ -349,8 +351,8 @@ func checkAddresses(printers []fleet.Printer) hhcl.Diagnostics {
 			continue
 		}
 		q := printers[j]
-		diags = append(diags, errorAt(p.DeclRange, "Duplicate printer address",
-			fmt.Sprintf("Printers %s and %s both resolve to %s; %s is declared at %s.", q.Name, p.Name, p.Address(), q.Name, q.DeclRange)))
+		diags = append(diags, errorAt(ranges[p.Name], "Duplicate printer address",
+			fmt.Sprintf("Printers %s and %s both resolve to %s; %s is declared at %s.", q.Name, p.Name, p.Address(), q.Name, ranges[q.Name])))
 	}
 	return diags
 }

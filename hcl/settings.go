@@ -170,7 +170,7 @@ func (l *loader) setting(name string, nameRange hhcl.Range, ev evaluated) (fleet
 		}
 		return fleet.Desired{}, errorAt(ev.rng, "Invalid setting value", detail)
 	}
-	return fleet.Desired{Name: name, Value: canon, Sensitive: ev.sensitive, Range: ev.rng}, nil
+	return fleet.Desired{Name: name, Value: canon, Sensitive: ev.sensitive}, nil
 }
 
 // expectation describes valid values of s without quoting any value.
