@@ -3,7 +3,6 @@ package hcl
 import (
 	"crypto/x509"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -201,7 +200,7 @@ func (l *loader) checkCACert(abs string) string {
 		return msg
 	}
 	msg := ""
-	data, err := os.ReadFile(abs)
+	data, err := readRegular(abs, l.maxFileSize)
 	switch {
 	case err != nil:
 		msg = fileError(err)

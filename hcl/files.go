@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -30,18 +29,11 @@ func (l *loader) digest(abs string) fileDigest {
 }
 
 func hashFile(abs string) fileDigest {
-	f, err := os.Open(abs)
+	f, _, err := openRegular(abs)
 	if err != nil {
 		return fileDigest{err: err}
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return fileDigest{err: err}
-	}
-	if !info.Mode().IsRegular() {
-		return fileDigest{err: fmt.Errorf("%s is not a regular file", abs)}
-	}
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {

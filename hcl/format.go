@@ -10,6 +10,9 @@ import (
 // returns only diagnostics when src has syntax errors, so broken input is
 // never rewritten.
 func Format(src []byte, filename string) ([]byte, hhcl.Diagnostics) {
+	if d := checkNesting(src, filename, hhcl.InitialPos); d != nil {
+		return nil, hhcl.Diagnostics{d}
+	}
 	if _, diags := hclsyntax.ParseConfig(src, filename, hhcl.InitialPos); diags.HasErrors() {
 		return nil, diags
 	}

@@ -2,8 +2,6 @@ package hcl
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"unicode/utf8"
 
@@ -13,14 +11,10 @@ import (
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
-// maxFileSize bounds what file() reads, so a configuration cannot make Load
-// read a device or an enormous file into memory.
-const maxFileSize = 16 << 20
-
 // functions returns the functions available to expressions: cty's standard
 // library under Terraform's familiar names, try/can, and file() reading
 // relative to the configuration directory.
-func functions(dir string) map[string]function.Function {
+func functions(dir string, maxFileSize int64) map[string]function.Function {
 	return map[string]function.Function{
 		"abs":             stdlib.AbsoluteFunc,
 		"can":             tryfunc.CanFunc,
@@ -35,7 +29,7 @@ func functions(dir string) map[string]function.Function {
 		"csvdecode":       stdlib.CSVDecodeFunc,
 		"distinct":        stdlib.DistinctFunc,
 		"element":         stdlib.ElementFunc,
-		"file":            fileFunc(dir),
+		"file":            fileFunc(dir, maxFileSize),
 		"flatten":         stdlib.FlattenFunc,
 		"floor":           stdlib.FloorFunc,
 		"format":          stdlib.FormatFunc,
@@ -92,7 +86,7 @@ func functions(dir string) map[string]function.Function {
 
 // fileFunc returns file(path): the contents of a UTF-8 text file, a
 // relative path being taken from the configuration directory.
-func fileFunc(dir string) function.Function {
+func fileFunc(dir string, maxFileSize int64) function.Function {
 	return function.New(&function.Spec{
 		Description: "Reads a UTF-8 text file; a relative path is taken from the configuration directory.",
 		Params:      []function.Parameter{{Name: "path", Type: cty.String}},
@@ -105,7 +99,7 @@ func fileFunc(dir string) function.Function {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
-			src, err := readTextFile(p)
+			src, err := readTextFile(p, maxFileSize)
 			if err != nil {
 				return cty.NilVal, err
 			}
@@ -114,25 +108,10 @@ func fileFunc(dir string) function.Function {
 	})
 }
 
-func readTextFile(path string) (string, error) {
-	f, err := os.Open(path)
+func readTextFile(path string, maxFileSize int64) (string, error) {
+	src, err := readRegular(path, maxFileSize)
 	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	if !info.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file", path)
-	}
-	src, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	if len(src) > maxFileSize {
-		return "", fmt.Errorf("%s is larger than %d bytes", path, maxFileSize)
+		return "", err
 	}
 	if !utf8.Valid(src) {
 		return "", fmt.Errorf("%s is not valid UTF-8 text", path)

@@ -44,6 +44,9 @@ type LoadOptions struct {
 	// diagnostics with source lines when Load fails and returns no Config.
 	// Variable files are deliberately left out: they often hold secrets.
 	Files map[string]*hhcl.File
+	// MaxFileSize bounds every file Load reads, in bytes; 0 means
+	// DefaultMaxFileSize. Only regular files are read, whatever the size.
+	MaxFileSize int64
 }
 
 // Config is a loaded, fully evaluated and valid configuration.
@@ -117,7 +120,11 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	l := newLoader(dir, cat)
+	maxSize := opts.MaxFileSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxFileSize
+	}
+	l := newLoader(dir, cat, maxSize)
 	hash := sha256.New()
 	// Files are read and hashed in order, then parsed concurrently.
 	type parsed struct {
@@ -128,12 +135,12 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 	}
 	var files []parsed
 	for _, name := range names {
-		src, err := os.ReadFile(name)
+		src, err := readRegular(name, maxSize)
 		if err != nil {
 			diags = append(diags, &hhcl.Diagnostic{
 				Severity: hhcl.DiagError,
 				Summary:  "Cannot read configuration file",
-				Detail:   fmt.Sprintf("Reading %s: %s.", name, err),
+				Detail:   fmt.Sprintf("%s.", err),
 				Subject:  &hhcl.Range{Filename: name, Start: hhcl.InitialPos, End: hhcl.InitialPos},
 			})
 			continue

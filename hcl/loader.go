@@ -37,7 +37,9 @@ type loader struct {
 	settingBlocks  map[string]*hhcl.Block
 	printerBlocks  []*hhcl.Block
 	printerRanges  map[string]hhcl.Range // printer name → its block
-	stateBlock     *hhcl.Block
+
+	maxFileSize int64 // bound on every file read
+	stateBlock  *hhcl.Block
 
 	// brokenSettings are declared settings with errors: uses of them are
 	// not reported again as unknown.
@@ -60,7 +62,7 @@ type loader struct {
 	state    StateConfig
 }
 
-func newLoader(dir string, cat *catalog.Catalog) *loader {
+func newLoader(dir string, cat *catalog.Catalog, maxFileSize int64) *loader {
 	l := &loader{
 		dir:            dir,
 		cat:            cat,
@@ -77,7 +79,8 @@ func newLoader(dir string, cat *catalog.Catalog) *loader {
 		digests:        map[string]fileDigest{},
 		caCerts:        map[string]string{},
 	}
-	l.functions = functions(dir)
+	l.maxFileSize = maxFileSize
+	l.functions = functions(dir, maxFileSize)
 	return l
 }
 

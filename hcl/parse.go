@@ -37,6 +37,9 @@ const (
 // parseConfig parses an HCL configuration file, like
 // hclsyntax.ParseConfig(src, filename, hhcl.InitialPos).
 func parseConfig(src []byte, filename string) (*hhcl.File, hhcl.Diagnostics) {
+	if d := checkNesting(src, filename, hhcl.InitialPos); d != nil {
+		return nil, hhcl.Diagnostics{d}
+	}
 	procs := runtime.GOMAXPROCS(0)
 	n := max(procs*piecesPerCPU, len(src)/pieceSize)
 	if len(src) < minSplitSize || procs < 2 {

@@ -2,7 +2,6 @@ package hcl
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	hhcl "github.com/hashicorp/hcl/v2"
@@ -176,6 +175,8 @@ func (l *loader) assignRaw(v *variable, raw, source string) hhcl.Diagnostics {
 	var val cty.Value
 	if v.literal() {
 		val = cty.StringVal(raw)
+	} else if checkNesting([]byte(raw), cliRange(v.name).Filename, hhcl.InitialPos) != nil {
+		return l.invalidValue(v, source, fmt.Sprintf("it nests more than %d levels deep", MaxNesting), cliRange(v.name))
 	} else {
 		expr, diags := hclsyntax.ParseExpression([]byte(raw), cliRange(v.name).Filename, hhcl.InitialPos)
 		if diags.HasErrors() {
@@ -220,10 +221,13 @@ func (l *loader) invalidValue(v *variable, source, problem string, rng hhcl.Rang
 
 // loadVarFile applies one -var-file.
 func (l *loader) loadVarFile(path string) hhcl.Diagnostics {
-	src, err := os.ReadFile(path)
+	src, err := readRegular(path, l.maxFileSize)
 	if err != nil {
 		return hhcl.Diagnostics{errorAt(hhcl.Range{Filename: path, Start: hhcl.InitialPos, End: hhcl.InitialPos},
 			"Cannot read variables file", fmt.Sprintf("%s.", err))}
+	}
+	if d := checkNesting(src, path, hhcl.InitialPos); d != nil {
+		return hhcl.Diagnostics{d}
 	}
 	f, diags := hclsyntax.ParseConfig(src, path, hhcl.InitialPos)
 	if diags.HasErrors() {
