@@ -1,8 +1,10 @@
 package hcl
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	hhcl "github.com/hashicorp/hcl/v2"
 )
@@ -25,9 +27,80 @@ func WriteDiagnostics(w io.Writer, files map[string]*hhcl.File, diags hhcl.Diagn
 				return fmt.Errorf("write diagnostics: %w", err)
 			}
 		}
+		if cut, standIn := excerpt(files, d); standIn != nil {
+			// HCL's writer prints whole lines: give it the window only.
+			err := hhcl.NewDiagnosticTextWriter(w, map[string]*hhcl.File{cut.Subject.Filename: standIn}, 0, color).WriteDiagnostic(cut)
+			if err != nil {
+				return fmt.Errorf("write diagnostics: %w", err)
+			}
+			continue
+		}
 		if err := tw.WriteDiagnostic(d); err != nil {
 			return fmt.Errorf("write diagnostics: %w", err)
 		}
 	}
 	return nil
+}
+
+// Source lines longer than maxExcerpt bytes are cut around the subject:
+// an error in a 50 MB single-line file must print a line, not the file.
+const (
+	maxExcerpt    = 200
+	excerptBefore = 60
+	excerptAfter  = 100
+)
+
+// excerpt returns, when the subject's line is long, a copy of d whose
+// subject points into a stand-in file holding only a window of that line;
+// otherwise a nil file.
+func excerpt(files map[string]*hhcl.File, d *hhcl.Diagnostic) (*hhcl.Diagnostic, *hhcl.File) {
+	if d.Subject == nil || files == nil {
+		return d, nil
+	}
+	f := files[d.Subject.Filename]
+	if f == nil || d.Subject.Start.Byte > len(f.Bytes) {
+		return d, nil
+	}
+	src := f.Bytes
+	start := d.Subject.Start.Byte
+	lineStart := bytes.LastIndexByte(src[:start], '\n') + 1
+	lineEnd := bytes.IndexByte(src[start:], '\n')
+	if lineEnd < 0 {
+		lineEnd = len(src)
+	} else {
+		lineEnd += start
+	}
+	if lineEnd-lineStart <= maxExcerpt {
+		return d, nil
+	}
+	from := max(lineStart, start-excerptBefore)
+	to := min(lineEnd, max(start, min(d.Subject.End.Byte, lineEnd))+excerptAfter)
+	for from > lineStart && !utf8.RuneStart(src[from]) {
+		from--
+	}
+	for to < lineEnd && !utf8.RuneStart(src[to]) {
+		to++
+	}
+	var b bytes.Buffer
+	b.Write(bytes.Repeat([]byte{'\n'}, d.Subject.Start.Line-1))
+	col := 1
+	if from > lineStart {
+		b.WriteString("…")
+		col++
+	}
+	subjStart := b.Len() + (start - from)
+	b.Write(src[from:to])
+	if to < lineEnd {
+		b.WriteString("…")
+	}
+	col += utf8.RuneCount(src[from:start])
+	subjEnd := min(subjStart+(min(d.Subject.End.Byte, lineEnd)-start), b.Len())
+	cut := *d
+	cut.Subject = &hhcl.Range{
+		Filename: d.Subject.Filename,
+		Start:    hhcl.Pos{Line: d.Subject.Start.Line, Column: col, Byte: subjStart},
+		End:      hhcl.Pos{Line: d.Subject.Start.Line, Column: col + utf8.RuneCount(b.Bytes()[subjStart:subjEnd]), Byte: subjEnd},
+	}
+	cut.Context = nil
+	return &cut, &hhcl.File{Bytes: b.Bytes()}
 }
