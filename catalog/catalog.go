@@ -235,6 +235,14 @@ func (s Setting) Validate(value string) (string, error) {
 		if !utf8.ValidString(value) {
 			return "", fmt.Errorf("%s: value is not valid UTF-8", s.Name)
 		}
+		// NUL ends a C string on the device (the value reads back cut and
+		// never converges); CR and LF end a PJL line; no transport carries
+		// control characters intact.
+		for i, r := range value {
+			if r < 0x20 || r == 0x7f {
+				return "", fmt.Errorf("%s: value contains the control character U+%04X at byte %d, which printers do not store intact", s.Name, r, i)
+			}
+		}
 		if s.MaxLength > 0 && len(value) > s.MaxLength {
 			return "", fmt.Errorf("%s: value is %d bytes long; the maximum is %d", s.Name, len(value), s.MaxLength)
 		}
