@@ -13,6 +13,12 @@ import (
 // a configuration symlinked to /dev/zero must fail at once, not fill memory.
 const DefaultMaxFileSize = 64 << 20
 
+// ReadFile reads a configuration file as Load does: a regular file of at
+// most DefaultMaxFileSize bytes.
+func ReadFile(path string) ([]byte, error) {
+	return readRegular(path, DefaultMaxFileSize)
+}
+
 // errNotRegular is wrapped when a path names a device, fifo, socket or
 // directory: reading one could block forever or never end.
 var errNotRegular = errors.New("not a regular file")

@@ -106,6 +106,47 @@ func TestFmtCheckDiffAndRewrite(t *testing.T) {
 	}
 }
 
+// TestFmtWritesThroughSymlinks: a configuration file that is a link to a
+// shared file stays a link, and the shared file is what gets formatted.
+func TestFmtWritesThroughSymlinks(t *testing.T) {
+	dir, shared := t.TempDir(), t.TempDir()
+	target := filepath.Join(shared, "common.hcl")
+	if err := os.WriteFile(target, []byte("printer \"a\" {\naddress=\"10.0.0.1\"\n}\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "common.hcl")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code := runContext(context.Background(), []string{"fmt", dir}, streams{In: strings.NewReader(""), Out: &out, Err: &out}); code != ExitOK {
+		t.Fatalf("fmt: exit %d\n%s", code, out.String())
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("%s is no longer a symlink (%v)", link, err)
+	}
+	b, err := os.ReadFile(target)
+	if err != nil || !strings.Contains(string(b), "  address = \"10.0.0.1\"") {
+		t.Fatalf("target not formatted (%v):\n%s", err, b)
+	}
+	if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o640 {
+		t.Errorf("target mode %v, want 0640", fi.Mode().Perm())
+	}
+}
+
+// TestFmtSyntaxErrorShowsSource: fmt's syntax errors quote the line.
+func TestFmtSyntaxErrorShowsSource(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bad.hcl"), []byte("printer \"a\" {\n  address = = 1\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code := runContext(context.Background(), []string{"fmt", dir}, streams{In: strings.NewReader(""), Out: &out, Err: &out})
+	if code != ExitError || strings.Contains(out.String(), "source code not available") || !strings.Contains(out.String(), "address = = 1") {
+		t.Fatalf("fmt on a syntax error: exit %d\n%s", code, out.String())
+	}
+}
+
 func TestVersion(t *testing.T) {
 	var out bytes.Buffer
 	if code := runContext(context.Background(), []string{"version"}, streams{Out: &out, Err: &out}); code != ExitOK || !strings.HasPrefix(out.String(), "inkform ") {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	hhcl "github.com/hashicorp/hcl/v2"
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
 
@@ -34,13 +35,13 @@ when a file is not formatted; with -diff, show what would change.
 			}
 			unformatted := false
 			for _, name := range files {
-				src, err := os.ReadFile(name)
+				src, err := hcl.ReadFile(name)
 				if err != nil {
 					return err
 				}
 				out, diags := hcl.Format(src, name)
 				if diags.HasErrors() {
-					_ = hcl.WriteDiagnostics(io.Err, nil, diags, io.color())
+					_ = hcl.WriteDiagnostics(io.Err, map[string]*hhcl.File{name: {Bytes: src}}, diags, io.color())
 					return &exitError{code: ExitError}
 				}
 				if bytes.Equal(src, out) {
@@ -94,7 +95,13 @@ func hclFiles(args []string) ([]string, error) {
 }
 
 // writeFileKeepMode replaces name atomically, keeping its permissions.
+// A symlinked file is written through the link: replacing the link with a
+// regular file would silently fork the configuration it points to.
 func writeFileKeepMode(name string, data []byte) error {
+	name, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return err
+	}
 	fi, err := os.Stat(name)
 	if err != nil {
 		return err
