@@ -106,9 +106,10 @@ func (l *loader) decodeDelivery(ctx *hhcl.EvalContext, attrs hhcl.Attributes) (d
 		}
 	}
 	if attr, ok := attrs["ca_cert"]; ok {
-		v, _, set, d := evalString(ctx, attr, "ca_cert")
+		v, ev, set, d := evalString(ctx, attr, "ca_cert")
 		diags = append(diags, d...)
-		if set {
+		diags = append(diags, refuseSensitive(ev, "ca_cert", "a printer or configuration")...)
+		if set && !ev.sensitive {
 			if out.trustRange != nil {
 				out.trustBoth = true
 			}
@@ -218,6 +219,9 @@ func (l *loader) decodeFiles(ctx *hhcl.EvalContext, attr *hhcl.Attribute) ([]fle
 	ev, ok, diags := eval(ctx, attr.Expr, cty.DynamicPseudoType, "files")
 	if !ok || ev.val.IsNull() {
 		return nil, false, diags
+	}
+	if d := refuseSensitive(ev, "files list", "a printer or configuration"); d != nil {
+		return nil, false, append(diags, d...)
 	}
 	ty := ev.val.Type()
 	if !ty.IsListType() && !ty.IsTupleType() {

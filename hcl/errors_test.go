@@ -392,3 +392,35 @@ func TestCollectsAllErrors(t *testing.T) {
 		t.Errorf("summaries = %q, want %q (sorted by file and position)", got, want)
 	}
 }
+
+// TestSensitiveIdentityRefused: values that plans and state show in clear
+// cannot come from a sensitive variable, and the refusal does not show
+// the value either.
+func TestSensitiveIdentityRefused(t *testing.T) {
+	const secret = "s3cr3t-4711"
+	head := "variable \"x\" {\n  type      = string\n  sensitive = true\n  default   = \"" + secret + "\"\n}\n"
+	tests := []struct{ name, src, what string }{
+		{"address", "printer \"a\" {\n  address = var.x\n}\n", "address of printer a"},
+		{"serial", "printer \"a\" {\n  address = \"10.0.0.1\"\n  serial  = var.x\n}\n", "serial of printer a"},
+		{"keywords", "printer \"a\" {\n  address  = \"10.0.0.1\"\n  keywords = [var.x]\n}\n", "keywords of printer a"},
+		{"files", "printer \"a\" {\n  address = \"10.0.0.1\"\n  files   = [{ source = var.x }]\n}\n", "files list"},
+		{"ca_cert", "printer \"a\" {\n  address = \"10.0.0.1\"\n  ca_cert = var.x\n}\n", "ca_cert"},
+		{"firmware file", "firmware \"f\" {\n  models  = [\"X*\"]\n  version = \"1\"\n  file    = var.x\n}\n", `file of firmware "f"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeConfig(t, map[string]string{"main.hcl": head + tt.src})
+			files := map[string]*hhcl.File{}
+			_, diags := Load(dir, LoadOptions{Files: files})
+			var buf bytes.Buffer
+			_ = WriteDiagnostics(&buf, files, diags, false)
+			out := strings.ReplaceAll(buf.String(), `default   = "`+secret+`"`, "") // the declaration itself may be quoted
+			if !strings.Contains(out, "Sensitive value not allowed") || !strings.Contains(out, tt.what) {
+				t.Errorf("no refusal naming %q:\n%s", tt.what, out)
+			}
+			if strings.Contains(out, secret) {
+				t.Errorf("diagnostics show the secret:\n%s", out)
+			}
+		})
+	}
+}

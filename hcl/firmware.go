@@ -41,7 +41,8 @@ func (l *loader) decodeFirmware(ctx *hhcl.EvalContext, f *firmwareBlock) hhcl.Di
 	if attr, ok := attrs["models"]; ok {
 		ev, ok, d := eval(ctx, attr.Expr, cty.List(cty.String), "models")
 		diags = append(diags, d...)
-		if ok {
+		diags = append(diags, refuseSensitive(ev, "models", fmt.Sprintf("firmware %q", name))...)
+		if ok && !ev.sensitive {
 			if ev.val.IsNull() || ev.val.LengthInt() == 0 {
 				invalid(attr.Expr.Range(), "models must list at least one model pattern, such as \"Lexmark CX725*\".")
 			} else {
@@ -61,17 +62,19 @@ func (l *loader) decodeFirmware(ctx *hhcl.EvalContext, f *firmwareBlock) hhcl.Di
 		}
 	}
 	if attr, ok := attrs["version"]; ok {
-		v, _, set, d := evalString(ctx, attr, "version")
+		v, ev, set, d := evalString(ctx, attr, "version")
 		diags = append(diags, d...)
+		diags = append(diags, refuseSensitive(ev, "version", fmt.Sprintf("firmware %q", name))...)
 		if set && strings.TrimSpace(v) == "" || !set && !d.HasErrors() {
 			invalid(attr.Expr.Range(), "version must name the version the printers report after the upgrade.")
 		}
 		fw.Version = strings.TrimSpace(v)
 	}
 	if attr, ok := attrs["via"]; ok {
-		v, _, set, d := evalString(ctx, attr, "via")
+		v, ev, set, d := evalString(ctx, attr, "via")
 		diags = append(diags, d...)
-		if set {
+		diags = append(diags, refuseSensitive(ev, "via", fmt.Sprintf("firmware %q", name))...)
+		if set && !ev.sensitive {
 			if !slices.Contains(fileTransports, v) {
 				invalid(attr.Expr.Range(), fmt.Sprintf("via %q is not a transport that carries files; use one of %q.", v, fileTransports))
 			}
@@ -82,9 +85,10 @@ func (l *loader) decodeFirmware(ctx *hhcl.EvalContext, f *firmwareBlock) hhcl.Di
 	var declared string
 	var declaredSet bool
 	if attr, ok := attrs["sha256"]; ok {
-		v, _, set, d := evalString(ctx, attr, "sha256")
+		v, ev, set, d := evalString(ctx, attr, "sha256")
 		diags = append(diags, d...)
-		if set {
+		diags = append(diags, refuseSensitive(ev, "sha256", fmt.Sprintf("firmware %q", name))...)
+		if set && !ev.sensitive {
 			declared, declaredSet = parseSHA256(v)
 			if !declaredSet {
 				invalid(attr.Expr.Range(), "sha256 must be the image's SHA-256 digest: 64 hex digits, as printed by sha256sum.")
@@ -92,9 +96,10 @@ func (l *loader) decodeFirmware(ctx *hhcl.EvalContext, f *firmwareBlock) hhcl.Di
 		}
 	}
 	if attr, ok := attrs["file"]; ok {
-		p, _, set, d := evalString(ctx, attr, "file")
+		p, ev, set, d := evalString(ctx, attr, "file")
 		diags = append(diags, d...)
-		if set {
+		diags = append(diags, refuseSensitive(ev, "file", fmt.Sprintf("firmware %q", name))...)
+		if set && !ev.sensitive {
 			abs := l.resolvePath(p)
 			dg := l.digest(abs)
 			switch {
@@ -115,9 +120,10 @@ func (l *loader) decodeFirmware(ctx *hhcl.EvalContext, f *firmwareBlock) hhcl.Di
 		}
 	}
 	if attr, ok := attrs["dest"]; ok {
-		v, _, set, d := evalString(ctx, attr, "dest")
+		v, ev, set, d := evalString(ctx, attr, "dest")
 		diags = append(diags, d...)
-		if set {
+		diags = append(diags, refuseSensitive(ev, "dest", fmt.Sprintf("firmware %q", name))...)
+		if set && !ev.sensitive {
 			if msg := checkDest(v); msg != "" {
 				invalid(attr.Expr.Range(), msg)
 			} else {

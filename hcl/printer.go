@@ -202,8 +202,10 @@ func (l *loader) decodePrinter(ctx *hhcl.EvalContext, name string, b *hhcl.Block
 	if attr, ok := attrs["address"]; ok {
 		ev, ok, d := eval(ctx, attr.Expr, cty.String, "address")
 		diags = append(diags, d...)
+		refused := refuseSensitive(ev, "address", "printer "+name)
+		diags = append(diags, refused...)
 		switch {
-		case !ok:
+		case !ok || refused != nil:
 		case ev.val.IsNull():
 			diags = append(diags, errorAt(attr.Expr.Range(), "Invalid printer address",
 				fmt.Sprintf("Printer %s needs an address, not null.", name)))
@@ -218,13 +220,15 @@ func (l *loader) decodePrinter(ctx *hhcl.EvalContext, name string, b *hhcl.Block
 		}
 	}
 	if attr, ok := attrs["serial"]; ok {
-		s, _, _, d := evalString(ctx, attr, "serial")
+		s, ev, _, d := evalString(ctx, attr, "serial")
 		diags = append(diags, d...)
+		diags = append(diags, refuseSensitive(ev, "serial", "printer "+name)...)
 		p.Serial = s
 	}
 	if attr, ok := attrs["keywords"]; ok {
 		ev, ok, d := eval(ctx, attr.Expr, cty.List(cty.String), "keywords")
 		diags = append(diags, d...)
+		diags = append(diags, refuseSensitive(ev, "keywords", "printer "+name)...)
 		if ok && !ev.val.IsNull() {
 			p.Keywords = keywords(ev.val)
 		}

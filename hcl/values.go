@@ -275,6 +275,18 @@ func valueString(v cty.Value) (string, bool) {
 }
 
 // show quotes a value for a message, unless it is sensitive.
+// refuseSensitive reports a sensitive value given to an attribute that
+// plans, errors and state show in clear (an address, a serial, keywords, a
+// file's name): showing it would leak the secret, and hiding it would leave
+// a plan no one can check. Terraform refuses sensitive for_each keys alike.
+func refuseSensitive(ev evaluated, what, where string) hhcl.Diagnostics {
+	if !ev.sensitive {
+		return nil
+	}
+	return hhcl.Diagnostics{errorAt(ev.rng, "Sensitive value not allowed",
+		fmt.Sprintf("The %s of %s is shown in plans and recorded in state, so it cannot come from a sensitive value.", what, where))}
+}
+
 func show(s string, sensitive bool) string {
 	if sensitive {
 		return "(sensitive value)"
