@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# make demo: start a simulated 25-printer fleet, then plan, apply and plan
-# again with the quickstart configuration. The last plan must find nothing
-# to do (exit 0 with -detailed-exitcode).
+# make demo: start a simulated 25-printer fleet on free ports, then plan,
+# apply and plan again with the quickstart configuration. The demo succeeds
+# only if the last plan checked every printer and found nothing to do.
 set -euo pipefail
 bin=${1:-bin/inkform}
-config=examples/quickstart
-base_port=${INKFORM_DEMO_BASE_PORT:-16101}
+printers=25
 
 work=$(mktemp -d)
 sim_pid=""
@@ -16,22 +15,36 @@ cleanup() {
 trap cleanup EXIT
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+fail() { printf '\n\033[1;31mDemo failed:\033[0m %s\n' "$*"; exit 1; }
 
-step "inkform sim --printers 25 --base-port $base_port"
-"$bin" sim --printers 25 --listen 127.0.0.1 --base-port "$base_port" --print-rate 0 >"$work/sim.log" 2>&1 &
+# The quickstart configuration, with the simulated fleet as its printers.csv:
+# the simulator picks free ports and says where its printers are.
+config="$work/quickstart"
+mkdir -p "$config"
+cp examples/quickstart/main.hcl "$config/"
+
+step "inkform sim --printers $printers --base-port 0 --write-csv sim.csv"
+"$bin" sim --printers "$printers" --listen 127.0.0.1 --base-port 0 --print-rate 0 \
+  --write-csv "$work/sim.csv" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 # Wait for the simulator's "ready" line (bounded), not a fixed sleep.
 for _ in $(seq 1 100); do
   grep -q '^ready' "$work/sim.log" 2>/dev/null && break
-  kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.log"; exit 1; }
+  kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.log"; fail "the simulator stopped"; }
   sleep 0.1
 done
-grep -q '^ready' "$work/sim.log" || { echo "simulator did not become ready"; cat "$work/sim.log"; exit 1; }
+grep -q '^ready' "$work/sim.log" || { cat "$work/sim.log"; fail "the simulator did not become ready"; }
 head -n 1 "$work/sim.log"
+
+# printers.csv as examples/quickstart has it: the first 15 printers at
+# headquarters, the rest in the warehouse.
+awk -F, 'NR == 1 { print "name,address,serial,site,room"; next }
+         { site = (NR <= 16) ? "hq" : "wh"; printf "%s,%s,%s,%s,Room %d\n", $1, $2, $3, site, NR - 1 }' \
+  "$work/sim.csv" >"$config/printers.csv"
+[ "$(($(wc -l <"$config/printers.csv") - 1))" = "$printers" ] || fail "printers.csv does not list $printers printers"
 
 # The write community is a sensitive variable: it comes from the environment.
 export INKFORM_VAR_snmp_community=private
-rm -f "$config"/inkform.db "$config"/inkform.db-wal "$config"/inkform.db-shm
 
 step "inkform validate"
 "$bin" validate -config "$config"
@@ -46,11 +59,13 @@ step "inkform plan -detailed-exitcode"
 set +e
 "$bin" plan -config "$config" -detailed-exitcode
 code=$?
+"$bin" plan -config "$config" -json >"$work/plan.json" 2>"$work/plan.err"
 set -e
 echo
-if [ "$code" = 0 ]; then
-  echo "Converged: the second plan found no changes (exit 0)."
-else
-  echo "The second plan exited $code; expected 0."
-  exit 1
-fi
+[ "$code" = 0 ] || fail "the second plan exited $code; expected 0 (no changes)."
+# "No changes" counts only if every printer was checked.
+for field in unreachable mismatch errors; do
+  grep -Eq "\"$field\": *0[,}]" "$work/plan.json" ||
+    fail "the second plan could not check every printer ($field is not 0): $(grep -Eo "\"$field\": *[0-9]+" "$work/plan.json")"
+done
+echo "Converged: all $printers printers checked, and the second plan found no changes (exit 0)."

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
@@ -116,4 +117,16 @@ func servedOrder(ports map[string]int) []string {
 	}
 	slices.Sort(rest)
 	return append(out, rest...)
+}
+
+// WriteCSV writes the fleet as CSV (name, address, serial, model), the
+// form a configuration reads with for_each over csvdecode(file(…)).
+func (s *Sim) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"name", "address", "serial", "model"})
+	for _, p := range s.printers {
+		_ = cw.Write([]string{p.Name(), p.Addr(), p.Serial(), p.Model()})
+	}
+	cw.Flush()
+	return cw.Error()
 }

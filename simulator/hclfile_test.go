@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,5 +63,25 @@ func TestWriteHCLGoldenLoads(t *testing.T) {
 	}
 	if p, _ := cfg.Printer("sim-001"); len(p.Transports) != 0 || len(p.Ports) != 0 {
 		t.Errorf("sim-001 serves SNMP only: %+v", p)
+	}
+}
+
+func TestWriteCSV(t *testing.T) {
+	s := startSim(t, Options{Printers: 3})
+	var buf bytes.Buffer
+	if err := s.WriteCSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || !slices.Equal(rows[0], []string{"name", "address", "serial", "model"}) {
+		t.Fatalf("rows = %q", rows)
+	}
+	for i, p := range s.Printers() {
+		if want := []string{p.Name(), p.Addr(), p.Serial(), p.Model()}; !slices.Equal(rows[i+1], want) {
+			t.Errorf("row %d = %q, want %q", i+1, rows[i+1], want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,7 +24,7 @@ const simPrinterLines = 10
 
 func newSimCommand() *cobra.Command {
 	var o simulator.Options
-	var hclPath, services string
+	var hclPath, csvPath, services string
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Run simulated printers (SNMP agents) for demos, CI and benchmarks",
@@ -49,7 +50,7 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 				return err
 			}
 			o.Services = svcs
-			return runSim(ctx, cmd, o, hclPath)
+			return runSim(ctx, cmd, o, hclPath, csvPath)
 		},
 	}
 	f := cmd.Flags()
@@ -57,6 +58,7 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f.StringVar(&o.Listen, "listen", "127.0.0.1", "IP address to listen on")
 	f.IntVar(&o.BasePort, "base-port", 16101, "UDP port of the first printer; printer i uses base-port+i (0 = free ports)")
 	f.StringVar(&hclPath, "write-hcl", "", "write an inkform configuration for the fleet to this file")
+	f.StringVar(&csvPath, "write-csv", "", "write the fleet as CSV (name,address,serial,model) to this file, for for_each over csvdecode")
 	f.StringVar(&o.StateFile, "state-file", "", "keep changed values in this JSON file across restarts")
 	f.DurationVar(&o.Latency, "latency", 0, "delay added before each response (e.g. 20ms)")
 	f.Float64Var(&o.Loss, "loss", 0, "fraction of requests dropped, 0 to 1")
@@ -76,7 +78,7 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	return cmd
 }
 
-func runSim(ctx context.Context, cmd *cobra.Command, o simulator.Options, hclPath string) error {
+func runSim(ctx context.Context, cmd *cobra.Command, o simulator.Options, hclPath, csvPath string) error {
 	out := cmd.OutOrStdout()
 	sim, err := simulator.Start(ctx, o)
 	if err != nil {
@@ -84,16 +86,22 @@ func runSim(ctx context.Context, cmd *cobra.Command, o simulator.Options, hclPat
 	}
 	defer sim.Close()
 
-	if hclPath != "" {
+	for _, w := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{{hclPath, sim.WriteHCL}, {csvPath, sim.WriteCSV}} {
+		if w.path == "" {
+			continue
+		}
 		var buf bytes.Buffer
-		if err := sim.WriteHCL(&buf); err != nil {
+		if err := w.write(&buf); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(filepath.Dir(hclPath), 0o755); err != nil {
-			return fmt.Errorf("write configuration: %w", err)
+		if err := os.MkdirAll(filepath.Dir(w.path), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", w.path, err)
 		}
-		if err := os.WriteFile(hclPath, buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("write configuration: %w", err)
+		if err := os.WriteFile(w.path, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", w.path, err)
 		}
 	}
 
@@ -111,6 +119,9 @@ func runSim(ctx context.Context, cmd *cobra.Command, o simulator.Options, hclPat
 	}
 	if hclPath != "" {
 		fmt.Fprintf(out, "configuration written to %s\n", hclPath)
+	}
+	if csvPath != "" {
+		fmt.Fprintf(out, "printers written to %s\n", csvPath)
 	}
 	fmt.Fprintln(out, "ready")
 

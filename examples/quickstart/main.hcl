@@ -1,6 +1,7 @@
 # Quickstart: two kinds of site, one CSV of printers.
-# `make demo` runs this against a simulated fleet (printers.csv points at
-# `inkform sim --base-port 16101`); replace printers.csv with your own fleet.
+# printers.csv here points at `inkform sim --base-port 16101`; `make demo` runs
+# this file against a simulated fleet on free ports with a printers.csv of its
+# own. Replace printers.csv with your own fleet.
 
 state "sqlite" {
   path = "inkform.db"
