@@ -14,8 +14,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
-fail() { printf '\n\033[1;31mDemo failed:\033[0m %s\n' "$*"; exit 1; }
+# Bold and red only on a terminal that wants them (https://no-color.org).
+bold="" red="" reset=""
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then
+  bold=$'\033[1m' red=$'\033[1;31m' reset=$'\033[0m'
+fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$reset"; }
+fail() { printf '\n%sDemo failed:%s %s\n' "$red" "$reset" "$*"; exit 1; }
 
 # The quickstart configuration, with the simulated fleet as its printers.csv:
 # the simulator picks free ports and says where its printers are.
