@@ -1,6 +1,10 @@
 package state
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // IsHashValue reports whether v has the form HashValue produces. Backends
 // refuse anything else as a setting value so that a plain (possibly
@@ -16,4 +20,36 @@ func IsHashValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// Validate refuses a record a backend must not store: a printer without a
+// name, or a setting that is unnamed or whose value is not a HashValue.
+// The value is never repeated: it may be a secret.
+func (p Printer) Validate() error {
+	if p.Name == "" {
+		return errors.New("printer with empty name")
+	}
+	for k, v := range p.Settings {
+		if k == "" {
+			return fmt.Errorf("printer %s: setting with empty name", p.Name)
+		}
+		if !IsHashValue(v) {
+			return fmt.Errorf("printer %s: setting %s: value is not a state.HashValue; refusing to store it", p.Name, k)
+		}
+	}
+	return nil
+}
+
+// Validate refuses anything but hashes as changed values, as
+// Printer.Validate does for settings; the value is never repeated.
+func (o Outcome) Validate() error {
+	for k, v := range o.Changed {
+		if k == "" {
+			return errors.New("changed setting with empty name")
+		}
+		if !IsHashValue(v) {
+			return fmt.Errorf("changed setting %s: value is not a state.HashValue; refusing to store it", k)
+		}
+	}
+	return nil
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/inkform/inkform/state/sqlstate"
+	"github.com/inkform/inkform/state"
 )
 
 func newStateUnlockCommand(io streams) *cobra.Command {
@@ -29,7 +29,7 @@ lock that a new run took meanwhile.`,
 			}
 			defer st.Close()
 			err = st.ForceUnlock(ctx, args[0])
-			if errors.Is(err, sqlstate.ErrNotFound) {
+			if errors.Is(err, state.ErrNotFound) {
 				holder, ok, herr := st.LockHolder(ctx)
 				switch {
 				case herr != nil:

@@ -105,7 +105,7 @@ func seed(t *testing.T, s *sqlstate.Store) {
 	}
 }
 
-func export(t *testing.T, s *sqlstate.Store) *sqlstate.Snapshot {
+func export(t *testing.T, s *sqlstate.Store) *state.Snapshot {
 	t.Helper()
 	snap, err := s.Export(ctxFor(t))
 	if err != nil {
@@ -115,7 +115,7 @@ func export(t *testing.T, s *sqlstate.Store) *sqlstate.Snapshot {
 }
 
 // copyTo imports snap into a fresh store at loc and checks what lands.
-func copyTo(t *testing.T, loc string, snap *sqlstate.Snapshot) *sqlstate.Store {
+func copyTo(t *testing.T, loc string, snap *state.Snapshot) *sqlstate.Store {
 	t.Helper()
 	l, err := backend.Parse(loc)
 	if err != nil {
@@ -187,16 +187,16 @@ func TestChecksumSeesEveryField(t *testing.T) {
 	seed(t, s)
 	base := export(t, s)
 	sum := base.Checksum()
-	for name, mutate := range map[string]func(*sqlstate.Snapshot){
-		"printer serial":  func(x *sqlstate.Snapshot) { x.Printers[0].Serial += "x" },
-		"printer time":    func(x *sqlstate.Snapshot) { x.Printers[1].ObservedAt = x.Printers[1].ObservedAt.Add(1) },
-		"setting hash":    func(x *sqlstate.Snapshot) { x.Printers[2].Settings["contact"] = state.HashValue("other") },
-		"run status":      func(x *sqlstate.Snapshot) { x.Runs[0].Run.Status = "ok" },
-		"run order":       func(x *sqlstate.Snapshot) { x.Runs[0], x.Runs[1] = x.Runs[1], x.Runs[0] },
-		"outcome detail":  func(x *sqlstate.Snapshot) { x.Runs[1].Outcomes[3].Detail = "" },
-		"outcome dropped": func(x *sqlstate.Snapshot) { x.Runs[2].Outcomes = x.Runs[2].Outcomes[1:] },
-		"change hash":     func(x *sqlstate.Snapshot) { x.Runs[3].Outcomes[0].Changed["sleep_mode"] = state.HashValue("9") },
-		"field boundary": func(x *sqlstate.Snapshot) {
+	for name, mutate := range map[string]func(*state.Snapshot){
+		"printer serial":  func(x *state.Snapshot) { x.Printers[0].Serial += "x" },
+		"printer time":    func(x *state.Snapshot) { x.Printers[1].ObservedAt = x.Printers[1].ObservedAt.Add(1) },
+		"setting hash":    func(x *state.Snapshot) { x.Printers[2].Settings["contact"] = state.HashValue("other") },
+		"run status":      func(x *state.Snapshot) { x.Runs[0].Run.Status = "ok" },
+		"run order":       func(x *state.Snapshot) { x.Runs[0], x.Runs[1] = x.Runs[1], x.Runs[0] },
+		"outcome detail":  func(x *state.Snapshot) { x.Runs[1].Outcomes[3].Detail = "" },
+		"outcome dropped": func(x *state.Snapshot) { x.Runs[2].Outcomes = x.Runs[2].Outcomes[1:] },
+		"change hash":     func(x *state.Snapshot) { x.Runs[3].Outcomes[0].Changed["sleep_mode"] = state.HashValue("9") },
+		"field boundary": func(x *state.Snapshot) {
 			x.Printers[1].Model, x.Printers[1].Firmware = x.Printers[1].Model+x.Printers[1].Firmware[:1], x.Printers[1].Firmware[1:]
 		},
 	} {

@@ -3,7 +3,6 @@ package sqlstate
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -14,18 +13,9 @@ import (
 	"github.com/inkform/inkform/state"
 )
 
-// DefaultLease is how long a lock stays valid without renewal. A holder
-// renews every third of it, so a killed run blocks the next for at most
-// this long.
-var DefaultLease = 30 * time.Second
-
-// ErrNotFound is returned (wrapped) when a run or lock named by id does
-// not exist.
-var ErrNotFound = errors.New("not found")
-
 // Options tune a Store. The zero value is ready to use.
 type Options struct {
-	// Lease of a lock; DefaultLease when zero.
+	// Lease of a lock; state.DefaultLease when zero.
 	Lease time.Duration
 	// RenewEvery is how often a held lock is renewed: Lease/3 when zero,
 	// never when negative (for tests that simulate a hung holder).
@@ -57,7 +47,13 @@ type Store struct {
 	closed bool
 }
 
-var _ state.Store = (*Store)(nil)
+var (
+	_ state.Store          = (*Store)(nil)
+	_ state.PrinterBatcher = (*Store)(nil)
+	_ state.OutcomeBatcher = (*Store)(nil)
+	_ state.HistoryReader  = (*Store)(nil)
+	_ state.LockAdmin      = (*Store)(nil)
+)
 
 // OpenDB opens a database handle and connects once, so that a wrong
 // address, file or password fails here rather than at the first query.
@@ -123,7 +119,7 @@ func (s *Store) DB() *sql.DB { return s.db }
 // taken from now on.
 func (s *Store) SetLease(lease, renewEvery time.Duration) {
 	if lease <= 0 {
-		lease = DefaultLease
+		lease = state.DefaultLease
 	}
 	if renewEvery == 0 {
 		renewEvery = lease / 3
@@ -264,25 +260,9 @@ func decTime(n sql.NullInt64) time.Time {
 	return time.Unix(0, n.Int64).UTC()
 }
 
-func validPrinter(p state.Printer) error {
-	if p.Name == "" {
-		return errors.New("printer with empty name")
-	}
-	for k, v := range p.Settings {
-		if k == "" {
-			return fmt.Errorf("printer %s: setting with empty name", p.Name)
-		}
-		// The value is deliberately left out: it may be a secret.
-		if !state.IsHashValue(v) {
-			return fmt.Errorf("printer %s: setting %s: value is not a state.HashValue; refusing to store it", p.Name, k)
-		}
-	}
-	return nil
-}
-
 // PutPrinter inserts or replaces p and its settings in one transaction.
 func (s *Store) PutPrinter(ctx context.Context, p state.Printer) error {
-	if err := validPrinter(p); err != nil {
+	if err := p.Validate(); err != nil {
 		return err
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error { return s.putPrinter(ctx, tx, p) })
@@ -295,7 +275,7 @@ func (s *Store) PutPrinter(ctx context.Context, p state.Printer) error {
 // PutPrinters writes many printers in one transaction: all or none.
 func (s *Store) PutPrinters(ctx context.Context, ps []state.Printer) error {
 	for _, p := range ps {
-		if err := validPrinter(p); err != nil {
+		if err := p.Validate(); err != nil {
 			return err
 		}
 	}
@@ -535,7 +515,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, runID int64, outcomes []stat
 		}
 		at, err := encTime(o.At)
 		if err == nil {
-			err = validChanges(*o)
+			err = o.Validate()
 		}
 		if err != nil {
 			return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, o.Printer, err)
@@ -549,7 +529,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, runID int64, outcomes []stat
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("run %w", ErrNotFound)
+			return fmt.Errorf("run %w", state.ErrNotFound)
 		}
 		for i, o := range outcomes {
 			if err := s.insertOutcome(ctx, tx, runID, o, ats[i]); err != nil {
@@ -561,20 +541,6 @@ func (s *Store) RecordOutcomes(ctx context.Context, runID int64, outcomes []stat
 	})
 	if err != nil {
 		return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, failed, err)
-	}
-	return nil
-}
-
-// validChanges refuses anything but hashes as changed values, as
-// validPrinter does for settings; the value is never repeated.
-func validChanges(o state.Outcome) error {
-	for k, v := range o.Changed {
-		if k == "" {
-			return errors.New("changed setting with empty name")
-		}
-		if !state.IsHashValue(v) {
-			return fmt.Errorf("changed setting %s: value is not a state.HashValue; refusing to store it", k)
-		}
 	}
 	return nil
 }
@@ -616,7 +582,7 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, status string) error
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return fmt.Errorf("run %w", ErrNotFound)
+			return fmt.Errorf("run %w", state.ErrNotFound)
 		}
 		return nil
 	})
@@ -736,15 +702,9 @@ func (s *Store) changes(ctx context.Context, q querier, where string, args ...an
 	return out, nil
 }
 
-// PrinterEvent is one printer's outcome in one run.
-type PrinterEvent struct {
-	Run     state.Run
-	Outcome state.Outcome
-}
-
 // PrinterHistory returns what every run did to one printer, most recent
 // first; at most limit events, or all when limit <= 0.
-func (s *Store) PrinterHistory(ctx context.Context, name string, limit int) ([]PrinterEvent, error) {
+func (s *Store) PrinterHistory(ctx context.Context, name string, limit int) ([]state.PrinterEvent, error) {
 	q := `SELECT r.id, r.command, r.user_name, r.host, r.git_commit, r.config_hash, r.started_at, r.finished_at, r.status,
 o.status, o.detail, o.changes, o.recorded_at
 FROM run_printers o JOIN runs r ON r.id = o.run_id WHERE o.printer = ? ORDER BY o.recorded_at DESC, r.id DESC`
@@ -756,10 +716,10 @@ FROM run_printers o JOIN runs r ON r.id = o.run_id WHERE o.printer = ? ORDER BY 
 		return nil, fmt.Errorf("printer %s: read history: %w", name, err)
 	}
 	defer rows.Close()
-	var out []PrinterEvent
+	var out []state.PrinterEvent
 	for rows.Next() {
 		var (
-			e                     PrinterEvent
+			e                     state.PrinterEvent
 			started, finished, at sql.NullInt64
 		)
 		r := &e.Run

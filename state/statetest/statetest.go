@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/inkform/inkform/state"
-	"github.com/inkform/inkform/state/sqlstate"
 )
 
 // LeaseSetter is implemented by stores whose lock lease can be changed
@@ -25,18 +24,6 @@ import (
 // holder had hung. Stores without it skip those tests.
 type LeaseSetter interface {
 	SetLease(lease, renewEvery time.Duration)
-}
-
-// OutcomeReader is implemented by stores that can list a run's outcomes;
-// the suite then checks that recorded outcomes read back.
-type OutcomeReader interface {
-	Outcomes(ctx context.Context, runID int64) ([]state.Outcome, error)
-}
-
-// HistoryReader is implemented by stores that can list what runs did to
-// one printer; the suite then checks it.
-type HistoryReader interface {
-	PrinterHistory(ctx context.Context, name string, limit int) ([]sqlstate.PrinterEvent, error)
 }
 
 // Run runs the suite. open must return a fresh, empty store each call;
@@ -272,7 +259,7 @@ func testRuns(t *testing.T, s state.Store) {
 		t.Errorf("Runs(0) = %v, %v; want all three, oldest (ok) last", runIDs(all), err)
 	}
 
-	or, ok := s.(OutcomeReader)
+	or, ok := s.(state.HistoryReader)
 	if !ok {
 		return
 	}
@@ -288,15 +275,9 @@ func testRuns(t *testing.T, s state.Store) {
 	}
 }
 
-// OutcomeBatcher is implemented by stores that record many outcomes in one
-// transaction; the suite then checks it is all or none.
-type OutcomeBatcher interface {
-	RecordOutcomes(ctx context.Context, runID int64, outcomes []state.Outcome) error
-}
-
 func testOutcomeBatch(t *testing.T, s state.Store) {
-	b, ok := s.(OutcomeBatcher)
-	or, ok2 := s.(OutcomeReader)
+	b, ok := s.(state.OutcomeBatcher)
+	or, ok2 := s.(state.HistoryReader)
 	if !ok || !ok2 {
 		t.Skip("store records outcomes one at a time")
 	}
@@ -367,7 +348,7 @@ func testChanges(t *testing.T, s state.Store) {
 		t.Errorf("error repeats the refused value: %v", err)
 	}
 
-	if or, ok := s.(OutcomeReader); ok {
+	if or, ok := s.(state.HistoryReader); ok {
 		got, err := or.Outcomes(ctx, r1)
 		if err != nil {
 			t.Fatalf("Outcomes: %v", err)
@@ -380,7 +361,7 @@ func testChanges(t *testing.T, s state.Store) {
 			t.Errorf("Outcomes of the failed run = %+v, %v; want one outcome without changes (the refused one not kept)", got, err)
 		}
 	}
-	hr, ok := s.(HistoryReader)
+	hr, ok := s.(state.HistoryReader)
 	if !ok {
 		return
 	}
