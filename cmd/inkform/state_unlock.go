@@ -28,9 +28,13 @@ lock that a new run took meanwhile.`,
 				return err
 			}
 			defer st.Close()
-			err = st.ForceUnlock(ctx, args[0])
+			locks, err := capability[state.LockAdmin](st, "remove a lock")
+			if err != nil {
+				return err
+			}
+			err = locks.ForceUnlock(ctx, args[0])
 			if errors.Is(err, state.ErrNotFound) {
-				holder, ok, herr := st.LockHolder(ctx)
+				holder, ok, herr := locks.LockHolder(ctx)
 				switch {
 				case herr != nil:
 					return herr

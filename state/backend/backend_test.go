@@ -64,7 +64,47 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func seed(t *testing.T, s *sqlstate.Store) {
+// sqlStore is what these tests use of an SQL backend's store.
+type sqlStore interface {
+	state.Store
+	state.PrinterBatcher
+	state.HistoryReader
+	state.Exporter
+	state.Importer
+	AppliedMigrations(ctx context.Context) ([]int, error)
+}
+
+// open opens the store at l.
+func open(t *testing.T, l backend.Location) sqlStore {
+	t.Helper()
+	s, err := l.Open(ctxFor(t), backend.Options{})
+	if err != nil {
+		t.Fatalf("open %s: %v", l, err)
+	}
+	return s.(sqlStore)
+}
+
+// Every row is complete, and its scheme reaches it.
+func TestTable(t *testing.T) {
+	names := backend.Names()
+	if len(names) == 0 || names[0] != "sqlite" {
+		t.Fatalf("Names = %v; sqlite, the default, comes first", names)
+	}
+	for _, name := range names {
+		b, ok := backend.Lookup(name)
+		if !ok || b.Name != name || b.Scheme == "" || !strings.Contains(backend.Syntax(), b.Syntax) {
+			t.Errorf("row %q = %+v, %v", name, b, ok)
+		}
+		if !strings.HasPrefix(b.Syntax, b.Scheme) {
+			t.Errorf("%s: syntax %q does not start with the scheme %q", name, b.Syntax, b.Scheme)
+		}
+	}
+	if _, ok := backend.Lookup("postgres"); ok {
+		t.Error("Lookup(postgres) found a row")
+	}
+}
+
+func seed(t *testing.T, s sqlStore) {
 	t.Helper()
 	ctx := ctxFor(t)
 	base := time.Date(2025, 9, 1, 7, 0, 0, 123456789, time.UTC)
@@ -105,7 +145,7 @@ func seed(t *testing.T, s *sqlstate.Store) {
 	}
 }
 
-func export(t *testing.T, s *sqlstate.Store) *state.Snapshot {
+func export(t *testing.T, s sqlStore) *state.Snapshot {
 	t.Helper()
 	snap, err := s.Export(ctxFor(t))
 	if err != nil {
@@ -115,16 +155,13 @@ func export(t *testing.T, s *sqlstate.Store) *state.Snapshot {
 }
 
 // copyTo imports snap into a fresh store at loc and checks what lands.
-func copyTo(t *testing.T, loc string, snap *state.Snapshot) *sqlstate.Store {
+func copyTo(t *testing.T, loc string, snap *state.Snapshot) sqlStore {
 	t.Helper()
 	l, err := backend.Parse(loc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst, err := l.Open(ctxFor(t), backend.Options{})
-	if err != nil {
-		t.Fatalf("open %s: %v", l, err)
-	}
+	dst := open(t, l)
 	t.Cleanup(func() { dst.Close() })
 	if err := dst.Import(ctxFor(t), snap); err != nil {
 		t.Fatalf("import into %s: %v", l, err)
@@ -150,10 +187,7 @@ func TestCopyRoundTripSQLiteFirebirdSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := src.Open(ctxFor(t), backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := open(t, src)
 	defer a.Close()
 	seed(t, a)
 	want := export(t, a)
@@ -179,10 +213,7 @@ func TestCopyRoundTripSQLiteFirebirdSQLite(t *testing.T) {
 func TestChecksumSeesEveryField(t *testing.T) {
 	dir := t.TempDir()
 	l, _ := backend.Parse(filepath.Join(dir, "c.db"))
-	s, err := l.Open(ctxFor(t), backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := open(t, l)
 	defer s.Close()
 	seed(t, s)
 	base := export(t, s)
@@ -244,10 +275,7 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := l.Open(ctx, backend.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := open(t, l)
 			seed(t, s)
 			// Wind the schema back to version 1; the seeded changes go
 			// with the table, the rest must survive the upgrade.
@@ -273,10 +301,7 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			s, err = l.Open(ctx, backend.Options{})
-			if err != nil {
-				t.Fatalf("reopen at version 1: %v", err)
-			}
+			s = open(t, l)
 			defer s.Close()
 			if vs, err := s.AppliedMigrations(ctx); err != nil || len(vs) != sqlstate.SchemaVersion() || vs[len(vs)-1] != 2 {
 				t.Fatalf("AppliedMigrations after upgrade = %v, %v", vs, err)
