@@ -12,6 +12,7 @@ import (
 	"github.com/inkform/inkform/state/firebird"
 	"github.com/inkform/inkform/state/sqlstate"
 	"github.com/inkform/inkform/state/statetest"
+	"github.com/inkform/inkform/state/statetest/sqltest"
 )
 
 func ctxFor(t *testing.T) context.Context {
@@ -43,13 +44,13 @@ func TestConformance(t *testing.T) {
 
 func TestReopenKeepsData(t *testing.T) {
 	dsn := testservers.StartFirebird(t).NewDatabase("reopen")
-	statetest.RunReopen(t, func(t *testing.T) state.Store { return open(t, dsn, firebird.Options{}) })
+	sqltest.RunReopen(t, func(t *testing.T) state.Store { return open(t, dsn, firebird.Options{}) })
 }
 
 func TestSchemaVersions(t *testing.T) {
 	fb := testservers.StartFirebird(t)
 	dsn := fb.NewDatabase("schema")
-	err := statetest.RunSchemaVersions(t, func() (*sqlstate.Store, error) {
+	err := sqltest.RunSchemaVersions(t, func() (*sqlstate.Store, error) {
 		s, err := firebird.OpenStore(ctxFor(t), dsn, firebird.Options{})
 		if err != nil {
 			return nil, err
@@ -94,7 +95,7 @@ func TestConcurrentFirstOpen(t *testing.T) {
 func TestTwoStoresContend(t *testing.T) {
 	fb := testservers.StartFirebird(t)
 	dsn := fb.NewDatabase("contend")
-	statetest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
+	sqltest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
 		return open(t, dsn, firebird.Options{}).Store, open(t, dsn, firebird.Options{}).Store
 	})
 }

@@ -2,6 +2,10 @@
 // runs from its own tests:
 //
 //	func TestConformance(t *testing.T) { statetest.Run(t, openFresh) }
+//
+// It checks Store and, where a store has them, the optional capabilities
+// of package state; what only a database shared over time must keep is in
+// statetest/sqltest.
 package statetest
 
 import (
@@ -49,8 +53,10 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"RefusesPlainValues", testRefusesPlainValues},
 		{"Runs", testRuns},
 		{"Changes", testChanges},
+		{"PrinterBatch", testPrinterBatch},
 		{"OutcomeBatch", testOutcomeBatch},
 		{"LockContention", testLockContention},
+		{"LockAdmin", testLockAdmin},
 		{"LockRenewal", testLockRenewal},
 		{"LockExpiredTakeover", testLockExpiredTakeover},
 		{"ConcurrentPut", testConcurrentPut},
@@ -275,6 +281,30 @@ func testRuns(t *testing.T, s state.Store) {
 	}
 }
 
+func testPrinterBatch(t *testing.T, s state.Store) {
+	b, ok := s.(state.PrinterBatcher)
+	if !ok {
+		t.Skip("store writes printers one at a time")
+	}
+	ctx := ctxFor(t)
+	var ps []state.Printer
+	for i := range 500 {
+		ps = append(ps, state.Printer{Name: fmt.Sprintf("p%04d", i), Settings: hashes("a", fmt.Sprint(i))})
+	}
+	if err := b.PutPrinters(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	// One bad record refuses the whole batch.
+	bad := append([]state.Printer{{Name: "new"}}, state.Printer{Name: "p0001", Settings: map[string]string{"a": "plain"}})
+	if err := b.PutPrinters(ctx, bad); err == nil {
+		t.Error("batch with a plain value succeeded")
+	}
+	got, err := s.Printers(ctx)
+	if err != nil || len(got) != 500 || got[1].Settings["a"] != state.HashValue("1") {
+		t.Errorf("after batches: %d printers, %v", len(got), err)
+	}
+}
+
 func testOutcomeBatch(t *testing.T, s state.Store) {
 	b, ok := s.(state.OutcomeBatcher)
 	or, ok2 := s.(state.HistoryReader)
@@ -453,6 +483,44 @@ func testLockContention(t *testing.T, s state.Store) {
 	}
 }
 
+func testLockAdmin(t *testing.T, s state.Store) {
+	la, ok := s.(state.LockAdmin)
+	if !ok {
+		t.Skip("store has no lock administration")
+	}
+	ctx := ctxFor(t)
+	if _, held, err := la.LockHolder(ctx); held || err != nil {
+		t.Fatalf("LockHolder of a new store = held %v, %v", held, err)
+	}
+	a, err := s.Lock(ctx, ownerA)
+	if err != nil {
+		t.Fatalf("Lock A: %v", err)
+	}
+	h, held, err := la.LockHolder(ctx)
+	if err != nil || !held || h.ID != a.Info.ID || h.User != ownerA.User || h.PID != ownerA.PID || h.Expires.IsZero() {
+		t.Errorf("LockHolder = %+v, %v, %v; want A's lock", h, held, err)
+	}
+	if err := la.ForceUnlock(ctx, "not-a-lock"); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("ForceUnlock(unknown) = %v, want ErrNotFound", err)
+	}
+	if err := la.ForceUnlock(ctx, a.Info.ID); err != nil {
+		t.Fatalf("ForceUnlock: %v", err)
+	}
+	if _, held, err := la.LockHolder(ctx); held || err != nil {
+		t.Errorf("after ForceUnlock: held %v, %v", held, err)
+	}
+	if err := a.Unlock(ctx); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("Unlock after ForceUnlock = %v, want ErrLockLost", err)
+	}
+	b, err := lockWithin(t, s, ownerB, 5*time.Second)
+	if err != nil {
+		t.Fatalf("Lock B after ForceUnlock: %v", err)
+	}
+	if err := b.Unlock(ctx); err != nil {
+		t.Errorf("Unlock B: %v", err)
+	}
+}
+
 func leaseSetter(t *testing.T, s state.Store) LeaseSetter {
 	t.Helper()
 	ls, ok := s.(LeaseSetter)
@@ -509,8 +577,8 @@ func testLockExpiredTakeover(t *testing.T, s state.Store) {
 	if b.Info.User != ownerB.User {
 		t.Errorf("B's lock info = %+v", b.Info)
 	}
-	if err := a.Unlock(ctx); err == nil {
-		t.Error("Unlock of a lock taken over succeeded; want an error saying it was lost")
+	if err := a.Unlock(ctx); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("Unlock of a lock taken over = %v; want ErrLockLost", err)
 	}
 	// A's late Unlock must not have released B's lock.
 	_, err = lockWithin(t, s, ownerA, 100*time.Millisecond)
