@@ -23,18 +23,23 @@ func IsHashValue(v string) bool {
 }
 
 // Validate refuses a record a backend must not store: a printer without a
-// name, or a setting that is unnamed or whose value is not a HashValue.
-// The value is never repeated: it may be a secret.
+// name, or a setting or file that is unnamed or whose value is not a
+// HashValue. The value is never repeated: it may be a secret.
 func (p Printer) Validate() error {
 	if p.Name == "" {
 		return errors.New("printer with empty name")
 	}
-	for k, v := range p.Settings {
-		if k == "" {
-			return fmt.Errorf("printer %s: setting with empty name", p.Name)
-		}
-		if !IsHashValue(v) {
-			return fmt.Errorf("printer %s: setting %s: value is not a state.HashValue; refusing to store it", p.Name, k)
+	for _, m := range []struct {
+		what   string
+		hashes map[string]string
+	}{{"setting", p.Settings}, {"file", p.Files}} {
+		for k, v := range m.hashes {
+			if k == "" {
+				return fmt.Errorf("printer %s: %s with empty name", p.Name, m.what)
+			}
+			if !IsHashValue(v) {
+				return fmt.Errorf("printer %s: %s %s: value is not a state.HashValue; refusing to store it", p.Name, m.what, k)
+			}
 		}
 	}
 	return nil

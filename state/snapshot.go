@@ -26,12 +26,12 @@ type RunRecord struct {
 
 // Counts are row counts of a Snapshot, compared after a copy.
 type Counts struct {
-	Printers, Settings, Runs, Outcomes, Changes int
+	Printers, Settings, Files, Runs, Outcomes, Changes int
 }
 
 func (c Counts) String() string {
-	return fmt.Sprintf("%d printers, %d settings, %d runs, %d outcomes, %d changes",
-		c.Printers, c.Settings, c.Runs, c.Outcomes, c.Changes)
+	return fmt.Sprintf("%d printers, %d settings, %d files, %d runs, %d outcomes, %d changes",
+		c.Printers, c.Settings, c.Files, c.Runs, c.Outcomes, c.Changes)
 }
 
 // Counts counts the rows s stands for.
@@ -39,6 +39,7 @@ func (s *Snapshot) Counts() Counts {
 	c := Counts{Printers: len(s.Printers), Runs: len(s.Runs)}
 	for _, p := range s.Printers {
 		c.Settings += len(p.Settings)
+		c.Files += len(p.Files)
 	}
 	for _, r := range s.Runs {
 		c.Outcomes += len(r.Outcomes)
@@ -92,6 +93,7 @@ func (s *Snapshot) Checksum() string {
 		tm(p.ObservedAt)
 		tm(p.AppliedAt)
 		kv(p.Settings)
+		kv(p.Files)
 	}
 	num(int64(len(s.Runs)))
 	for _, rr := range s.Runs {

@@ -45,10 +45,10 @@ type Store interface {
 	Printers(ctx context.Context) ([]Printer, error)
 	// Printer returns one record; ok is false when the printer is not in state.
 	Printer(ctx context.Context, name string) (p Printer, ok bool, err error)
-	// PutPrinter inserts or replaces one printer record and its settings in
-	// a single transaction.
+	// PutPrinter inserts or replaces one printer record, its settings and
+	// its files in a single transaction.
 	PutPrinter(ctx context.Context, p Printer) error
-	// DeletePrinter removes a printer and its settings.
+	// DeletePrinter removes a printer, its settings and its files.
 	DeletePrinter(ctx context.Context, name string) error
 
 	// BeginRun records the start of a plan or apply and returns its id.
@@ -75,6 +75,9 @@ type Printer struct {
 	// Settings maps each managed setting name to HashValue of the value
 	// last applied.
 	Settings map[string]string
+	// Files maps the name on the printer of each file deployed to
+	// HashValue of the content's hex SHA-256; nil when none was.
+	Files map[string]string
 }
 
 // Run is one plan or apply.

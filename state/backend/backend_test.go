@@ -116,6 +116,9 @@ func seed(t *testing.T, s sqlStore) {
 			ObservedAt: base.Add(time.Duration(i) * time.Second), AppliedAt: base.Add(time.Duration(i)*time.Second + 1),
 			Settings: map[string]string{"sleep_mode": state.HashValue(fmt.Sprint(i)), "contact": state.HashValue("IT")},
 		})
+		if i%10 == 0 {
+			ps[i].Files = map[string]string{"ca.pem": state.HashValue("ca"), fmt.Sprintf("logo-%d.png", i): state.HashValue(fmt.Sprint(i))}
+		}
 	}
 	ps = append(ps, state.Printer{Name: "bare", Settings: map[string]string{}}) // never observed nor applied
 	if err := s.PutPrinters(ctx, ps); err != nil {
@@ -191,7 +194,7 @@ func TestCopyRoundTripSQLiteFirebirdSQLite(t *testing.T) {
 	defer a.Close()
 	seed(t, a)
 	want := export(t, a)
-	if c := want.Counts(); c.Printers != 31 || c.Runs != 4 || c.Outcomes != 40 || c.Changes != 36 || c.Settings != 60 {
+	if c := want.Counts(); c.Printers != 31 || c.Runs != 4 || c.Outcomes != 40 || c.Changes != 36 || c.Settings != 60 || c.Files != 6 {
 		t.Fatalf("seeded %v", c)
 	}
 
@@ -222,6 +225,8 @@ func TestChecksumSeesEveryField(t *testing.T) {
 		"printer serial":  func(x *state.Snapshot) { x.Printers[0].Serial += "x" },
 		"printer time":    func(x *state.Snapshot) { x.Printers[1].ObservedAt = x.Printers[1].ObservedAt.Add(1) },
 		"setting hash":    func(x *state.Snapshot) { x.Printers[2].Settings["contact"] = state.HashValue("other") },
+		"file hash":       func(x *state.Snapshot) { x.Printers[1].Files["ca.pem"] = state.HashValue("other") },
+		"file dropped":    func(x *state.Snapshot) { delete(x.Printers[11].Files, "ca.pem") },
 		"run status":      func(x *state.Snapshot) { x.Runs[0].Run.Status = "ok" },
 		"run order":       func(x *state.Snapshot) { x.Runs[0], x.Runs[1] = x.Runs[1], x.Runs[0] },
 		"outcome detail":  func(x *state.Snapshot) { x.Runs[1].Outcomes[3].Detail = "" },
@@ -242,8 +247,9 @@ func TestChecksumSeesEveryField(t *testing.T) {
 	}
 }
 
-// A state written by the previous schema (version 1, before run_changes)
-// is migrated forward on open, keeping its data, on every engine here.
+// A state written by the first schema (version 1, before run_changes and
+// printer_files) is migrated forward on open, keeping its data, on every
+// engine here.
 func TestMigratesForwardFromVersion1(t *testing.T) {
 	// Each engine: a location, and how to reach its database without a
 	// store (whose prepared statements keep the tables in use).
@@ -277,13 +283,16 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			}
 			s := open(t, l)
 			seed(t, s)
-			// Wind the schema back to version 1; the seeded changes go
-			// with the table, the rest must survive the upgrade.
+			// Wind the schema back to version 1; the seeded changes and
+			// files go with their tables, the rest must survive the upgrade.
 			want := export(t, s)
 			for _, r := range want.Runs {
 				for i := range r.Outcomes {
 					r.Outcomes[i].Changed = nil
 				}
+			}
+			for i := range want.Printers {
+				want.Printers[i].Files = nil
 			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
@@ -292,7 +301,7 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range []string{`DROP TABLE run_changes`, `DELETE FROM schema_migrations WHERE version = 2`} {
+			for _, q := range []string{`DROP TABLE run_changes`, `DROP TABLE printer_files`, `DELETE FROM schema_migrations WHERE version >= 2`} {
 				if _, err := db.ExecContext(ctx, q); err != nil {
 					t.Fatalf("%s: %v", q, err)
 				}
@@ -303,7 +312,7 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 
 			s = open(t, l)
 			defer s.Close()
-			if vs, err := s.AppliedMigrations(ctx); err != nil || len(vs) != sqlstate.SchemaVersion() || vs[len(vs)-1] != 2 {
+			if vs, err := s.AppliedMigrations(ctx); err != nil || len(vs) != sqlstate.SchemaVersion() || vs[len(vs)-1] != sqlstate.SchemaVersion() {
 				t.Fatalf("AppliedMigrations after upgrade = %v, %v", vs, err)
 			}
 			got := export(t, s)

@@ -2,6 +2,7 @@ package firebird_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,17 @@ func TestSchemaVersions(t *testing.T) {
 	if strings.Contains(err.Error(), fb.Password) {
 		t.Errorf("error reveals the password: %v", err)
 	}
+}
+
+func TestUpgradeFiles(t *testing.T) {
+	dsn := testservers.StartFirebird(t).NewDatabase("upgrade")
+	sqltest.RunUpgradeFiles(t, func() (*sqlstate.Store, error) {
+		s, err := firebird.OpenStore(ctxFor(t), dsn, firebird.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s.Store, nil
+	}, func() (*sql.DB, error) { return sql.Open("firebirdsql", dsn) })
 }
 
 // Two processes opening a brand-new database at once both succeed and

@@ -75,11 +75,16 @@ func (s *Store) SetLease(lease, renewEvery time.Duration) {
 }
 
 // clonePrinter copies p so that neither the caller nor the store sees the
-// other's later edits. Settings is never nil, as from a database.
+// other's later edits. As from a database, Settings is never nil and Files
+// is nil when empty.
 func clonePrinter(p state.Printer) state.Printer {
 	p.Settings = maps.Clone(p.Settings)
 	if p.Settings == nil {
 		p.Settings = map[string]string{}
+	}
+	p.Files = maps.Clone(p.Files)
+	if len(p.Files) == 0 {
+		p.Files = nil
 	}
 	return p
 }

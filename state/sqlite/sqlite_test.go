@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -80,6 +81,23 @@ func TestSchemaVersions(t *testing.T) {
 	if !strings.Contains(err.Error(), path) {
 		t.Errorf("error %q does not name the file", err)
 	}
+}
+
+func TestUpgradeFiles(t *testing.T) {
+	path := dbPath(t)
+	sqltest.RunUpgradeFiles(t, func() (*sqlstate.Store, error) {
+		s, err := sqlite.OpenStore(ctxFor(t), path, sqlite.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s.Store, nil
+	}, func() (*sql.DB, error) {
+		dsn, err := sqlite.DSN(path)
+		if err != nil {
+			return nil, err
+		}
+		return sql.Open("sqlite", dsn)
+	})
 }
 
 func TestBadPath(t *testing.T) {

@@ -111,6 +111,17 @@ func TestTwoStoresContend(t *testing.T) {
 	})
 }
 
+func TestUpgradeFiles(t *testing.T) {
+	dsn := newDatabase(t, server(t))
+	sqltest.RunUpgradeFiles(t, func() (*sqlstate.Store, error) {
+		s, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s.Store, nil
+	}, func() (*sql.DB, error) { return sql.Open("sqlserver", dsn) })
+}
+
 func TestSchemaTooNewIsRefused(t *testing.T) {
 	dsn := newDatabase(t, server(t))
 	ctx := ctxFor(t)

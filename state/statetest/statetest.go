@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"PrinterRoundTrip", testPrinterRoundTrip},
 		{"PutReplacesSettings", testPutReplacesSettings},
 		{"DeletePrinter", testDeletePrinter},
+		{"Files", testFiles},
 		{"RefusesPlainValues", testRefusesPlainValues},
 		{"Runs", testRuns},
 		{"Changes", testChanges},
@@ -186,6 +187,60 @@ func testDeletePrinter(t *testing.T, s state.Store) {
 	}
 	if got := mustGet(t, s, "keep"); len(got.Settings) != 1 {
 		t.Errorf("other printer's settings = %v, want untouched", got.Settings)
+	}
+}
+
+// testFiles checks that a printer's deployed files round-trip apart from
+// its settings, are replaced as settings are, and go with the printer.
+func testFiles(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	p := printer("lobby", hashes("sleep_mode", "20"))
+	p.Files = hashes("ca.pem", "3a7bd3e2", "certs/intermediate.pem", "9f86d081", "logo.png", "e3b0c442")
+	mustPut(t, s, p)
+	mustPut(t, s, printer("annex", hashes("sleep_mode", "30")))
+	got := mustGet(t, s, "lobby")
+	if diff := cmp.Diff(p, got, cmpTime); diff != "" {
+		t.Errorf("Printer(lobby) with files (-want +got):\n%s", diff)
+	}
+	all, err := s.Printers(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Printers = %d, %v", len(all), err)
+	}
+	if diff := cmp.Diff(p.Files, all[1].Files); diff != "" || len(all[0].Files) != 0 {
+		t.Errorf("Printers' files (-want +got):\n%s; annex has %v", diff, all[0].Files)
+	}
+
+	// One changed, one gone, one new, one kept; settings untouched.
+	p.Files = hashes("ca.pem", "5994471a", "logo.png", "e3b0c442", "fonts/ocr-b.ttf", "2c26b46b")
+	mustPut(t, s, p)
+	if diff := cmp.Diff(p, mustGet(t, s, "lobby"), cmpTime); diff != "" {
+		t.Errorf("after replacing files (-want +got):\n%s", diff)
+	}
+	p.Files = nil
+	mustPut(t, s, p)
+	if got := mustGet(t, s, "lobby"); len(got.Files) != 0 || len(got.Settings) != 1 {
+		t.Errorf("after putting no files: files %v, settings %v", got.Files, got.Settings)
+	}
+
+	const secret = "s3cret-firmware-key"
+	leak := printer("leaky", nil)
+	leak.Files = map[string]string{"key.pem": secret}
+	if err := s.PutPrinter(ctx, leak); err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("PutPrinter with a plain file hash = %v; want a refusal that does not repeat it", err)
+	}
+	leak.Files = map[string]string{"": state.HashValue("x")}
+	if err := s.PutPrinter(ctx, leak); err == nil {
+		t.Error("PutPrinter with an unnamed file succeeded")
+	}
+
+	p.Files = hashes("ca.pem", "3a7bd3e2")
+	mustPut(t, s, p)
+	if err := s.DeletePrinter(ctx, "lobby"); err != nil {
+		t.Fatalf("DeletePrinter: %v", err)
+	}
+	mustPut(t, s, printer("lobby", nil))
+	if got := mustGet(t, s, "lobby"); len(got.Files) != 0 {
+		t.Errorf("re-created printer inherited files %v", got.Files)
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package sqltest holds the checks every SQL state backend runs beyond the
 // conformance suite in statetest: what one database shared by several
-// stores, over time, must keep (schema versions, two stores at once,
-// reopening).
+// stores, over time, must keep (schema versions, upgrades of an older
+// schema, two stores at once, reopening).
 package sqltest
 
 import (
