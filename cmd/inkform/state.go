@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -169,6 +171,12 @@ func writePrinterRecord(io streams, p state.Printer) {
 	for _, n := range names {
 		// Only hashes are stored: values may be secret.
 		fmt.Fprintf(tw, "  %s\t%s\n", n, p.Settings[n])
+	}
+	if len(p.Files) > 0 {
+		fmt.Fprintf(tw, "deployed files\t%d\n", len(p.Files))
+		for _, dest := range slices.Sorted(maps.Keys(p.Files)) {
+			fmt.Fprintf(tw, "  %s\t%s\n", dest, p.Files[dest])
+		}
 	}
 	tw.Flush()
 }
