@@ -374,11 +374,11 @@ func (s *Store) recorded(ctx context.Context, tx *sql.Tx, name string) (settings
 	}
 	defer rows.Close()
 	settings = map[string]string{}
+	var (
+		k, v string
+		kind int
+	)
 	for rows.Next() {
-		var (
-			k, v string
-			kind int
-		)
 		if err := rows.Scan(&k, &v, &kind); err != nil {
 			return nil, nil, fmt.Errorf("read settings: %w", err)
 		}
@@ -450,13 +450,15 @@ func (s *Store) queryPrinters(ctx context.Context, q string, args ...any) ([]sta
 		shared[s] = s
 		return s
 	}
+	// Declared once: Scan takes their addresses, so inside the loop each
+	// would be allocated again for every row.
+	var (
+		name                             string
+		address, serial, model, firmware sql.NullString
+		obs, app                         sql.NullInt64
+		setting, hash, dest              sql.NullString
+	)
 	for rows.Next() {
-		var (
-			name                             string
-			address, serial, model, firmware sql.NullString
-			obs, app                         sql.NullInt64
-			setting, hash, dest              sql.NullString
-		)
 		if err := rows.Scan(&name, &address, &serial, &model, &firmware, &obs, &app, &setting, &hash, &dest); err != nil {
 			return nil, err
 		}
