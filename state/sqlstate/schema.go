@@ -151,7 +151,7 @@ func moveFileSettings(ctx context.Context, s *Store, tx *sql.Tx) error {
 	remove := s.bind(`DELETE FROM printer_settings WHERE printer = ? AND setting = ?`)
 	for _, r := range moved {
 		if _, err := tx.ExecContext(ctx, insert, r.printer, strings.TrimPrefix(r.setting, fileSettingPrefix), r.hash); err != nil {
-			return fmt.Errorf("printer %s: file %s: %w", r.printer, r.setting, err)
+			return fmt.Errorf("printer %s: setting %s: %w", r.printer, r.setting, err)
 		}
 		if _, err := tx.ExecContext(ctx, remove, r.printer, r.setting); err != nil {
 			return fmt.Errorf("printer %s: setting %s: %w", r.printer, r.setting, err)

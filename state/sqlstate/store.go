@@ -271,7 +271,8 @@ func decTime(n sql.NullInt64) time.Time {
 	return time.Unix(0, n.Int64).UTC()
 }
 
-// PutPrinter inserts or replaces p and its settings in one transaction.
+// PutPrinter inserts or replaces p, its settings and files in one
+// transaction.
 func (s *Store) PutPrinter(ctx context.Context, p state.Printer) error {
 	if err := p.Validate(); err != nil {
 		return err
@@ -409,7 +410,8 @@ SELECT printer, NULL, NULL, NULL, NULL, NULL, NULL, setting, value_hash, NULL FR
 UNION ALL
 SELECT printer, NULL, NULL, NULL, NULL, NULL, NULL, NULL, content_hash, dest FROM printer_files%s`
 
-// Printers returns every printer, sorted by name. Settings is never nil.
+// Printers returns every printer, sorted by name. Settings is never nil;
+// Files is nil when the printer has none.
 func (s *Store) Printers(ctx context.Context) ([]state.Printer, error) {
 	ps, err := s.queryPrinters(ctx, s.bind(fmt.Sprintf(selectPrinters, "", "", "")))
 	if err != nil {
