@@ -11,6 +11,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/inkform/inkform/fleet"
+	statebackend "github.com/inkform/inkform/state/backend"
 )
 
 // Bounds on per-request SNMP behaviour; beyond them a fleet run would hang
@@ -222,10 +223,6 @@ func passphrase(f map[string]snmpField, protoField, passField string, bad func(f
 	return ""
 }
 
-// stateBackends are the state block labels; the value says whether the
-// backend is a file (path) rather than a server (dsn).
-var stateBackends = map[string]bool{"sqlite": true, "firebird": false, "sqlserver": false}
-
 func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 	l.state = StateConfig{Backend: DefaultStateBackend, Path: l.resolvePath(DefaultStatePath)}
 	b := l.stateBlock
@@ -235,11 +232,12 @@ func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 	l.state.DeclRange = b.DefRange
 	backend := b.Labels[0]
 	content, diags := b.Body.Content(stateSchema)
-	file, known := stateBackends[backend]
+	row, known := statebackend.Lookup(backend)
 	if !known {
 		return append(diags, errorAt(b.LabelRanges[0], "Unsupported state backend",
-			fmt.Sprintf("State backend %q is not one of \"sqlite\", \"firebird\", \"sqlserver\".", backend)))
+			fmt.Sprintf("State backend %q is not one of %s.", backend, quotedList(statebackend.Names()))))
 	}
+	file := row.File
 	l.state.Backend = backend
 	attrs, d := l.usable(content.Attributes, scopeBody)
 	diags = append(diags, d...)
@@ -253,7 +251,7 @@ func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 		if !ok {
 			if !diags.HasErrors() {
 				diags = append(diags, errorAt(b.DefRange, "Missing dsn",
-					fmt.Sprintf("The %s state backend needs dsn = \"%s://...\"; take it from a sensitive variable.", backend, backend)))
+					fmt.Sprintf("The %s state backend needs dsn = \"%s...\"; take it from a sensitive variable.", backend, row.Scheme)))
 			}
 			return diags
 		}
@@ -263,16 +261,16 @@ func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 		if !set {
 			return diags
 		}
-		if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(dsn)), backend+"://") {
+		if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(dsn)), row.Scheme) {
 			return append(diags, errorAt(attr.Expr.Range(), "Invalid state dsn",
-				fmt.Sprintf("The dsn of a %s state must start with %s:// (its value is not shown: it holds credentials).", backend, backend)))
+				fmt.Sprintf("The dsn of a %s state must start with %s (its value is not shown: it holds credentials).", backend, row.Scheme)))
 		}
 		l.state.DSN = strings.TrimSpace(dsn)
 		return diags
 	}
 	if attr, ok := attrs["dsn"]; ok {
 		diags = append(diags, errorAt(attr.NameRange, "Unsupported argument",
-			"dsn is for server state backends; the sqlite backend takes path."))
+			"dsn is for server state backends; the "+backend+" backend takes path."))
 	}
 	if attr, ok := attrs["path"]; ok {
 		p, _, set, d := evalString(ctx, attr, "path")
@@ -285,6 +283,15 @@ func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// quotedList writes names as "a", "b", "c".
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
 }
 
 func sortDesired(ds []fleet.Desired) {

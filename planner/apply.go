@@ -355,7 +355,7 @@ func (pl *Planner) record(memo *valueMemo, cfg fleet.Printer, pp *PrinterPlan, o
 			_, rec.Settings[d.Name] = memo.get(d.Name, d.Value, d.Sensitive)
 		}
 	}
-	recordFiles(rec.Settings, cfg)
+	rec.Files = recordFiles(cfg)
 	return rec
 }
 

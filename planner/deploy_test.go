@@ -307,7 +307,7 @@ func TestApplyFirmwareThenFilesThenSettings(t *testing.T) {
 	if rec.Firmware != "CXTPC.240.001" {
 		t.Errorf("state firmware = %q", rec.Firmware)
 	}
-	if got := rec.Settings["file:ca.pem"]; !state.IsHashValue(got) {
+	if got := rec.Files["ca.pem"]; !state.IsHashValue(got) || len(rec.Settings) != 1 {
 		t.Errorf("state file entry = %q", got)
 	}
 	// Nothing left: the file is not sent again, the firmware is current.

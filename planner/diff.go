@@ -323,7 +323,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 	}
 	if managed {
 		for _, name := range sortedKeys(prior.Settings) {
-			if _, declared := p.Setting(name); !declared && !isFileKey(name) {
+			if _, declared := p.Setting(name); !declared {
 				pp.Changes = append(pp.Changes, Change{Setting: name, Action: Forget, Transport: transport, BeforeHash: prior.Settings[name]})
 			}
 		}

@@ -15,8 +15,8 @@ import (
 )
 
 // FileChange is a file the plan deploys to one printer. State records the
-// SHA-256 of every file deployed (under the key "file:<dest>" among the
-// printer's settings), so an unchanged file is not sent again.
+// SHA-256 of every file deployed (state.Printer.Files), so an unchanged
+// file is not sent again.
 type FileChange struct {
 	Dest   string // name on the printer
 	Action Action // Adopt: never deployed; Update: other content was deployed
@@ -24,14 +24,6 @@ type FileChange struct {
 	SHA256 string // hex SHA-256 of the content the configuration names
 	Via    string // the transport planned; apply may fall back on a closed port
 }
-
-// fileKeyPrefix marks a file's entry among a printer's recorded settings.
-const fileKeyPrefix = "file:"
-
-func fileKey(dest string) string { return fileKeyPrefix + dest }
-
-// isFileKey reports whether a recorded settings key is a deployed file.
-func isFileKey(name string) bool { return strings.HasPrefix(name, fileKeyPrefix) }
 
 // fileHash is what state records for a file: the content's SHA-256,
 // wrapped so that the backends accept it as a hash value.
@@ -60,7 +52,7 @@ func planFiles(p fleet.Printer, prior state.Printer) []FileChange {
 	var out []FileChange
 	for _, f := range p.Files {
 		dest := f.RemoteName()
-		recorded, ok := prior.Settings[fileKey(dest)]
+		recorded, ok := prior.Files[dest]
 		if ok && recorded == fileHash(f) {
 			continue
 		}
@@ -73,12 +65,18 @@ func planFiles(p fleet.Printer, prior state.Printer) []FileChange {
 	return out
 }
 
-// recordFiles adds every declared file to a printer's recorded settings.
-// Apply calls it only once every planned file was sent.
-func recordFiles(settings map[string]string, cfg fleet.Printer) {
-	for _, f := range cfg.Files {
-		settings[fileKey(f.RemoteName())] = fileHash(f)
+// recordFiles returns every declared file as a printer's state records
+// them (nil when none). Apply calls it only once every planned file was
+// sent.
+func recordFiles(cfg fleet.Printer) map[string]string {
+	if len(cfg.Files) == 0 {
+		return nil
 	}
+	files := make(map[string]string, len(cfg.Files))
+	for _, f := range cfg.Files {
+		files[f.RemoteName()] = fileHash(f)
+	}
+	return files
 }
 
 // checkFile re-hashes a file before it is sent and compares it with the

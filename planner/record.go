@@ -23,18 +23,6 @@ import (
 // leaves them unchanged, writing nothing.
 const recordBatch = 256
 
-// PrinterBatcher is implemented by stores that write many printers in one
-// transaction, all or none (state/sqlite does).
-type PrinterBatcher interface {
-	PutPrinters(ctx context.Context, ps []state.Printer) error
-}
-
-// OutcomeBatcher is implemented by stores that record many outcomes of a
-// run in one transaction, all or none.
-type OutcomeBatcher interface {
-	RecordOutcomes(ctx context.Context, runID int64, outcomes []state.Outcome) error
-}
-
 // finished is one printer handed to the recorder.
 type finished struct {
 	i       int
@@ -67,7 +55,7 @@ func (pl *Planner) newRecorder(ctx context.Context, runID int64, res *ApplyResul
 		batch: recordBatch,
 		in:    make(chan *finished), done: make(chan struct{}),
 	}
-	if _, ok := pl.State.(PrinterBatcher); !ok {
+	if _, ok := pl.State.(state.PrinterBatcher); !ok {
 		r.batch = 1
 	}
 	go r.run()
@@ -161,14 +149,14 @@ func (r *recorder) putPrinters(ps []state.Printer) error {
 		}
 		return nil
 	}
-	if err := r.st.(PrinterBatcher).PutPrinters(r.ctx, ps); err != nil {
+	if err := r.st.(state.PrinterBatcher).PutPrinters(r.ctx, ps); err != nil {
 		return fmt.Errorf("record state of printers %s to %s: %w", ps[0].Name, ps[len(ps)-1].Name, err)
 	}
 	return nil
 }
 
 func (r *recorder) recordOutcomes(outs []state.Outcome) error {
-	if b, ok := r.st.(OutcomeBatcher); ok && len(outs) > 1 {
+	if b, ok := r.st.(state.OutcomeBatcher); ok && len(outs) > 1 {
 		if err := b.RecordOutcomes(r.ctx, r.runID, outs); err != nil {
 			return fmt.Errorf("record outcomes of printers %s to %s: %w", outs[0].Printer, outs[len(outs)-1].Printer, err)
 		}

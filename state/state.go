@@ -4,17 +4,34 @@
 // with an outcome per printer, and a leased lock so that two applies never
 // write one fleet at once.
 //
-// Store is the one interface every backend implements. The embedded default
-// is SQLite (Open with a file path).
+// Store is the one interface every backend implements. What only some
+// backends offer (batched writes, history, lock administration, copying)
+// are small interfaces of their own in capability.go, which callers
+// type-assert. The backends, and the table that opens them by location,
+// are in the sub-packages.
 package state
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 )
+
+// ErrNotFound is returned (wrapped) when a run or lock named by id does
+// not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrLockLost is returned (wrapped) by Unlock when the lease ran out and
+// another run took the lock over while this one believed it held it.
+var ErrLockLost = errors.New("state lock lost: its lease expired and another run took it over")
+
+// DefaultLease is how long a lock stays valid without renewal. A holder
+// renews every third of it, so a killed run blocks the next for at most
+// this long.
+var DefaultLease = 30 * time.Second
 
 // Store is safe for concurrent use by the goroutines of one process.
 type Store interface {
@@ -28,10 +45,10 @@ type Store interface {
 	Printers(ctx context.Context) ([]Printer, error)
 	// Printer returns one record; ok is false when the printer is not in state.
 	Printer(ctx context.Context, name string) (p Printer, ok bool, err error)
-	// PutPrinter inserts or replaces one printer record and its settings in
-	// a single transaction.
+	// PutPrinter inserts or replaces one printer record, its settings and
+	// its files in a single transaction.
 	PutPrinter(ctx context.Context, p Printer) error
-	// DeletePrinter removes a printer and its settings.
+	// DeletePrinter removes a printer, its settings and its files.
 	DeletePrinter(ctx context.Context, name string) error
 
 	// BeginRun records the start of a plan or apply and returns its id.
@@ -58,6 +75,9 @@ type Printer struct {
 	// Settings maps each managed setting name to HashValue of the value
 	// last applied.
 	Settings map[string]string
+	// Files maps the name on the printer of each file deployed to
+	// HashValue of the content's hex SHA-256; nil when none was.
+	Files map[string]string
 }
 
 // Run is one plan or apply.

@@ -54,7 +54,9 @@ func newShowCommand(io streams) *cobra.Command {
 }
 
 // stateJSONVersion is the format_version of show -json without a plan.
-const stateJSONVersion = "1.0"
+// 1.1: deployed files are under file_hashes, no longer among the
+// setting_hashes as "file:<dest>".
+const stateJSONVersion = "1.1"
 
 func writeStateJSON(io streams, printers []state.Printer) error {
 	type printerJSON struct {
@@ -66,6 +68,7 @@ func writeStateJSON(io streams, printers []state.Printer) error {
 		ObservedAt string            `json:"observed_at"`
 		AppliedAt  string            `json:"applied_at"`
 		Settings   map[string]string `json:"setting_hashes"`
+		Files      map[string]string `json:"file_hashes,omitempty"`
 	}
 	out := struct {
 		FormatVersion string        `json:"format_version"`
@@ -74,7 +77,7 @@ func writeStateJSON(io streams, printers []state.Printer) error {
 	for _, p := range printers {
 		out.Printers = append(out.Printers, printerJSON{
 			Name: p.Name, Address: p.Address, Serial: p.Serial, Model: p.Model, Firmware: p.Firmware,
-			ObservedAt: formatTime(p.ObservedAt), AppliedAt: formatTime(p.AppliedAt), Settings: p.Settings,
+			ObservedAt: formatTime(p.ObservedAt), AppliedAt: formatTime(p.AppliedAt), Settings: p.Settings, Files: p.Files,
 		})
 	}
 	enc := json.NewEncoder(io.Out)

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -11,7 +14,6 @@ import (
 
 	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
-	"github.com/inkform/inkform/state/sqlstate"
 )
 
 // stateFlags locate the state: -state or $INKFORM_STATE_DSN, else the
@@ -30,7 +32,7 @@ func (f *stateFlags) registerLock(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
 }
 
-func (f *stateFlags) open(ctx context.Context, io streams) (*sqlstate.Store, error) {
+func (f *stateFlags) open(ctx context.Context, io streams) (state.Store, error) {
 	var cfg *hcl.Config
 	if !hasStateOverride(io, &f.configFlags) {
 		var err error
@@ -46,7 +48,7 @@ func (f *stateFlags) open(ctx context.Context, io streams) (*sqlstate.Store, err
 }
 
 // openLocked opens the state and takes its lock for command.
-func (f *stateFlags) openLocked(ctx context.Context, io streams, command string) (*sqlstate.Store, *state.Lock, error) {
+func (f *stateFlags) openLocked(ctx context.Context, io streams, command string) (state.Store, *state.Lock, error) {
 	st, err := f.open(ctx, io)
 	if err != nil {
 		return nil, nil, err
@@ -57,6 +59,16 @@ func (f *stateFlags) openLocked(ctx context.Context, io streams, command string)
 		return nil, nil, err
 	}
 	return st, lock, nil
+}
+
+// capability returns st as the optional interface C, or an error saying
+// that the state's backend cannot do what.
+func capability[C any](st state.Store, what string) (C, error) {
+	c, ok := st.(C)
+	if !ok {
+		return c, errors.New("this state backend cannot " + what)
+	}
+	return c, nil
 }
 
 func newStateCommand(io streams) *cobra.Command {
@@ -159,6 +171,12 @@ func writePrinterRecord(io streams, p state.Printer) {
 	for _, n := range names {
 		// Only hashes are stored: values may be secret.
 		fmt.Fprintf(tw, "  %s\t%s\n", n, p.Settings[n])
+	}
+	if len(p.Files) > 0 {
+		fmt.Fprintf(tw, "deployed files\t%d\n", len(p.Files))
+		for _, dest := range slices.Sorted(maps.Keys(p.Files)) {
+			fmt.Fprintf(tw, "  %s\t%s\n", dest, p.Files[dest])
+		}
 	}
 	tw.Flush()
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/state"
-	"github.com/inkform/inkform/state/sqlstate"
 )
 
 func newStateHistoryCommand(io streams) *cobra.Command {
@@ -32,10 +31,14 @@ A run still "running" with no finish time either is in progress or died.`,
 				return err
 			}
 			defer st.Close()
-			if len(args) == 1 {
-				return printerHistory(ctx, io, st, trimPrinterPrefix(args[0]), limit)
+			hist, err := capability[state.HistoryReader](st, "list history")
+			if err != nil {
+				return err
 			}
-			return runHistory(ctx, io, st, limit)
+			if len(args) == 1 {
+				return printerHistory(ctx, io, hist, trimPrinterPrefix(args[0]), limit)
+			}
+			return runHistory(ctx, io, st, hist, limit)
 		},
 	}
 	f.register(cmd)
@@ -43,7 +46,7 @@ A run still "running" with no finish time either is in progress or died.`,
 	return cmd
 }
 
-func runHistory(ctx context.Context, io streams, st *sqlstate.Store, limit int) error {
+func runHistory(ctx context.Context, io streams, st state.Store, hist state.HistoryReader, limit int) error {
 	runs, err := st.Runs(ctx, limit)
 	if err != nil {
 		return err
@@ -55,7 +58,7 @@ func runHistory(ctx context.Context, io streams, st *sqlstate.Store, limit int) 
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tSTARTED\tFINISHED\tCOMMAND\tSTATUS\tBY\tCOMMIT\tCONFIG\tPRINTERS")
 	for _, r := range runs {
-		outcomes, err := st.Outcomes(ctx, r.ID)
+		outcomes, err := hist.Outcomes(ctx, r.ID)
 		if err != nil {
 			return err
 		}
@@ -65,8 +68,8 @@ func runHistory(ctx context.Context, io streams, st *sqlstate.Store, limit int) 
 	return tw.Flush()
 }
 
-func printerHistory(ctx context.Context, io streams, st *sqlstate.Store, name string, limit int) error {
-	events, err := st.PrinterHistory(ctx, name, limit)
+func printerHistory(ctx context.Context, io streams, hist state.HistoryReader, name string, limit int) error {
+	events, err := hist.PrinterHistory(ctx, name, limit)
 	if err != nil {
 		return err
 	}

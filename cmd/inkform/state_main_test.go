@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/inkform/inkform/internal/testservers"
+	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/state/backend"
-	"github.com/inkform/inkform/state/sqlstate"
 )
 
 // asCLIEnv makes the test binary run as the inkform command instead of
@@ -57,8 +57,16 @@ func startCLI(t *testing.T, env []string, args ...string) *cliProcess {
 	return p
 }
 
+// inspected is what the tests use of a state: every backend here has lock
+// administration and a lease that can be changed.
+type inspected interface {
+	state.Store
+	state.LockAdmin
+	SetLease(lease, renewEvery time.Duration)
+}
+
 // openLoc opens a state location for inspection from the test.
-func openLoc(t *testing.T, loc string) *sqlstate.Store {
+func openLoc(t *testing.T, loc string) inspected {
 	t.Helper()
 	l, err := backend.Parse(loc)
 	if err != nil {
@@ -70,7 +78,7 @@ func openLoc(t *testing.T, loc string) *sqlstate.Store {
 	if err != nil {
 		t.Fatalf("open state: %v", err)
 	}
-	return st
+	return st.(inspected)
 }
 
 // appliedIn returns the printers recorded as applied at loc.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/state/backend"
 )
 
@@ -45,26 +46,37 @@ configuration's state block (or ` + stateEnv + `) at the copy when done.`,
 			}
 			defer src.Close()
 			defer srcLock.Unlock(ctx)
+			source, err := capability[state.Exporter](src, "export the state")
+			if err != nil {
+				return err
+			}
 			dst, err := openState(ctx, io, dstLoc)
 			if err != nil {
 				return err
 			}
 			defer dst.Close()
+			target, err := capability[interface {
+				state.Importer
+				state.Exporter
+			}](dst, "import a state")
+			if err != nil {
+				return fmt.Errorf("target %s: %w", dstLoc, err)
+			}
 			dstLock, err := lockState(ctx, dst, "inkform state migrate", f.lockTimeout)
 			if err != nil {
 				return fmt.Errorf("target %s: %w", dstLoc, err)
 			}
 			defer dstLock.Unlock(ctx)
 
-			snap, err := src.Export(ctx)
+			snap, err := source.Export(ctx)
 			if err != nil {
 				return err
 			}
 			want, wantSum := snap.Counts(), snap.Checksum()
-			if err := dst.Import(ctx, snap); err != nil {
+			if err := target.Import(ctx, snap); err != nil {
 				return fmt.Errorf("target %s: %w", dstLoc, err)
 			}
-			copied, err := dst.Export(ctx)
+			copied, err := target.Export(ctx)
 			if err != nil {
 				return fmt.Errorf("target %s: read back: %w", dstLoc, err)
 			}

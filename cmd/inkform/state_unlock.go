@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/inkform/inkform/state/sqlstate"
+	"github.com/inkform/inkform/state"
 )
 
 func newStateUnlockCommand(io streams) *cobra.Command {
@@ -28,9 +28,13 @@ lock that a new run took meanwhile.`,
 				return err
 			}
 			defer st.Close()
-			err = st.ForceUnlock(ctx, args[0])
-			if errors.Is(err, sqlstate.ErrNotFound) {
-				holder, ok, herr := st.LockHolder(ctx)
+			locks, err := capability[state.LockAdmin](st, "remove a lock")
+			if err != nil {
+				return err
+			}
+			err = locks.ForceUnlock(ctx, args[0])
+			if errors.Is(err, state.ErrNotFound) {
+				holder, ok, herr := locks.LockHolder(ctx)
 				switch {
 				case herr != nil:
 					return herr

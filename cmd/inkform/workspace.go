@@ -18,7 +18,6 @@ import (
 	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/state/backend"
-	"github.com/inkform/inkform/state/sqlstate"
 )
 
 // configFlags are the flags of every command that reads the configuration.
@@ -32,8 +31,7 @@ type configFlags struct {
 // register adds the configuration and state flags.
 func (f *configFlags) register(cmd *cobra.Command) {
 	f.registerConfig(cmd)
-	cmd.Flags().StringVar(&f.state, "state", "", "state location, overriding the state block and "+stateEnv+
-		": sqlite:PATH (or a PATH), firebird://USER:PASS@HOST:PORT/ABS/PATH.fdb, sqlserver://USER:PASS@HOST:PORT?database=NAME")
+	cmd.Flags().StringVar(&f.state, "state", "", "state location, overriding the state block and "+stateEnv+": "+backend.Syntax())
 }
 
 // registerConfig adds only the configuration flags, for commands that
@@ -74,8 +72,7 @@ func stateLocation(io streams, f *configFlags, cfg *hcl.Config) (backend.Locatio
 		return backend.Location{}, errors.New("no state location: load the configuration first")
 	}
 	sc := cfg.State
-	switch sc.Backend {
-	case "", backend.SQLite:
+	if b, _ := backend.Lookup(sc.Backend); b.File {
 		path := sc.Path
 		if path == "" {
 			path = hcl.DefaultStatePath
@@ -83,7 +80,7 @@ func stateLocation(io streams, f *configFlags, cfg *hcl.Config) (backend.Locatio
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(cfg.Dir, path)
 		}
-		return backend.Location{Backend: backend.SQLite}.WithPath(path), nil
+		return backend.Location{Backend: b.Name}.WithPath(path), nil
 	}
 	// hcl checked the scheme; Parse checks the rest.
 	l, err := backend.Parse(sc.DSN)
@@ -124,7 +121,7 @@ func (f *configFlags) load(io streams) (*hcl.Config, error) {
 // workspace is a loaded configuration with its state store, locked.
 type workspace struct {
 	cfg   *hcl.Config
-	store *sqlstate.Store
+	store state.Store
 	lock  *state.Lock
 	// warnedFiles: the open-files warning was shown (apply plans first).
 	warnedFiles bool
@@ -159,7 +156,7 @@ func (ws *workspace) close(ctx context.Context) {
 
 // openState opens the store at loc with the lease from $INKFORM_LOCK_LEASE.
 // Errors name loc without its password.
-func openState(ctx context.Context, io streams, loc backend.Location) (*sqlstate.Store, error) {
+func openState(ctx context.Context, io streams, loc backend.Location) (state.Store, error) {
 	var opts backend.Options
 	if v := io.getenv(leaseEnv); v != "" {
 		d, err := time.ParseDuration(v)

@@ -64,7 +64,47 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func seed(t *testing.T, s *sqlstate.Store) {
+// sqlStore is what these tests use of an SQL backend's store.
+type sqlStore interface {
+	state.Store
+	state.PrinterBatcher
+	state.HistoryReader
+	state.Exporter
+	state.Importer
+	AppliedMigrations(ctx context.Context) ([]int, error)
+}
+
+// open opens the store at l.
+func open(t *testing.T, l backend.Location) sqlStore {
+	t.Helper()
+	s, err := l.Open(ctxFor(t), backend.Options{})
+	if err != nil {
+		t.Fatalf("open %s: %v", l, err)
+	}
+	return s.(sqlStore)
+}
+
+// Every row is complete, and its scheme reaches it.
+func TestTable(t *testing.T) {
+	names := backend.Names()
+	if len(names) == 0 || names[0] != "sqlite" {
+		t.Fatalf("Names = %v; sqlite, the default, comes first", names)
+	}
+	for _, name := range names {
+		b, ok := backend.Lookup(name)
+		if !ok || b.Name != name || b.Scheme == "" || !strings.Contains(backend.Syntax(), b.Syntax) {
+			t.Errorf("row %q = %+v, %v", name, b, ok)
+		}
+		if !strings.HasPrefix(b.Syntax, b.Scheme) {
+			t.Errorf("%s: syntax %q does not start with the scheme %q", name, b.Syntax, b.Scheme)
+		}
+	}
+	if _, ok := backend.Lookup("postgres"); ok {
+		t.Error("Lookup(postgres) found a row")
+	}
+}
+
+func seed(t *testing.T, s sqlStore) {
 	t.Helper()
 	ctx := ctxFor(t)
 	base := time.Date(2025, 9, 1, 7, 0, 0, 123456789, time.UTC)
@@ -76,6 +116,9 @@ func seed(t *testing.T, s *sqlstate.Store) {
 			ObservedAt: base.Add(time.Duration(i) * time.Second), AppliedAt: base.Add(time.Duration(i)*time.Second + 1),
 			Settings: map[string]string{"sleep_mode": state.HashValue(fmt.Sprint(i)), "contact": state.HashValue("IT")},
 		})
+		if i%10 == 0 {
+			ps[i].Files = map[string]string{"ca.pem": state.HashValue("ca"), fmt.Sprintf("logo-%d.png", i): state.HashValue(fmt.Sprint(i))}
+		}
 	}
 	ps = append(ps, state.Printer{Name: "bare", Settings: map[string]string{}}) // never observed nor applied
 	if err := s.PutPrinters(ctx, ps); err != nil {
@@ -105,7 +148,7 @@ func seed(t *testing.T, s *sqlstate.Store) {
 	}
 }
 
-func export(t *testing.T, s *sqlstate.Store) *sqlstate.Snapshot {
+func export(t *testing.T, s sqlStore) *state.Snapshot {
 	t.Helper()
 	snap, err := s.Export(ctxFor(t))
 	if err != nil {
@@ -115,16 +158,13 @@ func export(t *testing.T, s *sqlstate.Store) *sqlstate.Snapshot {
 }
 
 // copyTo imports snap into a fresh store at loc and checks what lands.
-func copyTo(t *testing.T, loc string, snap *sqlstate.Snapshot) *sqlstate.Store {
+func copyTo(t *testing.T, loc string, snap *state.Snapshot) sqlStore {
 	t.Helper()
 	l, err := backend.Parse(loc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst, err := l.Open(ctxFor(t), backend.Options{})
-	if err != nil {
-		t.Fatalf("open %s: %v", l, err)
-	}
+	dst := open(t, l)
 	t.Cleanup(func() { dst.Close() })
 	if err := dst.Import(ctxFor(t), snap); err != nil {
 		t.Fatalf("import into %s: %v", l, err)
@@ -150,14 +190,11 @@ func TestCopyRoundTripSQLiteFirebirdSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := src.Open(ctxFor(t), backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := open(t, src)
 	defer a.Close()
 	seed(t, a)
 	want := export(t, a)
-	if c := want.Counts(); c.Printers != 31 || c.Runs != 4 || c.Outcomes != 40 || c.Changes != 36 || c.Settings != 60 {
+	if c := want.Counts(); c.Printers != 31 || c.Runs != 4 || c.Outcomes != 40 || c.Changes != 36 || c.Settings != 60 || c.Files != 6 {
 		t.Fatalf("seeded %v", c)
 	}
 
@@ -179,24 +216,23 @@ func TestCopyRoundTripSQLiteFirebirdSQLite(t *testing.T) {
 func TestChecksumSeesEveryField(t *testing.T) {
 	dir := t.TempDir()
 	l, _ := backend.Parse(filepath.Join(dir, "c.db"))
-	s, err := l.Open(ctxFor(t), backend.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := open(t, l)
 	defer s.Close()
 	seed(t, s)
 	base := export(t, s)
 	sum := base.Checksum()
-	for name, mutate := range map[string]func(*sqlstate.Snapshot){
-		"printer serial":  func(x *sqlstate.Snapshot) { x.Printers[0].Serial += "x" },
-		"printer time":    func(x *sqlstate.Snapshot) { x.Printers[1].ObservedAt = x.Printers[1].ObservedAt.Add(1) },
-		"setting hash":    func(x *sqlstate.Snapshot) { x.Printers[2].Settings["contact"] = state.HashValue("other") },
-		"run status":      func(x *sqlstate.Snapshot) { x.Runs[0].Run.Status = "ok" },
-		"run order":       func(x *sqlstate.Snapshot) { x.Runs[0], x.Runs[1] = x.Runs[1], x.Runs[0] },
-		"outcome detail":  func(x *sqlstate.Snapshot) { x.Runs[1].Outcomes[3].Detail = "" },
-		"outcome dropped": func(x *sqlstate.Snapshot) { x.Runs[2].Outcomes = x.Runs[2].Outcomes[1:] },
-		"change hash":     func(x *sqlstate.Snapshot) { x.Runs[3].Outcomes[0].Changed["sleep_mode"] = state.HashValue("9") },
-		"field boundary": func(x *sqlstate.Snapshot) {
+	for name, mutate := range map[string]func(*state.Snapshot){
+		"printer serial":  func(x *state.Snapshot) { x.Printers[0].Serial += "x" },
+		"printer time":    func(x *state.Snapshot) { x.Printers[1].ObservedAt = x.Printers[1].ObservedAt.Add(1) },
+		"setting hash":    func(x *state.Snapshot) { x.Printers[2].Settings["contact"] = state.HashValue("other") },
+		"file hash":       func(x *state.Snapshot) { x.Printers[1].Files["ca.pem"] = state.HashValue("other") },
+		"file dropped":    func(x *state.Snapshot) { delete(x.Printers[11].Files, "ca.pem") },
+		"run status":      func(x *state.Snapshot) { x.Runs[0].Run.Status = "ok" },
+		"run order":       func(x *state.Snapshot) { x.Runs[0], x.Runs[1] = x.Runs[1], x.Runs[0] },
+		"outcome detail":  func(x *state.Snapshot) { x.Runs[1].Outcomes[3].Detail = "" },
+		"outcome dropped": func(x *state.Snapshot) { x.Runs[2].Outcomes = x.Runs[2].Outcomes[1:] },
+		"change hash":     func(x *state.Snapshot) { x.Runs[3].Outcomes[0].Changed["sleep_mode"] = state.HashValue("9") },
+		"field boundary": func(x *state.Snapshot) {
 			x.Printers[1].Model, x.Printers[1].Firmware = x.Printers[1].Model+x.Printers[1].Firmware[:1], x.Printers[1].Firmware[1:]
 		},
 	} {
@@ -211,8 +247,9 @@ func TestChecksumSeesEveryField(t *testing.T) {
 	}
 }
 
-// A state written by the previous schema (version 1, before run_changes)
-// is migrated forward on open, keeping its data, on every engine here.
+// A state written by the first schema (version 1, before run_changes and
+// printer_files) is migrated forward on open, keeping its data, on every
+// engine here.
 func TestMigratesForwardFromVersion1(t *testing.T) {
 	// Each engine: a location, and how to reach its database without a
 	// store (whose prepared statements keep the tables in use).
@@ -244,18 +281,18 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := l.Open(ctx, backend.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := open(t, l)
 			seed(t, s)
-			// Wind the schema back to version 1; the seeded changes go
-			// with the table, the rest must survive the upgrade.
+			// Wind the schema back to version 1; the seeded changes and
+			// files go with their tables, the rest must survive the upgrade.
 			want := export(t, s)
 			for _, r := range want.Runs {
 				for i := range r.Outcomes {
 					r.Outcomes[i].Changed = nil
 				}
+			}
+			for i := range want.Printers {
+				want.Printers[i].Files = nil
 			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
@@ -264,7 +301,7 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range []string{`DROP TABLE run_changes`, `DELETE FROM schema_migrations WHERE version = 2`} {
+			for _, q := range []string{`DROP TABLE run_changes`, `DROP TABLE printer_files`, `DELETE FROM schema_migrations WHERE version >= 2`} {
 				if _, err := db.ExecContext(ctx, q); err != nil {
 					t.Fatalf("%s: %v", q, err)
 				}
@@ -273,12 +310,9 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			s, err = l.Open(ctx, backend.Options{})
-			if err != nil {
-				t.Fatalf("reopen at version 1: %v", err)
-			}
+			s = open(t, l)
 			defer s.Close()
-			if vs, err := s.AppliedMigrations(ctx); err != nil || len(vs) != sqlstate.SchemaVersion() || vs[len(vs)-1] != 2 {
+			if vs, err := s.AppliedMigrations(ctx); err != nil || len(vs) != sqlstate.SchemaVersion() || vs[len(vs)-1] != sqlstate.SchemaVersion() {
 				t.Fatalf("AppliedMigrations after upgrade = %v, %v", vs, err)
 			}
 			got := export(t, s)

@@ -2,6 +2,7 @@ package firebird_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/inkform/inkform/state/firebird"
 	"github.com/inkform/inkform/state/sqlstate"
 	"github.com/inkform/inkform/state/statetest"
+	"github.com/inkform/inkform/state/statetest/sqltest"
 )
 
 func ctxFor(t *testing.T) context.Context {
@@ -43,13 +45,13 @@ func TestConformance(t *testing.T) {
 
 func TestReopenKeepsData(t *testing.T) {
 	dsn := testservers.StartFirebird(t).NewDatabase("reopen")
-	statetest.RunReopen(t, func(t *testing.T) state.Store { return open(t, dsn, firebird.Options{}) })
+	sqltest.RunReopen(t, func(t *testing.T) state.Store { return open(t, dsn, firebird.Options{}) })
 }
 
 func TestSchemaVersions(t *testing.T) {
 	fb := testservers.StartFirebird(t)
 	dsn := fb.NewDatabase("schema")
-	err := statetest.RunSchemaVersions(t, func() (*sqlstate.Store, error) {
+	err := sqltest.RunSchemaVersions(t, func() (*sqlstate.Store, error) {
 		s, err := firebird.OpenStore(ctxFor(t), dsn, firebird.Options{})
 		if err != nil {
 			return nil, err
@@ -59,6 +61,17 @@ func TestSchemaVersions(t *testing.T) {
 	if strings.Contains(err.Error(), fb.Password) {
 		t.Errorf("error reveals the password: %v", err)
 	}
+}
+
+func TestUpgradeFiles(t *testing.T) {
+	dsn := testservers.StartFirebird(t).NewDatabase("upgrade")
+	sqltest.RunUpgradeFiles(t, func() (*sqlstate.Store, error) {
+		s, err := firebird.OpenStore(ctxFor(t), dsn, firebird.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s.Store, nil
+	}, func() (*sql.DB, error) { return sql.Open("firebirdsql", dsn) })
 }
 
 // Two processes opening a brand-new database at once both succeed and
@@ -94,7 +107,7 @@ func TestConcurrentFirstOpen(t *testing.T) {
 func TestTwoStoresContend(t *testing.T) {
 	fb := testservers.StartFirebird(t)
 	dsn := fb.NewDatabase("contend")
-	statetest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
+	sqltest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
 		return open(t, dsn, firebird.Options{}).Store, open(t, dsn, firebird.Options{}).Store
 	})
 }

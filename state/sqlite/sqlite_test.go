@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/inkform/inkform/state/sqlite"
 	"github.com/inkform/inkform/state/sqlstate"
 	"github.com/inkform/inkform/state/statetest"
+	"github.com/inkform/inkform/state/statetest/sqltest"
 )
 
 func ctxFor(t *testing.T) context.Context {
@@ -50,7 +52,7 @@ func TestConformance(t *testing.T) {
 
 func TestReopenKeepsData(t *testing.T) {
 	path := dbPath(t)
-	statetest.RunReopen(t, func(t *testing.T) state.Store { return open(t, path, sqlite.Options{}) })
+	sqltest.RunReopen(t, func(t *testing.T) state.Store { return open(t, path, sqlite.Options{}) })
 }
 
 func TestPragmas(t *testing.T) {
@@ -69,7 +71,7 @@ func TestPragmas(t *testing.T) {
 
 func TestSchemaVersions(t *testing.T) {
 	path := dbPath(t)
-	err := statetest.RunSchemaVersions(t, func() (*sqlstate.Store, error) {
+	err := sqltest.RunSchemaVersions(t, func() (*sqlstate.Store, error) {
 		s, err := sqlite.OpenStore(ctxFor(t), path, sqlite.Options{})
 		if err != nil {
 			return nil, err
@@ -79,6 +81,23 @@ func TestSchemaVersions(t *testing.T) {
 	if !strings.Contains(err.Error(), path) {
 		t.Errorf("error %q does not name the file", err)
 	}
+}
+
+func TestUpgradeFiles(t *testing.T) {
+	path := dbPath(t)
+	sqltest.RunUpgradeFiles(t, func() (*sqlstate.Store, error) {
+		s, err := sqlite.OpenStore(ctxFor(t), path, sqlite.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s.Store, nil
+	}, func() (*sql.DB, error) {
+		dsn, err := sqlite.DSN(path)
+		if err != nil {
+			return nil, err
+		}
+		return sql.Open("sqlite", dsn)
+	})
 }
 
 func TestBadPath(t *testing.T) {
@@ -94,30 +113,9 @@ func TestBadPath(t *testing.T) {
 // Two Stores on one file behave as two processes would.
 func TestTwoStoresContend(t *testing.T) {
 	path := dbPath(t)
-	statetest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
+	sqltest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
 		return open(t, path, sqlite.Options{}).Store, open(t, path, sqlite.Options{}).Store
 	})
-}
-
-func TestPutPrintersBatch(t *testing.T) {
-	ctx := ctxFor(t)
-	s := open(t, dbPath(t), sqlite.Options{})
-	var ps []state.Printer
-	for i := range 500 {
-		ps = append(ps, state.Printer{Name: fmt.Sprintf("p%04d", i), Settings: map[string]string{"a": state.HashValue(strconv.Itoa(i))}})
-	}
-	if err := s.PutPrinters(ctx, ps); err != nil {
-		t.Fatal(err)
-	}
-	// One bad record refuses the whole batch.
-	bad := append([]state.Printer{{Name: "new"}}, state.Printer{Name: "p0001", Settings: map[string]string{"a": "plain"}})
-	if err := s.PutPrinters(ctx, bad); err == nil {
-		t.Error("batch with a plain value succeeded")
-	}
-	got, err := s.Printers(ctx)
-	if err != nil || len(got) != 500 || got[1].Settings["a"] != state.HashValue("1") {
-		t.Errorf("after batches: %d printers, %v", len(got), err)
-	}
 }
 
 // benchStore opens a fresh store for a benchmark, and returns n settings

@@ -19,6 +19,7 @@ import (
 	"github.com/inkform/inkform/state/sqlserver"
 	"github.com/inkform/inkform/state/sqlstate"
 	"github.com/inkform/inkform/state/statetest"
+	"github.com/inkform/inkform/state/statetest/sqltest"
 )
 
 // dsnEnv names a SQL Server for the integration tests: a login that may
@@ -97,7 +98,7 @@ func TestConformance(t *testing.T) {
 // Two Stores on one database behave as two processes would.
 func TestTwoStoresContend(t *testing.T) {
 	dsn := newDatabase(t, server(t))
-	statetest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
+	sqltest.RunTwoStores(t, func(t *testing.T) (*sqlstate.Store, *sqlstate.Store) {
 		open := func() *sqlstate.Store {
 			s, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
 			if err != nil {
@@ -108,6 +109,17 @@ func TestTwoStoresContend(t *testing.T) {
 		}
 		return open(), open()
 	})
+}
+
+func TestUpgradeFiles(t *testing.T) {
+	dsn := newDatabase(t, server(t))
+	sqltest.RunUpgradeFiles(t, func() (*sqlstate.Store, error) {
+		s, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s.Store, nil
+	}, func() (*sql.DB, error) { return sql.Open("sqlserver", dsn) })
 }
 
 func TestSchemaTooNewIsRefused(t *testing.T) {

@@ -15,10 +15,6 @@ import (
 	"github.com/inkform/inkform/state"
 )
 
-// ErrLockLost is returned (wrapped) by Unlock when the lease ran out and
-// another run took the lock over while this one believed it held it.
-var ErrLockLost = errors.New("state lock lost: its lease expired and another run took it over")
-
 // lockName keys the single row of the locks table: one lock per state.
 const lockName = "state"
 
@@ -219,7 +215,7 @@ func (s *Store) unlock(ctx context.Context, h *heldLock) error {
 		return fmt.Errorf("state unlock %s: %w", h.id, err)
 	}
 	if n == 0 || h.lost.Load() {
-		return fmt.Errorf("state unlock %s: %w", h.id, ErrLockLost)
+		return fmt.Errorf("state unlock %s: %w", h.id, state.ErrLockLost)
 	}
 	return nil
 }
@@ -247,7 +243,7 @@ func (s *Store) ForceUnlock(ctx context.Context, id string) error {
 		return fmt.Errorf("state force-unlock %s: %w", id, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("state force-unlock %s: lock %w", id, ErrNotFound)
+		return fmt.Errorf("state force-unlock %s: lock %w", id, state.ErrNotFound)
 	}
 	return nil
 }

@@ -20,10 +20,13 @@ func (e *SchemaVersionError) Error() string {
 }
 
 // migration moves the schema from version-1 to version. Statements are
-// built from the dialect so that one logical schema serves every engine.
+// built from the dialect so that one logical schema serves every engine;
+// data that SQL alone cannot move the same way on every engine is moved
+// by run, after the statements, in the same transaction.
 type migration struct {
 	version int
 	stmts   func(d Dialect) []string
+	run     func(ctx context.Context, s *Store, tx *sql.Tx) error
 }
 
 // migrations run forward in order, each in its own transaction. Never edit
@@ -98,6 +101,63 @@ var migrations = []migration{
 			`CREATE INDEX run_changes_run ON run_changes (run_id, printer)`,
 		}
 	}},
+	// 3: deployed files get a table of their own; they were settings
+	// named "file:<dest>".
+	{version: 3, stmts: func(d Dialect) []string {
+		key, text := d.ColumnType(TypeKey), d.ColumnType(TypeText)
+		return []string{
+			`CREATE TABLE printer_files (
+	printer ` + key + ` NOT NULL REFERENCES printers(name) ON DELETE CASCADE,
+	dest ` + key + ` NOT NULL,
+	content_hash ` + text + ` NOT NULL,
+	PRIMARY KEY (printer, dest)
+)`,
+		}
+	}},
+	// 4: the "file:<dest>" settings move into it; a step of its own, as
+	// migrate explains.
+	{version: 4, run: moveFileSettings},
+}
+
+// fileSettingPrefix marked a deployed file among a printer's settings
+// before schema version 4.
+const fileSettingPrefix = "file:"
+
+// moveFileSettings moves the settings named "file:<dest>" into
+// printer_files. LIKE only narrows the search: it ignores case on some
+// engines, so the prefix is checked here and rows are moved one by one.
+func moveFileSettings(ctx context.Context, s *Store, tx *sql.Tx) error {
+	type row struct{ printer, setting, hash string }
+	rows, err := tx.QueryContext(ctx, `SELECT printer, setting, value_hash FROM printer_settings WHERE setting LIKE '`+fileSettingPrefix+`%'`)
+	if err != nil {
+		return err
+	}
+	var moved []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.printer, &r.setting, &r.hash); err != nil {
+			rows.Close()
+			return err
+		}
+		if strings.HasPrefix(r.setting, fileSettingPrefix) {
+			moved = append(moved, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	insert := s.bind(`INSERT INTO printer_files (printer, dest, content_hash) VALUES (?, ?, ?)`)
+	remove := s.bind(`DELETE FROM printer_settings WHERE printer = ? AND setting = ?`)
+	for _, r := range moved {
+		if _, err := tx.ExecContext(ctx, insert, r.printer, strings.TrimPrefix(r.setting, fileSettingPrefix), r.hash); err != nil {
+			return fmt.Errorf("printer %s: setting %s: %w", r.printer, r.setting, err)
+		}
+		if _, err := tx.ExecContext(ctx, remove, r.printer, r.setting); err != nil {
+			return fmt.Errorf("printer %s: setting %s: %w", r.printer, r.setting, err)
+		}
+	}
+	return nil
 }
 
 // SchemaVersion is the newest schema version this binary knows.
@@ -133,9 +193,16 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			m := migrations[cur] // versions are dense from 1
 			tried = m.version
-			for _, stmt := range m.stmts(s.d) {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("migration %d: %s: %w", m.version, firstLine(stmt), err)
+			if m.stmts != nil {
+				for _, stmt := range m.stmts(s.d) {
+					if _, err := tx.ExecContext(ctx, stmt); err != nil {
+						return fmt.Errorf("migration %d: %s: %w", m.version, firstLine(stmt), err)
+					}
+				}
+			}
+			if m.run != nil {
+				if err := m.run(ctx, s, tx); err != nil {
+					return fmt.Errorf("migration %d: %w", m.version, err)
 				}
 			}
 			_, err = tx.ExecContext(ctx, s.bind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`),

@@ -3,7 +3,6 @@ package sqlstate
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -14,18 +13,9 @@ import (
 	"github.com/inkform/inkform/state"
 )
 
-// DefaultLease is how long a lock stays valid without renewal. A holder
-// renews every third of it, so a killed run blocks the next for at most
-// this long.
-var DefaultLease = 30 * time.Second
-
-// ErrNotFound is returned (wrapped) when a run or lock named by id does
-// not exist.
-var ErrNotFound = errors.New("not found")
-
 // Options tune a Store. The zero value is ready to use.
 type Options struct {
-	// Lease of a lock; DefaultLease when zero.
+	// Lease of a lock; state.DefaultLease when zero.
 	Lease time.Duration
 	// RenewEvery is how often a held lock is renewed: Lease/3 when zero,
 	// never when negative (for tests that simulate a hung holder).
@@ -45,10 +35,9 @@ type Store struct {
 
 	// Prepared once: at fleet scale the same statements run hundreds of
 	// thousands of times, and preparing is much of their cost.
-	upsertPrinter                                *sql.Stmt
-	selectSettings, insertSetting, updateSetting *sql.Stmt
-	deleteSetting                                *sql.Stmt
-	insertRunPrinter, insertRunChange            *sql.Stmt
+	upsertPrinter, selectRecorded     *sql.Stmt
+	settingStmts, fileStmts           hashStmts
+	insertRunPrinter, insertRunChange *sql.Stmt
 
 	mu     sync.Mutex // guards lease, renew, held, closed
 	lease  time.Duration
@@ -57,7 +46,13 @@ type Store struct {
 	closed bool
 }
 
-var _ state.Store = (*Store)(nil)
+var (
+	_ state.Store          = (*Store)(nil)
+	_ state.PrinterBatcher = (*Store)(nil)
+	_ state.OutcomeBatcher = (*Store)(nil)
+	_ state.HistoryReader  = (*Store)(nil)
+	_ state.LockAdmin      = (*Store)(nil)
+)
 
 // OpenDB opens a database handle and connects once, so that a wrong
 // address, file or password fails here rather than at the first query.
@@ -102,10 +97,20 @@ func New(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, erro
 	}
 	s.upsertPrinter = prep(d.Upsert("printers", []string{"name"},
 		[]string{"name", "address", "serial", "model", "firmware", "observed_at", "applied_at"}))
-	s.selectSettings = prep(`SELECT setting, value_hash FROM printer_settings WHERE printer = ?`)
-	s.insertSetting = prep(`INSERT INTO printer_settings (printer, setting, value_hash) VALUES (?, ?, ?)`)
-	s.updateSetting = prep(`UPDATE printer_settings SET value_hash = ? WHERE printer = ? AND setting = ?`)
-	s.deleteSetting = prep(`DELETE FROM printer_settings WHERE printer = ? AND setting = ?`)
+	// One round trip reads both a printer's settings (kind 0) and files.
+	s.selectRecorded = prep(`SELECT setting, value_hash, 0 FROM printer_settings WHERE printer = ?
+UNION ALL
+SELECT dest, content_hash, 1 FROM printer_files WHERE printer = ?`)
+	s.settingStmts = hashStmts{what: "setting",
+		insert: prep(`INSERT INTO printer_settings (printer, setting, value_hash) VALUES (?, ?, ?)`),
+		update: prep(`UPDATE printer_settings SET value_hash = ? WHERE printer = ? AND setting = ?`),
+		delete: prep(`DELETE FROM printer_settings WHERE printer = ? AND setting = ?`),
+	}
+	s.fileStmts = hashStmts{what: "file",
+		insert: prep(`INSERT INTO printer_files (printer, dest, content_hash) VALUES (?, ?, ?)`),
+		update: prep(`UPDATE printer_files SET content_hash = ? WHERE printer = ? AND dest = ?`),
+		delete: prep(`DELETE FROM printer_files WHERE printer = ? AND dest = ?`),
+	}
 	s.insertRunPrinter = prep(`INSERT INTO run_printers (run_id, printer, status, detail, changes, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`)
 	s.insertRunChange = prep(`INSERT INTO run_changes (run_id, printer, setting, value_hash) VALUES (?, ?, ?, ?)`)
 	if err != nil {
@@ -123,7 +128,7 @@ func (s *Store) DB() *sql.DB { return s.db }
 // taken from now on.
 func (s *Store) SetLease(lease, renewEvery time.Duration) {
 	if lease <= 0 {
-		lease = DefaultLease
+		lease = state.DefaultLease
 	}
 	if renewEvery == 0 {
 		renewEvery = lease / 3
@@ -156,7 +161,9 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeStmts() {
-	for _, st := range []*sql.Stmt{s.upsertPrinter, s.selectSettings, s.insertSetting, s.updateSetting, s.deleteSetting, s.insertRunPrinter, s.insertRunChange} {
+	for _, st := range []*sql.Stmt{s.upsertPrinter, s.selectRecorded, s.insertRunPrinter, s.insertRunChange,
+		s.settingStmts.insert, s.settingStmts.update, s.settingStmts.delete,
+		s.fileStmts.insert, s.fileStmts.update, s.fileStmts.delete} {
 		if st != nil {
 			st.Close()
 		}
@@ -264,25 +271,10 @@ func decTime(n sql.NullInt64) time.Time {
 	return time.Unix(0, n.Int64).UTC()
 }
 
-func validPrinter(p state.Printer) error {
-	if p.Name == "" {
-		return errors.New("printer with empty name")
-	}
-	for k, v := range p.Settings {
-		if k == "" {
-			return fmt.Errorf("printer %s: setting with empty name", p.Name)
-		}
-		// The value is deliberately left out: it may be a secret.
-		if !state.IsHashValue(v) {
-			return fmt.Errorf("printer %s: setting %s: value is not a state.HashValue; refusing to store it", p.Name, k)
-		}
-	}
-	return nil
-}
-
-// PutPrinter inserts or replaces p and its settings in one transaction.
+// PutPrinter inserts or replaces p, its settings and files in one
+// transaction.
 func (s *Store) PutPrinter(ctx context.Context, p state.Printer) error {
-	if err := validPrinter(p); err != nil {
+	if err := p.Validate(); err != nil {
 		return err
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error { return s.putPrinter(ctx, tx, p) })
@@ -295,7 +287,7 @@ func (s *Store) PutPrinter(ctx context.Context, p state.Printer) error {
 // PutPrinters writes many printers in one transaction: all or none.
 func (s *Store) PutPrinters(ctx context.Context, ps []state.Printer) error {
 	for _, p := range ps {
-		if err := validPrinter(p); err != nil {
+		if err := p.Validate(); err != nil {
 			return err
 		}
 	}
@@ -328,74 +320,100 @@ func (s *Store) putPrinter(ctx context.Context, tx *sql.Tx, p state.Printer) err
 		p.Name, p.Address, p.Serial, p.Model, p.Firmware, obs, app); err != nil {
 		return fmt.Errorf("upsert: %w", err)
 	}
-	// Write only the settings that differ from the recorded ones: an
-	// apply usually changes one or two settings of each printer, and
-	// rewriting every row was most of the cost of recording a fleet.
-	have, err := s.recordedSettings(ctx, tx, p.Name)
+	// Write only the settings and files that differ from the recorded
+	// ones: an apply usually changes one or two settings of each printer,
+	// and rewriting every row was most of the cost of recording a fleet.
+	settings, files, err := s.recorded(ctx, tx, p.Name)
 	if err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(p.Settings))
-	for k := range p.Settings {
-		keys = append(keys, k)
+	if err := s.settingStmts.write(ctx, tx, p.Name, p.Settings, settings); err != nil {
+		return err
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := p.Settings[k]
+	return s.fileStmts.write(ctx, tx, p.Name, p.Files, files)
+}
+
+// hashStmts keep one table of a printer's name → hash rows: its settings
+// or its files. Each statement takes (printer, name, hash) in the order
+// written below.
+type hashStmts struct {
+	what                   string // "setting", for messages
+	insert, update, delete *sql.Stmt
+}
+
+// write makes the rows of printer match want, given the rows it has,
+// touching only those that differ.
+func (h hashStmts) write(ctx context.Context, tx *sql.Tx, printer string, want, have map[string]string) error {
+	for _, k := range sortedKeys(want) {
+		v := want[k]
 		old, recorded := have[k]
 		delete(have, k)
 		var err error
 		switch {
 		case !recorded:
-			_, err = tx.StmtContext(ctx, s.insertSetting).ExecContext(ctx, p.Name, k, v)
+			_, err = tx.StmtContext(ctx, h.insert).ExecContext(ctx, printer, k, v)
 		case old != v:
-			_, err = tx.StmtContext(ctx, s.updateSetting).ExecContext(ctx, v, p.Name, k)
+			_, err = tx.StmtContext(ctx, h.update).ExecContext(ctx, v, printer, k)
 		}
 		if err != nil {
-			return fmt.Errorf("setting %s: %w", k, err)
+			return fmt.Errorf("%s %s: %w", h.what, k, err)
 		}
 	}
 	for _, k := range sortedKeys(have) {
-		if _, err := tx.StmtContext(ctx, s.deleteSetting).ExecContext(ctx, p.Name, k); err != nil {
-			return fmt.Errorf("clear setting %s: %w", k, err)
+		if _, err := tx.StmtContext(ctx, h.delete).ExecContext(ctx, printer, k); err != nil {
+			return fmt.Errorf("clear %s %s: %w", h.what, k, err)
 		}
 	}
 	return nil
 }
 
-// recordedSettings reads a printer's recorded setting hashes inside tx.
-func (s *Store) recordedSettings(ctx context.Context, tx *sql.Tx, name string) (map[string]string, error) {
-	rows, err := tx.StmtContext(ctx, s.selectSettings).QueryContext(ctx, name)
+// recorded reads a printer's recorded setting and file hashes inside tx.
+func (s *Store) recorded(ctx context.Context, tx *sql.Tx, name string) (settings, files map[string]string, err error) {
+	rows, err := tx.StmtContext(ctx, s.selectRecorded).QueryContext(ctx, name, name)
 	if err != nil {
-		return nil, fmt.Errorf("read settings: %w", err)
+		return nil, nil, fmt.Errorf("read settings: %w", err)
 	}
 	defer rows.Close()
-	have := map[string]string{}
+	settings = map[string]string{}
+	var (
+		k, v string
+		kind int
+	)
 	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, fmt.Errorf("read settings: %w", err)
+		if err := rows.Scan(&k, &v, &kind); err != nil {
+			return nil, nil, fmt.Errorf("read settings: %w", err)
 		}
-		have[k] = v
+		switch {
+		case kind == 0:
+			settings[k] = v
+		case files == nil:
+			files = map[string]string{k: v}
+		default:
+			files[k] = v
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read settings: %w", err)
+		return nil, nil, fmt.Errorf("read settings: %w", err)
 	}
-	return have, nil
+	return settings, files, nil
 }
 
-// selectPrinters reads printers and their settings in one statement (a
-// consistent snapshot even while writers are busy): a row per printer,
-// then a row per setting, whose printer columns are NULL. A join would
-// repeat the printer's columns on every setting row, which at fleet scale
-// was most of the cost of reading the state.
-const selectPrinters = `SELECT name, address, serial, model, firmware, observed_at, applied_at, NULL, NULL FROM printers%s
+// selectPrinters reads printers, their settings and their files in one
+// statement (a consistent snapshot even while writers are busy): a row per
+// printer, then a row per setting and per file, whose printer columns are
+// NULL; a file's row has its name in the last column instead of the
+// setting's. A join would repeat the printer's columns on every setting
+// row, which at fleet scale was most of the cost of reading the state.
+const selectPrinters = `SELECT name, address, serial, model, firmware, observed_at, applied_at, NULL, NULL, NULL FROM printers%s
 UNION ALL
-SELECT printer, NULL, NULL, NULL, NULL, NULL, NULL, setting, value_hash FROM printer_settings%s`
+SELECT printer, NULL, NULL, NULL, NULL, NULL, NULL, setting, value_hash, NULL FROM printer_settings%s
+UNION ALL
+SELECT printer, NULL, NULL, NULL, NULL, NULL, NULL, NULL, content_hash, dest FROM printer_files%s`
 
-// Printers returns every printer, sorted by name. Settings is never nil.
+// Printers returns every printer, sorted by name. Settings is never nil;
+// Files is nil when the printer has none.
 func (s *Store) Printers(ctx context.Context) ([]state.Printer, error) {
-	ps, err := s.queryPrinters(ctx, s.bind(fmt.Sprintf(selectPrinters, "", "")))
+	ps, err := s.queryPrinters(ctx, s.bind(fmt.Sprintf(selectPrinters, "", "", "")))
 	if err != nil {
 		return nil, fmt.Errorf("%s state: list printers: %w", s.d.Name(), err)
 	}
@@ -404,7 +422,7 @@ func (s *Store) Printers(ctx context.Context) ([]state.Printer, error) {
 
 // Printer returns one printer; ok is false when it is not in state.
 func (s *Store) Printer(ctx context.Context, name string) (state.Printer, bool, error) {
-	ps, err := s.queryPrinters(ctx, s.bind(fmt.Sprintf(selectPrinters, " WHERE name = ?", " WHERE printer = ?")), name, name)
+	ps, err := s.queryPrinters(ctx, s.bind(fmt.Sprintf(selectPrinters, " WHERE name = ?", " WHERE printer = ?", " WHERE printer = ?")), name, name, name)
 	if err != nil {
 		return state.Printer{}, false, fmt.Errorf("printer %s: read state: %w", name, err)
 	}
@@ -434,14 +452,16 @@ func (s *Store) queryPrinters(ctx context.Context, q string, args ...any) ([]sta
 		shared[s] = s
 		return s
 	}
+	// Declared once: Scan takes their addresses, so inside the loop each
+	// would be allocated again for every row.
+	var (
+		name                             string
+		address, serial, model, firmware sql.NullString
+		obs, app                         sql.NullInt64
+		setting, hash, dest              sql.NullString
+	)
 	for rows.Next() {
-		var (
-			name                             string
-			address, serial, model, firmware sql.NullString
-			obs, app                         sql.NullInt64
-			setting, hash                    sql.NullString
-		)
-		if err := rows.Scan(&name, &address, &serial, &model, &firmware, &obs, &app, &setting, &hash); err != nil {
+		if err := rows.Scan(&name, &address, &serial, &model, &firmware, &obs, &app, &setting, &hash, &dest); err != nil {
 			return nil, err
 		}
 		p := byName[name]
@@ -451,6 +471,13 @@ func (s *Store) queryPrinters(ctx context.Context, q string, args ...any) ([]sta
 		}
 		if setting.Valid {
 			p.Settings[intern(setting.String)] = intern(hash.String)
+			continue
+		}
+		if dest.Valid {
+			if p.Files == nil {
+				p.Files = map[string]string{}
+			}
+			p.Files[intern(dest.String)] = intern(hash.String)
 			continue
 		}
 		found[name] = true
@@ -469,13 +496,15 @@ func (s *Store) queryPrinters(ctx context.Context, q string, args ...any) ([]sta
 	return out, nil
 }
 
-// DeletePrinter removes a printer and its settings; removing a printer
-// not in state is not an error.
+// DeletePrinter removes a printer, its settings and its files; removing a
+// printer not in state is not an error.
 func (s *Store) DeletePrinter(ctx context.Context, name string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		// Explicit, so as not to depend on the engine enforcing cascades.
-		if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM printer_settings WHERE printer = ?`), name); err != nil {
-			return err
+		for _, q := range []string{`DELETE FROM printer_settings WHERE printer = ?`, `DELETE FROM printer_files WHERE printer = ?`} {
+			if _, err := tx.ExecContext(ctx, s.bind(q), name); err != nil {
+				return err
+			}
 		}
 		_, err := tx.ExecContext(ctx, s.bind(`DELETE FROM printers WHERE name = ?`), name)
 		return err
@@ -535,7 +564,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, runID int64, outcomes []stat
 		}
 		at, err := encTime(o.At)
 		if err == nil {
-			err = validChanges(*o)
+			err = o.Validate()
 		}
 		if err != nil {
 			return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, o.Printer, err)
@@ -549,7 +578,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, runID int64, outcomes []stat
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("run %w", ErrNotFound)
+			return fmt.Errorf("run %w", state.ErrNotFound)
 		}
 		for i, o := range outcomes {
 			if err := s.insertOutcome(ctx, tx, runID, o, ats[i]); err != nil {
@@ -561,20 +590,6 @@ func (s *Store) RecordOutcomes(ctx context.Context, runID int64, outcomes []stat
 	})
 	if err != nil {
 		return fmt.Errorf("run %d: printer %s: record outcome: %w", runID, failed, err)
-	}
-	return nil
-}
-
-// validChanges refuses anything but hashes as changed values, as
-// validPrinter does for settings; the value is never repeated.
-func validChanges(o state.Outcome) error {
-	for k, v := range o.Changed {
-		if k == "" {
-			return errors.New("changed setting with empty name")
-		}
-		if !state.IsHashValue(v) {
-			return fmt.Errorf("changed setting %s: value is not a state.HashValue; refusing to store it", k)
-		}
 	}
 	return nil
 }
@@ -616,7 +631,7 @@ func (s *Store) FinishRun(ctx context.Context, runID int64, status string) error
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return fmt.Errorf("run %w", ErrNotFound)
+			return fmt.Errorf("run %w", state.ErrNotFound)
 		}
 		return nil
 	})
@@ -736,15 +751,9 @@ func (s *Store) changes(ctx context.Context, q querier, where string, args ...an
 	return out, nil
 }
 
-// PrinterEvent is one printer's outcome in one run.
-type PrinterEvent struct {
-	Run     state.Run
-	Outcome state.Outcome
-}
-
 // PrinterHistory returns what every run did to one printer, most recent
 // first; at most limit events, or all when limit <= 0.
-func (s *Store) PrinterHistory(ctx context.Context, name string, limit int) ([]PrinterEvent, error) {
+func (s *Store) PrinterHistory(ctx context.Context, name string, limit int) ([]state.PrinterEvent, error) {
 	q := `SELECT r.id, r.command, r.user_name, r.host, r.git_commit, r.config_hash, r.started_at, r.finished_at, r.status,
 o.status, o.detail, o.changes, o.recorded_at
 FROM run_printers o JOIN runs r ON r.id = o.run_id WHERE o.printer = ? ORDER BY o.recorded_at DESC, r.id DESC`
@@ -756,10 +765,10 @@ FROM run_printers o JOIN runs r ON r.id = o.run_id WHERE o.printer = ? ORDER BY 
 		return nil, fmt.Errorf("printer %s: read history: %w", name, err)
 	}
 	defer rows.Close()
-	var out []PrinterEvent
+	var out []state.PrinterEvent
 	for rows.Next() {
 		var (
-			e                     PrinterEvent
+			e                     state.PrinterEvent
 			started, finished, at sql.NullInt64
 		)
 		r := &e.Run

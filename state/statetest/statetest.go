@@ -2,6 +2,10 @@
 // runs from its own tests:
 //
 //	func TestConformance(t *testing.T) { statetest.Run(t, openFresh) }
+//
+// It checks Store and, where a store has them, the optional capabilities
+// of package state; what only a database shared over time must keep is in
+// statetest/sqltest.
 package statetest
 
 import (
@@ -16,7 +20,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/inkform/inkform/state"
-	"github.com/inkform/inkform/state/sqlstate"
 )
 
 // LeaseSetter is implemented by stores whose lock lease can be changed
@@ -25,18 +28,6 @@ import (
 // holder had hung. Stores without it skip those tests.
 type LeaseSetter interface {
 	SetLease(lease, renewEvery time.Duration)
-}
-
-// OutcomeReader is implemented by stores that can list a run's outcomes;
-// the suite then checks that recorded outcomes read back.
-type OutcomeReader interface {
-	Outcomes(ctx context.Context, runID int64) ([]state.Outcome, error)
-}
-
-// HistoryReader is implemented by stores that can list what runs did to
-// one printer; the suite then checks it.
-type HistoryReader interface {
-	PrinterHistory(ctx context.Context, name string, limit int) ([]sqlstate.PrinterEvent, error)
 }
 
 // Run runs the suite. open must return a fresh, empty store each call;
@@ -59,11 +50,14 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"PrinterRoundTrip", testPrinterRoundTrip},
 		{"PutReplacesSettings", testPutReplacesSettings},
 		{"DeletePrinter", testDeletePrinter},
+		{"Files", testFiles},
 		{"RefusesPlainValues", testRefusesPlainValues},
 		{"Runs", testRuns},
 		{"Changes", testChanges},
+		{"PrinterBatch", testPrinterBatch},
 		{"OutcomeBatch", testOutcomeBatch},
 		{"LockContention", testLockContention},
+		{"LockAdmin", testLockAdmin},
 		{"LockRenewal", testLockRenewal},
 		{"LockExpiredTakeover", testLockExpiredTakeover},
 		{"ConcurrentPut", testConcurrentPut},
@@ -196,6 +190,60 @@ func testDeletePrinter(t *testing.T, s state.Store) {
 	}
 }
 
+// testFiles checks that a printer's deployed files round-trip apart from
+// its settings, are replaced as settings are, and go with the printer.
+func testFiles(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	p := printer("lobby", hashes("sleep_mode", "20"))
+	p.Files = hashes("ca.pem", "3a7bd3e2", "certs/intermediate.pem", "9f86d081", "logo.png", "e3b0c442")
+	mustPut(t, s, p)
+	mustPut(t, s, printer("annex", hashes("sleep_mode", "30")))
+	got := mustGet(t, s, "lobby")
+	if diff := cmp.Diff(p, got, cmpTime); diff != "" {
+		t.Errorf("Printer(lobby) with files (-want +got):\n%s", diff)
+	}
+	all, err := s.Printers(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Printers = %d, %v", len(all), err)
+	}
+	if diff := cmp.Diff(p.Files, all[1].Files); diff != "" || len(all[0].Files) != 0 {
+		t.Errorf("Printers' files (-want +got):\n%s; annex has %v", diff, all[0].Files)
+	}
+
+	// One changed, one gone, one new, one kept; settings untouched.
+	p.Files = hashes("ca.pem", "5994471a", "logo.png", "e3b0c442", "fonts/ocr-b.ttf", "2c26b46b")
+	mustPut(t, s, p)
+	if diff := cmp.Diff(p, mustGet(t, s, "lobby"), cmpTime); diff != "" {
+		t.Errorf("after replacing files (-want +got):\n%s", diff)
+	}
+	p.Files = nil
+	mustPut(t, s, p)
+	if got := mustGet(t, s, "lobby"); len(got.Files) != 0 || len(got.Settings) != 1 {
+		t.Errorf("after putting no files: files %v, settings %v", got.Files, got.Settings)
+	}
+
+	const secret = "s3cret-firmware-key"
+	leak := printer("leaky", nil)
+	leak.Files = map[string]string{"key.pem": secret}
+	if err := s.PutPrinter(ctx, leak); err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("PutPrinter with a plain file hash = %v; want a refusal that does not repeat it", err)
+	}
+	leak.Files = map[string]string{"": state.HashValue("x")}
+	if err := s.PutPrinter(ctx, leak); err == nil {
+		t.Error("PutPrinter with an unnamed file succeeded")
+	}
+
+	p.Files = hashes("ca.pem", "3a7bd3e2")
+	mustPut(t, s, p)
+	if err := s.DeletePrinter(ctx, "lobby"); err != nil {
+		t.Fatalf("DeletePrinter: %v", err)
+	}
+	mustPut(t, s, printer("lobby", nil))
+	if got := mustGet(t, s, "lobby"); len(got.Files) != 0 {
+		t.Errorf("re-created printer inherited files %v", got.Files)
+	}
+}
+
 func testRefusesPlainValues(t *testing.T, s state.Store) {
 	ctx := ctxFor(t)
 	const secret = "s3cret-community"
@@ -272,7 +320,7 @@ func testRuns(t *testing.T, s state.Store) {
 		t.Errorf("Runs(0) = %v, %v; want all three, oldest (ok) last", runIDs(all), err)
 	}
 
-	or, ok := s.(OutcomeReader)
+	or, ok := s.(state.HistoryReader)
 	if !ok {
 		return
 	}
@@ -288,15 +336,33 @@ func testRuns(t *testing.T, s state.Store) {
 	}
 }
 
-// OutcomeBatcher is implemented by stores that record many outcomes in one
-// transaction; the suite then checks it is all or none.
-type OutcomeBatcher interface {
-	RecordOutcomes(ctx context.Context, runID int64, outcomes []state.Outcome) error
+func testPrinterBatch(t *testing.T, s state.Store) {
+	b, ok := s.(state.PrinterBatcher)
+	if !ok {
+		t.Skip("store writes printers one at a time")
+	}
+	ctx := ctxFor(t)
+	var ps []state.Printer
+	for i := range 500 {
+		ps = append(ps, state.Printer{Name: fmt.Sprintf("p%04d", i), Settings: hashes("a", fmt.Sprint(i))})
+	}
+	if err := b.PutPrinters(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	// One bad record refuses the whole batch.
+	bad := append([]state.Printer{{Name: "new"}}, state.Printer{Name: "p0001", Settings: map[string]string{"a": "plain"}})
+	if err := b.PutPrinters(ctx, bad); err == nil {
+		t.Error("batch with a plain value succeeded")
+	}
+	got, err := s.Printers(ctx)
+	if err != nil || len(got) != 500 || got[1].Settings["a"] != state.HashValue("1") {
+		t.Errorf("after batches: %d printers, %v", len(got), err)
+	}
 }
 
 func testOutcomeBatch(t *testing.T, s state.Store) {
-	b, ok := s.(OutcomeBatcher)
-	or, ok2 := s.(OutcomeReader)
+	b, ok := s.(state.OutcomeBatcher)
+	or, ok2 := s.(state.HistoryReader)
 	if !ok || !ok2 {
 		t.Skip("store records outcomes one at a time")
 	}
@@ -367,7 +433,7 @@ func testChanges(t *testing.T, s state.Store) {
 		t.Errorf("error repeats the refused value: %v", err)
 	}
 
-	if or, ok := s.(OutcomeReader); ok {
+	if or, ok := s.(state.HistoryReader); ok {
 		got, err := or.Outcomes(ctx, r1)
 		if err != nil {
 			t.Fatalf("Outcomes: %v", err)
@@ -380,7 +446,7 @@ func testChanges(t *testing.T, s state.Store) {
 			t.Errorf("Outcomes of the failed run = %+v, %v; want one outcome without changes (the refused one not kept)", got, err)
 		}
 	}
-	hr, ok := s.(HistoryReader)
+	hr, ok := s.(state.HistoryReader)
 	if !ok {
 		return
 	}
@@ -472,6 +538,44 @@ func testLockContention(t *testing.T, s state.Store) {
 	}
 }
 
+func testLockAdmin(t *testing.T, s state.Store) {
+	la, ok := s.(state.LockAdmin)
+	if !ok {
+		t.Skip("store has no lock administration")
+	}
+	ctx := ctxFor(t)
+	if _, held, err := la.LockHolder(ctx); held || err != nil {
+		t.Fatalf("LockHolder of a new store = held %v, %v", held, err)
+	}
+	a, err := s.Lock(ctx, ownerA)
+	if err != nil {
+		t.Fatalf("Lock A: %v", err)
+	}
+	h, held, err := la.LockHolder(ctx)
+	if err != nil || !held || h.ID != a.Info.ID || h.User != ownerA.User || h.PID != ownerA.PID || h.Expires.IsZero() {
+		t.Errorf("LockHolder = %+v, %v, %v; want A's lock", h, held, err)
+	}
+	if err := la.ForceUnlock(ctx, "not-a-lock"); !errors.Is(err, state.ErrNotFound) {
+		t.Errorf("ForceUnlock(unknown) = %v, want ErrNotFound", err)
+	}
+	if err := la.ForceUnlock(ctx, a.Info.ID); err != nil {
+		t.Fatalf("ForceUnlock: %v", err)
+	}
+	if _, held, err := la.LockHolder(ctx); held || err != nil {
+		t.Errorf("after ForceUnlock: held %v, %v", held, err)
+	}
+	if err := a.Unlock(ctx); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("Unlock after ForceUnlock = %v, want ErrLockLost", err)
+	}
+	b, err := lockWithin(t, s, ownerB, 5*time.Second)
+	if err != nil {
+		t.Fatalf("Lock B after ForceUnlock: %v", err)
+	}
+	if err := b.Unlock(ctx); err != nil {
+		t.Errorf("Unlock B: %v", err)
+	}
+}
+
 func leaseSetter(t *testing.T, s state.Store) LeaseSetter {
 	t.Helper()
 	ls, ok := s.(LeaseSetter)
@@ -528,8 +632,8 @@ func testLockExpiredTakeover(t *testing.T, s state.Store) {
 	if b.Info.User != ownerB.User {
 		t.Errorf("B's lock info = %+v", b.Info)
 	}
-	if err := a.Unlock(ctx); err == nil {
-		t.Error("Unlock of a lock taken over succeeded; want an error saying it was lost")
+	if err := a.Unlock(ctx); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("Unlock of a lock taken over = %v; want ErrLockLost", err)
 	}
 	// A's late Unlock must not have released B's lock.
 	_, err = lockWithin(t, s, ownerA, 100*time.Millisecond)

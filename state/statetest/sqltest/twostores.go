@@ -1,4 +1,4 @@
-package statetest
+package sqltest
 
 import (
 	"context"
@@ -91,13 +91,13 @@ func RunTwoStores(t *testing.T, open func(t *testing.T) (s1, s2 *sqlstate.Store)
 	if h, ok, err := s1.LockHolder(ctx); err != nil || !ok || h.ID != b.Info.ID {
 		t.Errorf("LockHolder = %+v, %v, %v", h, ok, err)
 	}
-	if err := s1.ForceUnlock(ctx, "not-a-lock"); !errors.Is(err, sqlstate.ErrNotFound) {
+	if err := s1.ForceUnlock(ctx, "not-a-lock"); !errors.Is(err, state.ErrNotFound) {
 		t.Errorf("ForceUnlock(unknown) = %v, want ErrNotFound", err)
 	}
 	if err := s2.ForceUnlock(ctx, b.Info.ID); err != nil {
 		t.Fatalf("ForceUnlock: %v", err)
 	}
-	if err := b.Unlock(ctx); !errors.Is(err, sqlstate.ErrLockLost) {
+	if err := b.Unlock(ctx); !errors.Is(err, state.ErrLockLost) {
 		t.Errorf("Unlock after ForceUnlock = %v, want ErrLockLost", err)
 	}
 	if _, ok, err := s1.LockHolder(ctx); ok || err != nil {
