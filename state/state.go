@@ -90,7 +90,32 @@ type Run struct {
 	ConfigHash string
 	StartedAt  time.Time
 	FinishedAt time.Time // zero while running (or when the process died)
-	Status     string    // "running", "ok", "failed", "cancelled"
+	Status     string    // RunRunning, RunOK, RunFailed, RunCancelled, …
+}
+
+// Run statuses. RunAbandoned is never stored: it is how a run still
+// recorded as running is shown once its process is known to be gone.
+const (
+	RunRunning   = "running"
+	RunOK        = "ok"
+	RunFailed    = "failed"
+	RunCancelled = "cancelled"
+	RunAbandoned = "abandoned"
+)
+
+// ShownStatus is the status to show for r, given the lock as it is now
+// (nil when nobody holds it). Every run holds the state lock while it
+// runs, so a run recorded as running is abandoned (killed, or its machine
+// gone) when no live lock exists, or when the live lock was taken after
+// the run started, by someone else.
+func (r Run) ShownStatus(lock *LockInfo, now time.Time) string {
+	if r.Status != RunRunning {
+		return r.Status
+	}
+	if lock == nil || !now.Before(lock.Expires) || lock.CreatedAt.After(r.StartedAt) {
+		return RunAbandoned
+	}
+	return r.Status
 }
 
 // Outcome is one printer's result in a run.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +141,11 @@ func testApplyKilledMidway(t *testing.T, loc string) {
 	if len(runs) == 0 || runs[0].Status != "running" || !runs[0].FinishedAt.IsZero() {
 		t.Errorf("the killed run should stay recorded as unfinished: %+v", runs)
 	}
+	// …and is shown as abandoned, since its lock is gone.
+	hist := runIn(t, f.dir, env, "state", "history")
+	if first := historyRow(hist.out, runs[0].ID); !strings.Contains(first, " abandoned ") {
+		t.Errorf("state history does not show the killed run %d as abandoned:\n%s", runs[0].ID, hist.out)
+	}
 	if len(appliedIn(t, loc)) != crashFleet {
 		t.Errorf("%d printers recorded after finishing, want %d", len(appliedIn(t, loc)), crashFleet)
 	}
@@ -160,4 +167,14 @@ func dumpPlanPrinter(p jsonPlan, name string) string {
 		}
 	}
 	return "(absent)"
+}
+
+// historyRow returns the line of `state history` for run id.
+func historyRow(out string, id int64) string {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == strconv.FormatInt(id, 10) {
+			return line + " "
+		}
+	}
+	return ""
 }

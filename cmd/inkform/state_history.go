@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +23,8 @@ func newStateHistoryCommand(io streams) *cobra.Command {
 commit and configuration, and how the printers fared. With printer.NAME, list
 what each run did to that printer and which settings it changed.
 
-A run still "running" with no finish time either is in progress or died.`,
+A run recorded as running whose lock expired or passed to another run is
+shown as "abandoned": its process was killed or its machine went away.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -36,7 +38,7 @@ A run still "running" with no finish time either is in progress or died.`,
 				return err
 			}
 			if len(args) == 1 {
-				return printerHistory(ctx, io, hist, trimPrinterPrefix(args[0]), limit)
+				return printerHistory(ctx, io, st, hist, trimPrinterPrefix(args[0]), limit)
 			}
 			return runHistory(ctx, io, st, hist, limit)
 		},
@@ -55,6 +57,10 @@ func runHistory(ctx context.Context, io streams, st state.Store, hist state.Hist
 		fmt.Fprintln(io.Out, "No runs recorded.")
 		return nil
 	}
+	status, err := runStatus(ctx, st)
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tSTARTED\tFINISHED\tCOMMAND\tSTATUS\tBY\tCOMMIT\tCONFIG\tPRINTERS")
 	for _, r := range runs {
@@ -62,14 +68,18 @@ func runHistory(ctx context.Context, io streams, st state.Store, hist state.Hist
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", r.ID, formatTime(r.StartedAt), finished(r), r.Command, r.Status,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", r.ID, formatTime(r.StartedAt), finished(r), r.Command, status(r),
 			r.User, r.Host, short(r.GitCommit, 10), short(strings.TrimPrefix(r.ConfigHash, "sha256:"), 12), tally(outcomes))
 	}
 	return tw.Flush()
 }
 
-func printerHistory(ctx context.Context, io streams, hist state.HistoryReader, name string, limit int) error {
+func printerHistory(ctx context.Context, io streams, st state.Store, hist state.HistoryReader, name string, limit int) error {
 	events, err := hist.PrinterHistory(ctx, name, limit)
+	if err != nil {
+		return err
+	}
+	status, err := runStatus(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -81,10 +91,34 @@ func printerHistory(ctx context.Context, io streams, hist state.HistoryReader, n
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tAT\tCOMMAND\tRESULT\tBY\tCOMMIT\tCHANGED\tDETAIL")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", e.Run.ID, formatTime(e.Outcome.At), e.Run.Command, e.Outcome.Status,
+		command := e.Run.Command
+		if s := status(e.Run); s == state.RunAbandoned {
+			command += " (" + s + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", e.Run.ID, formatTime(e.Outcome.At), command, e.Outcome.Status,
 			e.Run.User, e.Run.Host, short(e.Run.GitCommit, 10), changed(e.Outcome), oneLine(e.Outcome.Detail))
 	}
 	return tw.Flush()
+}
+
+// runStatus returns how to show a run's status: as recorded, except that
+// a run in progress is told from one that died by the lock as it is now,
+// when the backend can say who holds it.
+func runStatus(ctx context.Context, st state.Store) (func(state.Run) string, error) {
+	admin, ok := st.(state.LockAdmin)
+	if !ok {
+		return func(r state.Run) string { return r.Status }, nil
+	}
+	info, held, err := admin.LockHolder(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var lock *state.LockInfo
+	if held {
+		lock = &info
+	}
+	now := time.Now()
+	return func(r state.Run) string { return r.ShownStatus(lock, now) }, nil
 }
 
 func finished(r state.Run) string {
