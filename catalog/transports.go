@@ -60,8 +60,9 @@ type TransportInfo struct {
 	// and ca_cert apply to it.
 	Secure bool
 	// Preference orders transports when a printer serves several and a
-	// configuration is generated for it: lower first. Gaps leave room for
-	// new rows.
+	// configuration is generated for it, lower first: SNMP, then PJL
+	// (it carries most settings), HTTPS before plain HTTP, FTP (files
+	// only) last. Gaps leave room for new rows.
 	Preference int
 }
 
