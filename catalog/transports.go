@@ -79,11 +79,12 @@ var Transports = []TransportInfo{
 	{Name: "https", Port: 443, Binding: BindingEWS, Files: true, Firmware: true, Secure: true, Preference: 20},
 }
 
-// Transport returns the table's row for name.
+// Transport returns the table's row for name. The router asks once per
+// setting and transport, so rows are not copied while searching.
 func Transport(name string) (TransportInfo, bool) {
-	for _, t := range Transports {
-		if t.Name == name {
-			return t, true
+	for i := range Transports {
+		if Transports[i].Name == name {
+			return Transports[i], true
 		}
 	}
 	return TransportInfo{}, false
