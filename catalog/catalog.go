@@ -2,6 +2,10 @@
 // read and written. The catalog is data: an embedded, versioned JSON file.
 // Adding a setting for a new transport adds an entry, not a code path.
 //
+// The package also holds the transport table (Transports): the names a
+// configuration's `transports` may list, their standard ports, what each
+// carries and which binding kind carries its settings.
+//
 // docs/settings.md is generated from the embedded catalog; run
 // `go generate ./catalog` after changing catalog.json.
 package catalog

@@ -28,11 +28,11 @@ type Printer struct {
 	Configuration string // name of the configuration block, "" when none
 	Credentials   Credentials
 	// Transports lists, in order of preference, the protocols that may
-	// carry settings and files: "snmp", "pjl", "ftp", "http", "https".
-	// Empty means ["snmp"]. Facts are always observed over SNMP.
+	// carry settings and files, by their names in the catalog's transport
+	// table. Empty means ["snmp"]. Facts are always observed over SNMP.
 	Transports []string
-	// Ports overrides a transport's standard port (pjl 9100, ftp 21,
-	// http 80, https 443), keyed by transport name.
+	// Ports overrides a transport's standard port (the catalog's transport
+	// table has them), keyed by transport name.
 	Ports map[string]int
 	// TLSFingerprint pins the printer's HTTPS certificate ("sha256:<hex>");
 	// CACertFile, when set instead, verifies it against that CA bundle.
@@ -89,7 +89,7 @@ type File struct {
 	Source string // absolute path on this machine
 	SHA256 string // hex, computed when the configuration is loaded
 	Size   int64
-	Via    string // transport: "ftp", "http", "https" or "pjl" (RAW 9100 stream); "" = first file-capable transport
+	Via    string // a transport that carries files, e.g. "ftp"; "" = first file-capable transport
 	Dest   string // name on the printer; default the source's base name
 }
 

@@ -11,14 +11,16 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 )
 
-// Transports a printer's `transports` list may name, and the ones with a
-// TCP port that `ports` may move.
+// Transports a printer's `transports` list may name, the ones with a TCP
+// port that `ports` may move, and the preference when the list is left out.
 var (
-	transportNames = []string{"snmp", "pjl", "ftp", "http", "https"}
-	portNames      = []string{"pjl", "ftp", "http", "https"}
+	transportNames    = catalog.TransportNames()
+	portNames         = catalog.PortTransports()
+	defaultTransports = catalog.DefaultTransports()
 )
 
 // delivery holds the attributes that say how settings and files reach a
@@ -159,7 +161,7 @@ func (l *loader) transportList(attr *hhcl.Attribute, v cty.Value, diags *hhcl.Di
 		}
 	}
 	if len(out) == 0 && v.LengthInt() == 0 {
-		bad(fmt.Sprintf("transports must name at least one of %q; leave it out for [\"snmp\"].", transportNames))
+		bad(fmt.Sprintf("transports must name at least one of %q; leave it out for %q.", transportNames, defaultTransports))
 	}
 	return out
 }
@@ -170,9 +172,9 @@ func portMap(attr *hhcl.Attribute, v cty.Value, diags *hhcl.Diagnostics) map[str
 		k, e := it.Element()
 		name := k.AsString()
 		switch {
-		case name == "snmp":
+		case inAddress(name):
 			*diags = append(*diags, errorAt(attr.Expr.Range(), "Invalid ports",
-				"The SNMP port is part of the printer's address (\"host:port\"), not of ports."))
+				fmt.Sprintf("The %s port is part of the printer's address (\"host:port\"), not of ports.", strings.ToUpper(name))))
 			continue
 		case !slices.Contains(portNames, name):
 			*diags = append(*diags, errorAt(attr.Expr.Range(), "Invalid ports",
@@ -190,6 +192,13 @@ func portMap(attr *hhcl.Attribute, v cty.Value, diags *hhcl.Diagnostics) map[str
 		out[name] = n
 	}
 	return out
+}
+
+// inAddress reports whether name is a transport whose port is written in
+// the printer's address.
+func inAddress(name string) bool {
+	t, ok := catalog.Transport(name)
+	return ok && t.InAddress
 }
 
 // checkCACert returns why abs is not a usable CA bundle, or "". Results are

@@ -279,7 +279,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "unknown transport",
 			src:     printer + "  transports = [\"snmp\", \"ftps\"]\n}\n",
-			summary: "Invalid transports", detail: []string{`"ftps" is not a transport`, `Did you mean "ftp"?`}, line: 3,
+			summary: "Invalid transports", detail: []string{`"ftps" is not a transport; use ["snmp" "pjl" "ftp" "http" "https"].`, `Did you mean "ftp"?`}, line: 3,
 		},
 		{
 			name:    "transport twice",
@@ -289,7 +289,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "no transports",
 			src:     printer + "  transports = []\n}\n",
-			summary: "Invalid transports", detail: []string{"at least one"}, line: 3,
+			summary: "Invalid transports", detail: []string{`at least one of ["snmp" "pjl" "ftp" "http" "https"]; leave it out for ["snmp"].`}, line: 3,
 		},
 		{
 			name:    "transports not a list",
@@ -304,12 +304,12 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "port for unknown transport",
 			src:     printer + "  ports = { ipp = 631 }\n}\n",
-			summary: "Invalid ports", detail: []string{`"ipp" is not a transport with a TCP port`}, line: 3,
+			summary: "Invalid ports", detail: []string{`"ipp" is not a transport with a TCP port; use ["pjl" "ftp" "http" "https"].`}, line: 3,
 		},
 		{
 			name:    "snmp port in ports",
 			src:     printer + "  ports = { snmp = 1161 }\n}\n",
-			summary: "Invalid ports", detail: []string{"part of the printer's address"}, line: 3,
+			summary: "Invalid ports", detail: []string{`The SNMP port is part of the printer's address ("host:port"), not of ports.`}, line: 3,
 		},
 		{
 			name:    "bad fingerprint",
@@ -376,7 +376,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "file bad via",
 			src:     "configuration \"c\" {\n  files = [{\n    source = \"ca.pem\"\n    via    = \"scp\"\n  }]\n}\n",
-			summary: "Invalid files", detail: []string{`via "scp"`, `"ftp"`}, line: 4,
+			summary: "Invalid files", detail: []string{`via "scp" is not a transport that carries files; use one of ["ftp" "http" "https" "pjl"].`}, line: 4,
 		},
 		{
 			name:    "file unknown key",
@@ -437,7 +437,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "firmware bad via",
 			src:     "firmware \"f\" {\n  models  = [\"L*\"]\n  version = \"1.0\"\n  via     = \"snmp\"\n  file    = \"ca.pem\"\n  sha256  = \"" + strings.Repeat("0", 64) + "\"\n}\n",
-			summary: "Invalid firmware", detail: []string{`via "snmp"`}, line: 4,
+			summary: "Invalid firmware", detail: []string{`via "snmp" is not a transport that carries files; use one of ["ftp" "http" "https" "pjl"].`}, line: 4,
 		},
 		{
 			name:    "rollout negative",

@@ -10,11 +10,16 @@ import (
 	hhcl "github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 )
 
-// fileTransports are the transports that can carry a file ("via").
-var fileTransports = []string{"ftp", "http", "https", "pjl"}
+// The transports a file's and a firmware's `via` may name, sorted as
+// messages list them.
+var (
+	fileTransports     = slices.Sorted(slices.Values(catalog.FileTransports()))
+	firmwareTransports = slices.Sorted(slices.Values(catalog.FirmwareTransports()))
+)
 
 // maxRollout bounds batch and max_failures: far beyond any fleet, small
 // enough that arithmetic on them cannot overflow.
@@ -75,8 +80,8 @@ func (l *loader) decodeFirmware(ctx *hhcl.EvalContext, f *firmwareBlock) hhcl.Di
 		diags = append(diags, d...)
 		diags = append(diags, refuseSensitive(ev, "via", fmt.Sprintf("firmware %q", name))...)
 		if set && !ev.sensitive {
-			if !slices.Contains(fileTransports, v) {
-				invalid(attr.Expr.Range(), fmt.Sprintf("via %q is not a transport that carries files; use one of %q.", v, fileTransports))
+			if !slices.Contains(firmwareTransports, v) {
+				invalid(attr.Expr.Range(), fmt.Sprintf("via %q is not a transport that carries files; use one of %q.", v, firmwareTransports))
 			}
 			fw.File.Via = v
 		}

@@ -1,6 +1,10 @@
 package hcl
 
-import hhcl "github.com/hashicorp/hcl/v2"
+import (
+	hhcl "github.com/hashicorp/hcl/v2"
+
+	"github.com/inkform/inkform/catalog"
+)
 
 // Block types and their schemas. Body.Content reports anything not listed
 // here as unsupported, with a "Did you mean" suggestion.
@@ -101,7 +105,23 @@ var settingSchema = &hhcl.BodySchema{
 		{Name: "min"}, {Name: "max"}, {Name: "max_length"}, {Name: "enum"},
 		{Name: "default"}, {Name: "families"},
 	},
-	Blocks: []hhcl.BlockHeaderSchema{{Type: "snmp"}, {Type: "pjl"}, {Type: "ews"}},
+	Blocks: bindingBlocks(),
+}
+
+// settingBindingSchemas are the sub-blocks of a setting block, one per
+// catalog binding kind.
+var settingBindingSchemas = map[catalog.BindingKind]*hhcl.BodySchema{
+	catalog.BindingSNMP: settingSNMPSchema,
+	catalog.BindingPJL:  settingPJLSchema,
+	catalog.BindingEWS:  settingEWSSchema,
+}
+
+func bindingBlocks() []hhcl.BlockHeaderSchema {
+	out := make([]hhcl.BlockHeaderSchema, len(catalog.BindingKinds))
+	for i, k := range catalog.BindingKinds {
+		out[i] = hhcl.BlockHeaderSchema{Type: string(k)}
+	}
+	return out
 }
 
 var settingSNMPSchema = &hhcl.BodySchema{

@@ -163,24 +163,16 @@ func (l *loader) decodeSettingBlock(ctx *hhcl.EvalContext, b *hhcl.Block) (catal
 		}
 		seen[sub.Type] = sub
 		ranges[sub.Type] = sub.DefRange
-		var schema *hhcl.BodySchema
-		switch sub.Type {
-		case "snmp":
-			schema = settingSNMPSchema
-		case "pjl":
-			schema = settingPJLSchema
-		default:
-			schema = settingEWSSchema
-		}
-		c, d := sub.Body.Content(schema)
+		kind := catalog.BindingKind(sub.Type)
+		c, d := sub.Body.Content(settingBindingSchemas[kind])
 		diags = append(diags, d...)
 		sa, d := l.usable(c.Attributes, scopeBody)
 		diags = append(diags, d...)
 		for n, a := range sa {
 			ranges[sub.Type+"."+n] = a.Expr.Range()
 		}
-		switch sub.Type {
-		case "snmp":
+		switch kind {
+		case catalog.BindingSNMP:
 			oid, _ := str(sa, "oid")
 			st, stSet := str(sa, "type")
 			s.SNMP = &catalog.SNMP{OID: strings.TrimPrefix(oid, "."), Type: strings.ToLower(st)}
@@ -188,7 +180,7 @@ func (l *loader) decodeSettingBlock(ctx *hhcl.EvalContext, b *hhcl.Block) (catal
 				// Infer the SNMP type from the setting's, below.
 				s.SNMP.Type = ""
 			}
-		case "pjl":
+		case catalog.BindingPJL:
 			v, _ := str(sa, "variable")
 			s.PJL = &catalog.PJL{Variable: v}
 			if attr, ok := sa["values"]; ok {
@@ -205,7 +197,7 @@ func (l *loader) decodeSettingBlock(ctx *hhcl.EvalContext, b *hhcl.Block) (catal
 					}
 				}
 			}
-		case "ews":
+		case catalog.BindingEWS:
 			f, _ := str(sa, "field")
 			s.EWS = &catalog.EWS{Field: f}
 		}

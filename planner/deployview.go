@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/inkform/inkform/catalog"
 )
 
 // How firmware, files, per-setting transports and transport notes appear
@@ -29,9 +31,12 @@ func deployLines(pp *PrinterPlan) []line {
 	return out
 }
 
+// noFileTransport is the suffix of a file planned over no transport.
+var noFileTransport = " (no file transport: add " + catalog.FileTransportsText() + " to transports)"
+
 func viaSuffix(t string) string {
 	if t == "" {
-		return " (no file transport: add ftp, http, https or pjl to transports)"
+		return noFileTransport
 	}
 	return " via " + safe(t)
 }

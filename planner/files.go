@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
@@ -29,9 +30,6 @@ type FileChange struct {
 // wrapped so that the backends accept it as a hash value.
 func fileHash(f fleet.File) string { return state.HashValue(strings.ToLower(f.SHA256)) }
 
-// fileCapable are the transports that can carry files.
-var fileCapable = map[string]bool{"ftp": true, "http": true, "https": true, "pjl": true}
-
 // plannedVia is the transport a file is planned over: its own, or the
 // first file-capable one of the printer's preference ("" when none).
 func plannedVia(p fleet.Printer, f fleet.File) string {
@@ -39,7 +37,7 @@ func plannedVia(p fleet.Printer, f fleet.File) string {
 		return f.Via
 	}
 	for _, t := range p.Transports {
-		if fileCapable[t] {
+		if tr, ok := catalog.Transport(t); ok && tr.Files {
 			return t
 		}
 	}

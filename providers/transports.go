@@ -12,7 +12,8 @@ import (
 // reached over transports that carry only settings (PJL, the embedded web
 // server) or only files (FTP), or both (HTTP upload + EWS form). A printer's
 // `transports` list orders them; the router in providers/router picks, per
-// setting, the first transport that has a binding for it and answers.
+// setting, the first transport that has a binding for it and answers. The
+// catalog's transport table says what each name carries.
 
 // ErrPortClosed is wrapped by Dial errors that mean the transport's port is
 // closed or filtered: the caller falls back to the next transport and the
@@ -26,7 +27,7 @@ var ErrUnsupported = errors.New("not supported by this device")
 // SettingsTransport dials printers for reading and writing settings.
 // Implementations are safe for concurrent use.
 type SettingsTransport interface {
-	Name() string // as in HCL: "pjl", "http", "https"
+	Name() string // its name in the catalog's transport table, as in HCL
 	DialSettings(ctx context.Context, p fleet.Printer) (SettingsConn, error)
 }
 
@@ -44,7 +45,7 @@ type SettingsConn interface {
 
 // FileTransport dials printers for sending files.
 type FileTransport interface {
-	Name() string // "ftp", "http", "https", "pjl"
+	Name() string // its name in the catalog's transport table, as in HCL
 	DialFiles(ctx context.Context, p fleet.Printer) (FileConn, error)
 }
 

@@ -4,21 +4,19 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/inkform/inkform/catalog"
 )
 
 // credentialsName is the credentials block generated configurations use.
 const credentialsName = "sim"
-
-// transportOrder is the preference order WriteHCL gives served transports
-// after snmp: PJL carries most settings, HTTPS before plain HTTP for the
-// embedded web server, FTP (files only) last.
-var transportOrder = []string{"pjl", "https", "http", "ftp"}
 
 // hclParams is what a generated configuration says beyond the printers.
 type hclParams struct {
@@ -81,15 +79,21 @@ func writeHCL(w io.Writer, o hclParams, printers []*Printer) error {
 		if len(ports[i]) == 0 {
 			continue
 		}
-		transports := []cty.Value{cty.StringVal("snmp")}
+		var transports []cty.Value
+		for _, name := range catalog.DefaultTransports() {
+			transports = append(transports, cty.StringVal(name))
+		}
 		portVals := map[string]cty.Value{}
+		secure := false
 		for _, name := range servedOrder(ports[i]) {
 			transports = append(transports, cty.StringVal(name))
 			portVals[name] = cty.NumberIntVal(int64(ports[i][name]))
+			t, _ := catalog.Transport(name)
+			secure = secure || t.Secure
 		}
 		b.SetAttributeValue("transports", cty.ListVal(transports))
 		b.SetAttributeValue("ports", cty.ObjectVal(portVals))
-		if _, ok := ports[i]["https"]; ok && o.fingerprint != nil {
+		if secure && o.fingerprint != nil {
 			if fp := o.fingerprint(p); fp != "" {
 				b.SetAttributeValue("tls_fingerprint", cty.StringVal(fp))
 			}
@@ -101,22 +105,12 @@ func writeHCL(w io.Writer, o hclParams, printers []*Printer) error {
 	return nil
 }
 
-// servedOrder lists served transports in preference order; any not in
-// transportOrder follow, sorted.
+// servedOrder lists served transports in the catalog's preference order;
+// any the catalog lacks follow, sorted.
 func servedOrder(ports map[string]int) []string {
-	var out, rest []string
-	for _, name := range transportOrder {
-		if _, ok := ports[name]; ok {
-			out = append(out, name)
-		}
-	}
-	for name := range ports {
-		if !slices.Contains(transportOrder, name) {
-			rest = append(rest, name)
-		}
-	}
-	slices.Sort(rest)
-	return append(out, rest...)
+	out := slices.Collect(maps.Keys(ports))
+	catalog.SortByPreference(out)
+	return out
 }
 
 // WriteCSV writes the fleet as CSV (name, address, serial, model), the

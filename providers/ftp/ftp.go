@@ -25,12 +25,10 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
 )
-
-// DefaultPort is the standard FTP control port.
-const DefaultPort = 21
 
 // DefaultTimeout bounds dialling and each idle wait on a connection.
 const DefaultTimeout = 10 * time.Second
@@ -61,14 +59,12 @@ func New(o Options) *Transport {
 // Name returns "ftp", as in a printer's transports list.
 func (t *Transport) Name() string { return "ftp" }
 
-// DialFiles connects to p's FTP server (p.Ports["ftp"], else port 21) and
+// DialFiles connects to p's FTP server (p.Ports["ftp"], else the catalog's
+// standard port, 21) and
 // logs in with p's admin credentials. A refused or filtered port wraps
 // providers.ErrPortClosed; refused credentials wrap providers.ErrAuth.
 func (t *Transport) DialFiles(ctx context.Context, p fleet.Printer) (providers.FileConn, error) {
-	port := DefaultPort
-	if n, ok := p.Ports["ftp"]; ok && n > 0 {
-		port = n
-	}
+	port := catalog.Port(t.Name(), p.Ports)
 	addr := net.JoinHostPort(p.Host, strconv.Itoa(port))
 	c := &Conn{printer: p.Name, addr: addr, timeout: t.timeout}
 	stop := c.begin(ctx)

@@ -40,12 +40,6 @@ import (
 	"github.com/inkform/inkform/providers"
 )
 
-// Standard ports of the embedded web server.
-const (
-	DefaultHTTPPort  = 80
-	DefaultHTTPSPort = 443
-)
-
 // DefaultTimeout bounds dialling, the TLS handshake and each wait for an
 // answer.
 const DefaultTimeout = 10 * time.Second
@@ -105,21 +99,15 @@ func (t *Transport) DialFiles(ctx context.Context, p fleet.Printer) (providers.F
 	return t.Dial(ctx, p)
 }
 
-// Dial connects to p's embedded web server (p.Ports[scheme], else 80 or
-// 443), learns which authentication it asks for and checks p's admin
+// Dial connects to p's embedded web server (p.Ports[scheme], else the
+// catalog's standard port for the scheme: 80 or 443), learns which authentication it asks for and checks p's admin
 // login with one request. A refused or filtered port wraps
 // providers.ErrPortClosed; a refused login wraps providers.ErrAuth.
 func (t *Transport) Dial(ctx context.Context, p fleet.Printer) (*Conn, error) {
 	if t.scheme != "http" && t.scheme != "https" {
 		return nil, fmt.Errorf("printer %s: embedded web server: unknown scheme %q (want http or https)", p.Name, t.scheme)
 	}
-	port := DefaultHTTPSPort
-	if t.scheme == "http" {
-		port = DefaultHTTPPort
-	}
-	if n, ok := p.Ports[t.scheme]; ok && n > 0 {
-		port = n
-	}
+	port := catalog.Port(t.scheme, p.Ports)
 	addr := net.JoinHostPort(p.Host, strconv.Itoa(port))
 	c := &Conn{
 		printer: p.Name, addr: addr, scheme: t.scheme, base: t.scheme + "://" + addr,

@@ -28,9 +28,6 @@ import (
 	"github.com/inkform/inkform/providers"
 )
 
-// DefaultPort is the RAW print port printers answer PJL on.
-const DefaultPort = 9100
-
 // Defaults for Options' zero values.
 const (
 	DefaultTimeout = 5 * time.Second
@@ -98,14 +95,12 @@ func (t *Transport) DialFiles(ctx context.Context, p fleet.Printer) (providers.F
 	return t.Dial(ctx, p)
 }
 
-// Dial connects to host:Ports["pjl"] (default 9100). A refused connection
+// Dial connects to host:Ports["pjl"], by default the catalog's standard
+// port (the RAW print port, 9100). A refused connection
 // wraps providers.ErrPortClosed; no answer within the timeout (after the
 // retries) wraps providers.ErrUnreachable.
 func (t *Transport) Dial(ctx context.Context, p fleet.Printer) (*Conn, error) {
-	port := DefaultPort
-	if n, ok := p.Ports["pjl"]; ok && n > 0 {
-		port = n
-	}
+	port := catalog.Port(t.Name(), p.Ports)
 	c := &Conn{t: t, printer: p.Name, addr: net.JoinHostPort(p.Host, strconv.Itoa(port))}
 	if c.printer == "" {
 		c.printer = c.addr

@@ -24,12 +24,12 @@ import (
 	"github.com/inkform/inkform/providers"
 )
 
-// SNMP is the transport name of the SNMP connector.
-const SNMP = "snmp"
-
-// standardPorts are the ports notes name when a printer does not override
-// them.
-var standardPorts = map[string]int{"pjl": 9100, "ftp": 21, "http": 80, "https": 443}
+// snmpName is the transport name of the SNMP connector: the table's facts
+// transport, and alone the preference of a printer without `transports`.
+var (
+	snmpName          = catalog.FactsTransport()
+	defaultPreference = catalog.DefaultTransports()
+)
 
 // Router is a providers.Connector. It holds no connections itself and is
 // safe for concurrent use; each Session belongs to one goroutine.
@@ -105,34 +105,27 @@ var (
 )
 
 // Transport names how facts are observed.
-func (s *Session) Transport() string { return SNMP }
+func (s *Session) Transport() string { return snmpName }
 
 // preference is the printer's transport order, ["snmp"] when unset.
 func (s *Session) preference() []string {
 	if len(s.p.Transports) == 0 {
-		return []string{SNMP}
+		return defaultPreference
 	}
 	return s.p.Transports
 }
 
-// hasBinding reports whether transport t can carry the setting on family.
-// A setting the catalog does not know is left to SNMP, whose provider
-// reports it unsupported when it cannot read it.
+// hasBinding reports whether transport t can carry the setting on family:
+// whether the setting has a binding of t's kind. A setting the catalog
+// does not know is left to SNMP, whose provider reports it unsupported
+// when it cannot read it.
 func (s *Session) hasBinding(name, family, t string) bool {
 	st, known := s.r.cat.Lookup(name)
 	if !known {
-		return t == SNMP
+		return t == snmpName
 	}
-	b := st.Bindings(family)
-	switch t {
-	case SNMP:
-		return b.SNMP != nil
-	case "pjl":
-		return b.PJL != nil
-	case "http", "https":
-		return b.EWS != nil
-	}
-	return false
+	tr, ok := catalog.Transport(t)
+	return ok && st.Bindings(family).Has(tr.Binding)
 }
 
 // Observe reads facts over SNMP and each setting over its transport.
@@ -154,7 +147,7 @@ type readSNMP func(ctx context.Context, settings []string) (fleet.Observation, e
 
 func (s *Session) observe(ctx context.Context, names []string, read readSNMP) (fleet.Observation, error) {
 	pref := s.preference()
-	if len(pref) == 1 && pref[0] == SNMP {
+	if len(pref) == 1 && pref[0] == snmpName {
 		return s.observeSNMP(ctx, names, read)
 	}
 	return s.observeRouted(ctx, names, pref, read)
@@ -181,7 +174,7 @@ func (s *Session) observeSNMP(ctx context.Context, names []string, read readSNMP
 	if err != nil {
 		return obs, err
 	}
-	obs.Transport = SNMP
+	obs.Transport = snmpName
 	s.family = s.r.cat.FamilyOf(obs.Model)
 	values, snmpUnsupported := obs.Settings, obs.Unsupported
 
@@ -194,12 +187,12 @@ func (s *Session) observeSNMP(ctx context.Context, names []string, read readSNMP
 	var unsupported []string
 	for _, n := range names {
 		_, ok := values[n]
-		if !ok || !s.hasBinding(n, s.family, SNMP) || slices.Contains(snmpUnsupported, n) {
+		if !ok || !s.hasBinding(n, s.family, snmpName) || slices.Contains(snmpUnsupported, n) {
 			unsupported = append(unsupported, n)
 			continue
 		}
-		s.route[n] = SNMP
-		obs.SettingTransports[n] = SNMP
+		s.route[n] = snmpName
+		obs.SettingTransports[n] = snmpName
 	}
 	// Keep exactly the routed values (the provider's map is ours now).
 	for n := range obs.Settings {
@@ -218,7 +211,7 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 	// setting it might carry on some family; one round of requests is
 	// cheaper than a second one after routing.
 	var viaSNMP []string
-	if slices.Contains(pref, SNMP) {
+	if slices.Contains(pref, snmpName) {
 		for _, n := range names {
 			if s.snmpCandidate(n) {
 				viaSNMP = append(viaSNMP, n)
@@ -229,7 +222,7 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 	if err != nil {
 		return obs, err
 	}
-	obs.Transport = SNMP
+	obs.Transport = snmpName
 	s.family = s.r.cat.FamilyOf(obs.Model)
 	snmpValues, snmpUnsupported := obs.Settings, obs.Unsupported
 
@@ -263,7 +256,7 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 	for _, u := range snmpUnsupported {
 		snmpMissing[u] = true
 	}
-	for _, n := range groups[SNMP] {
+	for _, n := range groups[snmpName] {
 		v, ok := snmpValues[n]
 		if !ok || snmpMissing[n] {
 			unsupported[n] = true
@@ -271,10 +264,10 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 			continue
 		}
 		obs.Settings[n] = v
-		obs.SettingTransports[n] = SNMP
+		obs.SettingTransports[n] = snmpName
 	}
 	for _, t := range sortedKeys(groups) {
-		if t == SNMP {
+		if t == snmpName {
 			continue
 		}
 		conn := s.settings[t]
@@ -330,7 +323,7 @@ func (s *Session) choose(ctx context.Context, name string, pref []string) (strin
 		if !s.hasBinding(name, s.family, t) {
 			continue
 		}
-		if t == SNMP {
+		if t == snmpName {
 			return t, closed, nil
 		}
 		if _, ok := s.r.settings[t]; !ok {
@@ -368,10 +361,7 @@ func (s *Session) settingsConn(ctx context.Context, t string) (providers.Setting
 }
 
 func (s *Session) closedText(t string) string {
-	port := s.p.Ports[t]
-	if port == 0 {
-		port = standardPorts[t]
-	}
+	port := catalog.Port(t, s.p.Ports)
 	if port == 0 {
 		return "port closed"
 	}
@@ -389,13 +379,13 @@ func (s *Session) Set(ctx context.Context, values []fleet.Desired) error {
 		}
 		groups[t] = append(groups[t], v)
 	}
-	if g := groups[SNMP]; len(g) > 0 {
+	if g := groups[snmpName]; len(g) > 0 {
 		if err := s.snmp.Set(ctx, g); err != nil {
 			return err
 		}
 	}
 	for _, t := range sortedKeys(groups) {
-		if t == SNMP {
+		if t == snmpName {
 			continue
 		}
 		conn, err := s.settingsConn(ctx, t)
@@ -430,7 +420,7 @@ func fileCandidates(p fleet.Printer, f fleet.File, names func(string) bool) []st
 func (s *Session) SendFile(ctx context.Context, f fleet.File, progress func(int64)) (string, error) {
 	candidates := fileCandidates(s.p, f, func(t string) bool { _, ok := s.r.files[t]; return ok })
 	if len(candidates) == 0 {
-		return "", fmt.Errorf("printer %s: file %s: no file transport (declare via, or add ftp, http, https or pjl to transports)", s.p.Name, fileName(f))
+		return "", fmt.Errorf("printer %s: file %s: no file transport (declare via, or add %s to transports)", s.p.Name, fileName(f), catalog.FileTransportsText())
 	}
 	var closed []string
 	for _, t := range candidates {

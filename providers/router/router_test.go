@@ -348,7 +348,7 @@ func TestSNMPOnlyMatchesRouted(t *testing.T) {
 				t.Fatal(err)
 			}
 			rs := s.(*Session)
-			routed, err := rs.observeRouted(context.Background(), names, []string{SNMP}, rs.snmp.Observe)
+			routed, err := rs.observeRouted(context.Background(), names, []string{snmpName}, rs.snmp.Observe)
 			if err != nil {
 				t.Fatal(err)
 			}
