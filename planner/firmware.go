@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/providers"
 )
@@ -61,7 +62,7 @@ func (pl *Planner) planFirmware(p fleet.Printer, obs fleet.Observation) (fc *Fir
 	if strings.TrimSpace(obs.Firmware) == "" {
 		return nil, fmt.Sprintf("firmware %s: the printer does not report its firmware version; not upgraded", fw.Name)
 	}
-	switch c := CompareVersions(pl.family(obs.Model), obs.Firmware, fw.Version); {
+	switch c := catalog.CompareVersions(pl.Catalog.FamilyOf(obs.Model), obs.Firmware, fw.Version); {
 	case c == 0:
 		return nil, ""
 	case c > 0:
@@ -81,13 +82,6 @@ func modelMatches(patterns []string, model string) bool {
 		}
 	}
 	return false
-}
-
-func (pl *Planner) family(model string) string {
-	if pl.Catalog == nil {
-		return ""
-	}
-	return pl.Catalog.FamilyOf(model)
 }
 
 // checkFirmware verifies that the planned firmware is still the declared
@@ -129,8 +123,7 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fle
 	if reason := serialMismatch(cfg.Serial, before.Serial); reason != "" {
 		return false, fmt.Errorf("firmware: %s (not sent)", reason)
 	}
-	family := pl.family(before.Model)
-	if CompareVersions(family, before.Firmware, fc.To) >= 0 {
+	if catalog.CompareVersions(pl.Catalog.FamilyOf(before.Model), before.Firmware, fc.To) >= 0 {
 		return false, nil
 	}
 	fs, ok := sess.(providers.FileSender)
@@ -149,7 +142,7 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fle
 	if err != nil {
 		return false, fmt.Errorf("firmware %s sent via %s: %w", fc.To, via, err)
 	}
-	if CompareVersions(pl.family(after.Model), after.Firmware, fc.To) != 0 {
+	if catalog.CompareVersions(pl.Catalog.FamilyOf(after.Model), after.Firmware, fc.To) != 0 {
 		return false, fmt.Errorf("firmware %s sent via %s: the printer came back with %s", fc.To, via, after.Firmware)
 	}
 	return true, nil
