@@ -65,6 +65,15 @@ func (p Printer) Setting(name string) (Desired, bool) {
 	return Desired{}, false
 }
 
+// SettingNames returns the names of the declared settings, sorted.
+func (p Printer) SettingNames() []string {
+	out := make([]string, len(p.Settings))
+	for i, d := range p.Settings {
+		out[i] = d.Name
+	}
+	return out
+}
+
 // Desired is the value a setting should have. Values are carried as their
 // canonical string form; the settings catalog knows each setting's type.
 type Desired struct {

@@ -86,8 +86,8 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 	if plan == nil {
 		return nil, errors.New("apply: no plan")
 	}
-	if pl.Connector == nil || pl.State == nil {
-		return nil, errors.New("apply: Connector and State are required")
+	if pl.Observer.Connector == nil || pl.State == nil {
+		return nil, errors.New("apply: Observer.Connector and State are required")
 	}
 	config := make(map[string]fleet.Printer, len(printers))
 	for _, p := range printers {
@@ -116,29 +116,24 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 	res := &ApplyResult{RunID: runID, Printers: make([]PrinterResult, len(plan.Printers))}
 	rec := pl.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
 	memo := newValueMemo(pl)
-	tick := pl.progress(len(plan.Printers))
 	ro := newRollout(plan)
-	g := pl.newPool()
-	for i := range plan.Printers {
+	// Every printer gets a result: one not started is skipped.
+	pl.Observer.Each(keep, len(plan.Printers), pl.Observer.Progress, func(i int) {
 		pp := &plan.Printers[i]
-		g.Go(func() {
-			defer tick()
-			f := finished{i: i}
-			halt := ro.wait(runCtx, pp.Name)
-			switch {
-			case runCtx.Err() != nil:
-				f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: skipReason(runCtx)}
-			case halt != "":
-				f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: halt, Firmware: FirmwareHalted}
-			default:
-				f.result, f.printer, f.err = pl.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
-			}
-			ro.done(pp.Name, f.result)
-			f.at = pl.now().UTC()
-			rec.add(f)
-		})
-	}
-	g.Wait()
+		f := finished{i: i}
+		halt := ro.wait(runCtx, pp.Name)
+		switch {
+		case runCtx.Err() != nil:
+			f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: skipReason(runCtx)}
+		case halt != "":
+			f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: halt, Firmware: FirmwareHalted}
+		default:
+			f.result, f.printer, f.err = pl.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
+		}
+		ro.done(pp.Name, f.result)
+		f.at = pl.now().UTC()
+		rec.add(f)
+	})
 	stateErr := rec.close() // the recorder reports through res
 	res.Notes = ro.notes()
 
@@ -233,7 +228,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 		}
 		return fail(ResultFailed, "%v", err)
 	}
-	sess, err := pl.Connector.Connect(ctx, cfg)
+	sess, err := pl.Observer.Connector.Connect(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(ResultSkipped, "cancelled")
@@ -241,7 +236,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 		return fail(ResultFailed, "connect: %v", err)
 	}
 	defer sess.Close()
-	names := settingNames(cfg)
+	names := cfg.SettingNames()
 	// Apply records neither status nor supplies: Check reads what it needs.
 	obs, err := providers.Check(ctx, sess, names)
 	if err != nil {

@@ -233,7 +233,7 @@ func TestApplyCancelMidway(t *testing.T) {
 		f.conn.Add(n, d)
 	}
 	p := f.plan(t, PlanOptions{})
-	f.planner.Parallelism = 1 // printers start in order, one at a time
+	f.planner.Observer.Parallelism = 1 // printers start in order, one at a time
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
@@ -171,10 +172,9 @@ func newDeployFixture(t *testing.T, n int, batch, maxFailures int) *deployFixtur
 	t.Helper()
 	df := &deployFixture{fleet: newDeployFleet(), store: plannertest.NewStore(), dir: t.TempDir()}
 	df.planner = &Planner{
-		Connector: df.fleet, State: df.store, Catalog: catalog.Default(),
+		Observer: observer.Observer{Connector: df.fleet, Limits: observer.Limits{Parallelism: 4}}, State: df.store, Catalog: catalog.Default(),
 		Now:           func() time.Time { return fixedNow },
 		RebootTimeout: 5 * time.Second, RebootPoll: time.Millisecond,
-		Parallelism: 4,
 	}
 	df.fw = &fleet.Firmware{
 		Name: "cx", Models: []string{"Lexmark CX*"}, Version: "CXTPC.240.001",
@@ -423,8 +423,8 @@ func TestFirmwareRebootTimeout(t *testing.T) {
 	plan := df.plan(t)
 	df.planner.RebootTimeout = 50 * time.Millisecond
 	// The device accepts the image but never answers again.
-	conn := df.planner.Connector
-	df.planner.Connector = providers.ConnectorFunc(func(ctx context.Context, p fleet.Printer) (providers.Session, error) {
+	conn := df.planner.Observer.Connector
+	df.planner.Observer.Connector = providers.ConnectorFunc(func(ctx context.Context, p fleet.Printer) (providers.Session, error) {
 		s, _ := conn.Connect(ctx, p)
 		return &stuckAfterFirmware{deploySession: s.(*deploySession)}, nil
 	})

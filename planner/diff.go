@@ -7,11 +7,11 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
@@ -19,22 +19,12 @@ import (
 // Planner plans and applies. Its fields are set once before use; Plan and
 // Apply may then be called from any goroutine.
 type Planner struct {
-	Connector providers.Connector
-	State     state.Store
+	// Observer observes the printers: its connector, limits and progress.
+	Observer observer.Observer
+	State    state.Store
 	// Catalog canonicalises observed values before comparing (e.g. "015"
 	// and "15" for an integer setting); nil compares values verbatim.
 	Catalog *catalog.Catalog
-	// Parallelism caps how many printers are in flight at once. Zero
-	// means adaptive: DefaultParallelism busy at once, and printers that
-	// wait on the network (offline, slow) make room for others, up to
-	// DefaultMaxInFlight.
-	Parallelism int
-	// MaxInFlight, when positive, bounds the printers in flight whatever
-	// Parallelism says (each holds sockets: the caller's open-files limit).
-	MaxInFlight int
-	// Progress, when set, is called after each printer is done. Calls are
-	// serialised.
-	Progress func(done, total int)
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// UploadProgress, when set, is called as files and firmware images
@@ -71,29 +61,13 @@ func (pl *Planner) now() time.Time {
 	return time.Now()
 }
 
-// progress returns a function that counts finished printers and reports
-// them through pl.Progress, serialised.
-func (pl *Planner) progress(total int) func() {
-	var mu sync.Mutex
-	done := 0
-	return func() {
-		if pl.Progress == nil {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		done++
-		pl.Progress(done, total)
-	}
-}
-
 // Plan observes the targeted printers and compares them with the
 // configuration and the state. Per-printer problems (unreachable, wrong
 // device, refused credentials) are reported in the plan; Plan fails only
 // when the state cannot be read, a target matches nothing, or ctx ends.
 func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOptions) (*Plan, error) {
-	if pl.Connector == nil || pl.State == nil {
-		return nil, errors.New("planner: Connector and State are required")
+	if pl.Observer.Connector == nil || pl.State == nil {
+		return nil, errors.New("planner: Observer.Connector and State are required")
 	}
 	// The state is read while the printers are observed: the requests need
 	// only the configuration, the diff waits for the state.
@@ -167,22 +141,13 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 	if view != ViewNone {
 		pieces = make([][]byte, len(todo))
 	}
-	tick := pl.progress(len(todo))
 	memo := newValueMemo(pl)
-	g := pl.newPool()
-	for i, p := range todo {
-		if ctx.Err() != nil {
-			break
+	pl.Observer.Observe(ctx, todo, func(i int, r observer.Result) {
+		results[i] = pl.planPrinter(ctx, memo, todo[i], r, sr, o.RefreshOnly)
+		if pieces != nil {
+			pieces[i] = prerender(view, opts, &results[i])
 		}
-		g.Go(func() {
-			defer tick()
-			results[i] = pl.planPrinter(ctx, memo, p, sr, o.RefreshOnly)
-			if pieces != nil {
-				pieces[i] = prerender(view, opts, &results[i])
-			}
-		})
-	}
-	g.Wait() // workers report through results
+	}) // workers report through results
 	if err := parent.Err(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
@@ -256,11 +221,11 @@ func (sr *stateRead) wait(ctx context.Context) error {
 	}
 }
 
-// planPrinter observes one printer and diffs it with its state once that
+// planPrinter diffs one printer's observation with its state once that
 // is read. It never fails: problems become the printer's status.
-func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Printer, sr *stateRead, refreshOnly bool) PrinterPlan {
+func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Printer, r observer.Result, sr *stateRead, refreshOnly bool) PrinterPlan {
 	pp := PrinterPlan{Name: p.Name, Address: p.Address(), Status: StatusReady}
-	obs, transport, err := pl.observe(ctx, p)
+	obs, transport, err := r.Observation, r.Transport, r.Err
 	pp.Transport = transport
 	if err == nil {
 		err = sr.wait(ctx) // Plan reports a failed read itself
@@ -339,23 +304,6 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 	return pp
 }
 
-// observe connects, reads the declared settings and closes.
-func (pl *Planner) observe(ctx context.Context, p fleet.Printer) (fleet.Observation, string, error) {
-	sess, err := pl.Connector.Connect(ctx, p)
-	if err != nil {
-		return fleet.Observation{}, "", err
-	}
-	defer sess.Close()
-	obs, err := sess.Observe(ctx, settingNames(p))
-	if err != nil {
-		return fleet.Observation{}, sess.Transport(), err
-	}
-	if obs.Transport == "" {
-		obs.Transport = sess.Transport()
-	}
-	return obs, sess.Transport(), nil
-}
-
 // observedHashes hashes the observed value of every declared setting and
 // lists the declared settings the device does not support. A setting the
 // device neither returned nor called unsupported counts as unsupported:
@@ -421,14 +369,6 @@ func stripSettings(o fleet.Observation) *fleet.Observation {
 	o.Supplies = append([]fleet.Supply(nil), o.Supplies...)
 	o.Unsupported = append([]string(nil), o.Unsupported...)
 	return &o
-}
-
-func settingNames(p fleet.Printer) []string {
-	out := make([]string, len(p.Settings))
-	for i, d := range p.Settings {
-		out[i] = d.Name
-	}
-	return out
 }
 
 func sortedKeys(m map[string]string) []string {

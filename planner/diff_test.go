@@ -249,8 +249,8 @@ func TestPlanProgressAndParallelism(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var calls [][2]int
-	f.planner.Parallelism = 2
-	f.planner.Progress = func(done, total int) {
+	f.planner.Observer.Parallelism = 2
+	f.planner.Observer.Progress = func(done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls = append(calls, [2]int{done, total})

@@ -111,7 +111,7 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fle
 	if err := checkFile(fw.File, fc.SHA256); err != nil {
 		return false, fmt.Errorf("firmware %s: %w", fc.Name, err)
 	}
-	sess, err := pl.Connector.Connect(ctx, cfg)
+	sess, err := pl.Observer.Connector.Connect(ctx, cfg)
 	if err != nil {
 		return false, fmt.Errorf("firmware: connect: %w", err)
 	}
@@ -196,7 +196,7 @@ func (pl *Planner) waitReboot(ctx context.Context, cfg fleet.Printer, before fle
 // observeFacts opens a session, reads the facts only (no supplies:
 // reboot waits poll it) and closes.
 func (pl *Planner) observeFacts(ctx context.Context, cfg fleet.Printer) (fleet.Observation, error) {
-	sess, err := pl.Connector.Connect(ctx, cfg)
+	sess, err := pl.Observer.Connector.Connect(ctx, cfg)
 	if err != nil {
 		return fleet.Observation{}, err
 	}

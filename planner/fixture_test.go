@@ -13,6 +13,7 @@ import (
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
@@ -86,7 +87,7 @@ func newFixture(t testing.TB) *fixture {
 		conn:  conn,
 		store: store,
 		planner: &Planner{
-			Connector: conn, State: store, Catalog: catalog.Default(),
+			Observer: observer.Observer{Connector: conn}, State: store, Catalog: catalog.Default(),
 			Now: func() time.Time { return fixedNow },
 		},
 	}

@@ -28,7 +28,7 @@ func TestApplyBatchesStateWrites(t *testing.T) {
 	const n = 300
 	f := fleetFixture(t, n)
 	p := f.plan(t, PlanOptions{})
-	f.planner.Parallelism = n
+	f.planner.Observer.Parallelism = n
 	// Hold the first write until every printer was written to its device
 	// and verified: the rest then wait together and are written in few
 	// transactions.

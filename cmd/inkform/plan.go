@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/catalog"
+	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner"
 )
 
@@ -29,7 +30,7 @@ type planFlags struct {
 func (f *planFlags) register(cmd *cobra.Command) {
 	f.configFlags.register(cmd)
 	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "limit to printer.NAME (repeatable; globs such as printer.hq-* allowed)")
-	cmd.Flags().IntVar(&f.parallelism, "parallelism", 0, "printers handled at once (default 64)")
+	cmd.Flags().IntVar(&f.parallelism, "parallelism", 0, fmt.Sprintf("printers handled at once; 0 (the default) adapts: %d at work at once, and printers waiting on the network make room for others, up to %d in flight (fewer under a low open-files limit)", observer.DefaultParallelism, observer.DefaultMaxInFlight))
 	cmd.Flags().BoolVar(&f.refreshOnly, "refresh-only", false, "only observe: record what the printers report, change nothing")
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "machine-readable output")
@@ -152,14 +153,26 @@ func (ws *workspace) newPlanner(io streams, parallelism, n int, prog *progress) 
 	if cat == nil {
 		cat = catalog.Default()
 	}
-	inFlight := ws.limitInFlight(io, n, parallelism)
+	limits := ws.limits(io, n, parallelism)
 	return &planner.Planner{
-		Connector:      newConnector(cat, inFlight),
+		Observer: observer.Observer{
+			Connector: newConnector(cat, limits.MaxInFlight),
+			Limits:    limits,
+			Progress:  callback(prog),
+		},
 		State:          ws.store,
 		Catalog:        cat,
-		Parallelism:    parallelism,
-		MaxInFlight:    inFlight,
-		Progress:       callback(prog),
 		UploadProgress: uploadCallback(prog),
 	}
+}
+
+// limits are the observer's limits for n printers, said once on stderr
+// when the open-files limit lowers them.
+func (ws *workspace) limits(io streams, n, parallelism int) observer.Limits {
+	l, warning := observer.NewLimits(parallelism, n)
+	if warning != "" && !ws.warnedFiles {
+		ws.warnedFiles = true
+		fmt.Fprintf(io.Err, "Warning: %s\n", warning)
+	}
+	return l
 }
