@@ -46,12 +46,11 @@ type PlanOptions struct {
 	Targets     []string
 	RefreshOnly bool
 	ConfigHash  string
-	// Prerender names the view the plan will be rendered in (with
-	// PrerenderOptions for ViewHuman). Each printer's piece of it is then
-	// rendered as soon as the printer is planned, while others are still
-	// observed, and the renderer copies it instead of rendering it again.
-	Prerender        View
-	PrerenderOptions RenderOptions
+	// OnPrinter, when set, is called with each observed printer's plan as
+	// soon as it is made, in the worker that made it, while the rest of the
+	// fleet is still observed (a view renders the printer there). Calls
+	// are concurrent; the printer's plan must not be changed.
+	OnPrinter func(pp *PrinterPlan)
 }
 
 func (pl *Planner) now() time.Time {
@@ -129,23 +128,11 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 		}
 	}
 	results := make([]PrinterPlan, len(todo))
-	view := o.Prerender
-	if view == ViewHuman && o.RefreshOnly {
-		view = ViewNone // a refresh-only plan shows no printer blocks
-	}
-	opts := o.PrerenderOptions
-	if view != ViewHuman {
-		opts = RenderOptions{} // only the human view has options
-	}
-	var pieces [][]byte
-	if view != ViewNone {
-		pieces = make([][]byte, len(todo))
-	}
 	memo := newValueMemo(pl)
 	pl.Observer.Observe(ctx, todo, func(i int, r observer.Result) {
 		results[i] = pl.planPrinter(ctx, memo, todo[i], r, sr, o.RefreshOnly)
-		if pieces != nil {
-			pieces[i] = prerender(view, opts, &results[i])
+		if o.OnPrinter != nil {
+			o.OnPrinter(&results[i])
 		}
 	}) // workers report through results
 	if err := parent.Err(); err != nil {
@@ -164,7 +151,7 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 			plan.Printers = append(plan.Printers, forgetPrinter(r))
 		}
 	}
-	plan.sortPrinters(view, opts, pieces)
+	sort.Slice(plan.Printers, func(i, j int) bool { return plan.Printers[i].Name < plan.Printers[j].Name })
 	return plan, nil
 }
 

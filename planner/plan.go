@@ -169,10 +169,6 @@ type Plan struct {
 	RefreshOnly   bool
 	Targets       []string
 	Printers      []PrinterPlan // sorted by name
-
-	// rendered holds pieces of one view prepared while planning; nil for
-	// a plan read from a file or made without PlanOptions.Prerender.
-	rendered *renderCache
 }
 
 // Summary counts a plan's changes and problems.

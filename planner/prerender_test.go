@@ -11,123 +11,108 @@ import (
 	"github.com/inkform/inkform/fleet"
 )
 
-// prerendered lists, per golden file, the plan options that prepare its view.
-var prerendered = map[string]PlanOptions{
-	"rich.txt":       {Prerender: ViewHuman},
-	"rich-color.txt": {Prerender: ViewHuman, PrerenderOptions: RenderOptions{Color: true}},
-	"rich.json":      {Prerender: ViewJSON},
+// viewOf lists, per golden file, the view that renders it.
+var viewOf = map[string]func() *PlanView{
+	"rich.txt":       func() *PlanView { return NewPlanView(Human, RenderOptions{}) },
+	"rich-color.txt": func() *PlanView { return NewPlanView(Human, RenderOptions{Color: true}) },
+	"rich.json":      func() *PlanView { return NewPlanView(JSON, RenderOptions{}) },
+	"rich.md":        func() *PlanView { return NewPlanView(Markdown, RenderOptions{}) },
 }
 
-func TestPrerenderedGolden(t *testing.T) {
-	for _, r := range renderings {
-		o, ok := prerendered[r.golden]
-		if !ok {
-			continue
-		}
-		t.Run(r.golden, func(t *testing.T) {
-			o.ConfigHash = "sha256:cafe"
-			p := richFixture(t).plan(t, o)
-			if p.prepared(o.Prerender, o.PrerenderOptions) == nil {
-				t.Fatal("Plan prepared no pieces")
+func TestPlanViewGolden(t *testing.T) {
+	for name, newView := range viewOf {
+		t.Run(name, func(t *testing.T) {
+			v := newView()
+			p := richFixture(t).plan(t, PlanOptions{ConfigHash: "sha256:cafe", OnPrinter: v.OnPrinter})
+			if len(v.parts) == 0 && v.format != Markdown {
+				t.Fatal("the view prepared no parts")
 			}
 			var b bytes.Buffer
-			if err := r.render(&b, p); err != nil {
+			if err := v.Render(&b, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, r.golden, b.Bytes())
+			golden(t, name, b.Bytes())
 		})
 	}
 }
 
-// The pieces are really what is written: a marked piece shows up.
-func TestPrerenderedPiecesAreUsed(t *testing.T) {
-	p := richFixture(t).plan(t, PlanOptions{Prerender: ViewHuman})
-	pieces := p.prepared(ViewHuman, RenderOptions{})
-	i := indexOf(t, p, "hq-3f")
-	pieces[i] = []byte("  MARK\n")
+// The parts are really what is written: a marked part shows up.
+func TestPlanViewPartsAreUsed(t *testing.T) {
+	v := NewPlanView(Human, RenderOptions{})
+	p := richFixture(t).plan(t, PlanOptions{OnPrinter: v.OnPrinter})
+	v.parts["hq-3f"] = []byte("  MARK\n")
 	var b bytes.Buffer
-	if err := RenderHuman(&b, p, RenderOptions{}); err != nil {
+	if err := v.Render(&b, p); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(b.Bytes(), []byte("  MARK\n")) || bytes.Contains(b.Bytes(), []byte(`printer "hq-3f"`)) {
-		t.Fatalf("prepared piece not used:\n%s", b.Bytes())
+		t.Fatalf("prepared part not used:\n%s", b.Bytes())
 	}
-	// Other options or another view render from the model.
-	for name, render := range map[string]func(*bytes.Buffer) error{
-		"color": func(b *bytes.Buffer) error { return RenderHuman(b, p, RenderOptions{Color: true}) },
-		"json":  func(b *bytes.Buffer) error { return RenderJSON(b, p) },
-	} {
-		b.Reset()
-		if err := render(&b); err != nil {
+	// The plan itself holds no rendering.
+	b.Reset()
+	if err := RenderHuman(&b, p, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b.Bytes(), []byte("MARK")) {
+		t.Error("RenderHuman used a view's part")
+	}
+}
+
+// A view renders the printers it was not handed from the model: those of
+// a plan changed since, and printers only in state.
+func TestPlanViewRendersTheRestFromTheModel(t *testing.T) {
+	for _, f := range []Format{Human, JSON} {
+		v := NewPlanView(f, RenderOptions{})
+		got := richFixture(t).plan(t, PlanOptions{OnPrinter: v.OnPrinter})
+		want := richFixture(t).plan(t, PlanOptions{})
+		if _, ok := v.parts["old-lobby"]; ok {
+			t.Errorf("format %d: a part for a printer only in state", f)
+		}
+		if _, ok := v.parts["hq-3f"]; !ok {
+			t.Errorf("format %d: no part for an observed printer", f)
+		}
+		// Printers dropped and one only in the model.
+		got.Printers, want.Printers = got.Printers[2:], want.Printers[2:]
+		extra := PrinterPlan{Name: "zz-new", Address: "10.9.9.9:161", Action: Adopt, Status: StatusReady, Observed: &fleet.Observation{}}
+		got.Printers, want.Printers = append(got.Printers, extra), append(want.Printers, extra)
+		var g, w bytes.Buffer
+		if err := v.Render(&g, got); err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(b.Bytes(), []byte("MARK")) {
-			t.Errorf("%s: used pieces prepared for another view", name)
+		if err := NewPlanView(f, RenderOptions{}).Render(&w, want); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(w.String(), g.String()); d != "" {
+			t.Errorf("format %d (-want +got):\n%s", f, d)
 		}
 	}
 }
 
-// A plan whose printers changed afterwards renders from the model.
-func TestPrerenderedInvalidation(t *testing.T) {
-	render := func(p *Plan) string {
-		var b bytes.Buffer
-		if err := RenderHuman(&b, p, RenderOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
+// A refresh-only plan shows no printer blocks, so the human view prepares
+// none; with targets, only the observed printers are prepared.
+func TestPlanViewRefreshOnlyAndTargets(t *testing.T) {
+	v := NewPlanView(Human, RenderOptions{})
+	richFixture(t).plan(t, PlanOptions{OnPrinter: v.OnPrinter, RefreshOnly: true})
+	if len(v.parts) != 0 {
+		t.Errorf("refresh-only plan prepared %d human blocks", len(v.parts))
 	}
-	fresh := func() *Plan { return richFixture(t).plan(t, PlanOptions{Prerender: ViewHuman}) }
-
-	// A printer added or removed: another slice.
-	p := fresh()
-	p.Printers = p.Printers[1:]
-	if p.prepared(ViewHuman, RenderOptions{}) != nil {
-		t.Error("pieces kept for a shorter Printers slice")
-	}
-	p = fresh()
-	p.Printers = append([]PrinterPlan(nil), p.Printers...)
-	if p.prepared(ViewHuman, RenderOptions{}) != nil {
-		t.Error("pieces kept for a copied Printers slice")
-	}
-
-	// Edited in place, after DropRendered.
-	p = fresh()
-	i := indexOf(t, p, "hq-3f")
-	p.DropRendered()
-	p.Printers[i].Address = "10.99.99.99"
-	plain := richFixture(t).plan(t, PlanOptions{})
-	plain.Printers[indexOf(t, plain, "hq-3f")].Address = "10.99.99.99"
-	if got, want := render(p), render(plain); got != want {
-		t.Errorf("edited plan (-want +got):\n%s", cmp.Diff(want, got))
-	}
-}
-
-// A refresh-only plan prepares no human blocks (it shows none), and a
-// plan's forgotten printers (not observed) are rendered at the end.
-func TestPrerenderedRefreshOnlyAndTargets(t *testing.T) {
-	p := richFixture(t).plan(t, PlanOptions{Prerender: ViewHuman, RefreshOnly: true})
-	if p.rendered != nil {
-		t.Error("refresh-only plan prepared human blocks")
-	}
-	for _, view := range []View{ViewHuman, ViewJSON} {
-		o := PlanOptions{Prerender: view, Targets: []string{"printer.old-*", "printer.hq-*"}}
+	for _, f := range []Format{Human, JSON} {
+		v := NewPlanView(f, RenderOptions{})
+		o := PlanOptions{OnPrinter: v.OnPrinter, Targets: []string{"printer.old-*", "printer.hq-*"}}
 		got := richFixture(t).plan(t, o)
 		want := richFixture(t).plan(t, PlanOptions{Targets: o.Targets})
-		pieces := got.prepared(view, RenderOptions{})
-		if pieces == nil || pieces[indexOf(t, got, "old-lobby")] != nil || pieces[indexOf(t, got, "hq-3f")] == nil {
-			t.Fatalf("view %d: want pieces for observed printers only", view)
+		if len(v.parts) != 2 {
+			t.Errorf("format %d: %d parts, want hq-2f-east and hq-3f only", f, len(v.parts))
 		}
-		for _, r := range renderings {
-			var g, w bytes.Buffer
-			if err := r.render(&g, got); err != nil {
-				t.Fatal(err)
-			}
-			if err := r.render(&w, want); err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff(w.String(), g.String()); d != "" {
-				t.Errorf("view %d, %s (-want +got):\n%s", view, r.golden, d)
-			}
+		var g, w bytes.Buffer
+		if err := v.Render(&g, got); err != nil {
+			t.Fatal(err)
+		}
+		if err := NewPlanView(f, RenderOptions{}).Render(&w, want); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(w.String(), g.String()); d != "" {
+			t.Errorf("format %d (-want +got):\n%s", f, d)
 		}
 	}
 }
@@ -162,17 +147,6 @@ func TestRenderJSONMatchesEncoder(t *testing.T) {
 	}
 }
 
-func indexOf(t *testing.T, p *Plan, name string) int {
-	t.Helper()
-	for i := range p.Printers {
-		if p.Printers[i].Name == name {
-			return i
-		}
-	}
-	t.Fatalf("no printer %s in the plan", name)
-	return -1
-}
-
 // BenchmarkRenderHuman10k renders a 10,000-printer plan of 21 adoptions
 // each, from the model and from prepared pieces.
 func BenchmarkRenderHuman10k(b *testing.B) {
@@ -188,15 +162,20 @@ func BenchmarkRenderHuman10k(b *testing.B) {
 		f.printers = append(f.printers, printer(name, "10.0.0.1", want...))
 		f.conn.Add(name, device("S"+name, got))
 	}
-	for _, view := range []View{ViewNone, ViewHuman} {
-		p, err := f.planner.Plan(b.Context(), f.printers, PlanOptions{Prerender: view})
+	for _, prepare := range []bool{false, true} {
+		v := NewPlanView(Human, RenderOptions{})
+		o := PlanOptions{}
+		if prepare {
+			o.OnPrinter = v.OnPrinter
+		}
+		p, err := f.planner.Plan(b.Context(), f.printers, o)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(fmt.Sprintf("view=%d", view), func(b *testing.B) {
+		b.Run(fmt.Sprintf("prepared=%v", prepare), func(b *testing.B) {
 			for b.Loop() {
 				var out bytes.Buffer
-				if err := RenderHuman(&out, p, RenderOptions{}); err != nil {
+				if err := v.Render(&out, p); err != nil {
 					b.Fatal(err)
 				}
 			}

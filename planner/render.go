@@ -209,6 +209,12 @@ func problemText(s Summary) string {
 
 // RenderHuman writes the plan for a person, Terraform style.
 func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
+	return renderHuman(w, p, o, nil)
+}
+
+// renderHuman is RenderHuman copying the printer blocks in parts, by
+// printer name, rather than rendering them.
+func renderHuman(w io.Writer, p *Plan, o RenderOptions, parts map[string][]byte) error {
 	bw := bufio.NewWriter(w)
 	c := painter(o.Color)
 	s := p.Summary()
@@ -242,14 +248,13 @@ func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
 		fmt.Fprintf(bw, "%s Your printers match the configuration.\n", c.paint(ansiGreen+ansiBold, "No changes."))
 	default:
 		fmt.Fprint(bw, "inkform will perform the following actions:\n\n")
-		pieces := p.prepared(ViewHuman, o)
 		for i := range p.Printers {
 			pp := &p.Printers[i]
 			if pp.Action == NoOp {
 				continue
 			}
-			if pieces != nil && pieces[i] != nil {
-				bw.Write(pieces[i])
+			if b, ok := parts[pp.Name]; ok {
+				bw.Write(b)
 				continue
 			}
 			bw.Write(appendHumanBlock(nil, c, pp))
@@ -350,10 +355,14 @@ type jsonChange struct {
 	Transport string   `json:"transport,omitempty"`
 }
 
-// RenderJSON writes the plan as JSON for machines: a jsonPlan, written
-// piece by piece so that printers prepared by Planner.Plan are copied
-// rather than encoded again.
+// RenderJSON writes the plan as JSON for machines: a jsonPlan.
 func RenderJSON(w io.Writer, p *Plan) error {
+	return renderJSON(w, p, nil)
+}
+
+// renderJSON is RenderJSON written piece by piece, so that the printers
+// in parts, by name, are copied rather than encoded again.
+func renderJSON(w io.Writer, p *Plan, parts map[string][]byte) error {
 	head, err := json.MarshalIndent(jsonHead{
 		FormatVersion: FormatVersion,
 		CreatedAt:     p.CreatedAt,
@@ -371,15 +380,14 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	bw := bufio.NewWriter(w)
 	bw.Write(bytes.TrimSuffix(head, []byte("\n}")))
 	bw.WriteString(",\n  \"printers\": [")
-	pieces := p.prepared(ViewJSON, RenderOptions{})
 	var b bytes.Buffer
 	for i := range p.Printers {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
-		if pieces != nil && pieces[i] != nil {
-			bw.Write(pieces[i])
+		if part, ok := parts[p.Printers[i].Name]; ok {
+			bw.Write(part)
 			continue
 		}
 		b.Reset()

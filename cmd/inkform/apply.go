@@ -54,15 +54,18 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 				if !autoApprove && !io.Terminal {
 					return &exitError{code: ExitError, msg: "apply asks for confirmation on a terminal; pass -auto-approve to apply without one"}
 				}
-				view := planner.ViewHuman
-				if f.json {
-					view = planner.ViewNone // the plan itself is not shown
+				// With -json the plan itself is not shown.
+				var view *planner.PlanView
+				var onPrinter func(*planner.PrinterPlan)
+				if !f.json {
+					view = planner.NewPlanView(planner.Human, planner.RenderOptions{Color: io.color()})
+					onPrinter = view.OnPrinter
 				}
-				if plan, err = makePlan(ctx, io, ws, &f, view); err != nil {
+				if plan, err = makePlan(ctx, io, ws, &f, f.json, onPrinter); err != nil {
 					return err
 				}
-				if !f.json {
-					if err := planner.RenderHuman(io.Out, plan, planner.RenderOptions{Color: io.color()}); err != nil {
+				if view != nil {
+					if err := view.Render(io.Out, plan); err != nil {
 						return err
 					}
 				}

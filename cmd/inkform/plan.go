@@ -61,14 +61,15 @@ Unreachable and mismatched printers are reported and skipped.
 				return err
 			}
 			defer ws.close(cmd.Context())
-			view := planner.ViewHuman
+			format := planner.Human
 			switch {
 			case f.json:
-				view = planner.ViewJSON
+				format = planner.JSON
 			case markdown:
-				view = planner.ViewNone
+				format = planner.Markdown
 			}
-			plan, err := makePlan(cmd.Context(), io, ws, &f, view)
+			view := planner.NewPlanView(format, planner.RenderOptions{Color: io.color()})
+			plan, err := makePlan(cmd.Context(), io, ws, &f, format != planner.Human, view.OnPrinter)
 			if err != nil {
 				return err
 			}
@@ -77,23 +78,15 @@ Unreachable and mismatched printers are reported and skipped.
 					return fmt.Errorf("save the plan to %s: %w", out, err)
 				}
 			}
-			switch {
-			case f.json:
-				err = planner.RenderJSON(io.Out, plan)
-			case markdown:
-				err = planner.RenderMarkdown(io.Out, plan)
-			default:
-				err = planner.RenderHuman(io.Out, plan, planner.RenderOptions{Color: io.color()})
-				if err == nil && out != "" {
-					config := ""
-					if f.dir != "." {
-						config = "-config " + f.dir + " "
-					}
-					fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s%s\n", out, config, out)
-				}
-			}
-			if err != nil {
+			if err := view.Render(io.Out, plan); err != nil {
 				return err
+			}
+			if format == planner.Human && out != "" {
+				config := ""
+				if f.dir != "." {
+					config = "-config " + f.dir + " "
+				}
+				fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s%s\n", out, config, out)
 			}
 			if detailed && plan.HasChanges() {
 				return &exitError{code: ExitChanges}
@@ -108,11 +101,11 @@ Unreachable and mismatched printers are reported and skipped.
 	return cmd
 }
 
-// makePlan observes the fleet of an opened workspace. view is how the
-// plan will be shown: each printer's part of it is rendered while the rest
-// of the fleet is observed. Progress is shown only for the human view.
-func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, view planner.View) (*planner.Plan, error) {
-	quiet := view != planner.ViewHuman
+// makePlan observes the fleet of an opened workspace, showing progress
+// unless quiet. onPrinter, when set, is handed each printer's plan as soon
+// as it is made (a view renders its part while the rest of the fleet is
+// observed).
+func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, quiet bool, onPrinter func(*planner.PrinterPlan)) (*planner.Plan, error) {
 	// The parsed files only serve diagnostics while loading; at fleet
 	// scale they are tens of megabytes the plan does not need.
 	ws.cfg.Files = nil
@@ -123,9 +116,7 @@ func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, view
 		Targets:     f.targets,
 		RefreshOnly: f.refreshOnly,
 		ConfigHash:  ws.cfg.Hash,
-
-		Prerender:        view,
-		PrerenderOptions: planner.RenderOptions{Color: io.color()},
+		OnPrinter:   onPrinter,
 	})
 }
 
