@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
@@ -82,7 +83,7 @@ func (e *stateError) Unwrap() error { return e.err }
 // whose write has begun is finished, verified and recorded. Apply returns an
 // error only when state cannot be written; per-printer failures are in the
 // result. The caller holds the state lock.
-func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Printer, o ApplyOptions) (*ApplyResult, error) {
+func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet.Printer, o ApplyOptions) (*ApplyResult, error) {
 	if plan == nil {
 		return nil, errors.New("apply: no plan")
 	}
@@ -165,7 +166,7 @@ func skipReason(ctx context.Context) string {
 // applyPrinter applies one printer's plan and returns the record to write
 // for it, if any; the caller writes it. The error is non-nil only when
 // state could not be read or written.
-func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (PrinterResult, *state.Printer, error) {
+func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (PrinterResult, *state.Printer, error) {
 	keep := context.WithoutCancel(ctx)
 	r := PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
 	fail := func(status, format string, args ...any) (PrinterResult, *state.Printer, error) {
@@ -178,7 +179,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 		return pl.refreshPrinter(keep, pp)
 	}
 	switch pp.Status {
-	case StatusForgotten:
+	case plans.StatusForgotten:
 		if declared {
 			return fail(ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
 		}
@@ -187,11 +188,11 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 		}
 		r.Status = ResultApplied
 		return r, nil, nil
-	case StatusReady:
+	case plans.StatusReady:
 	default:
 		return fail(ResultSkipped, "%s", pp.Reason)
 	}
-	if pp.Action == NoOp {
+	if pp.Action == plans.NoOp {
 		r.Status = ResultUnchanged
 		return r, nil, nil
 	}
@@ -215,7 +216,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 			writes = append(writes, desired[c.Setting])
 		}
 	}
-	if len(writes) == 0 && !pp.deploys() {
+	if len(writes) == 0 && !pp.Deploys() {
 		// Nothing to write: record what the plan observed.
 		r.Status = ResultApplied
 		return r, pl.record(memo, cfg, pp, *observedOrEmpty(pp)), nil
@@ -303,9 +304,9 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 
 // refreshPrinter returns the record of a refresh-only plan's observation
 // for a printer already under management.
-func (pl *Planner) refreshPrinter(ctx context.Context, pp *PrinterPlan) (PrinterResult, *state.Printer, error) {
+func (pl *Planner) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (PrinterResult, *state.Printer, error) {
 	r := PrinterResult{Name: pp.Name, Status: ResultUnchanged}
-	if pp.Status != StatusReady || pp.Observed == nil {
+	if pp.Status != plans.StatusReady || pp.Observed == nil {
 		r.Status, r.Detail = ResultSkipped, pp.Reason
 		return r, nil, nil
 	}
@@ -326,7 +327,7 @@ func (pl *Planner) refreshPrinter(ctx context.Context, pp *PrinterPlan) (Printer
 
 // record builds the printer's state: identity, last observation and the
 // hash of every declared setting the device supports.
-func (pl *Planner) record(memo *valueMemo, cfg fleet.Printer, pp *PrinterPlan, obs fleet.Observation) *state.Printer {
+func (pl *Planner) record(memo *valueMemo, cfg fleet.Printer, pp *plans.PrinterPlan, obs fleet.Observation) *state.Printer {
 	unsupported := make(map[string]bool, len(pp.Unsupported))
 	for _, u := range pp.Unsupported {
 		unsupported[u] = true
@@ -354,7 +355,7 @@ func (pl *Planner) record(memo *valueMemo, cfg fleet.Printer, pp *PrinterPlan, o
 	return rec
 }
 
-func observedOrEmpty(pp *PrinterPlan) *fleet.Observation {
+func observedOrEmpty(pp *plans.PrinterPlan) *fleet.Observation {
 	if pp.Observed != nil {
 		return pp.Observed
 	}
@@ -363,13 +364,13 @@ func observedOrEmpty(pp *PrinterPlan) *fleet.Observation {
 
 // checkConfig verifies that the printer's declared settings are the ones
 // the plan was made from.
-func checkConfig(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer) error {
+func checkConfig(memo *valueMemo, pp *plans.PrinterPlan, cfg fleet.Printer) error {
 	planned := make(map[string]bool, len(pp.Changes))
 	for _, c := range pp.Changes {
 		planned[c.Setting] = true
 		d, ok := cfg.Setting(c.Setting)
 		switch c.Action {
-		case Forget:
+		case plans.Forget:
 			if ok {
 				return fmt.Errorf("%w: %s is declared again", errConfigChanged, c.Setting)
 			}
@@ -401,7 +402,7 @@ func checkConfig(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer) error {
 
 // staleSettings names what changed on the device since the plan observed
 // it: "serial" and any setting whose value hash differs.
-func staleSettings(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer, obs fleet.Observation) []string {
+func staleSettings(memo *valueMemo, pp *plans.PrinterPlan, cfg fleet.Printer, obs fleet.Observation) []string {
 	var changed []string
 	if pp.Observed != nil && !strings.EqualFold(strings.TrimSpace(pp.Observed.Serial), strings.TrimSpace(obs.Serial)) {
 		changed = append(changed, "serial")

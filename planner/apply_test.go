@@ -11,10 +11,11 @@ import (
 
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/planner/plannertest"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/state"
 )
 
-func (f *fixture) apply(t *testing.T, ctx context.Context, p *Plan) *ApplyResult {
+func (f *fixture) apply(t *testing.T, ctx context.Context, p *plans.Plan) *ApplyResult {
 	t.Helper()
 	res, err := f.planner.Apply(ctx, p, f.printers, ApplyOptions{Run: state.Run{User: "ci"}})
 	if err != nil {
@@ -282,7 +283,7 @@ func TestApplyCancelMidway(t *testing.T) {
 	next := f.plan(t, PlanOptions{})
 	var left []string
 	for _, pp := range next.Printers {
-		if pp.Action != NoOp {
+		if pp.Action != plans.NoOp {
 			left = append(left, pp.Name)
 		}
 	}

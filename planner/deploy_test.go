@@ -20,6 +20,7 @@ import (
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner/plannertest"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
@@ -191,7 +192,7 @@ func newDeployFixture(t *testing.T, n int, batch, maxFailures int) *deployFixtur
 	return df
 }
 
-func (df *deployFixture) plan(t *testing.T) *Plan {
+func (df *deployFixture) plan(t *testing.T) *plans.Plan {
 	t.Helper()
 	p, err := df.planner.Plan(context.Background(), df.printers, PlanOptions{})
 	if err != nil {
@@ -200,7 +201,7 @@ func (df *deployFixture) plan(t *testing.T) *Plan {
 	return p
 }
 
-func (df *deployFixture) apply(t *testing.T, p *Plan) *ApplyResult {
+func (df *deployFixture) apply(t *testing.T, p *plans.Plan) *ApplyResult {
 	t.Helper()
 	res, err := df.planner.Apply(context.Background(), p, df.printers, ApplyOptions{})
 	if err != nil {
@@ -229,7 +230,7 @@ func TestPlanShowsFirmwareFilesTransportsAndNotes(t *testing.T) {
 	if pp.Firmware == nil || pp.Firmware.From != "CXTPC.230.037" || pp.Firmware.To != "CXTPC.240.001" {
 		t.Fatalf("firmware change = %+v", pp.Firmware)
 	}
-	if d := cmp.Diff([]FileChange{{Dest: "ca.pem", Action: Adopt, Size: 1234, SHA256: ca.SHA256, Via: "pjl"}}, pp.Files); d != "" {
+	if d := cmp.Diff([]plans.FileChange{{Dest: "ca.pem", Action: plans.Adopt, Size: 1234, SHA256: ca.SHA256, Via: "pjl"}}, pp.Files); d != "" {
 		t.Errorf("files (-want +got):\n%s", d)
 	}
 	for _, c := range pp.Changes {
@@ -319,7 +320,7 @@ func TestApplyFirmwareThenFilesThenSettings(t *testing.T) {
 	}
 	// A changed file is planned as an update.
 	df.printers[0].Files = []fleet.File{writeFile(t, df.dir, "ca.pem", "cert v2", "ftp")}
-	if pp := df.plan(t).Printers[0]; len(pp.Files) != 1 || pp.Files[0].Action != Update {
+	if pp := df.plan(t).Printers[0]; len(pp.Files) != 1 || pp.Files[0].Action != plans.Update {
 		t.Errorf("changed file planned as %+v", pp.Files)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/inkform/inkform/plans"
 )
 
 // How firmware, files, per-setting transports and transport notes appear
@@ -16,10 +18,10 @@ const ansiCyan = "\x1b[36m"
 // deployLines are the firmware line then the file lines of a printer's
 // block: "^ firmware CXTPC.221.010 -> CXTPC.230.037 (48.2 MiB) via ftp",
 // "+ file ca.pem (1.2 KiB) via ftp".
-func deployLines(pp *PrinterPlan) []line {
+func deployLines(pp *plans.PrinterPlan) []line {
 	var out []line
 	if fc := pp.Firmware; fc != nil {
-		out = append(out, line{action: Upgrade, setting: "firmware",
+		out = append(out, line{action: plans.Upgrade, setting: "firmware",
 			value: safe(fc.From) + " -> " + safe(fc.To) + " (" + sizeText(fc.Size) + ")" + viaSuffix(fc.Via)})
 	}
 	for _, f := range pp.Files {
@@ -38,7 +40,7 @@ func viaSuffix(t string) string {
 
 // settingVia is the " via pjl" suffix of a setting line whose transport is
 // not the printer's own.
-func settingVia(pp *PrinterPlan, c Change) string {
+func settingVia(pp *plans.PrinterPlan, c plans.Change) string {
 	if c.Transport == "" || c.Transport == pp.Transport || !c.Write() {
 		return ""
 	}
@@ -47,7 +49,7 @@ func settingVia(pp *PrinterPlan, c Change) string {
 
 // transportsText lists the transports a printer's writes go over: the
 // printer's own first, then the others sorted ("snmp, pjl").
-func transportsText(pp *PrinterPlan) string {
+func transportsText(pp *plans.PrinterPlan) string {
 	set := map[string]bool{}
 	for _, c := range pp.Changes {
 		if c.Write() {
@@ -85,7 +87,7 @@ func transportsText(pp *PrinterPlan) string {
 }
 
 // noteLines are a printer's notes as shown under its block.
-func noteLines(pp *PrinterPlan) []string {
+func noteLines(pp *plans.PrinterPlan) []string {
 	out := make([]string, len(pp.Notes))
 	for i, n := range pp.Notes {
 		out[i] = "# " + safe(n)
@@ -94,10 +96,10 @@ func noteLines(pp *PrinterPlan) []string {
 }
 
 // deployNames are the Markdown table's entries for firmware and files.
-func deployNames(pp *PrinterPlan) []string {
+func deployNames(pp *plans.PrinterPlan) []string {
 	var out []string
 	if pp.Firmware != nil {
-		out = append(out, Upgrade.Symbol()+"firmware "+mdText(pp.Firmware.To))
+		out = append(out, plans.Upgrade.Symbol()+"firmware "+mdText(pp.Firmware.To))
 	}
 	for _, f := range pp.Files {
 		out = append(out, f.Action.Symbol()+"file "+mdText(f.Dest))
@@ -125,14 +127,14 @@ type jsonFirmware struct {
 	Transport string   `json:"transport,omitempty"`
 }
 
-func jsonDeploys(pp *PrinterPlan) ([]jsonFile, *jsonFirmware) {
+func jsonDeploys(pp *plans.PrinterPlan) ([]jsonFile, *jsonFirmware) {
 	var files []jsonFile
 	for _, f := range pp.Files {
 		files = append(files, jsonFile{Dest: f.Dest, Actions: []string{f.Action.String()}, Size: f.Size, SHA256: f.SHA256, Transport: f.Via})
 	}
 	var fw *jsonFirmware
 	if fc := pp.Firmware; fc != nil {
-		fw = &jsonFirmware{Name: fc.Name, Actions: []string{Upgrade.String()}, From: fc.From, To: fc.To, Size: fc.Size, SHA256: fc.SHA256, Transport: fc.Via}
+		fw = &jsonFirmware{Name: fc.Name, Actions: []string{plans.Upgrade.String()}, From: fc.From, To: fc.To, Size: fc.Size, SHA256: fc.SHA256, Transport: fc.Via}
 	}
 	return files, fw
 }
@@ -158,7 +160,7 @@ type fileFirmware struct {
 	MaxFailures int    `json:"max_failures,omitempty"`
 }
 
-func encodeDeploys(pp *PrinterPlan) ([]fileFile, *fileFirmware) {
+func encodeDeploys(pp *plans.PrinterPlan) ([]fileFile, *fileFirmware) {
 	var files []fileFile
 	for _, f := range pp.Files {
 		files = append(files, fileFile{Dest: f.Dest, Action: f.Action.String(), Size: f.Size, SHA256: f.SHA256, Via: f.Via})
@@ -171,22 +173,22 @@ func encodeDeploys(pp *PrinterPlan) ([]fileFile, *fileFirmware) {
 	return files, fw
 }
 
-func decodeDeploys(pp *PrinterPlan, files []fileFile, fw *fileFirmware) error {
+func decodeDeploys(pp *plans.PrinterPlan, files []fileFile, fw *fileFirmware) error {
 	for _, f := range files {
-		a, err := parseAction(f.Action)
-		if err != nil || (a != Adopt && a != Update) {
+		a, err := plans.ParseAction(f.Action)
+		if err != nil || (a != plans.Adopt && a != plans.Update) {
 			return fmt.Errorf("printer %s: file %q: invalid action %q", pp.Name, f.Dest, f.Action)
 		}
 		if f.Dest == "" || f.Size < 0 || !isHex64(f.SHA256) {
 			return fmt.Errorf("printer %s: file %q: incomplete (name, size and sha256 are required)", pp.Name, f.Dest)
 		}
-		pp.Files = append(pp.Files, FileChange{Dest: f.Dest, Action: a, Size: f.Size, SHA256: f.SHA256, Via: f.Via})
+		pp.Files = append(pp.Files, plans.FileChange{Dest: f.Dest, Action: a, Size: f.Size, SHA256: f.SHA256, Via: f.Via})
 	}
 	if fw != nil {
 		if fw.Name == "" || fw.To == "" || fw.Size < 0 || !isHex64(fw.SHA256) {
 			return fmt.Errorf("printer %s: firmware %q: incomplete (name, version, size and sha256 are required)", pp.Name, fw.Name)
 		}
-		fc := FirmwareChange(*fw)
+		fc := plans.FirmwareChange(*fw)
 		pp.Firmware = &fc
 	}
 	return nil
@@ -200,7 +202,7 @@ func isHex64(s string) bool {
 }
 
 // deploySummary is ", 2 files, 3 firmware upgrades" ("" when none).
-func deploySummary(s Summary) string {
+func deploySummary(s plans.Summary) string {
 	out := ""
 	if s.Files > 0 {
 		out += ", " + plural(s.Files, "file", "files")

@@ -1,3 +1,6 @@
+// Package planner compares printers as declared with printers as observed
+// and as recorded in state, produces a plans.Plan, renders it for people
+// and machines, stores it in plan files, and applies it.
 package planner
 
 import (
@@ -12,6 +15,7 @@ import (
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/observer"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
@@ -50,7 +54,7 @@ type PlanOptions struct {
 	// soon as it is made, in the worker that made it, while the rest of the
 	// fleet is still observed (a view renders the printer there). Calls
 	// are concurrent; the printer's plan must not be changed.
-	OnPrinter func(pp *PrinterPlan)
+	OnPrinter func(pp *plans.PrinterPlan)
 }
 
 func (pl *Planner) now() time.Time {
@@ -64,7 +68,7 @@ func (pl *Planner) now() time.Time {
 // configuration and the state. Per-printer problems (unreachable, wrong
 // device, refused credentials) are reported in the plan; Plan fails only
 // when the state cannot be read, a target matches nothing, or ctx ends.
-func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOptions) (*Plan, error) {
+func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOptions) (*plans.Plan, error) {
 	if pl.Observer.Connector == nil || pl.State == nil {
 		return nil, errors.New("planner: Observer.Connector and State are required")
 	}
@@ -113,8 +117,8 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 		}
 	}
 
-	plan := &Plan{
-		FormatVersion: FormatVersion,
+	plan := &plans.Plan{
+		FormatVersion: plans.FormatVersion,
 		CreatedAt:     pl.now().UTC(),
 		ConfigHash:    o.ConfigHash,
 		RefreshOnly:   o.RefreshOnly,
@@ -127,7 +131,7 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 			todo = append(todo, p)
 		}
 	}
-	results := make([]PrinterPlan, len(todo))
+	results := make([]plans.PrinterPlan, len(todo))
 	memo := newValueMemo(pl)
 	pl.Observer.Observe(ctx, todo, func(i int, r observer.Result) {
 		results[i] = pl.planPrinter(ctx, memo, todo[i], r, sr, o.RefreshOnly)
@@ -156,10 +160,10 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 }
 
 // forgetPrinter plans a printer that is recorded but no longer declared.
-func forgetPrinter(r state.Printer) PrinterPlan {
-	pp := PrinterPlan{Name: r.Name, Address: r.Address, Action: Forget, Status: StatusForgotten}
+func forgetPrinter(r state.Printer) plans.PrinterPlan {
+	pp := plans.PrinterPlan{Name: r.Name, Address: r.Address, Action: plans.Forget, Status: plans.StatusForgotten}
 	for _, name := range sortedKeys(r.Settings) {
-		pp.Changes = append(pp.Changes, Change{Setting: name, Action: Forget, BeforeHash: r.Settings[name]})
+		pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, BeforeHash: r.Settings[name]})
 	}
 	return pp
 }
@@ -210,8 +214,8 @@ func (sr *stateRead) wait(ctx context.Context) error {
 
 // planPrinter diffs one printer's observation with its state once that
 // is read. It never fails: problems become the printer's status.
-func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Printer, r observer.Result, sr *stateRead, refreshOnly bool) PrinterPlan {
-	pp := PrinterPlan{Name: p.Name, Address: p.Address(), Status: StatusReady}
+func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Printer, r observer.Result, sr *stateRead, refreshOnly bool) plans.PrinterPlan {
+	pp := plans.PrinterPlan{Name: p.Name, Address: p.Address(), Status: plans.StatusReady}
 	obs, transport, err := r.Observation, r.Transport, r.Err
 	pp.Transport = transport
 	if err == nil {
@@ -219,15 +223,15 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 	}
 	if err != nil {
 		pp.Reason = err.Error()
-		pp.Status = StatusError
+		pp.Status = plans.StatusError
 		if errors.Is(err, providers.ErrUnreachable) {
-			pp.Status = StatusUnreachable
+			pp.Status = plans.StatusUnreachable
 		}
 		return pp
 	}
 	prior, managed := sr.byName[p.Name]
 	if reason := serialMismatch(p.Serial, obs.Serial); reason != "" {
-		pp.Status, pp.Reason = StatusMismatch, reason
+		pp.Status, pp.Reason = plans.StatusMismatch, reason
 		pp.Observed = stripSettings(obs)
 		return pp
 	}
@@ -246,7 +250,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 		}
 		before, beforeHash := memo.get(d.Name, obs.Settings[d.Name], d.Sensitive)
 		after, afterHash := memo.get(d.Name, d.Value, d.Sensitive)
-		c := Change{
+		c := plans.Change{
 			Setting:    d.Name,
 			Sensitive:  d.Sensitive,
 			Transport:  settingTransport(obs, d.Name, transport),
@@ -259,9 +263,9 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 		_, recorded := prior.Settings[d.Name]
 		switch {
 		case !managed || !recorded:
-			c.Action = Adopt
+			c.Action = plans.Adopt
 		case c.BeforeHash != c.AfterHash:
-			c.Action = Update
+			c.Action = plans.Update
 		default:
 			pp.Unchanged++
 			continue
@@ -269,14 +273,14 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 		if pp.Changes == nil {
 			// Most printers of a fleet change all their settings (adoption)
 			// or none: size for the rest at the first change.
-			pp.Changes = make([]Change, 0, len(p.Settings)-i)
+			pp.Changes = make([]plans.Change, 0, len(p.Settings)-i)
 		}
 		pp.Changes = append(pp.Changes, c)
 	}
 	if managed {
 		for _, name := range sortedKeys(prior.Settings) {
 			if _, declared := p.Setting(name); !declared && !isFileKey(name) {
-				pp.Changes = append(pp.Changes, Change{Setting: name, Action: Forget, Transport: transport, BeforeHash: prior.Settings[name]})
+				pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, Transport: transport, BeforeHash: prior.Settings[name]})
 			}
 		}
 	}
@@ -284,9 +288,9 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 	pl.planDeploys(&pp, p, prior, obs)
 	switch {
 	case !managed:
-		pp.Action = Adopt
-	case len(pp.Changes) > 0 || pp.deploys():
-		pp.Action = Update
+		pp.Action = plans.Adopt
+	case len(pp.Changes) > 0 || pp.Deploys():
+		pp.Action = plans.Update
 	}
 	return pp
 }

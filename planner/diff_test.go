@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 )
 
 func TestDiffRules(t *testing.T) {
@@ -21,8 +22,8 @@ func TestDiffRules(t *testing.T) {
 		recorded   []string // settings recorded
 		observed   map[string]string
 		desired    []fleet.Desired
-		wantAction Action // printer
-		want       map[string]Action
+		wantAction plans.Action // printer
+		want       map[string]plans.Action
 		wantWrites int
 		unchanged  int
 	}{
@@ -30,58 +31,58 @@ func TestDiffRules(t *testing.T) {
 			name:       "new printer, value differs",
 			observed:   map[string]string{"system.contact": "a"},
 			desired:    desired("system.contact", "b"),
-			wantAction: Adopt, want: map[string]Action{"system.contact": Adopt}, wantWrites: 1,
+			wantAction: plans.Adopt, want: map[string]plans.Action{"system.contact": plans.Adopt}, wantWrites: 1,
 		},
 		{
 			name:       "new printer, value already right: adopt without write",
 			observed:   map[string]string{"system.contact": "b"},
 			desired:    desired("system.contact", "b"),
-			wantAction: Adopt, want: map[string]Action{"system.contact": Adopt},
+			wantAction: plans.Adopt, want: map[string]plans.Action{"system.contact": plans.Adopt},
 		},
 		{
 			name:       "new printer with no settings is still adopted",
-			wantAction: Adopt, want: map[string]Action{},
+			wantAction: plans.Adopt, want: map[string]plans.Action{},
 		},
 		{
 			name:    "managed, differs: update",
 			inState: true, recorded: []string{"system.contact"},
 			observed:   map[string]string{"system.contact": "a"},
 			desired:    desired("system.contact", "b"),
-			wantAction: Update, want: map[string]Action{"system.contact": Update}, wantWrites: 1,
+			wantAction: plans.Update, want: map[string]plans.Action{"system.contact": plans.Update}, wantWrites: 1,
 		},
 		{
 			name:    "managed, equal: no-op",
 			inState: true, recorded: []string{"system.contact"},
 			observed:   map[string]string{"system.contact": "b"},
 			desired:    desired("system.contact", "b"),
-			wantAction: NoOp, want: map[string]Action{}, unchanged: 1,
+			wantAction: plans.NoOp, want: map[string]plans.Action{}, unchanged: 1,
 		},
 		{
 			name:    "managed printer, new setting: adopt",
 			inState: true, recorded: []string{"system.contact"},
 			observed:   map[string]string{"system.contact": "b", "system.location": "x"},
 			desired:    desired("system.contact", "b", "system.location", "y"),
-			wantAction: Update, want: map[string]Action{"system.location": Adopt}, wantWrites: 1, unchanged: 1,
+			wantAction: plans.Update, want: map[string]plans.Action{"system.location": plans.Adopt}, wantWrites: 1, unchanged: 1,
 		},
 		{
 			name:    "setting removed from configuration: forget, no write",
 			inState: true, recorded: []string{"system.contact", "system.location"},
 			observed:   map[string]string{"system.contact": "b", "system.location": "x"},
 			desired:    desired("system.contact", "b"),
-			wantAction: Update, want: map[string]Action{"system.location": Forget}, unchanged: 1,
+			wantAction: plans.Update, want: map[string]plans.Action{"system.location": plans.Forget}, unchanged: 1,
 		},
 		{
 			name:    "unsupported setting is reported, not changed",
 			inState: true, recorded: []string{"system.contact"},
 			observed:   map[string]string{"system.contact": "b"},
 			desired:    desired("system.contact", "b", "paper.default_size", "A4"),
-			wantAction: NoOp, want: map[string]Action{}, unchanged: 1,
+			wantAction: plans.NoOp, want: map[string]plans.Action{}, unchanged: 1,
 		},
 		{
 			name:       "values compared byte for byte",
 			observed:   map[string]string{"system.contact": "IT "},
 			desired:    desired("system.contact", "IT"),
-			wantAction: Adopt, want: map[string]Action{"system.contact": Adopt}, wantWrites: 1,
+			wantAction: plans.Adopt, want: map[string]plans.Action{"system.contact": plans.Adopt}, wantWrites: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -97,15 +98,15 @@ func TestDiffRules(t *testing.T) {
 				t.Fatalf("got %d printers", len(p.Printers))
 			}
 			pp := p.Printers[0]
-			if pp.Status != StatusReady {
+			if pp.Status != plans.StatusReady {
 				t.Fatalf("status %s: %s", pp.Status, pp.Reason)
 			}
 			if pp.Action != tt.wantAction {
 				t.Errorf("printer action = %v, want %v", pp.Action, tt.wantAction)
 			}
-			got := map[string]Action{}
+			got := map[string]plans.Action{}
 			for _, c := range pp.Changes {
-				if c.Action == Adopt && !c.Write() {
+				if c.Action == plans.Adopt && !c.Write() {
 					// Adopted without a write: counted as adopt, never written.
 					if c.Before != c.After {
 						t.Errorf("%s: adopt without write but values differ", c.Setting)
@@ -129,7 +130,7 @@ func TestDiffRules(t *testing.T) {
 			if pp.Unchanged != tt.unchanged {
 				t.Errorf("unchanged = %d, want %d", pp.Unchanged, tt.unchanged)
 			}
-			if !slices.IsSortedFunc(pp.Changes, func(a, b Change) int { return strings.Compare(a.Setting, b.Setting) }) {
+			if !slices.IsSortedFunc(pp.Changes, func(a, b plans.Change) int { return strings.Compare(a.Setting, b.Setting) }) {
 				t.Error("changes not sorted")
 			}
 		})
@@ -138,9 +139,9 @@ func TestDiffRules(t *testing.T) {
 
 func TestRichPlanStatuses(t *testing.T) {
 	p := richFixture(t).plan(t, PlanOptions{})
-	want := map[string]PrinterStatus{
-		"hq-2f-east": StatusReady, "hq-3f": StatusReady, "lab-1": StatusUnreachable, "lab-2": StatusMismatch,
-		"lab-3": StatusReady, "lab-4": StatusError, "old-lobby": StatusForgotten, "quiet": StatusReady,
+	want := map[string]plans.PrinterStatus{
+		"hq-2f-east": plans.StatusReady, "hq-3f": plans.StatusReady, "lab-1": plans.StatusUnreachable, "lab-2": plans.StatusMismatch,
+		"lab-3": plans.StatusReady, "lab-4": plans.StatusError, "old-lobby": plans.StatusForgotten, "quiet": plans.StatusReady,
 	}
 	var names []string
 	for _, pp := range p.Printers {
@@ -148,7 +149,7 @@ func TestRichPlanStatuses(t *testing.T) {
 		if pp.Status != want[pp.Name] {
 			t.Errorf("%s: status %s, want %s", pp.Name, pp.Status, want[pp.Name])
 		}
-		if pp.Status != StatusReady && pp.Status != StatusForgotten && len(pp.Changes) > 0 {
+		if pp.Status != plans.StatusReady && pp.Status != plans.StatusForgotten && len(pp.Changes) > 0 {
 			t.Errorf("%s: %s printer has changes", pp.Name, pp.Status)
 		}
 	}
@@ -156,7 +157,7 @@ func TestRichPlanStatuses(t *testing.T) {
 		t.Errorf("printers = %v", names)
 	}
 	s := p.Summary()
-	if s != (Summary{AdoptPrinters: 1, UpdatePrinters: 2, ForgetPrinters: 1, Adopt: 3, Update: 2, Forget: 2, PrintersChanged: 4, Unreachable: 1, Mismatch: 1, Errors: 1, Unsupported: 1}) {
+	if s != (plans.Summary{AdoptPrinters: 1, UpdatePrinters: 2, ForgetPrinters: 1, Adopt: 3, Update: 2, Forget: 2, PrintersChanged: 4, Unreachable: 1, Mismatch: 1, Errors: 1, Unsupported: 1}) {
 		t.Errorf("summary = %+v", s)
 	}
 	if !p.HasChanges() {
@@ -184,12 +185,12 @@ func TestSerialPin(t *testing.T) {
 		f.conn.Add("p", device(tt.observed, map[string]string{"system.contact": "old"}))
 		pp := f.plan(t, PlanOptions{}).Printers[0]
 		if tt.wantReason == "" {
-			if pp.Status != StatusReady {
+			if pp.Status != plans.StatusReady {
 				t.Errorf("pin %q, device %q: %s %s", tt.pin, tt.observed, pp.Status, pp.Reason)
 			}
 			continue
 		}
-		if pp.Status != StatusMismatch || pp.Reason != tt.wantReason || len(pp.Changes) != 0 || pp.Action != NoOp {
+		if pp.Status != plans.StatusMismatch || pp.Reason != tt.wantReason || len(pp.Changes) != 0 || pp.Action != plans.NoOp {
 			t.Errorf("pin %q, device %q: got %s %q with %d changes", tt.pin, tt.observed, pp.Status, pp.Reason, len(pp.Changes))
 		}
 	}
@@ -282,10 +283,10 @@ func TestRefreshOnlyPlan(t *testing.T) {
 		t.Error("refresh-only plan has changes")
 	}
 	for _, pp := range p.Printers {
-		if len(pp.Changes) > 0 || pp.Action != NoOp {
+		if len(pp.Changes) > 0 || pp.Action != plans.NoOp {
 			t.Errorf("%s: %v with %d changes", pp.Name, pp.Action, len(pp.Changes))
 		}
-		if pp.Status == StatusForgotten {
+		if pp.Status == plans.StatusForgotten {
 			t.Errorf("%s: forgotten in a refresh-only plan", pp.Name)
 		}
 	}
@@ -313,7 +314,7 @@ func TestPlanObservesWhileReadingState(t *testing.T) {
 		}
 	}
 	p := f.plan(t, PlanOptions{})
-	if a := p.Printers[0]; a.Action != Update || len(a.Changes) != 1 || a.Changes[0].Action != Update {
+	if a := p.Printers[0]; a.Action != plans.Update || len(a.Changes) != 1 || a.Changes[0].Action != plans.Update {
 		t.Errorf("a: %+v; want an update against the recorded state", a)
 	}
 }

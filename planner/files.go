@@ -10,20 +10,10 @@ import (
 	"strings"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
-
-// FileChange is a file the plan deploys to one printer. State records the
-// SHA-256 of every file deployed (under the key "file:<dest>" among the
-// printer's settings), so an unchanged file is not sent again.
-type FileChange struct {
-	Dest   string // name on the printer
-	Action Action // Adopt: never deployed; Update: other content was deployed
-	Size   int64
-	SHA256 string // hex SHA-256 of the content the configuration names
-	Via    string // the transport planned; apply may fall back on a closed port
-}
 
 // fileKeyPrefix marks a file's entry among a printer's recorded settings.
 const fileKeyPrefix = "file:"
@@ -56,17 +46,17 @@ func plannedVia(p fleet.Printer, f fleet.File) string {
 
 // planFiles lists the declared files whose recorded hash differs from the
 // configuration's.
-func planFiles(p fleet.Printer, prior state.Printer) []FileChange {
-	var out []FileChange
+func planFiles(p fleet.Printer, prior state.Printer) []plans.FileChange {
+	var out []plans.FileChange
 	for _, f := range p.Files {
 		dest := f.RemoteName()
 		recorded, ok := prior.Settings[fileKey(dest)]
 		if ok && recorded == fileHash(f) {
 			continue
 		}
-		fc := FileChange{Dest: dest, Action: Adopt, Size: f.Size, SHA256: strings.ToLower(f.SHA256), Via: plannedVia(p, f)}
+		fc := plans.FileChange{Dest: dest, Action: plans.Adopt, Size: f.Size, SHA256: strings.ToLower(f.SHA256), Via: plannedVia(p, f)}
 		if ok {
-			fc.Action = Update
+			fc.Action = plans.Update
 		}
 		out = append(out, fc)
 	}
@@ -112,7 +102,7 @@ func findFile(cfg fleet.Printer, dest string) (fleet.File, bool) {
 
 // checkFiles verifies that the planned files are still declared with the
 // same content.
-func checkFiles(pp *PrinterPlan, cfg fleet.Printer) error {
+func checkFiles(pp *plans.PrinterPlan, cfg fleet.Printer) error {
 	for _, fc := range pp.Files {
 		f, ok := findFile(cfg, fc.Dest)
 		if !ok {
@@ -127,7 +117,7 @@ func checkFiles(pp *PrinterPlan, cfg fleet.Printer) error {
 
 // sendFiles deploys the planned files over the session, in declaration
 // order, checking each file's content first.
-func (pl *Planner) sendFiles(ctx context.Context, sess providers.Session, pp *PrinterPlan, cfg fleet.Printer) error {
+func (pl *Planner) sendFiles(ctx context.Context, sess providers.Session, pp *plans.PrinterPlan, cfg fleet.Printer) error {
 	if len(pp.Files) == 0 {
 		return nil
 	}
@@ -155,9 +145,6 @@ func (pl *Planner) uploadProgress(printer, file string, size int64) func(int64) 
 	return func(sent int64) { pl.UploadProgress(printer, file, sent, size) }
 }
 
-// deploys reports whether the printer's plan sends files or firmware.
-func (pp *PrinterPlan) deploys() bool { return len(pp.Files) > 0 || pp.Firmware != nil }
-
 // sizeText is a byte count for people: "1.2 KiB", "48.2 MiB".
 func sizeText(n int64) string {
 	const unit = 1024
@@ -174,7 +161,7 @@ func sizeText(n int64) string {
 
 // planDeploys adds the firmware upgrade, the files and the observation's
 // notes to a printer's plan.
-func (pl *Planner) planDeploys(pp *PrinterPlan, p fleet.Printer, prior state.Printer, obs fleet.Observation) {
+func (pl *Planner) planDeploys(pp *plans.PrinterPlan, p fleet.Printer, prior state.Printer, obs fleet.Observation) {
 	pp.Notes = append(pp.Notes, obs.Notes...)
 	fc, note := pl.planFirmware(p, obs)
 	pp.Firmware = fc
@@ -195,7 +182,7 @@ func settingTransport(obs fleet.Observation, name, session string) string {
 
 // checkDeploys verifies that the planned firmware and files are still the
 // declared ones.
-func checkDeploys(pp *PrinterPlan, cfg fleet.Printer) error {
+func checkDeploys(pp *plans.PrinterPlan, cfg fleet.Printer) error {
 	if err := checkFirmware(pp, cfg); err != nil {
 		return err
 	}

@@ -12,12 +12,9 @@ import (
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/providers"
 )
-
-// Upgrade: a firmware upgrade. Apply installs firmware before the
-// printer's files and settings, in rollout waves across the fleet.
-const Upgrade Action = '^'
 
 // Defaults for the firmware fields of Planner.
 const (
@@ -29,21 +26,6 @@ const (
 	DefaultRebootPoll = 5 * time.Second
 )
 
-// FirmwareChange is a firmware upgrade the plan makes on one printer.
-type FirmwareChange struct {
-	Name   string // the firmware block
-	From   string // observed version
-	To     string // declared version
-	Size   int64
-	SHA256 string // hex, declared
-	Via    string // transport planned
-	// Batch and MaxFailures are the firmware's rollout: apply upgrades the
-	// printers of one firmware in waves of Batch (0: all at once) and
-	// halts the rest once more than MaxFailures upgrades failed.
-	Batch       int
-	MaxFailures int
-}
-
 // Firmware results in PrinterResult.Firmware.
 const (
 	FirmwareUpgraded = "upgraded"
@@ -54,7 +36,7 @@ const (
 // planFirmware decides whether the printer's declared firmware applies to
 // the observed model and is newer than what it runs. note explains an
 // upgrade not made.
-func (pl *Planner) planFirmware(p fleet.Printer, obs fleet.Observation) (fc *FirmwareChange, note string) {
+func (pl *Planner) planFirmware(p fleet.Printer, obs fleet.Observation) (fc *plans.FirmwareChange, note string) {
 	fw := p.Firmware
 	if fw == nil || !modelMatches(fw.Models, obs.Model) {
 		return nil, ""
@@ -68,7 +50,7 @@ func (pl *Planner) planFirmware(p fleet.Printer, obs fleet.Observation) (fc *Fir
 	case c > 0:
 		return nil, fmt.Sprintf("firmware %s: the printer runs %s, newer than %s; not downgraded", fw.Name, obs.Firmware, fw.Version)
 	}
-	return &FirmwareChange{
+	return &plans.FirmwareChange{
 		Name: fw.Name, From: obs.Firmware, To: fw.Version,
 		Size: fw.File.Size, SHA256: strings.ToLower(fw.File.SHA256), Via: plannedVia(p, fw.File),
 		Batch: fw.Rollout.Batch, MaxFailures: fw.Rollout.MaxFailures,
@@ -86,7 +68,7 @@ func modelMatches(patterns []string, model string) bool {
 
 // checkFirmware verifies that the planned firmware is still the declared
 // one.
-func checkFirmware(pp *PrinterPlan, cfg fleet.Printer) error {
+func checkFirmware(pp *plans.PrinterPlan, cfg fleet.Printer) error {
 	fc := pp.Firmware
 	if fc == nil {
 		return nil
@@ -105,7 +87,7 @@ func checkFirmware(pp *PrinterPlan, cfg fleet.Printer) error {
 // against its declared SHA-256, observes the printer (identity, current
 // version, uptime), sends the image, waits for the reboot and verifies
 // the new version. A printer already on the version is left alone.
-func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fleet.Printer) (upgraded bool, err error) {
+func (pl *Planner) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer) (upgraded bool, err error) {
 	fc := pp.Firmware
 	fw := cfg.Firmware
 	if err := checkFile(fw.File, fc.SHA256); err != nil {
@@ -238,7 +220,7 @@ type rolloutWave struct {
 	done     chan struct{}
 }
 
-func newRollout(plan *Plan) *rollout {
+func newRollout(plan *plans.Plan) *rollout {
 	ro := &rollout{members: map[string]rolloutSlot{}}
 	if plan.RefreshOnly {
 		return ro
@@ -247,7 +229,7 @@ func newRollout(plan *Plan) *rollout {
 	for i := range plan.Printers {
 		pp := &plan.Printers[i]
 		fc := pp.Firmware
-		if fc == nil || pp.Status != StatusReady {
+		if fc == nil || pp.Status != plans.StatusReady {
 			continue
 		}
 		g := groups[fc.Name]
@@ -357,7 +339,7 @@ func sortedMemberNames(m map[string]rolloutSlot) []string {
 
 // applyFirmware runs the printer's planned upgrade, if any, and notes the
 // outcome in r. skip is true when ctx ended before the upgrade began.
-func (pl *Planner) applyFirmware(ctx context.Context, pp *PrinterPlan, cfg fleet.Printer, r *PrinterResult) (skip bool, err error) {
+func (pl *Planner) applyFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer, r *PrinterResult) (skip bool, err error) {
 	if pp.Firmware == nil {
 		return false, nil
 	}

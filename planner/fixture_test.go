@@ -15,6 +15,7 @@ import (
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner/plannertest"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
@@ -100,7 +101,7 @@ func (f *fixture) put(t testing.TB, p state.Printer) {
 	}
 }
 
-func (f *fixture) plan(t *testing.T, o PlanOptions) *Plan {
+func (f *fixture) plan(t *testing.T, o PlanOptions) *plans.Plan {
 	t.Helper()
 	p, err := f.planner.Plan(context.Background(), f.printers, o)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 )
 
 // planFileKind marks a JSON document as an inkform plan file.
@@ -84,7 +85,7 @@ type fileChange struct {
 // hashes are. The file is compact JSON written printer by printer: at
 // fleet scale it runs to tens of megabytes, and neither indenting it nor
 // holding all of it in memory at once helps anyone.
-func WritePlanFile(w io.Writer, p *Plan) error {
+func WritePlanFile(w io.Writer, p *plans.Plan) error {
 	f := encodePlanHead(p)
 	f.Printers = []filePrinter{}
 	head, err := json.Marshal(f)
@@ -112,7 +113,7 @@ func WritePlanFile(w io.Writer, p *Plan) error {
 
 // ReadPlanFile loads a plan written by WritePlanFile. A file of another
 // kind or format version is rejected.
-func ReadPlanFile(r io.Reader) (*Plan, error) {
+func ReadPlanFile(r io.Reader) (*plans.Plan, error) {
 	lr := &io.LimitedReader{R: r, N: maxPlanFile + 1}
 	dec := json.NewDecoder(lr)
 	var f planFile
@@ -125,8 +126,8 @@ func ReadPlanFile(r io.Reader) (*Plan, error) {
 	if f.Kind != planFileKind {
 		return nil, fmt.Errorf("read plan file: not an inkform plan (kind %q, want %q)", f.Kind, planFileKind)
 	}
-	if f.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("read plan file: format version %q is not supported (this inkform reads %q); make the plan again with this version", f.FormatVersion, FormatVersion)
+	if f.FormatVersion != plans.FormatVersion {
+		return nil, fmt.Errorf("read plan file: format version %q is not supported (this inkform reads %q); make the plan again with this version", f.FormatVersion, plans.FormatVersion)
 	}
 	p, err := decodePlan(f)
 	if err != nil {
@@ -136,10 +137,10 @@ func ReadPlanFile(r io.Reader) (*Plan, error) {
 }
 
 // encodePlanHead is the stored form of p without its printers.
-func encodePlanHead(p *Plan) planFile {
+func encodePlanHead(p *plans.Plan) planFile {
 	return planFile{
 		Kind:          planFileKind,
-		FormatVersion: FormatVersion,
+		FormatVersion: plans.FormatVersion,
 		CreatedAt:     p.CreatedAt,
 		ConfigHash:    p.ConfigHash,
 		RefreshOnly:   p.RefreshOnly,
@@ -147,7 +148,7 @@ func encodePlanHead(p *Plan) planFile {
 	}
 }
 
-func encodePrinter(pp *PrinterPlan) filePrinter {
+func encodePrinter(pp *plans.PrinterPlan) filePrinter {
 	fp := filePrinter{
 		Name:           pp.Name,
 		Address:        pp.Address,
@@ -185,14 +186,14 @@ func encodePrinter(pp *PrinterPlan) filePrinter {
 	return fp
 }
 
-func decodePlan(f planFile) (*Plan, error) {
-	p := &Plan{
+func decodePlan(f planFile) (*plans.Plan, error) {
+	p := &plans.Plan{
 		FormatVersion: f.FormatVersion,
 		CreatedAt:     f.CreatedAt,
 		ConfigHash:    f.ConfigHash,
 		RefreshOnly:   f.RefreshOnly,
 		Targets:       f.Targets,
-		Printers:      make([]PrinterPlan, 0, len(f.Printers)),
+		Printers:      make([]plans.PrinterPlan, 0, len(f.Printers)),
 	}
 	seen := make(map[string]bool, len(f.Printers))
 	for _, fp := range f.Printers {
@@ -203,18 +204,18 @@ func decodePlan(f planFile) (*Plan, error) {
 			return nil, fmt.Errorf("printer %s: listed twice", fp.Name)
 		}
 		seen[fp.Name] = true
-		action, err := parseAction(fp.Action)
+		action, err := plans.ParseAction(fp.Action)
 		if err != nil {
 			return nil, fmt.Errorf("printer %s: %w", fp.Name, err)
 		}
-		status := PrinterStatus(fp.Status)
-		if !validStatus(status) {
+		status := plans.PrinterStatus(fp.Status)
+		if !status.Valid() {
 			return nil, fmt.Errorf("printer %s: unknown status %q", fp.Name, fp.Status)
 		}
 		if fp.Unchanged < 0 {
 			return nil, fmt.Errorf("printer %s: negative unchanged count", fp.Name)
 		}
-		pp := PrinterPlan{
+		pp := plans.PrinterPlan{
 			Name:           fp.Name,
 			Address:        fp.Address,
 			Action:         action,
@@ -241,8 +242,8 @@ func decodePlan(f planFile) (*Plan, error) {
 			pp.Observed = o
 		}
 		for _, fc := range fp.Changes {
-			a, err := parseAction(fc.Action)
-			if err != nil || a == NoOp {
+			a, err := plans.ParseAction(fc.Action)
+			if err != nil || a == plans.NoOp {
 				return nil, fmt.Errorf("printer %s: setting %q: invalid action %q", fp.Name, fc.Setting, fc.Action)
 			}
 			if fc.Setting == "" {
@@ -251,7 +252,7 @@ func decodePlan(f planFile) (*Plan, error) {
 			if fc.Sensitive && (fc.Before != "" || fc.After != "") {
 				return nil, fmt.Errorf("printer %s: setting %s: a sensitive value is stored in clear", fp.Name, fc.Setting)
 			}
-			pp.Changes = append(pp.Changes, Change{
+			pp.Changes = append(pp.Changes, plans.Change{
 				Setting: fc.Setting, Action: a, Before: fc.Before, After: fc.After, Sensitive: fc.Sensitive,
 				Transport: fc.Transport, BeforeHash: fc.BeforeHash, AfterHash: fc.AfterHash,
 			})

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+
+	"github.com/inkform/inkform/plans"
 )
 
 // Format is one rendering of a plan.
@@ -46,11 +48,11 @@ func NewPlanView(f Format, o RenderOptions) *PlanView {
 // OnPrinter renders pp's part of the view. It is meant for
 // PlanOptions.OnPrinter: pp must not change afterwards. Safe for
 // concurrent use.
-func (v *PlanView) OnPrinter(pp *PrinterPlan) {
+func (v *PlanView) OnPrinter(pp *plans.PrinterPlan) {
 	var b []byte
 	switch v.format {
 	case Human:
-		if pp.Action == NoOp {
+		if pp.Action == plans.NoOp {
 			return // not shown
 		}
 		b = appendHumanBlock(nil, painter(v.opts.Color), pp)
@@ -74,7 +76,7 @@ func (v *PlanView) OnPrinter(pp *PrinterPlan) {
 // Render writes p in the view's format. The printers handed to OnPrinter
 // are copied from their parts; the others (printers only in state, or all
 // of a plan read from a file) are rendered from the model.
-func (v *PlanView) Render(w io.Writer, p *Plan) error {
+func (v *PlanView) Render(w io.Writer, p *plans.Plan) error {
 	v.mu.Lock()
 	parts := v.parts
 	v.mu.Unlock()
@@ -89,7 +91,7 @@ func (v *PlanView) Render(w io.Writer, p *Plan) error {
 
 // writeJSONPrinter writes one printer as an element of the "printers"
 // array of RenderJSON's output, indented as it appears there.
-func writeJSONPrinter(b *bytes.Buffer, pp *PrinterPlan) error {
+func writeJSONPrinter(b *bytes.Buffer, pp *plans.PrinterPlan) error {
 	data, err := json.Marshal(jsonPrinterOf(pp))
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 )
 
 // viewOf lists, per golden file, the view that renders it.
@@ -73,7 +74,7 @@ func TestPlanViewRendersTheRestFromTheModel(t *testing.T) {
 		}
 		// Printers dropped and one only in the model.
 		got.Printers, want.Printers = got.Printers[2:], want.Printers[2:]
-		extra := PrinterPlan{Name: "zz-new", Address: "10.9.9.9:161", Action: Adopt, Status: StatusReady, Observed: &fleet.Observation{}}
+		extra := plans.PrinterPlan{Name: "zz-new", Address: "10.9.9.9:161", Action: plans.Adopt, Status: plans.StatusReady, Observed: &fleet.Observation{}}
 		got.Printers, want.Printers = append(got.Printers, extra), append(want.Printers, extra)
 		var g, w bytes.Buffer
 		if err := v.Render(&g, got); err != nil {
@@ -122,14 +123,14 @@ func TestPlanViewRefreshOnlyAndTargets(t *testing.T) {
 func TestRenderJSONMatchesEncoder(t *testing.T) {
 	rich := richFixture(t).plan(t, PlanOptions{ConfigHash: "sha256:cafe", Targets: nil})
 	targeted := richFixture(t).plan(t, PlanOptions{Targets: []string{"printer.lab-1"}})
-	empty := &Plan{FormatVersion: FormatVersion, Targets: []string{"printer.<&>"}}
-	for name, p := range map[string]*Plan{"rich": rich, "targeted": targeted, "empty": empty} {
+	empty := &plans.Plan{FormatVersion: plans.FormatVersion, Targets: []string{"printer.<&>"}}
+	for name, p := range map[string]*plans.Plan{"rich": rich, "targeted": targeted, "empty": empty} {
 		var got, want bytes.Buffer
 		if err := RenderJSON(&got, p); err != nil {
 			t.Fatal(err)
 		}
 		out := jsonPlan{
-			FormatVersion: FormatVersion, CreatedAt: p.CreatedAt, ConfigHash: p.ConfigHash,
+			FormatVersion: plans.FormatVersion, CreatedAt: p.CreatedAt, ConfigHash: p.ConfigHash,
 			RefreshOnly: p.RefreshOnly, Targets: p.Targets, Printers: []jsonPrinter{},
 			Summary: p.Summary(), HasChanges: p.HasChanges(),
 		}

@@ -12,21 +12,22 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 )
 
 type rendering struct {
 	golden string
-	render func(*bytes.Buffer, *Plan) error
+	render func(*bytes.Buffer, *plans.Plan) error
 }
 
 var renderings = []rendering{
-	{"rich.txt", func(b *bytes.Buffer, p *Plan) error { return RenderHuman(b, p, RenderOptions{}) }},
-	{"rich-color.txt", func(b *bytes.Buffer, p *Plan) error { return RenderHuman(b, p, RenderOptions{Color: true}) }},
-	{"rich.json", func(b *bytes.Buffer, p *Plan) error { return RenderJSON(b, p) }},
-	{"rich.md", func(b *bytes.Buffer, p *Plan) error { return RenderMarkdown(b, p) }},
+	{"rich.txt", func(b *bytes.Buffer, p *plans.Plan) error { return RenderHuman(b, p, RenderOptions{}) }},
+	{"rich-color.txt", func(b *bytes.Buffer, p *plans.Plan) error { return RenderHuman(b, p, RenderOptions{Color: true}) }},
+	{"rich.json", func(b *bytes.Buffer, p *plans.Plan) error { return RenderJSON(b, p) }},
+	{"rich.md", func(b *bytes.Buffer, p *plans.Plan) error { return RenderMarkdown(b, p) }},
 }
 
-func renderAll(t *testing.T, p *Plan) map[string][]byte {
+func renderAll(t *testing.T, p *plans.Plan) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	for _, r := range renderings {
@@ -73,7 +74,7 @@ func TestRenderJSONShape(t *testing.T) {
 				Before  *string  `json:"before"`
 			} `json:"changes"`
 		} `json:"printers"`
-		Summary Summary `json:"summary"`
+		Summary plans.Summary `json:"summary"`
 	}
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
@@ -140,7 +141,7 @@ func TestPlanFileRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(p, back, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(Plan{})); diff != "" {
+	if diff := cmp.Diff(p, back, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(plans.Plan{})); diff != "" {
 		t.Errorf("plan changed through a plan file (-before +after):\n%s", diff)
 	}
 	before, after := renderAll(t, p), renderAll(t, back)
@@ -224,7 +225,7 @@ func FuzzReadPlanFile(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-read: %v", err)
 		}
-		if diff := cmp.Diff(p, again, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(Plan{})); diff != "" {
+		if diff := cmp.Diff(p, again, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(plans.Plan{})); diff != "" {
 			t.Fatalf("round trip changed the plan:\n%s", diff)
 		}
 	})
@@ -232,7 +233,7 @@ func FuzzReadPlanFile(f *testing.F) {
 
 func TestPlanFileWithoutPrinters(t *testing.T) {
 	var file bytes.Buffer
-	if err := WritePlanFile(&file, &Plan{ConfigHash: "sha256:cafe"}); err != nil {
+	if err := WritePlanFile(&file, &plans.Plan{ConfigHash: "sha256:cafe"}); err != nil {
 		t.Fatal(err)
 	}
 	if !json.Valid(file.Bytes()) {
@@ -251,7 +252,7 @@ func TestPlanFileTooLarge(t *testing.T) {
 	defer func(n int64) { maxPlanFile = n }(maxPlanFile)
 	maxPlanFile = 64
 	var file bytes.Buffer
-	if err := WritePlanFile(&file, &Plan{ConfigHash: "sha256:" + strings.Repeat("0", 64)}); err != nil {
+	if err := WritePlanFile(&file, &plans.Plan{ConfigHash: "sha256:" + strings.Repeat("0", 64)}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := ReadPlanFile(&file)
@@ -264,14 +265,14 @@ func TestPlanFileTooLarge(t *testing.T) {
 // may hold: the per-setting counts are complete, the rest is cut at whole
 // rows and printer blocks and says how much was left out.
 func TestRenderMarkdownFleetFitsAComment(t *testing.T) {
-	p := &Plan{}
+	p := &plans.Plan{}
 	for i := range 3000 {
-		pp := PrinterPlan{Name: fmt.Sprintf("p%04d", i), Address: "10.0.0.1:161", Transport: "snmp", Action: Adopt, Status: StatusReady}
+		pp := plans.PrinterPlan{Name: fmt.Sprintf("p%04d", i), Address: "10.0.0.1:161", Transport: "snmp", Action: plans.Adopt, Status: plans.StatusReady}
 		if i%6 == 0 {
-			pp = PrinterPlan{Name: pp.Name, Address: pp.Address, Status: StatusUnreachable, Reason: "no SNMP answer"}
+			pp = plans.PrinterPlan{Name: pp.Name, Address: pp.Address, Status: plans.StatusUnreachable, Reason: "no SNMP answer"}
 		} else {
 			for j := range 21 {
-				pp.Changes = append(pp.Changes, Change{Setting: fmt.Sprintf("setting.%02d", j), Action: Adopt, Before: "a", After: "b", BeforeHash: "x", AfterHash: "y"})
+				pp.Changes = append(pp.Changes, plans.Change{Setting: fmt.Sprintf("setting.%02d", j), Action: plans.Adopt, Before: "a", After: "b", BeforeHash: "x", AfterHash: "y"})
 			}
 		}
 		p.Printers = append(p.Printers, pp)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/state"
 )
 
@@ -30,7 +31,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			var saved *planner.Plan
+			var saved *plans.Plan
 			if len(args) == 1 {
 				p, err := readPlanFile(args[0])
 				if err != nil {
@@ -56,7 +57,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 				}
 				// With -json the plan itself is not shown.
 				var view *planner.PlanView
-				var onPrinter func(*planner.PrinterPlan)
+				var onPrinter func(*plans.PrinterPlan)
 				if !f.json {
 					view = planner.NewPlanView(planner.Human, planner.RenderOptions{Color: io.color()})
 					onPrinter = view.OnPrinter
@@ -116,7 +117,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 	return cmd
 }
 
-func readPlanFile(path string) (*planner.Plan, error) {
+func readPlanFile(path string) (*plans.Plan, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read plan file: %w", err)

@@ -7,11 +7,12 @@ import (
 	"path/filepath"
 
 	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/plans"
 )
 
 // savePlan writes a plan file readable only by its owner (it names every
 // printer and hashes of their settings).
-func savePlan(name string, p *planner.Plan) error {
+func savePlan(name string, p *plans.Plan) error {
 	return writeFileAtomic(name, 0o600, func(w io.Writer) error { return planner.WritePlanFile(w, p) })
 }
 

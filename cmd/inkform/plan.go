@@ -12,6 +12,7 @@ import (
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/plans"
 )
 
 // planFlags are shared by plan and apply.
@@ -105,7 +106,7 @@ Unreachable and mismatched printers are reported and skipped.
 // unless quiet. onPrinter, when set, is handed each printer's plan as soon
 // as it is made (a view renders its part while the rest of the fleet is
 // observed).
-func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, quiet bool, onPrinter func(*planner.PrinterPlan)) (*planner.Plan, error) {
+func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, quiet bool, onPrinter func(*plans.PrinterPlan)) (*plans.Plan, error) {
 	// The parsed files only serve diagnostics while loading; at fleet
 	// scale they are tens of megabytes the plan does not need.
 	ws.cfg.Files = nil
