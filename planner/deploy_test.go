@@ -21,6 +21,7 @@ import (
 	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/planfile"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
@@ -265,10 +266,10 @@ func TestPlanShowsFirmwareFilesTransportsAndNotes(t *testing.T) {
 
 	// The plan file keeps all of it.
 	var buf bytes.Buffer
-	if err := WritePlanFile(&buf, plan); err != nil {
+	if err := planfile.Write(&buf, plan); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadPlanFile(&buf)
+	back, err := planfile.Read(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package planner
 
 import (
-	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -10,8 +8,8 @@ import (
 )
 
 // How firmware, files, per-setting transports and transport notes appear
-// in the three renderings and in plan files. The renderers call these so
-// that all views say the same.
+// in the three renderings. The renderers call these so that all views say
+// the same.
 
 const ansiCyan = "\x1b[36m"
 
@@ -137,68 +135,6 @@ func jsonDeploys(pp *plans.PrinterPlan) ([]jsonFile, *jsonFirmware) {
 		fw = &jsonFirmware{Name: fc.Name, Actions: []string{plans.Upgrade.String()}, From: fc.From, To: fc.To, Size: fc.Size, SHA256: fc.SHA256, Transport: fc.Via}
 	}
 	return files, fw
-}
-
-// Plan file forms.
-
-type fileFile struct {
-	Dest   string `json:"dest"`
-	Action string `json:"action"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-	Via    string `json:"via,omitempty"`
-}
-
-type fileFirmware struct {
-	Name        string `json:"name"`
-	From        string `json:"from"`
-	To          string `json:"to"`
-	Size        int64  `json:"size"`
-	SHA256      string `json:"sha256"`
-	Via         string `json:"via,omitempty"`
-	Batch       int    `json:"batch,omitempty"`
-	MaxFailures int    `json:"max_failures,omitempty"`
-}
-
-func encodeDeploys(pp *plans.PrinterPlan) ([]fileFile, *fileFirmware) {
-	var files []fileFile
-	for _, f := range pp.Files {
-		files = append(files, fileFile{Dest: f.Dest, Action: f.Action.String(), Size: f.Size, SHA256: f.SHA256, Via: f.Via})
-	}
-	var fw *fileFirmware
-	if fc := pp.Firmware; fc != nil {
-		v := fileFirmware(*fc)
-		fw = &v
-	}
-	return files, fw
-}
-
-func decodeDeploys(pp *plans.PrinterPlan, files []fileFile, fw *fileFirmware) error {
-	for _, f := range files {
-		a, err := plans.ParseAction(f.Action)
-		if err != nil || (a != plans.Adopt && a != plans.Update) {
-			return fmt.Errorf("printer %s: file %q: invalid action %q", pp.Name, f.Dest, f.Action)
-		}
-		if f.Dest == "" || f.Size < 0 || !isHex64(f.SHA256) {
-			return fmt.Errorf("printer %s: file %q: incomplete (name, size and sha256 are required)", pp.Name, f.Dest)
-		}
-		pp.Files = append(pp.Files, plans.FileChange{Dest: f.Dest, Action: a, Size: f.Size, SHA256: f.SHA256, Via: f.Via})
-	}
-	if fw != nil {
-		if fw.Name == "" || fw.To == "" || fw.Size < 0 || !isHex64(fw.SHA256) {
-			return fmt.Errorf("printer %s: firmware %q: incomplete (name, version, size and sha256 are required)", pp.Name, fw.Name)
-		}
-		fc := plans.FirmwareChange(*fw)
-		pp.Firmware = &fc
-	}
-	return nil
-}
-
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	return !slices.ContainsFunc([]byte(s), func(c byte) bool { return (c < '0' || c > '9') && (c < 'a' || c > 'f') })
 }
 
 // deploySummary is ", 2 files, 3 firmware upgrades" ("" when none).

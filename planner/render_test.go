@@ -13,6 +13,7 @@ import (
 
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/planfile"
 )
 
 type rendering struct {
@@ -134,10 +135,10 @@ func TestRenderNoChanges(t *testing.T) {
 func TestPlanFileRoundTrip(t *testing.T) {
 	p := richFixture(t).plan(t, PlanOptions{ConfigHash: "sha256:cafe", Targets: nil})
 	var file bytes.Buffer
-	if err := WritePlanFile(&file, p); err != nil {
+	if err := planfile.Write(&file, p); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadPlanFile(bytes.NewReader(file.Bytes()))
+	back, err := planfile.Read(bytes.NewReader(file.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,29 +153,11 @@ func TestPlanFileRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPlanFileRejects(t *testing.T) {
-	for name, in := range map[string]string{
-		"not json":        "plan",
-		"other kind":      `{"kind":"terraform-plan","format_version":"1.0"}`,
-		"unknown version": `{"kind":"inkform-plan","format_version":"2.0"}`,
-		"bad action":      `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"destroy","status":"ready"}]}`,
-		"bad status":      `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"no-op","status":"fine"}]}`,
-		"duplicate":       `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"no-op","status":"ready"},{"name":"a","action":"no-op","status":"ready"}]}`,
-		"clear secret":    `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"update","after":"x","sensitive":true}]}]}`,
-	} {
-		if _, err := ReadPlanFile(strings.NewReader(in)); err == nil {
-			t.Errorf("%s: accepted", name)
-		} else if name == "unknown version" && !strings.Contains(err.Error(), `format version "2.0" is not supported`) {
-			t.Errorf("%s: unclear error %v", name, err)
-		}
-	}
-}
-
 func TestSecretsNeverShown(t *testing.T) {
 	p := richFixture(t).plan(t, PlanOptions{})
 	outputs := renderAll(t, p)
 	var file bytes.Buffer
-	if err := WritePlanFile(&file, p); err != nil {
+	if err := planfile.Write(&file, p); err != nil {
 		t.Fatal(err)
 	}
 	outputs["plan file"] = file.Bytes()
@@ -198,7 +181,7 @@ func FuzzReadPlanFile(f *testing.F) {
 		f.Fatal(err)
 	}
 	var file bytes.Buffer
-	if err := WritePlanFile(&file, p); err != nil {
+	if err := planfile.Write(&file, p); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(file.Bytes())
@@ -206,7 +189,7 @@ func FuzzReadPlanFile(f *testing.F) {
 	f.Add([]byte(`{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"adopt"}]}]}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ReadPlanFile(bytes.NewReader(data))
+		p, err := planfile.Read(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
@@ -218,10 +201,10 @@ func FuzzReadPlanFile(f *testing.F) {
 			}
 		}
 		var out bytes.Buffer
-		if err := WritePlanFile(&out, p); err != nil {
+		if err := planfile.Write(&out, p); err != nil {
 			t.Fatal(err)
 		}
-		again, err := ReadPlanFile(&out)
+		again, err := planfile.Read(&out)
 		if err != nil {
 			t.Fatalf("re-read: %v", err)
 		}
@@ -229,36 +212,6 @@ func FuzzReadPlanFile(f *testing.F) {
 			t.Fatalf("round trip changed the plan:\n%s", diff)
 		}
 	})
-}
-
-func TestPlanFileWithoutPrinters(t *testing.T) {
-	var file bytes.Buffer
-	if err := WritePlanFile(&file, &plans.Plan{ConfigHash: "sha256:cafe"}); err != nil {
-		t.Fatal(err)
-	}
-	if !json.Valid(file.Bytes()) {
-		t.Fatalf("not JSON: %s", file.Bytes())
-	}
-	back, err := ReadPlanFile(&file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(back.Printers) != 0 || back.ConfigHash != "sha256:cafe" {
-		t.Errorf("read back %+v", back)
-	}
-}
-
-func TestPlanFileTooLarge(t *testing.T) {
-	defer func(n int64) { maxPlanFile = n }(maxPlanFile)
-	maxPlanFile = 64
-	var file bytes.Buffer
-	if err := WritePlanFile(&file, &plans.Plan{ConfigHash: "sha256:" + strings.Repeat("0", 64)}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := ReadPlanFile(&file)
-	if err == nil || !strings.Contains(err.Error(), "larger than") {
-		t.Errorf("err = %v, want a plan file that is too large", err)
-	}
 }
 
 // A fleet-sized plan's Markdown stays within what a pull-request comment

@@ -11,6 +11,7 @@ import (
 
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/planfile"
 	"github.com/inkform/inkform/state"
 )
 
@@ -123,7 +124,7 @@ func readPlanFile(path string) (*plans.Plan, error) {
 		return nil, fmt.Errorf("read plan file: %w", err)
 	}
 	defer fh.Close()
-	p, err := planner.ReadPlanFile(fh)
+	p, err := planfile.Read(fh)
 	if err != nil {
 		return nil, fmt.Errorf("plan file %s: %w", path, err)
 	}

@@ -1,4 +1,6 @@
-package planner
+// Package planfile stores plans: a plans.Plan in a versioned JSON file
+// (plan -out) that apply reads back.
+package planfile
 
 import (
 	"bufio"
@@ -7,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/inkform/inkform/fleet"
@@ -30,7 +33,7 @@ type planFile struct {
 	ConfigHash    string    `json:"config_hash"`
 	RefreshOnly   bool      `json:"refresh_only,omitempty"`
 	Targets       []string  `json:"targets,omitempty"`
-	// Printers stays the last field: WritePlanFile streams them.
+	// Printers stays the last field: Write streams them.
 	Printers []filePrinter `json:"printers"`
 }
 
@@ -81,11 +84,11 @@ type fileChange struct {
 	AfterHash  string `json:"after_hash,omitempty"`
 }
 
-// WritePlanFile stores p. Sensitive values are never written; only their
+// Write stores p. Sensitive values are never written; only their
 // hashes are. The file is compact JSON written printer by printer: at
 // fleet scale it runs to tens of megabytes, and neither indenting it nor
 // holding all of it in memory at once helps anyone.
-func WritePlanFile(w io.Writer, p *plans.Plan) error {
+func Write(w io.Writer, p *plans.Plan) error {
 	f := encodePlanHead(p)
 	f.Printers = []filePrinter{}
 	head, err := json.Marshal(f)
@@ -111,9 +114,9 @@ func WritePlanFile(w io.Writer, p *plans.Plan) error {
 	return nil
 }
 
-// ReadPlanFile loads a plan written by WritePlanFile. A file of another
+// Read loads a plan written by Write. A file of another
 // kind or format version is rejected.
-func ReadPlanFile(r io.Reader) (*plans.Plan, error) {
+func Read(r io.Reader) (*plans.Plan, error) {
 	lr := &io.LimitedReader{R: r, N: maxPlanFile + 1}
 	dec := json.NewDecoder(lr)
 	var f planFile
@@ -260,4 +263,66 @@ func decodePlan(f planFile) (*plans.Plan, error) {
 		p.Printers = append(p.Printers, pp)
 	}
 	return p, nil
+}
+
+// How firmware and files are stored.
+
+type fileFile struct {
+	Dest   string `json:"dest"`
+	Action string `json:"action"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Via    string `json:"via,omitempty"`
+}
+
+type fileFirmware struct {
+	Name        string `json:"name"`
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Via         string `json:"via,omitempty"`
+	Batch       int    `json:"batch,omitempty"`
+	MaxFailures int    `json:"max_failures,omitempty"`
+}
+
+func encodeDeploys(pp *plans.PrinterPlan) ([]fileFile, *fileFirmware) {
+	var files []fileFile
+	for _, f := range pp.Files {
+		files = append(files, fileFile{Dest: f.Dest, Action: f.Action.String(), Size: f.Size, SHA256: f.SHA256, Via: f.Via})
+	}
+	var fw *fileFirmware
+	if fc := pp.Firmware; fc != nil {
+		v := fileFirmware(*fc)
+		fw = &v
+	}
+	return files, fw
+}
+
+func decodeDeploys(pp *plans.PrinterPlan, files []fileFile, fw *fileFirmware) error {
+	for _, f := range files {
+		a, err := plans.ParseAction(f.Action)
+		if err != nil || (a != plans.Adopt && a != plans.Update) {
+			return fmt.Errorf("printer %s: file %q: invalid action %q", pp.Name, f.Dest, f.Action)
+		}
+		if f.Dest == "" || f.Size < 0 || !isHex64(f.SHA256) {
+			return fmt.Errorf("printer %s: file %q: incomplete (name, size and sha256 are required)", pp.Name, f.Dest)
+		}
+		pp.Files = append(pp.Files, plans.FileChange{Dest: f.Dest, Action: a, Size: f.Size, SHA256: f.SHA256, Via: f.Via})
+	}
+	if fw != nil {
+		if fw.Name == "" || fw.To == "" || fw.Size < 0 || !isHex64(fw.SHA256) {
+			return fmt.Errorf("printer %s: firmware %q: incomplete (name, version, size and sha256 are required)", pp.Name, fw.Name)
+		}
+		fc := plans.FirmwareChange(*fw)
+		pp.Firmware = &fc
+	}
+	return nil
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	return !slices.ContainsFunc([]byte(s), func(c byte) bool { return (c < '0' || c > '9') && (c < 'a' || c > 'f') })
 }
