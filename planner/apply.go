@@ -20,49 +20,6 @@ type ApplyOptions struct {
 	Run state.Run
 }
 
-// Printer result statuses.
-const (
-	ResultApplied   = "applied"
-	ResultUnchanged = "unchanged"
-	ResultFailed    = "failed"
-	ResultSkipped   = "skipped"
-	ResultStale     = "stale"
-)
-
-// PrinterResult is how one printer fared in an apply.
-type PrinterResult struct {
-	Name    string
-	Status  string // ResultApplied, ResultUnchanged, ResultFailed, ResultSkipped or ResultStale
-	Detail  string // why, for any status but applied/unchanged; never a secret
-	Changes int
-	// Firmware is FirmwareUpgraded, FirmwareFailed or FirmwareHalted when
-	// the plan upgrades the printer's firmware and the upgrade was tried
-	// or halted; "" otherwise.
-	Firmware string `json:",omitempty"`
-	// written maps each setting written to the device to the HashValue of
-	// its value, for the run's history in state.
-	written map[string]string
-}
-
-// ApplyResult is the outcome of Apply, one entry per printer of the plan in
-// plan order.
-type ApplyResult struct {
-	Printers []PrinterResult
-	RunID    int64
-	// Notes say which firmware rollouts halted.
-	Notes []string `json:",omitempty"`
-}
-
-// Failed reports whether any printer failed or was refused as stale.
-func (r *ApplyResult) Failed() bool {
-	for _, p := range r.Printers {
-		if p.Status == ResultFailed || p.Status == ResultStale {
-			return true
-		}
-	}
-	return false
-}
-
 // errConfigChanged marks a printer whose configuration differs from the
 // one the plan was made from.
 var errConfigChanged = errors.New("configuration changed since the plan was made")
@@ -83,7 +40,7 @@ func (e *stateError) Unwrap() error { return e.err }
 // whose write has begun is finished, verified and recorded. Apply returns an
 // error only when state cannot be written; per-printer failures are in the
 // result. The caller holds the state lock.
-func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet.Printer, o ApplyOptions) (*ApplyResult, error) {
+func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet.Printer, o ApplyOptions) (*plans.ApplyResult, error) {
 	if plan == nil {
 		return nil, errors.New("apply: no plan")
 	}
@@ -114,7 +71,7 @@ func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
-	res := &ApplyResult{RunID: runID, Printers: make([]PrinterResult, len(plan.Printers))}
+	res := &plans.ApplyResult{RunID: runID, Printers: make([]plans.PrinterResult, len(plan.Printers))}
 	rec := pl.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
 	memo := newValueMemo(pl)
 	ro := newRollout(plan)
@@ -125,11 +82,11 @@ func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 		halt := ro.wait(runCtx, pp.Name)
 		switch {
 		case runCtx.Err() != nil:
-			f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: skipReason(runCtx)}
+			f.result = plans.PrinterResult{Name: pp.Name, Status: plans.ResultSkipped, Detail: skipReason(runCtx)}
 		case halt != "":
-			f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: halt, Firmware: FirmwareHalted}
+			f.result = plans.PrinterResult{Name: pp.Name, Status: plans.ResultSkipped, Detail: halt, Firmware: plans.FirmwareHalted}
 		default:
-			f.result, f.printer, f.err = pl.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
+			f.result, f.changed, f.printer, f.err = pl.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
 		}
 		ro.done(pp.Name, f.result)
 		f.at = pl.now().UTC()
@@ -166,44 +123,45 @@ func skipReason(ctx context.Context) string {
 // applyPrinter applies one printer's plan and returns the record to write
 // for it, if any; the caller writes it. The error is non-nil only when
 // state could not be read or written.
-func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (PrinterResult, *state.Printer, error) {
+func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
 	keep := context.WithoutCancel(ctx)
-	r := PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
-	fail := func(status, format string, args ...any) (PrinterResult, *state.Printer, error) {
+	r = plans.PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
+	fail := func(status, format string, args ...any) (plans.PrinterResult, map[string]string, *state.Printer, error) {
 		r.Status, r.Detail = status, fmt.Sprintf(format, args...)
-		return r, nil, nil
+		return r, nil, nil, nil
 	}
 	cfg, declared := config[pp.Name]
 
 	if refreshOnly {
-		return pl.refreshPrinter(keep, pp)
+		r, rec, err := pl.refreshPrinter(keep, pp)
+		return r, nil, rec, err
 	}
 	switch pp.Status {
 	case plans.StatusForgotten:
 		if declared {
-			return fail(ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
+			return fail(plans.ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
 		}
 		if err := pl.State.DeletePrinter(keep, pp.Name); err != nil {
-			return r, nil, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
+			return r, nil, nil, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
 		}
-		r.Status = ResultApplied
-		return r, nil, nil
+		r.Status = plans.ResultApplied
+		return r, nil, nil, nil
 	case plans.StatusReady:
 	default:
-		return fail(ResultSkipped, "%s", pp.Reason)
+		return fail(plans.ResultSkipped, "%s", pp.Reason)
 	}
 	if pp.Action == plans.NoOp {
-		r.Status = ResultUnchanged
-		return r, nil, nil
+		r.Status = plans.ResultUnchanged
+		return r, nil, nil, nil
 	}
 	if !declared {
-		return fail(ResultFailed, "%v: the printer is no longer declared; run plan again", errConfigChanged)
+		return fail(plans.ResultFailed, "%v: the printer is no longer declared; run plan again", errConfigChanged)
 	}
 	if err := checkConfig(memo, pp, cfg); err != nil {
-		return fail(ResultFailed, "%v; run plan again", err)
+		return fail(plans.ResultFailed, "%v; run plan again", err)
 	}
 	if err := checkDeploys(pp, cfg); err != nil {
-		return fail(ResultFailed, "%v; run plan again", err)
+		return fail(plans.ResultFailed, "%v; run plan again", err)
 	}
 	desired := make(map[string]fleet.Desired, len(cfg.Settings))
 	for _, d := range cfg.Settings {
@@ -218,23 +176,23 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *plans.
 	}
 	if len(writes) == 0 && !pp.Deploys() {
 		// Nothing to write: record what the plan observed.
-		r.Status = ResultApplied
-		return r, pl.record(memo, cfg, pp, *observedOrEmpty(pp)), nil
+		r.Status = plans.ResultApplied
+		return r, nil, pl.record(memo, cfg, pp, *observedOrEmpty(pp)), nil
 	}
 
 	// Firmware goes first: settings are written to the new version.
 	if skip, err := pl.applyFirmware(ctx, pp, cfg, &r); skip || err != nil {
 		if err == nil {
-			return fail(ResultSkipped, "cancelled")
+			return fail(plans.ResultSkipped, "cancelled")
 		}
-		return fail(ResultFailed, "%v", err)
+		return fail(plans.ResultFailed, "%v", err)
 	}
 	sess, err := pl.Observer.Connector.Connect(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fail(ResultSkipped, "cancelled")
+			return fail(plans.ResultSkipped, "cancelled")
 		}
-		return fail(ResultFailed, "connect: %v", err)
+		return fail(plans.ResultFailed, "connect: %v", err)
 	}
 	defer sess.Close()
 	names := cfg.SettingNames()
@@ -242,37 +200,37 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *plans.
 	obs, err := providers.Check(ctx, sess, names)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fail(ResultSkipped, "cancelled")
+			return fail(plans.ResultSkipped, "cancelled")
 		}
-		return fail(ResultFailed, "observe: %v", err)
+		return fail(plans.ResultFailed, "observe: %v", err)
 	}
 	if reason := serialMismatch(cfg.Serial, obs.Serial); reason != "" {
-		return fail(ResultFailed, "%s (not written)", reason)
+		return fail(plans.ResultFailed, "%s (not written)", reason)
 	}
 	if changed := staleSettings(memo, pp, cfg, obs); len(changed) > 0 {
-		return fail(ResultStale, "observed %s changed since the plan; run plan again", strings.Join(changed, ", "))
+		return fail(plans.ResultStale, "observed %s changed since the plan; run plan again", strings.Join(changed, ", "))
 	}
 	if ctx.Err() != nil {
-		return fail(ResultSkipped, "cancelled")
+		return fail(plans.ResultSkipped, "cancelled")
 	}
 
 	// From the first write on, the printer is finished even if ctx is
 	// cancelled, so that state can record what the device now holds.
 	if err := pl.sendFiles(keep, sess, pp, cfg); err != nil {
-		return fail(ResultFailed, "%v", err)
+		return fail(plans.ResultFailed, "%v", err)
 	}
 	if err := sess.Set(keep, writes); err != nil {
-		return fail(ResultFailed, "set: %v", err)
+		return fail(plans.ResultFailed, "set: %v", err)
 	}
 	// Verify by reading back what was written (with the facts, which the
 	// state records); the other settings were just checked unchanged.
-	written := make([]string, len(writes))
+	names = make([]string, len(writes))
 	for i, d := range writes {
-		written[i] = d.Name
+		names[i] = d.Name
 	}
-	after, err := providers.Check(keep, sess, written)
+	after, err := providers.Check(keep, sess, names)
 	if err != nil {
-		return fail(ResultFailed, "verify: observe: %v", err)
+		return fail(plans.ResultFailed, "verify: observe: %v", err)
 	}
 	var wrong []string
 	for _, c := range pp.Changes {
@@ -292,22 +250,22 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *plans.
 		}
 	}
 	if len(wrong) > 0 {
-		return fail(ResultFailed, "%s", strings.Join(wrong, "; "))
+		return fail(plans.ResultFailed, "%s", strings.Join(wrong, "; "))
 	}
-	r.Status = ResultApplied
-	r.written = make(map[string]string, len(writes))
+	r.Status = plans.ResultApplied
+	written = make(map[string]string, len(writes))
 	for _, d := range writes {
-		r.written[d.Name] = state.HashValue(d.Value)
+		written[d.Name] = state.HashValue(d.Value)
 	}
-	return r, pl.record(memo, cfg, pp, after), nil
+	return r, written, pl.record(memo, cfg, pp, after), nil
 }
 
 // refreshPrinter returns the record of a refresh-only plan's observation
 // for a printer already under management.
-func (pl *Planner) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (PrinterResult, *state.Printer, error) {
-	r := PrinterResult{Name: pp.Name, Status: ResultUnchanged}
+func (pl *Planner) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (plans.PrinterResult, *state.Printer, error) {
+	r := plans.PrinterResult{Name: pp.Name, Status: plans.ResultUnchanged}
 	if pp.Status != plans.StatusReady || pp.Observed == nil {
-		r.Status, r.Detail = ResultSkipped, pp.Reason
+		r.Status, r.Detail = plans.ResultSkipped, pp.Reason
 		return r, nil, nil
 	}
 	prior, ok, err := pl.State.Printer(ctx, pp.Name)

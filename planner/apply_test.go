@@ -15,7 +15,7 @@ import (
 	"github.com/inkform/inkform/state"
 )
 
-func (f *fixture) apply(t *testing.T, ctx context.Context, p *plans.Plan) *ApplyResult {
+func (f *fixture) apply(t *testing.T, ctx context.Context, p *plans.Plan) *plans.ApplyResult {
 	t.Helper()
 	res, err := f.planner.Apply(ctx, p, f.printers, ApplyOptions{Run: state.Run{User: "ci"}})
 	if err != nil {
@@ -24,8 +24,8 @@ func (f *fixture) apply(t *testing.T, ctx context.Context, p *plans.Plan) *Apply
 	return res
 }
 
-func results(r *ApplyResult) map[string]PrinterResult {
-	out := map[string]PrinterResult{}
+func results(r *plans.ApplyResult) map[string]plans.PrinterResult {
+	out := map[string]plans.PrinterResult{}
 	for _, p := range r.Printers {
 		out[p.Name] = p
 	}
@@ -38,8 +38,8 @@ func TestApplyRichThenPlanIsEmpty(t *testing.T) {
 	res := f.apply(t, context.Background(), p)
 	got := results(res)
 	want := map[string]string{
-		"hq-2f-east": ResultApplied, "hq-3f": ResultApplied, "lab-1": ResultSkipped, "lab-2": ResultSkipped,
-		"lab-3": ResultApplied, "lab-4": ResultSkipped, "old-lobby": ResultApplied, "quiet": ResultUnchanged,
+		"hq-2f-east": plans.ResultApplied, "hq-3f": plans.ResultApplied, "lab-1": plans.ResultSkipped, "lab-2": plans.ResultSkipped,
+		"lab-3": plans.ResultApplied, "lab-4": plans.ResultSkipped, "old-lobby": plans.ResultApplied, "quiet": plans.ResultUnchanged,
 	}
 	for name, st := range want {
 		if got[name].Status != st {
@@ -120,10 +120,10 @@ func TestApplyVerifyFailure(t *testing.T) {
 	}
 	res := f.apply(t, context.Background(), f.plan(t, PlanOptions{}))
 	got := results(res)
-	if r := got["plain"]; r.Status != ResultFailed || r.Detail != `system.contact reads back "old", expected "new"` {
+	if r := got["plain"]; r.Status != plans.ResultFailed || r.Detail != `system.contact reads back "old", expected "new"` {
 		t.Errorf("plain: %+v", r)
 	}
-	if r := got["secret"]; r.Status != ResultFailed || strings.Contains(r.Detail, "s3cr3t") || !strings.Contains(r.Detail, "(sensitive)") {
+	if r := got["secret"]; r.Status != plans.ResultFailed || strings.Contains(r.Detail, "s3cr3t") || !strings.Contains(r.Detail, "(sensitive)") {
 		t.Errorf("secret: %+v", r)
 	}
 	if !res.Failed() {
@@ -153,10 +153,10 @@ func TestApplyStaleRefusesOnlyChangedPrinter(t *testing.T) {
 	f.conn.Update("b", func(d *plannertest.Device) { d.Observation.Settings["system.location"] = "elsewhere" })
 
 	got := results(f.apply(t, context.Background(), p))
-	if got["a"].Status != ResultApplied {
+	if got["a"].Status != plans.ResultApplied {
 		t.Errorf("a: %+v", got["a"])
 	}
-	if r := got["b"]; r.Status != ResultStale || r.Detail != "observed system.location changed since the plan; run plan again" {
+	if r := got["b"]; r.Status != plans.ResultStale || r.Detail != "observed system.location changed since the plan; run plan again" {
 		t.Errorf("b: %+v", r)
 	}
 	for _, s := range f.conn.Sets() {
@@ -174,7 +174,7 @@ func TestApplyStaleRefusesOnlyChangedPrinter(t *testing.T) {
 	f2.conn.Add("a", device("S-a", map[string]string{"system.contact": "old", "system.location": "here"}))
 	p2 := f2.plan(t, PlanOptions{})
 	f2.conn.Update("a", func(d *plannertest.Device) { d.Observation.Serial = "OTHER" })
-	if r := results(f2.apply(t, context.Background(), p2))["a"]; r.Status != ResultStale || !strings.Contains(r.Detail, "serial") {
+	if r := results(f2.apply(t, context.Background(), p2))["a"]; r.Status != plans.ResultStale || !strings.Contains(r.Detail, "serial") {
 		t.Errorf("swapped device: %+v", r)
 	}
 }
@@ -206,7 +206,7 @@ func TestApplyConfigChanged(t *testing.T) {
 			p := f.plan(t, PlanOptions{})
 			f.printers = tt.change(f.printers)
 			r := results(f.apply(t, context.Background(), p))["a"]
-			if r.Status != ResultFailed || !strings.Contains(r.Detail, "configuration changed since the plan was made") {
+			if r.Status != plans.ResultFailed || !strings.Contains(r.Detail, "configuration changed since the plan was made") {
 				t.Errorf("result %+v", r)
 			}
 			if len(f.conn.Sets()) != 0 {
@@ -238,7 +238,7 @@ func TestApplyCancelMidway(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan *ApplyResult, 1)
+	done := make(chan *plans.ApplyResult, 1)
 	errc := make(chan error, 1)
 	go func() {
 		res, err := f.planner.Apply(ctx, p, f.printers, ApplyOptions{})
@@ -257,11 +257,11 @@ func TestApplyCancelMidway(t *testing.T) {
 	}
 	got := results(<-done)
 	for _, n := range []string{"a", "b", "c"} {
-		if got[n].Status != ResultApplied {
+		if got[n].Status != plans.ResultApplied {
 			t.Errorf("%s: %+v", n, got[n])
 		}
 	}
-	if r := got["d"]; r.Status != ResultSkipped || r.Detail != "cancelled" {
+	if r := got["d"]; r.Status != plans.ResultSkipped || r.Detail != "cancelled" {
 		t.Errorf("d: %+v", r)
 	}
 
@@ -299,7 +299,7 @@ func TestApplySetFailureRecordsNothing(t *testing.T) {
 	d.SetErr = errors.New("snmp set: notWritable")
 	f.conn.Add("a", d)
 	r := results(f.apply(t, context.Background(), f.plan(t, PlanOptions{})))["a"]
-	if r.Status != ResultFailed || !strings.Contains(r.Detail, "notWritable") {
+	if r.Status != plans.ResultFailed || !strings.Contains(r.Detail, "notWritable") {
 		t.Errorf("result %+v", r)
 	}
 	if _, ok, _ := f.store.Printer(context.Background(), "a"); ok {
@@ -317,7 +317,7 @@ func TestApplyStateUnusable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}
-	if res == nil || res.Printers[0].Status != ResultFailed {
+	if res == nil || res.Printers[0].Status != plans.ResultFailed {
 		t.Errorf("result %+v", res)
 	}
 }
@@ -352,11 +352,11 @@ func TestApplyRefreshOnly(t *testing.T) {
 }
 
 func TestRenderApplyResult(t *testing.T) {
-	r := &ApplyResult{Printers: []PrinterResult{
-		{Name: "a", Status: ResultApplied, Changes: 2},
-		{Name: "b", Status: ResultUnchanged},
-		{Name: "c", Status: ResultStale, Detail: "observed system.contact changed since the plan; run plan again"},
-		{Name: "d", Status: ResultSkipped, Detail: "cancelled\x1b[2J"},
+	r := &plans.ApplyResult{Printers: []plans.PrinterResult{
+		{Name: "a", Status: plans.ResultApplied, Changes: 2},
+		{Name: "b", Status: plans.ResultUnchanged},
+		{Name: "c", Status: plans.ResultStale, Detail: "observed system.contact changed since the plan; run plan again"},
+		{Name: "d", Status: plans.ResultSkipped, Detail: "cancelled\x1b[2J"},
 	}}
 	var b bytes.Buffer
 	if err := RenderApplyResult(&b, r, RenderOptions{}); err != nil {

@@ -202,7 +202,7 @@ func (df *deployFixture) plan(t *testing.T) *plans.Plan {
 	return p
 }
 
-func (df *deployFixture) apply(t *testing.T, p *plans.Plan) *ApplyResult {
+func (df *deployFixture) apply(t *testing.T, p *plans.Plan) *plans.ApplyResult {
 	t.Helper()
 	res, err := df.planner.Apply(context.Background(), p, df.printers, ApplyOptions{})
 	if err != nil {
@@ -295,7 +295,7 @@ func TestApplyFirmwareThenFilesThenSettings(t *testing.T) {
 		progress = append(progress, fmt.Sprintf("%s %s %d/%d", printer, file, sent, total))
 	}
 	res := df.apply(t, df.plan(t))
-	if r := res.Printers[0]; r.Status != ResultApplied || r.Firmware != FirmwareUpgraded {
+	if r := res.Printers[0]; r.Status != plans.ResultApplied || r.Firmware != plans.FirmwareUpgraded {
 		t.Fatalf("result = %+v", r)
 	}
 	want := []string{"p1 firmware CXTPC.240.001", "p1 file ca.pem via ftp", "p1 set system.contact"}
@@ -396,7 +396,7 @@ func TestFirmwareRefusedWhenImageChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := df.apply(t, plan)
-	if r := res.Printers[0]; r.Status != ResultFailed || !strings.Contains(r.Detail, "refusing to send") {
+	if r := res.Printers[0]; r.Status != plans.ResultFailed || !strings.Contains(r.Detail, "refusing to send") {
 		t.Errorf("result = %+v", r)
 	}
 	if log := df.fleet.log(); len(log) != 0 {
@@ -431,7 +431,7 @@ func TestFirmwareRebootTimeout(t *testing.T) {
 		return &stuckAfterFirmware{deploySession: s.(*deploySession)}, nil
 	})
 	res := df.apply(t, plan)
-	if r := res.Printers[0]; r.Status != ResultFailed || r.Firmware != FirmwareFailed || !strings.Contains(r.Detail, "within") {
+	if r := res.Printers[0]; r.Status != plans.ResultFailed || r.Firmware != plans.FirmwareFailed || !strings.Contains(r.Detail, "within") {
 		t.Errorf("result = %+v", r)
 	}
 }

@@ -26,13 +26,6 @@ const (
 	DefaultRebootPoll = 5 * time.Second
 )
 
-// Firmware results in PrinterResult.Firmware.
-const (
-	FirmwareUpgraded = "upgraded"
-	FirmwareFailed   = "failed"
-	FirmwareHalted   = "halted"
-)
-
 // planFirmware decides whether the printer's declared firmware applies to
 // the observed model and is newer than what it runs. note explains an
 // upgrade not made.
@@ -277,14 +270,14 @@ func (ro *rollout) wait(ctx context.Context, printer string) string {
 }
 
 // done reports how a printer's upgrade went.
-func (ro *rollout) done(printer string, r PrinterResult) {
+func (ro *rollout) done(printer string, r plans.PrinterResult) {
 	s, ok := ro.members[printer]
 	if !ok {
 		return
 	}
 	w := s.g.waves[s.wave]
 	w.mu.Lock()
-	if r.Firmware == FirmwareFailed {
+	if r.Firmware == plans.FirmwareFailed {
 		w.failures++
 	}
 	w.pending--
@@ -339,7 +332,7 @@ func sortedMemberNames(m map[string]rolloutSlot) []string {
 
 // applyFirmware runs the printer's planned upgrade, if any, and notes the
 // outcome in r. skip is true when ctx ended before the upgrade began.
-func (pl *Planner) applyFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer, r *PrinterResult) (skip bool, err error) {
+func (pl *Planner) applyFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer, r *plans.PrinterResult) (skip bool, err error) {
 	if pp.Firmware == nil {
 		return false, nil
 	}
@@ -349,10 +342,10 @@ func (pl *Planner) applyFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg
 	upgraded, err := pl.upgradeFirmware(ctx, pp, cfg)
 	switch {
 	case err != nil:
-		r.Firmware = FirmwareFailed
+		r.Firmware = plans.FirmwareFailed
 		return false, err
 	case upgraded:
-		r.Firmware = FirmwareUpgraded
+		r.Firmware = plans.FirmwareUpgraded
 	}
 	return false, nil
 }

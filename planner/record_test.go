@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inkform/inkform/planner/plannertest"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/state"
 )
 
@@ -44,7 +45,7 @@ func TestApplyBatchesStateWrites(t *testing.T) {
 	before := f.store.WriteCount()
 	res := f.apply(t, context.Background(), p)
 	for _, r := range res.Printers {
-		if r.Status != ResultApplied {
+		if r.Status != plans.ResultApplied {
 			t.Fatalf("printer %s: %+v", r.Name, r)
 		}
 	}
@@ -92,17 +93,17 @@ func TestApplyBatchFailureFailsEveryPrinterOfTheBatch(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	for _, r := range res.Printers {
-		if r.Status == ResultApplied || r.Status == ResultUnchanged {
+		if r.Status == plans.ResultApplied || r.Status == plans.ResultUnchanged {
 			t.Errorf("printer %s counted as %s though its record was not written", r.Name, r.Status)
 		}
-		if r.Status == ResultFailed && !strings.Contains(r.Detail, "disk full") {
+		if r.Status == plans.ResultFailed && !strings.Contains(r.Detail, "disk full") {
 			t.Errorf("printer %s: detail %q does not say why", r.Name, r.Detail)
 		}
 	}
 	// Printers not started after the failure are recorded as skipped;
 	// none whose own record failed has an outcome.
 	for _, o := range f.store.Outcomes(res.RunID) {
-		if o.Status != ResultSkipped {
+		if o.Status != plans.ResultSkipped {
 			t.Errorf("outcome %+v recorded though the printer's record failed", o)
 		}
 	}
@@ -124,7 +125,7 @@ func TestApplyWritesAFinishedPrinterWhileOthersAreInFlight(t *testing.T) {
 			return nil
 		}
 	})
-	done := make(chan *ApplyResult, 1)
+	done := make(chan *plans.ApplyResult, 1)
 	go func() {
 		res, err := f.planner.Apply(context.Background(), p, f.printers, ApplyOptions{})
 		if err != nil {

@@ -638,26 +638,26 @@ func mdSettingTable(changed []*plans.PrinterPlan) string {
 
 // RenderApplyResult writes one line per printer that was not simply
 // unchanged, then the totals.
-func RenderApplyResult(w io.Writer, r *ApplyResult, o RenderOptions) error {
+func RenderApplyResult(w io.Writer, r *plans.ApplyResult, o RenderOptions) error {
 	bw := bufio.NewWriter(w)
 	c := painter(o.Color)
 	counts := map[string]int{}
 	for _, pr := range r.Printers {
 		counts[pr.Status]++
-		if pr.Status == ResultUnchanged && pr.Detail == "" {
+		if pr.Status == plans.ResultUnchanged && pr.Detail == "" {
 			continue
 		}
 		status := pr.Status
 		switch pr.Status {
-		case ResultApplied:
+		case plans.ResultApplied:
 			status = c.paint(ansiGreen, status)
-		case ResultFailed, ResultStale:
+		case plans.ResultFailed, plans.ResultStale:
 			status = c.paint(ansiRed, status)
-		case ResultSkipped:
+		case plans.ResultSkipped:
 			status = c.paint(ansiYellow, status)
 		}
 		text := "printer." + safe(pr.Name) + ": " + status
-		if pr.Status == ResultApplied {
+		if pr.Status == plans.ResultApplied {
 			text += " (" + plural(pr.Changes, "change", "changes") + ")"
 		}
 		if pr.Detail != "" {
@@ -669,7 +669,7 @@ func RenderApplyResult(w io.Writer, r *ApplyResult, o RenderOptions) error {
 		fmt.Fprintln(bw)
 	}
 	var parts []string
-	for _, st := range []string{ResultApplied, ResultUnchanged, ResultFailed, ResultStale, ResultSkipped} {
+	for _, st := range []string{plans.ResultApplied, plans.ResultUnchanged, plans.ResultFailed, plans.ResultStale, plans.ResultSkipped} {
 		if n := counts[st]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}

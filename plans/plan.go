@@ -1,7 +1,8 @@
 // Package plans holds what planning produces and applying carries out: a
 // Plan, printer by printer (actions, setting changes, files and firmware
-// to deploy, what was observed). It is plain data, made by planner,
-// carried out by apply, rendered by views and stored by plans/planfile.
+// to deploy, what was observed), and the ApplyResult of carrying one out.
+// It is plain data, made by planner, carried out by apply, rendered by
+// views and stored by plans/planfile.
 //
 // A Plan never holds a sensitive value: for settings marked sensitive only
 // value hashes are kept, so no rendering or plan file can leak one.
