@@ -1,4 +1,4 @@
-package planner
+package planner_test
 
 import (
 	"bytes"
@@ -10,14 +10,17 @@ import (
 	"time"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/views"
 )
 
-func (f *fixture) apply(t *testing.T, ctx context.Context, p *plans.Plan) *plans.ApplyResult {
+// applyPlan applies p to f.
+func applyPlan(t *testing.T, f *plannertest.Fleet, ctx context.Context, p *plans.Plan) *plans.ApplyResult {
 	t.Helper()
-	res, err := f.planner.Apply(ctx, p, f.printers, ApplyOptions{Run: state.Run{User: "ci"}})
+	res, err := f.Planner.Apply(ctx, p, f.Printers, planner.ApplyOptions{Run: state.Run{User: "ci"}})
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -33,9 +36,9 @@ func results(r *plans.ApplyResult) map[string]plans.PrinterResult {
 }
 
 func TestApplyRichThenPlanIsEmpty(t *testing.T) {
-	f := richFixture(t)
-	p := f.plan(t, PlanOptions{})
-	res := f.apply(t, context.Background(), p)
+	f := plannertest.RichFleet(t)
+	p := f.Plan(t, planner.PlanOptions{})
+	res := applyPlan(t, f, context.Background(), p)
 	got := results(res)
 	want := map[string]string{
 		"hq-2f-east": plans.ResultApplied, "hq-3f": plans.ResultApplied, "lab-1": plans.ResultSkipped, "lab-2": plans.ResultSkipped,
@@ -51,11 +54,11 @@ func TestApplyRichThenPlanIsEmpty(t *testing.T) {
 	}
 
 	// Devices hold the desired values; only what differed was written.
-	if v, _ := f.conn.Value("hq-2f-east", "system.name"); v != secretDesired {
+	if v, _ := f.Conn.Value("hq-2f-east", "system.name"); v != plannertest.SecretDesired {
 		t.Errorf("system.name = %q", v)
 	}
 	var writes []string
-	for _, s := range f.conn.Sets() {
+	for _, s := range f.Conn.Sets() {
 		for _, v := range s.Values {
 			writes = append(writes, s.Printer+" "+v.Name)
 		}
@@ -68,57 +71,57 @@ func TestApplyRichThenPlanIsEmpty(t *testing.T) {
 	// A written printer is observed once by the plan, then checked before
 	// and after the write (status and supplies are not read again); one
 	// with nothing to write is not read again at all.
-	if o, c := f.conn.Observes("hq-2f-east"), f.conn.Checks("hq-2f-east"); o != 3 || c != 2 {
+	if o, c := f.Conn.Observes("hq-2f-east"), f.Conn.Checks("hq-2f-east"); o != 3 || c != 2 {
 		t.Errorf("hq-2f-east: %d observations of which %d checks; want 3 and 2", o, c)
 	}
-	if o := f.conn.Observes("quiet"); o != 1 {
+	if o := f.Conn.Observes("quiet"); o != 1 {
 		t.Errorf("quiet: %d observations; want 1", o)
 	}
 
 	// State: forgotten printer gone, every declared setting hashed.
 	ctx := context.Background()
-	if _, ok, _ := f.store.Printer(ctx, "old-lobby"); ok {
+	if _, ok, _ := f.Store.Printer(ctx, "old-lobby"); ok {
 		t.Error("old-lobby still in state")
 	}
-	east, ok, _ := f.store.Printer(ctx, "hq-2f-east")
-	if !ok || east.Settings["system.name"] != state.HashValue(secretDesired) || len(east.Settings) != 3 || east.Serial != "7531A2B" {
+	east, ok, _ := f.Store.Printer(ctx, "hq-2f-east")
+	if !ok || east.Settings["system.name"] != state.HashValue(plannertest.SecretDesired) || len(east.Settings) != 3 || east.Serial != "7531A2B" {
 		t.Errorf("hq-2f-east state = %+v", east)
 	}
-	lab3, _, _ := f.store.Printer(ctx, "lab-3")
+	lab3, _, _ := f.Store.Printer(ctx, "lab-3")
 	if _, ok := lab3.Settings["system.location"]; ok {
 		t.Error("lab-3 still records system.location")
 	}
 	if _, ok := lab3.Settings["paper.default_size"]; ok {
 		t.Error("lab-3 records an unsupported setting")
 	}
-	runs, _ := f.store.Runs(ctx, 1)
+	runs, _ := f.Store.Runs(ctx, 1)
 	if len(runs) != 1 || runs[0].Status != "ok" || runs[0].Command != "apply" || runs[0].User != "ci" {
 		t.Errorf("run = %+v", runs)
 	}
-	if n := len(f.store.Outcomes(res.RunID)); n != len(p.Printers) {
+	if n := len(f.Store.Outcomes(res.RunID)); n != len(p.Printers) {
 		t.Errorf("%d outcomes recorded, want %d", n, len(p.Printers))
 	}
 
 	// The next plan has nothing left to do for the reachable printers.
-	again := f.plan(t, PlanOptions{})
+	again := f.Plan(t, planner.PlanOptions{})
 	if again.HasChanges() {
 		var b bytes.Buffer
-		_ = RenderHuman(&b, again, RenderOptions{})
+		_ = views.RenderHuman(&b, again, views.RenderOptions{})
 		t.Errorf("plan after apply has changes:\n%s", b.String())
 	}
 }
 
 func TestApplyVerifyFailure(t *testing.T) {
-	f := newFixture(t)
-	plain := printer("plain", "10.0.0.1", desired("system.contact", "new")...)
-	secret := printer("secret", "10.0.0.2", fleet.Desired{Name: "system.name", Value: secretDesired, Sensitive: true})
-	f.printers = []fleet.Printer{plain, secret}
+	f := plannertest.NewFleet()
+	plain := plannertest.Printer("plain", "10.0.0.1", plannertest.Desired("system.contact", "new")...)
+	secret := plannertest.Printer("secret", "10.0.0.2", fleet.Desired{Name: "system.name", Value: plannertest.SecretDesired, Sensitive: true})
+	f.Printers = []fleet.Printer{plain, secret}
 	for _, n := range []string{"plain", "secret"} {
-		d := device("S", map[string]string{"system.contact": "old", "system.name": secretObserved})
+		d := plannertest.NewDevice("S", map[string]string{"system.contact": "old", "system.name": plannertest.SecretObserved})
 		d.Ignore = map[string]bool{"system.contact": true, "system.name": true}
-		f.conn.Add(n, d)
+		f.Conn.Add(n, d)
 	}
-	res := f.apply(t, context.Background(), f.plan(t, PlanOptions{}))
+	res := applyPlan(t, f, context.Background(), f.Plan(t, planner.PlanOptions{}))
 	got := results(res)
 	if r := got["plain"]; r.Status != plans.ResultFailed || r.Detail != `system.contact reads back "old", expected "new"` {
 		t.Errorf("plain: %+v", r)
@@ -130,11 +133,11 @@ func TestApplyVerifyFailure(t *testing.T) {
 		t.Error("Failed() = false")
 	}
 	// Nothing unverified is recorded.
-	if ps, _ := f.store.Printers(context.Background()); len(ps) != 0 {
+	if ps, _ := f.Store.Printers(context.Background()); len(ps) != 0 {
 		t.Errorf("state holds %d printers", len(ps))
 	}
 	var b bytes.Buffer
-	if err := RenderApplyResult(&b, res, RenderOptions{}); err != nil {
+	if err := views.RenderApplyResult(&b, res, views.RenderOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(b.String(), "s3cr3t") || !strings.Contains(b.String(), "Apply finished with failures: 2 failed.") {
@@ -143,38 +146,38 @@ func TestApplyVerifyFailure(t *testing.T) {
 }
 
 func TestApplyStaleRefusesOnlyChangedPrinter(t *testing.T) {
-	f := newFixture(t)
+	f := plannertest.NewFleet()
 	for _, n := range []string{"a", "b"} {
-		f.printers = append(f.printers, printer(n, "10.0.0.1", desired("system.contact", "new", "system.location", "here")...))
-		f.conn.Add(n, device("S-"+n, map[string]string{"system.contact": "old", "system.location": "here"}))
+		f.Printers = append(f.Printers, plannertest.Printer(n, "10.0.0.1", plannertest.Desired("system.contact", "new", "system.location", "here")...))
+		f.Conn.Add(n, plannertest.NewDevice("S-"+n, map[string]string{"system.contact": "old", "system.location": "here"}))
 	}
-	p := f.plan(t, PlanOptions{})
+	p := f.Plan(t, planner.PlanOptions{})
 	// Someone edits b's location (a no-op in the plan) after the plan.
-	f.conn.Update("b", func(d *plannertest.Device) { d.Observation.Settings["system.location"] = "elsewhere" })
+	f.Conn.Update("b", func(d *plannertest.Device) { d.Observation.Settings["system.location"] = "elsewhere" })
 
-	got := results(f.apply(t, context.Background(), p))
+	got := results(applyPlan(t, f, context.Background(), p))
 	if got["a"].Status != plans.ResultApplied {
 		t.Errorf("a: %+v", got["a"])
 	}
 	if r := got["b"]; r.Status != plans.ResultStale || r.Detail != "observed system.location changed since the plan; run plan again" {
 		t.Errorf("b: %+v", r)
 	}
-	for _, s := range f.conn.Sets() {
+	for _, s := range f.Conn.Sets() {
 		if s.Printer == "b" {
 			t.Error("stale printer was written")
 		}
 	}
-	if v, _ := f.conn.Value("b", "system.contact"); v != "old" {
+	if v, _ := f.Conn.Value("b", "system.contact"); v != "old" {
 		t.Errorf("b contact = %q", v)
 	}
 
 	// A different device now answers for a.
-	f2 := newFixture(t)
-	f2.printers = f.printers[:1]
-	f2.conn.Add("a", device("S-a", map[string]string{"system.contact": "old", "system.location": "here"}))
-	p2 := f2.plan(t, PlanOptions{})
-	f2.conn.Update("a", func(d *plannertest.Device) { d.Observation.Serial = "OTHER" })
-	if r := results(f2.apply(t, context.Background(), p2))["a"]; r.Status != plans.ResultStale || !strings.Contains(r.Detail, "serial") {
+	f2 := plannertest.NewFleet()
+	f2.Printers = f.Printers[:1]
+	f2.Conn.Add("a", plannertest.NewDevice("S-a", map[string]string{"system.contact": "old", "system.location": "here"}))
+	p2 := f2.Plan(t, planner.PlanOptions{})
+	f2.Conn.Update("a", func(d *plannertest.Device) { d.Observation.Serial = "OTHER" })
+	if r := results(applyPlan(t, f2, context.Background(), p2))["a"]; r.Status != plans.ResultStale || !strings.Contains(r.Detail, "serial") {
 		t.Errorf("swapped device: %+v", r)
 	}
 }
@@ -185,31 +188,31 @@ func TestApplyConfigChanged(t *testing.T) {
 		change func(ps []fleet.Printer) []fleet.Printer
 	}{
 		{"value edited", func(ps []fleet.Printer) []fleet.Printer {
-			ps[0].Settings = desired("system.contact", "newer", "system.location", "here")
+			ps[0].Settings = plannertest.Desired("system.contact", "newer", "system.location", "here")
 			return ps
 		}},
 		{"no-op setting edited", func(ps []fleet.Printer) []fleet.Printer {
-			ps[0].Settings = desired("system.contact", "new", "system.location", "there")
+			ps[0].Settings = plannertest.Desired("system.contact", "new", "system.location", "there")
 			return ps
 		}},
 		{"setting added", func(ps []fleet.Printer) []fleet.Printer {
-			ps[0].Settings = desired("system.contact", "new", "system.location", "here", "system.name", "n")
+			ps[0].Settings = plannertest.Desired("system.contact", "new", "system.location", "here", "system.name", "n")
 			return ps
 		}},
 		{"printer removed", func(ps []fleet.Printer) []fleet.Printer { return nil }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			f.printers = []fleet.Printer{printer("a", "10.0.0.1", desired("system.contact", "new", "system.location", "here")...)}
-			f.conn.Add("a", device("S", map[string]string{"system.contact": "old", "system.location": "here", "system.name": ""}))
-			p := f.plan(t, PlanOptions{})
-			f.printers = tt.change(f.printers)
-			r := results(f.apply(t, context.Background(), p))["a"]
+			f := plannertest.NewFleet()
+			f.Printers = []fleet.Printer{plannertest.Printer("a", "10.0.0.1", plannertest.Desired("system.contact", "new", "system.location", "here")...)}
+			f.Conn.Add("a", plannertest.NewDevice("S", map[string]string{"system.contact": "old", "system.location": "here", "system.name": ""}))
+			p := f.Plan(t, planner.PlanOptions{})
+			f.Printers = tt.change(f.Printers)
+			r := results(applyPlan(t, f, context.Background(), p))["a"]
 			if r.Status != plans.ResultFailed || !strings.Contains(r.Detail, "configuration changed since the plan was made") {
 				t.Errorf("result %+v", r)
 			}
-			if len(f.conn.Sets()) != 0 {
+			if len(f.Conn.Sets()) != 0 {
 				t.Error("device written")
 			}
 		})
@@ -217,13 +220,13 @@ func TestApplyConfigChanged(t *testing.T) {
 }
 
 func TestApplyCancelMidway(t *testing.T) {
-	f := newFixture(t)
+	f := plannertest.NewFleet()
 	names := []string{"a", "b", "c", "d"}
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	for _, n := range names {
-		f.printers = append(f.printers, printer(n, "10.0.0.1", desired("system.contact", "new")...))
-		d := device("S-"+n, map[string]string{"system.contact": "old"})
+		f.Printers = append(f.Printers, plannertest.Printer(n, "10.0.0.1", plannertest.Desired("system.contact", "new")...))
+		d := plannertest.NewDevice("S-"+n, map[string]string{"system.contact": "old"})
 		if n == "c" {
 			d.OnSet = func(ctx context.Context) error {
 				close(entered)
@@ -231,17 +234,17 @@ func TestApplyCancelMidway(t *testing.T) {
 				return nil
 			}
 		}
-		f.conn.Add(n, d)
+		f.Conn.Add(n, d)
 	}
-	p := f.plan(t, PlanOptions{})
-	f.planner.Observer.Parallelism = 1 // printers start in order, one at a time
+	p := f.Plan(t, planner.PlanOptions{})
+	f.Planner.Observer.Parallelism = 1 // printers start in order, one at a time
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan *plans.ApplyResult, 1)
 	errc := make(chan error, 1)
 	go func() {
-		res, err := f.planner.Apply(ctx, p, f.printers, ApplyOptions{})
+		res, err := f.Planner.Apply(ctx, p, f.Printers, planner.ApplyOptions{})
 		errc <- err
 		done <- res
 	}()
@@ -266,7 +269,7 @@ func TestApplyCancelMidway(t *testing.T) {
 	}
 
 	bg := context.Background()
-	recorded, _ := f.store.Printers(bg)
+	recorded, _ := f.Store.Printers(bg)
 	var inState []string
 	for _, r := range recorded {
 		inState = append(inState, r.Name)
@@ -274,13 +277,13 @@ func TestApplyCancelMidway(t *testing.T) {
 	if !slices.Equal(inState, []string{"a", "b", "c"}) {
 		t.Errorf("state holds %q", inState)
 	}
-	runs, _ := f.store.Runs(bg, 1)
+	runs, _ := f.Store.Runs(bg, 1)
 	if runs[0].Status != "cancelled" {
 		t.Errorf("run status %q", runs[0].Status)
 	}
 
 	// The next plan shows exactly what is left.
-	next := f.plan(t, PlanOptions{})
+	next := f.Plan(t, planner.PlanOptions{})
 	var left []string
 	for _, pp := range next.Printers {
 		if pp.Action != plans.NoOp {
@@ -293,27 +296,27 @@ func TestApplyCancelMidway(t *testing.T) {
 }
 
 func TestApplySetFailureRecordsNothing(t *testing.T) {
-	f := newFixture(t)
-	f.printers = []fleet.Printer{printer("a", "10.0.0.1", desired("system.contact", "new")...)}
-	d := device("S", map[string]string{"system.contact": "old"})
+	f := plannertest.NewFleet()
+	f.Printers = []fleet.Printer{plannertest.Printer("a", "10.0.0.1", plannertest.Desired("system.contact", "new")...)}
+	d := plannertest.NewDevice("S", map[string]string{"system.contact": "old"})
 	d.SetErr = errors.New("snmp set: notWritable")
-	f.conn.Add("a", d)
-	r := results(f.apply(t, context.Background(), f.plan(t, PlanOptions{})))["a"]
+	f.Conn.Add("a", d)
+	r := results(applyPlan(t, f, context.Background(), f.Plan(t, planner.PlanOptions{})))["a"]
 	if r.Status != plans.ResultFailed || !strings.Contains(r.Detail, "notWritable") {
 		t.Errorf("result %+v", r)
 	}
-	if _, ok, _ := f.store.Printer(context.Background(), "a"); ok {
+	if _, ok, _ := f.Store.Printer(context.Background(), "a"); ok {
 		t.Error("failed printer recorded")
 	}
 }
 
 func TestApplyStateUnusable(t *testing.T) {
-	f := newFixture(t)
-	f.printers = []fleet.Printer{printer("a", "10.0.0.1", desired("system.contact", "new")...)}
-	f.conn.Add("a", device("S", map[string]string{"system.contact": "old"}))
-	p := f.plan(t, PlanOptions{})
-	f.store.PutErr = errors.New("disk full")
-	res, err := f.planner.Apply(context.Background(), p, f.printers, ApplyOptions{})
+	f := plannertest.NewFleet()
+	f.Printers = []fleet.Printer{plannertest.Printer("a", "10.0.0.1", plannertest.Desired("system.contact", "new")...)}
+	f.Conn.Add("a", plannertest.NewDevice("S", map[string]string{"system.contact": "old"}))
+	p := f.Plan(t, planner.PlanOptions{})
+	f.Store.PutErr = errors.New("disk full")
+	res, err := f.Planner.Apply(context.Background(), p, f.Printers, planner.ApplyOptions{})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}
@@ -323,27 +326,27 @@ func TestApplyStateUnusable(t *testing.T) {
 }
 
 func TestApplyRefreshOnly(t *testing.T) {
-	f := newFixture(t)
-	f.printers = []fleet.Printer{
-		printer("a", "10.0.0.1", desired("system.contact", "new")...),
-		printer("b", "10.0.0.2", desired("system.contact", "new")...),
+	f := plannertest.NewFleet()
+	f.Printers = []fleet.Printer{
+		plannertest.Printer("a", "10.0.0.1", plannertest.Desired("system.contact", "new")...),
+		plannertest.Printer("b", "10.0.0.2", plannertest.Desired("system.contact", "new")...),
 	}
-	d := device("S-a", map[string]string{"system.contact": "old"})
+	d := plannertest.NewDevice("S-a", map[string]string{"system.contact": "old"})
 	d.Observation.Firmware = "NEW.FW"
-	f.conn.Add("a", d)
-	f.conn.Add("b", device("S-b", map[string]string{"system.contact": "old"}))
-	prior := managed("a", "10.0.0.1:161", "system.contact")
-	f.put(t, prior)
+	f.Conn.Add("a", d)
+	f.Conn.Add("b", plannertest.NewDevice("S-b", map[string]string{"system.contact": "old"}))
+	prior := plannertest.Managed("a", "10.0.0.1:161", "system.contact")
+	f.Put(t, prior)
 
-	res := f.apply(t, context.Background(), f.plan(t, PlanOptions{RefreshOnly: true}))
-	if len(f.conn.Sets()) != 0 {
+	res := applyPlan(t, f, context.Background(), f.Plan(t, planner.PlanOptions{RefreshOnly: true}))
+	if len(f.Conn.Sets()) != 0 {
 		t.Error("refresh-only apply wrote a device")
 	}
-	got, _, _ := f.store.Printer(context.Background(), "a")
+	got, _, _ := f.Store.Printer(context.Background(), "a")
 	if got.Firmware != "NEW.FW" || got.Serial != "S-a" || got.Settings["system.contact"] != prior.Settings["system.contact"] {
 		t.Errorf("state = %+v", got)
 	}
-	if _, ok, _ := f.store.Printer(context.Background(), "b"); ok {
+	if _, ok, _ := f.Store.Printer(context.Background(), "b"); ok {
 		t.Error("refresh-only apply adopted b")
 	}
 	if res.Failed() {
@@ -359,7 +362,7 @@ func TestRenderApplyResult(t *testing.T) {
 		{Name: "d", Status: plans.ResultSkipped, Detail: "cancelled\x1b[2J"},
 	}}
 	var b bytes.Buffer
-	if err := RenderApplyResult(&b, r, RenderOptions{}); err != nil {
+	if err := views.RenderApplyResult(&b, r, views.RenderOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	want := `printer.a: applied (2 changes)

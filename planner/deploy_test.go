@@ -1,4 +1,4 @@
-package planner
+package planner_test
 
 import (
 	"bytes"
@@ -19,11 +19,12 @@ import (
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/observer"
+	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
-	"github.com/inkform/inkform/plans/planfile"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/views"
 )
 
 // deployFleet is a fake fleet whose devices take files and firmware.
@@ -90,7 +91,7 @@ func (s *deploySession) Observe(_ context.Context, names []string) (fleet.Observ
 	o := fleet.Observation{
 		Model: d.model, Serial: "S-" + s.p.Name, Firmware: d.firmware, Uptime: d.uptime, Status: "idle",
 		Settings: map[string]string{}, SettingTransports: map[string]string{}, Transport: "snmp",
-		ObservedAt: fixedObserved, Notes: slices.Clone(d.notes),
+		ObservedAt: plannertest.Observed, Notes: slices.Clone(d.notes),
 	}
 	for _, n := range names {
 		v, ok := d.settings[n]
@@ -164,7 +165,7 @@ func writeFile(t *testing.T, dir, name, content, via string) fleet.File {
 type deployFixture struct {
 	fleet    *deployFleet
 	store    *plannertest.Store
-	planner  *Planner
+	planner  *planner.Planner
 	printers []fleet.Printer
 	dir      string
 	fw       *fleet.Firmware
@@ -173,9 +174,9 @@ type deployFixture struct {
 func newDeployFixture(t *testing.T, n int, batch, maxFailures int) *deployFixture {
 	t.Helper()
 	df := &deployFixture{fleet: newDeployFleet(), store: plannertest.NewStore(), dir: t.TempDir()}
-	df.planner = &Planner{
+	df.planner = &planner.Planner{
 		Observer: observer.Observer{Connector: df.fleet, Limits: observer.Limits{Parallelism: 4}}, State: df.store, Catalog: catalog.Default(),
-		Now:           func() time.Time { return fixedNow },
+		Now:           func() time.Time { return plannertest.Now },
 		RebootTimeout: 5 * time.Second, RebootPoll: time.Millisecond,
 	}
 	df.fw = &fleet.Firmware{
@@ -186,7 +187,7 @@ func newDeployFixture(t *testing.T, n int, batch, maxFailures int) *deployFixtur
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("p%d", i)
 		df.fleet.add(name, "Lexmark CX725", "CXTPC.230.037", map[string]string{"system.contact": "old"})
-		p := printer(name, "10.0.0."+fmt.Sprint(i), desired("system.contact", "new")...)
+		p := plannertest.Printer(name, "10.0.0."+fmt.Sprint(i), plannertest.Desired("system.contact", "new")...)
 		p.Firmware = df.fw
 		df.printers = append(df.printers, p)
 	}
@@ -195,7 +196,7 @@ func newDeployFixture(t *testing.T, n int, batch, maxFailures int) *deployFixtur
 
 func (df *deployFixture) plan(t *testing.T) *plans.Plan {
 	t.Helper()
-	p, err := df.planner.Plan(context.Background(), df.printers, PlanOptions{})
+	p, err := df.planner.Plan(context.Background(), df.printers, planner.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,33 +205,20 @@ func (df *deployFixture) plan(t *testing.T) *plans.Plan {
 
 func (df *deployFixture) apply(t *testing.T, p *plans.Plan) *plans.ApplyResult {
 	t.Helper()
-	res, err := df.planner.Apply(context.Background(), p, df.printers, ApplyOptions{})
+	res, err := df.planner.Apply(context.Background(), p, df.printers, planner.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
 
-func TestPlanShowsFirmwareFilesTransportsAndNotes(t *testing.T) {
-	df := newDeployFixture(t, 1, 0, 0)
-	d := df.fleet.devices["p1"]
-	d.settings["system.location"] = "old"
-	d.transports = map[string]string{"system.location": "pjl"}
-	d.notes = []string{"http: port 80 closed; falling back to snmp"}
-	p := &df.printers[0]
-	p.Settings = desired("system.contact", "new", "system.location", "HQ")
-	p.Transports = []string{"pjl", "ftp", "snmp"}
-	ca := writeFile(t, df.dir, "ca.pem", strings.Repeat("c", 1234), "")
-	ca.Source = filepath.Join(df.dir, "ca.pem")
-	p.Files = []fleet.File{ca}
-	// The firmware image size as the configuration loaded it.
-	df.fw.File.Size = 50_541_363
-
-	plan := df.plan(t)
-	pp := plan.Printers[0]
-	if pp.Firmware == nil || pp.Firmware.From != "CXTPC.230.037" || pp.Firmware.To != "CXTPC.240.001" {
+func TestPlanFirmwareFilesTransportsAndNotes(t *testing.T) {
+	f := plannertest.DeployFleet()
+	pp := f.Plan(t, planner.PlanOptions{}).Printers[0]
+	if pp.Firmware == nil || pp.Firmware.From != "CXTPC.230.037" || pp.Firmware.To != "CXTPC.240.001" || pp.Firmware.Via != "ftp" {
 		t.Fatalf("firmware change = %+v", pp.Firmware)
 	}
+	ca := f.Printers[0].Files[0]
 	if d := cmp.Diff([]plans.FileChange{{Dest: "ca.pem", Action: plans.Adopt, Size: 1234, SHA256: ca.SHA256, Via: "pjl"}}, pp.Files); d != "" {
 		t.Errorf("files (-want +got):\n%s", d)
 	}
@@ -240,47 +228,8 @@ func TestPlanShowsFirmwareFilesTransportsAndNotes(t *testing.T) {
 			t.Errorf("%s via %q, want %q", c.Setting, c.Transport, want)
 		}
 	}
-	var human, js, md bytes.Buffer
-	if err := RenderHuman(&human, plan, RenderOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := RenderJSON(&js, plan); err != nil {
-		t.Fatal(err)
-	}
-	if err := RenderMarkdown(&md, plan); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "deploy.txt", human.Bytes())
-	golden(t, "deploy.json", js.Bytes())
-	golden(t, "deploy.md", md.Bytes())
-	for name, out := range map[string]string{"human": human.String(), "json": js.String(), "markdown": md.String()} {
-		for _, want := range []string{"http: port 80 closed; falling back to snmp", "pjl", "CXTPC.240.001", "ca.pem"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("%s rendering lacks %q", name, want)
-			}
-		}
-	}
-	if !strings.Contains(human.String(), "^ firmware") || !strings.Contains(human.String(), "+ file ca.pem") {
-		t.Errorf("human rendering lacks the upgrade or file line:\n%s", human.String())
-	}
-
-	// The plan file keeps all of it.
-	var buf bytes.Buffer
-	if err := planfile.Write(&buf, plan); err != nil {
-		t.Fatal(err)
-	}
-	back, err := planfile.Read(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(plan.Printers[0].Firmware, back.Printers[0].Firmware); d != "" {
-		t.Errorf("firmware after a plan file (-want +got):\n%s", d)
-	}
-	if d := cmp.Diff(plan.Printers[0].Files, back.Printers[0].Files); d != "" {
-		t.Errorf("files after a plan file (-want +got):\n%s", d)
-	}
-	if d := cmp.Diff(plan.Printers[0].Notes, back.Printers[0].Notes); d != "" {
-		t.Errorf("notes after a plan file (-want +got):\n%s", d)
+	if d := cmp.Diff([]string{"http: port 80 closed; falling back to snmp"}, pp.Notes); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
 	}
 }
 
@@ -316,7 +265,7 @@ func TestApplyFirmwareThenFilesThenSettings(t *testing.T) {
 	again := df.plan(t)
 	if again.HasChanges() {
 		var b bytes.Buffer
-		RenderHuman(&b, again, RenderOptions{})
+		views.RenderHuman(&b, again, views.RenderOptions{})
 		t.Errorf("plan after apply has changes:\n%s", b.String())
 	}
 	// A changed file is planned as an update.
@@ -356,7 +305,7 @@ func TestRolloutHaltsAfterMaxFailuresAndResumes(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	RenderApplyResult(&out, res, RenderOptions{})
+	views.RenderApplyResult(&out, res, views.RenderOptions{})
 	if !strings.Contains(out.String(), "halted") {
 		t.Errorf("apply result does not say the rollout halted:\n%s", out.String())
 	}

@@ -1,6 +1,5 @@
 // Package planner compares printers as declared with printers as observed
-// and as recorded in state, produces a plans.Plan, renders it for people
-// and machines, stores it in plan files, and applies it.
+// and as recorded in state, produces a plans.Plan, and applies it.
 package planner
 
 import (

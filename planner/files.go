@@ -145,20 +145,6 @@ func (pl *Planner) uploadProgress(printer, file string, size int64) func(int64) 
 	return func(sent int64) { pl.UploadProgress(printer, file, sent, size) }
 }
 
-// sizeText is a byte count for people: "1.2 KiB", "48.2 MiB".
-func sizeText(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
-}
-
 // planDeploys adds the firmware upgrade, the files and the observation's
 // notes to a printer's plan.
 func (pl *Planner) planDeploys(pp *plans.PrinterPlan, p fleet.Printer, prior state.Printer, obs fleet.Observation) {

@@ -314,7 +314,11 @@ func (ro *rollout) notes() []string {
 		seen[g] = true
 		g.mu.Lock()
 		if g.halted > 0 {
-			out = append(out, fmt.Sprintf("%s; %s not started", haltText(g.name, g.failures(), g.max), plural(g.halted, "printer", "printers")))
+			left := fmt.Sprintf("%d printers", g.halted)
+			if g.halted == 1 {
+				left = "1 printer"
+			}
+			out = append(out, fmt.Sprintf("%s; %s not started", haltText(g.name, g.failures(), g.max), left))
 		}
 		g.mu.Unlock()
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/plans/planfile"
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/views"
 )
 
 func newApplyCommand(io streams) *cobra.Command {
@@ -57,10 +58,10 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 					return &exitError{code: ExitError, msg: "apply asks for confirmation on a terminal; pass -auto-approve to apply without one"}
 				}
 				// With -json the plan itself is not shown.
-				var view *planner.PlanView
+				var view *views.PlanView
 				var onPrinter func(*plans.PrinterPlan)
 				if !f.json {
-					view = planner.NewPlanView(planner.Human, planner.RenderOptions{Color: io.color()})
+					view = views.NewPlanView(views.Human, views.RenderOptions{Color: io.color()})
 					onPrinter = view.OnPrinter
 				}
 				if plan, err = makePlan(ctx, io, ws, &f, f.json, onPrinter); err != nil {
@@ -102,7 +103,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 				err = enc.Encode(res)
 			} else {
 				fmt.Fprintln(io.Out)
-				err = planner.RenderApplyResult(io.Out, res, planner.RenderOptions{Color: io.color()})
+				err = views.RenderApplyResult(io.Out, res, views.RenderOptions{Color: io.color()})
 			}
 			if err != nil {
 				return err

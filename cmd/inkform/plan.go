@@ -13,6 +13,7 @@ import (
 	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/views"
 )
 
 // planFlags are shared by plan and apply.
@@ -62,15 +63,15 @@ Unreachable and mismatched printers are reported and skipped.
 				return err
 			}
 			defer ws.close(cmd.Context())
-			format := planner.Human
+			format := views.Human
 			switch {
 			case f.json:
-				format = planner.JSON
+				format = views.JSON
 			case markdown:
-				format = planner.Markdown
+				format = views.Markdown
 			}
-			view := planner.NewPlanView(format, planner.RenderOptions{Color: io.color()})
-			plan, err := makePlan(cmd.Context(), io, ws, &f, format != planner.Human, view.OnPrinter)
+			view := views.NewPlanView(format, views.RenderOptions{Color: io.color()})
+			plan, err := makePlan(cmd.Context(), io, ws, &f, format != views.Human, view.OnPrinter)
 			if err != nil {
 				return err
 			}
@@ -82,7 +83,7 @@ Unreachable and mismatched printers are reported and skipped.
 			if err := view.Render(io.Out, plan); err != nil {
 				return err
 			}
-			if format == planner.Human && out != "" {
+			if format == views.Human && out != "" {
 				config := ""
 				if f.dir != "." {
 					config = "-config " + f.dir + " "

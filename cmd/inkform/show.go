@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/views"
 )
 
 func newShowCommand(io streams) *cobra.Command {
@@ -23,9 +23,9 @@ func newShowCommand(io streams) *cobra.Command {
 					return err
 				}
 				if asJSON {
-					return planner.RenderJSON(io.Out, plan)
+					return views.RenderJSON(io.Out, plan)
 				}
-				return planner.RenderHuman(io.Out, plan, planner.RenderOptions{Color: io.color()})
+				return views.RenderHuman(io.Out, plan, views.RenderOptions{Color: io.color()})
 			}
 			st, err := f.open(cmd.Context(), io)
 			if err != nil {

@@ -2,12 +2,38 @@ package planfile
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/views"
 )
+
+// renderAll renders p in every view; a plan read back must render as the
+// plan written.
+func renderAll(t *testing.T, p *plans.Plan) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for name, render := range map[string]func(*bytes.Buffer) error{
+		"human":    func(b *bytes.Buffer) error { return views.RenderHuman(b, p, views.RenderOptions{}) },
+		"json":     func(b *bytes.Buffer) error { return views.RenderJSON(b, p) },
+		"markdown": func(b *bytes.Buffer) error { return views.RenderMarkdown(b, p) },
+	} {
+		var b bytes.Buffer
+		if err := render(&b); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out[name] = b.Bytes()
+	}
+	return out
+}
 
 func TestPlanFileRejects(t *testing.T) {
 	for name, in := range map[string]string{
@@ -55,4 +81,98 @@ func TestPlanFileTooLarge(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("err = %v, want a plan file that is too large", err)
 	}
+}
+
+func TestPlanFileRoundTrip(t *testing.T) {
+	p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{ConfigHash: "sha256:cafe", Targets: nil})
+	var file bytes.Buffer
+	if err := Write(&file, p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(bytes.NewReader(file.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p, back, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(plans.Plan{})); diff != "" {
+		t.Errorf("plan changed through a plan file (-before +after):\n%s", diff)
+	}
+	before, after := renderAll(t, p), renderAll(t, back)
+	for name := range before {
+		if !bytes.Equal(before[name], after[name]) {
+			t.Errorf("%s renders differently after a plan file round trip", name)
+		}
+	}
+}
+
+func TestPlanFileHoldsNoSecret(t *testing.T) {
+	var file bytes.Buffer
+	if err := Write(&file, plannertest.RichFleet(t).Plan(t, planner.PlanOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{plannertest.SecretDesired, plannertest.SecretObserved} {
+		if bytes.Contains(file.Bytes(), []byte(secret)) {
+			t.Error("the plan file contains a secret")
+		}
+	}
+}
+
+// Firmware, files and notes survive a plan file.
+func TestPlanFileKeepsDeploys(t *testing.T) {
+	plan := plannertest.DeployFleet().Plan(t, planner.PlanOptions{})
+	var buf bytes.Buffer
+	if err := Write(&buf, plan); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Printers[0].Firmware == nil || len(plan.Printers[0].Files) == 0 || len(plan.Printers[0].Notes) == 0 {
+		t.Fatalf("the fixture plans no firmware, file or note: %+v", plan.Printers[0])
+	}
+	if d := cmp.Diff(plan.Printers[0].Firmware, back.Printers[0].Firmware); d != "" {
+		t.Errorf("firmware after a plan file (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(plan.Printers[0].Files, back.Printers[0].Files); d != "" {
+		t.Errorf("files after a plan file (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(plan.Printers[0].Notes, back.Printers[0].Notes); d != "" {
+		t.Errorf("notes after a plan file (-want +got):\n%s", d)
+	}
+}
+
+func FuzzReadPlanFile(f *testing.F) {
+	// The seed corpus is the rich plan's file plus broken variants.
+	fx := plannertest.RichFleet(f)
+	p, err := fx.Planner.Plan(context.Background(), fx.Printers, planner.PlanOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var file bytes.Buffer
+	if err := Write(&file, p); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(file.Bytes())
+	f.Add(file.Bytes()[:file.Len()/2])
+	f.Add([]byte(`{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"adopt"}]}]}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		// Whatever is accepted renders and round-trips.
+		renderAll(t, p)
+		var out bytes.Buffer
+		if err := Write(&out, p); err != nil {
+			t.Fatal(err)
+		}
+		again, err := Read(&out)
+		if err != nil {
+			t.Fatalf("re-read: %v", err)
+		}
+		if diff := cmp.Diff(p, again, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(plans.Plan{})); diff != "" {
+			t.Fatalf("round trip changed the plan:\n%s", diff)
+		}
+	})
 }

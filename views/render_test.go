@@ -1,20 +1,43 @@
-package planner
+package views
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
-	"github.com/inkform/inkform/plans/planfile"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", name, diff)
+	}
+}
 
 type rendering struct {
 	golden string
@@ -42,14 +65,14 @@ func renderAll(t *testing.T, p *plans.Plan) map[string][]byte {
 }
 
 func TestRenderGolden(t *testing.T) {
-	p := richFixture(t).plan(t, PlanOptions{ConfigHash: "sha256:cafe"})
+	p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{ConfigHash: "sha256:cafe"})
 	for name, got := range renderAll(t, p) {
 		golden(t, name, got)
 	}
 }
 
 func TestRenderColorOnlyWhenAsked(t *testing.T) {
-	out := renderAll(t, richFixture(t).plan(t, PlanOptions{}))
+	out := renderAll(t, plannertest.RichFleet(t).Plan(t, planner.PlanOptions{}))
 	for name, b := range out {
 		hasEsc := bytes.Contains(b, []byte("\x1b"))
 		if hasEsc != (name == "rich-color.txt") {
@@ -59,7 +82,7 @@ func TestRenderColorOnlyWhenAsked(t *testing.T) {
 }
 
 func TestRenderJSONShape(t *testing.T) {
-	p := richFixture(t).plan(t, PlanOptions{})
+	p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{})
 	var b bytes.Buffer
 	if err := RenderJSON(&b, p); err != nil {
 		t.Fatal(err)
@@ -107,12 +130,12 @@ func TestRenderJSONShape(t *testing.T) {
 }
 
 func TestRenderNoChanges(t *testing.T) {
-	f := newFixture(t)
-	f.printers = []fleet.Printer{printer("a", "10.0.0.1", desired("system.contact", "x")...)}
-	f.conn.Add("a", device("A", map[string]string{"system.contact": "x"}))
-	f.put(t, managed("a", "10.0.0.1:161", "system.contact"))
+	f := plannertest.NewFleet()
+	f.Printers = []fleet.Printer{plannertest.Printer("a", "10.0.0.1", plannertest.Desired("system.contact", "x")...)}
+	f.Conn.Add("a", plannertest.NewDevice("A", map[string]string{"system.contact": "x"}))
+	f.Put(t, plannertest.Managed("a", "10.0.0.1:161", "system.contact"))
 	var b bytes.Buffer
-	if err := RenderHuman(&b, f.plan(t, PlanOptions{}), RenderOptions{}); err != nil {
+	if err := RenderHuman(&b, f.Plan(t, planner.PlanOptions{}), RenderOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := b.String(), "No changes. Your printers match the configuration.\n"; got != want {
@@ -120,9 +143,9 @@ func TestRenderNoChanges(t *testing.T) {
 	}
 
 	// An unreachable printer is still listed.
-	f.printers = append(f.printers, printer("gone", "10.0.0.2"))
+	f.Printers = append(f.Printers, plannertest.Printer("gone", "10.0.0.2"))
 	b.Reset()
-	if err := RenderHuman(&b, f.plan(t, PlanOptions{}), RenderOptions{}); err != nil {
+	if err := RenderHuman(&b, f.Plan(t, planner.PlanOptions{}), RenderOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"! printer.gone (10.0.0.2:161) is unreachable:", "No changes.", "1 unreachable"} {
@@ -132,37 +155,39 @@ func TestRenderNoChanges(t *testing.T) {
 	}
 }
 
-func TestPlanFileRoundTrip(t *testing.T) {
-	p := richFixture(t).plan(t, PlanOptions{ConfigHash: "sha256:cafe", Targets: nil})
-	var file bytes.Buffer
-	if err := planfile.Write(&file, p); err != nil {
+// Firmware, files, per-setting transports and notes show in every view.
+func TestRenderDeploys(t *testing.T) {
+	plan := plannertest.DeployFleet().Plan(t, planner.PlanOptions{})
+	var human, js, md bytes.Buffer
+	if err := RenderHuman(&human, plan, RenderOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	back, err := planfile.Read(bytes.NewReader(file.Bytes()))
-	if err != nil {
+	if err := RenderJSON(&js, plan); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(p, back, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(plans.Plan{})); diff != "" {
-		t.Errorf("plan changed through a plan file (-before +after):\n%s", diff)
+	if err := RenderMarkdown(&md, plan); err != nil {
+		t.Fatal(err)
 	}
-	before, after := renderAll(t, p), renderAll(t, back)
-	for name := range before {
-		if !bytes.Equal(before[name], after[name]) {
-			t.Errorf("%s renders differently after a plan file round trip", name)
+	golden(t, "deploy.txt", human.Bytes())
+	golden(t, "deploy.json", js.Bytes())
+	golden(t, "deploy.md", md.Bytes())
+	for name, out := range map[string]string{"human": human.String(), "json": js.String(), "markdown": md.String()} {
+		for _, want := range []string{"http: port 80 closed; falling back to snmp", "pjl", "CXTPC.240.001", "ca.pem"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s rendering lacks %q", name, want)
+			}
 		}
+	}
+	if !strings.Contains(human.String(), "^ firmware") || !strings.Contains(human.String(), "+ file ca.pem") {
+		t.Errorf("human rendering lacks the upgrade or file line:\n%s", human.String())
 	}
 }
 
 func TestSecretsNeverShown(t *testing.T) {
-	p := richFixture(t).plan(t, PlanOptions{})
+	p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{})
 	outputs := renderAll(t, p)
-	var file bytes.Buffer
-	if err := planfile.Write(&file, p); err != nil {
-		t.Fatal(err)
-	}
-	outputs["plan file"] = file.Bytes()
 	for name, b := range outputs {
-		for _, secret := range []string{secretDesired, secretObserved} {
+		for _, secret := range []string{plannertest.SecretDesired, plannertest.SecretObserved} {
 			if bytes.Contains(b, []byte(secret)) {
 				t.Errorf("%s contains a secret", name)
 			}
@@ -171,47 +196,6 @@ func TestSecretsNeverShown(t *testing.T) {
 	if !bytes.Contains(outputs["rich.txt"], []byte("system.name     = (sensitive) -> (sensitive)")) {
 		t.Errorf("sensitive change not shown masked:\n%s", outputs["rich.txt"])
 	}
-}
-
-func FuzzReadPlanFile(f *testing.F) {
-	// The seed corpus is the rich plan's file plus broken variants.
-	fx := richFixture(f)
-	p, err := fx.planner.Plan(context.Background(), fx.printers, PlanOptions{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	var file bytes.Buffer
-	if err := planfile.Write(&file, p); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(file.Bytes())
-	f.Add(file.Bytes()[:file.Len()/2])
-	f.Add([]byte(`{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"adopt"}]}]}`))
-	f.Add([]byte(`{}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := planfile.Read(bytes.NewReader(data))
-		if err != nil {
-			return
-		}
-		// Whatever is accepted renders and round-trips.
-		for _, r := range renderings {
-			var b bytes.Buffer
-			if err := r.render(&b, p); err != nil {
-				t.Fatalf("%s: %v", r.golden, err)
-			}
-		}
-		var out bytes.Buffer
-		if err := planfile.Write(&out, p); err != nil {
-			t.Fatal(err)
-		}
-		again, err := planfile.Read(&out)
-		if err != nil {
-			t.Fatalf("re-read: %v", err)
-		}
-		if diff := cmp.Diff(p, again, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(plans.Plan{})); diff != "" {
-			t.Fatalf("round trip changed the plan:\n%s", diff)
-		}
-	})
 }
 
 // A fleet-sized plan's Markdown stays within what a pull-request comment
@@ -235,8 +219,8 @@ func TestRenderMarkdownFleetFitsAComment(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := b.String()
-	if len(md) > MarkdownMaxBytes {
-		t.Errorf("%d bytes, limit %d", len(md), MarkdownMaxBytes)
+	if len(md) > markdownMaxBytes {
+		t.Errorf("%d bytes, limit %d", len(md), markdownMaxBytes)
 	}
 	for _, want := range []string{
 		"### inkform plan: 2500 printers to adopt",

@@ -1,4 +1,4 @@
-package planner
+package views
 
 import (
 	"bytes"
@@ -45,7 +45,7 @@ func NewPlanView(f Format, o RenderOptions) *PlanView {
 	return &PlanView{format: f, opts: o}
 }
 
-// OnPrinter renders pp's part of the view. It is meant for
+// OnPrinter renders pp's part of the view. It is meant for the planner's
 // PlanOptions.OnPrinter: pp must not change afterwards. Safe for
 // concurrent use.
 func (v *PlanView) OnPrinter(pp *plans.PrinterPlan) {

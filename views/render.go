@@ -1,4 +1,8 @@
-package planner
+// Package views renders for people and machines: plans (human, JSON and
+// Markdown) and the results of applying them. A PlanView renders each
+// printer's part of a plan as soon as the printer is planned, while the
+// rest of the fleet is still observed.
+package views
 
 import (
 	"bufio"
@@ -473,11 +477,11 @@ func mdText(s string) string {
 	return r.Replace(safe(s))
 }
 
-// MarkdownMaxBytes bounds RenderMarkdown's output. The Markdown is meant
+// markdownMaxBytes bounds RenderMarkdown's output. The Markdown is meant
 // for a pull-request comment, and GitHub refuses comments over 65,536
 // characters while a fleet's full tables and diff run to megabytes: rows
 // and printer blocks that do not fit are counted instead of shown.
-const MarkdownMaxBytes = 60000
+const markdownMaxBytes = 60000
 
 // mdSettingTableAt is how many changed printers make RenderMarkdown add a
 // per-setting count table: beyond a screenful of rows, what changes across
@@ -487,7 +491,7 @@ const mdSettingTableAt = 20
 // RenderMarkdown writes the plan as a pull-request comment: a heading with
 // the summary, a table of changed printers (after a per-setting count when
 // there are many), the printers that could not be planned, and the full
-// per-setting diff folded away; at most MarkdownMaxBytes in all.
+// per-setting diff folded away; at most markdownMaxBytes in all.
 func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 	var out bytes.Buffer
 	s := p.Summary()
@@ -504,7 +508,7 @@ func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 	}
 	// What every section after this one closes with, kept free.
 	const reserve = 512
-	budget := func() int { return MarkdownMaxBytes - reserve - out.Len() }
+	budget := func() int { return markdownMaxBytes - reserve - out.Len() }
 
 	var changed []*plans.PrinterPlan
 	for i := range p.Printers {
@@ -568,7 +572,7 @@ func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 					more = "printer"
 				}
 				fmt.Fprintf(&out, "# … and %d more %s, left out to keep this comment within %d bytes; inkform plan shows them all\n",
-					len(changed)-i, more, MarkdownMaxBytes)
+					len(changed)-i, more, markdownMaxBytes)
 				break
 			}
 			out.Write(block.Bytes())

@@ -1,6 +1,7 @@
-package planner
+package views
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -147,4 +148,18 @@ func deploySummary(s plans.Summary) string {
 		out += ", " + plural(s.Upgrades, "firmware upgrade", "firmware upgrades")
 	}
 	return out
+}
+
+// sizeText is a byte count for people: "1.2 KiB", "48.2 MiB".
+func sizeText(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }

@@ -1,4 +1,4 @@
-package planner
+package views
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
 )
 
@@ -24,7 +26,7 @@ func TestPlanViewGolden(t *testing.T) {
 	for name, newView := range viewOf {
 		t.Run(name, func(t *testing.T) {
 			v := newView()
-			p := richFixture(t).plan(t, PlanOptions{ConfigHash: "sha256:cafe", OnPrinter: v.OnPrinter})
+			p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{ConfigHash: "sha256:cafe", OnPrinter: v.OnPrinter})
 			if len(v.parts) == 0 && v.format != Markdown {
 				t.Fatal("the view prepared no parts")
 			}
@@ -40,7 +42,7 @@ func TestPlanViewGolden(t *testing.T) {
 // The parts are really what is written: a marked part shows up.
 func TestPlanViewPartsAreUsed(t *testing.T) {
 	v := NewPlanView(Human, RenderOptions{})
-	p := richFixture(t).plan(t, PlanOptions{OnPrinter: v.OnPrinter})
+	p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{OnPrinter: v.OnPrinter})
 	v.parts["hq-3f"] = []byte("  MARK\n")
 	var b bytes.Buffer
 	if err := v.Render(&b, p); err != nil {
@@ -64,8 +66,8 @@ func TestPlanViewPartsAreUsed(t *testing.T) {
 func TestPlanViewRendersTheRestFromTheModel(t *testing.T) {
 	for _, f := range []Format{Human, JSON} {
 		v := NewPlanView(f, RenderOptions{})
-		got := richFixture(t).plan(t, PlanOptions{OnPrinter: v.OnPrinter})
-		want := richFixture(t).plan(t, PlanOptions{})
+		got := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{OnPrinter: v.OnPrinter})
+		want := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{})
 		if _, ok := v.parts["old-lobby"]; ok {
 			t.Errorf("format %d: a part for a printer only in state", f)
 		}
@@ -93,15 +95,15 @@ func TestPlanViewRendersTheRestFromTheModel(t *testing.T) {
 // none; with targets, only the observed printers are prepared.
 func TestPlanViewRefreshOnlyAndTargets(t *testing.T) {
 	v := NewPlanView(Human, RenderOptions{})
-	richFixture(t).plan(t, PlanOptions{OnPrinter: v.OnPrinter, RefreshOnly: true})
+	plannertest.RichFleet(t).Plan(t, planner.PlanOptions{OnPrinter: v.OnPrinter, RefreshOnly: true})
 	if len(v.parts) != 0 {
 		t.Errorf("refresh-only plan prepared %d human blocks", len(v.parts))
 	}
 	for _, f := range []Format{Human, JSON} {
 		v := NewPlanView(f, RenderOptions{})
-		o := PlanOptions{OnPrinter: v.OnPrinter, Targets: []string{"printer.old-*", "printer.hq-*"}}
-		got := richFixture(t).plan(t, o)
-		want := richFixture(t).plan(t, PlanOptions{Targets: o.Targets})
+		o := planner.PlanOptions{OnPrinter: v.OnPrinter, Targets: []string{"printer.old-*", "printer.hq-*"}}
+		got := plannertest.RichFleet(t).Plan(t, o)
+		want := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{Targets: o.Targets})
 		if len(v.parts) != 2 {
 			t.Errorf("format %d: %d parts, want hq-2f-east and hq-3f only", f, len(v.parts))
 		}
@@ -121,8 +123,8 @@ func TestPlanViewRefreshOnlyAndTargets(t *testing.T) {
 // RenderJSON writes piece by piece what encoding/json writes for the
 // whole jsonPlan, for plans of any size, including none.
 func TestRenderJSONMatchesEncoder(t *testing.T) {
-	rich := richFixture(t).plan(t, PlanOptions{ConfigHash: "sha256:cafe", Targets: nil})
-	targeted := richFixture(t).plan(t, PlanOptions{Targets: []string{"printer.lab-1"}})
+	rich := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{ConfigHash: "sha256:cafe", Targets: nil})
+	targeted := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{Targets: []string{"printer.lab-1"}})
 	empty := &plans.Plan{FormatVersion: plans.FormatVersion, Targets: []string{"printer.<&>"}}
 	for name, p := range map[string]*plans.Plan{"rich": rich, "targeted": targeted, "empty": empty} {
 		var got, want bytes.Buffer
@@ -151,7 +153,7 @@ func TestRenderJSONMatchesEncoder(t *testing.T) {
 // BenchmarkRenderHuman10k renders a 10,000-printer plan of 21 adoptions
 // each, from the model and from prepared pieces.
 func BenchmarkRenderHuman10k(b *testing.B) {
-	f := newFixture(b)
+	f := plannertest.NewFleet()
 	for i := range 10000 {
 		name := fmt.Sprintf("p%05d", i)
 		var want []fleet.Desired
@@ -160,16 +162,16 @@ func BenchmarkRenderHuman10k(b *testing.B) {
 			want = append(want, fleet.Desired{Name: fmt.Sprintf("s.%02d", s), Value: "v"})
 			got[fmt.Sprintf("s.%02d", s)] = "v"
 		}
-		f.printers = append(f.printers, printer(name, "10.0.0.1", want...))
-		f.conn.Add(name, device("S"+name, got))
+		f.Printers = append(f.Printers, plannertest.Printer(name, "10.0.0.1", want...))
+		f.Conn.Add(name, plannertest.NewDevice("S"+name, got))
 	}
 	for _, prepare := range []bool{false, true} {
 		v := NewPlanView(Human, RenderOptions{})
-		o := PlanOptions{}
+		o := planner.PlanOptions{}
 		if prepare {
 			o.OnPrinter = v.OnPrinter
 		}
-		p, err := f.planner.Plan(b.Context(), f.printers, o)
+		p, err := f.Planner.Plan(b.Context(), f.Printers, o)
 		if err != nil {
 			b.Fatal(err)
 		}
