@@ -9,6 +9,7 @@ import (
 
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/values"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
@@ -73,7 +74,7 @@ func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 
 	res := &plans.ApplyResult{RunID: runID, Printers: make([]plans.PrinterResult, len(plan.Printers))}
 	rec := pl.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
-	memo := newValueMemo(pl)
+	memo := values.NewMemo(pl.Catalog)
 	ro := newRollout(plan)
 	// Every printer gets a result: one not started is skipped.
 	pl.Observer.Each(keep, len(plan.Printers), pl.Observer.Progress, func(i int) {
@@ -123,7 +124,7 @@ func skipReason(ctx context.Context) string {
 // applyPrinter applies one printer's plan and returns the record to write
 // for it, if any; the caller writes it. The error is non-nil only when
 // state could not be read or written.
-func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
+func (pl *Planner) applyPrinter(ctx context.Context, memo *values.Memo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
 	keep := context.WithoutCancel(ctx)
 	r = plans.PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
 	fail := func(status, format string, args ...any) (plans.PrinterResult, map[string]string, *state.Printer, error) {
@@ -165,7 +166,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *plans.
 	}
 	desired := make(map[string]fleet.Desired, len(cfg.Settings))
 	for _, d := range cfg.Settings {
-		d.Value, _ = memo.get(d.Name, d.Value, d.Sensitive)
+		d.Value, _ = memo.Get(d.Name, d.Value, d.Sensitive)
 		desired[d.Name] = d
 	}
 	var writes []fleet.Desired
@@ -239,7 +240,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *plans.
 		}
 		d := desired[c.Setting]
 		got, ok := after.Settings[c.Setting]
-		got, _ = memo.get(c.Setting, got, d.Sensitive)
+		got, _ = memo.Get(c.Setting, got, d.Sensitive)
 		switch {
 		case !ok:
 			wrong = append(wrong, fmt.Sprintf("%s no longer reads back", c.Setting))
@@ -285,7 +286,7 @@ func (pl *Planner) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (p
 
 // record builds the printer's state: identity, last observation and the
 // hash of every declared setting the device supports.
-func (pl *Planner) record(memo *valueMemo, cfg fleet.Printer, pp *plans.PrinterPlan, obs fleet.Observation) *state.Printer {
+func (pl *Planner) record(memo *values.Memo, cfg fleet.Printer, pp *plans.PrinterPlan, obs fleet.Observation) *state.Printer {
 	unsupported := make(map[string]bool, len(pp.Unsupported))
 	for _, u := range pp.Unsupported {
 		unsupported[u] = true
@@ -306,7 +307,7 @@ func (pl *Planner) record(memo *valueMemo, cfg fleet.Printer, pp *plans.PrinterP
 	}
 	for _, d := range cfg.Settings {
 		if !unsupported[d.Name] {
-			_, rec.Settings[d.Name] = memo.get(d.Name, d.Value, d.Sensitive)
+			_, rec.Settings[d.Name] = memo.Get(d.Name, d.Value, d.Sensitive)
 		}
 	}
 	recordFiles(rec.Settings, cfg)
@@ -322,7 +323,7 @@ func observedOrEmpty(pp *plans.PrinterPlan) *fleet.Observation {
 
 // checkConfig verifies that the printer's declared settings are the ones
 // the plan was made from.
-func checkConfig(memo *valueMemo, pp *plans.PrinterPlan, cfg fleet.Printer) error {
+func checkConfig(memo *values.Memo, pp *plans.PrinterPlan, cfg fleet.Printer) error {
 	planned := make(map[string]bool, len(pp.Changes))
 	for _, c := range pp.Changes {
 		planned[c.Setting] = true
@@ -336,7 +337,7 @@ func checkConfig(memo *valueMemo, pp *plans.PrinterPlan, cfg fleet.Printer) erro
 			if !ok {
 				return fmt.Errorf("%w: %s is no longer declared", errConfigChanged, c.Setting)
 			}
-			if _, h := memo.get(d.Name, d.Value, d.Sensitive); h != c.AfterHash {
+			if _, h := memo.Get(d.Name, d.Value, d.Sensitive); h != c.AfterHash {
 				return fmt.Errorf("%w: %s has a different value", errConfigChanged, c.Setting)
 			}
 		}
@@ -351,7 +352,7 @@ func checkConfig(memo *valueMemo, pp *plans.PrinterPlan, cfg fleet.Printer) erro
 		}
 		// Not a change in the plan, so it was already as declared then.
 		h, observed := pp.ObservedHashes[d.Name]
-		if _, want := memo.get(d.Name, d.Value, d.Sensitive); !observed || h != want {
+		if _, want := memo.Get(d.Name, d.Value, d.Sensitive); !observed || h != want {
 			return fmt.Errorf("%w: %s is new or has a different value", errConfigChanged, d.Name)
 		}
 	}
@@ -360,7 +361,7 @@ func checkConfig(memo *valueMemo, pp *plans.PrinterPlan, cfg fleet.Printer) erro
 
 // staleSettings names what changed on the device since the plan observed
 // it: "serial" and any setting whose value hash differs.
-func staleSettings(memo *valueMemo, pp *plans.PrinterPlan, cfg fleet.Printer, obs fleet.Observation) []string {
+func staleSettings(memo *values.Memo, pp *plans.PrinterPlan, cfg fleet.Printer, obs fleet.Observation) []string {
 	var changed []string
 	if pp.Observed != nil && !strings.EqualFold(strings.TrimSpace(pp.Observed.Serial), strings.TrimSpace(obs.Serial)) {
 		changed = append(changed, "serial")
@@ -375,7 +376,7 @@ func staleSettings(memo *valueMemo, pp *plans.PrinterPlan, cfg fleet.Printer, ob
 			settings = append(settings, name)
 			continue
 		}
-		if _, got := memo.get(name, v, d.Sensitive || !declared); got != h {
+		if _, got := memo.Get(name, v, d.Sensitive || !declared); got != h {
 			settings = append(settings, name)
 		}
 	}

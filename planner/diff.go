@@ -15,6 +15,7 @@ import (
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/values"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
@@ -131,7 +132,7 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 		}
 	}
 	results := make([]plans.PrinterPlan, len(todo))
-	memo := newValueMemo(pl)
+	memo := values.NewMemo(pl.Catalog)
 	pl.Observer.Observe(ctx, todo, func(i int, r observer.Result) {
 		results[i] = pl.planPrinter(ctx, memo, todo[i], r, sr, o.RefreshOnly)
 		if o.OnPrinter != nil {
@@ -213,7 +214,7 @@ func (sr *stateRead) wait(ctx context.Context) error {
 
 // planPrinter diffs one printer's observation with its state once that
 // is read. It never fails: problems become the printer's status.
-func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Printer, r observer.Result, sr *stateRead, refreshOnly bool) plans.PrinterPlan {
+func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.Printer, r observer.Result, sr *stateRead, refreshOnly bool) plans.PrinterPlan {
 	pp := plans.PrinterPlan{Name: p.Name, Address: p.Address(), Status: plans.StatusReady}
 	obs, transport, err := r.Observation, r.Transport, r.Err
 	pp.Transport = transport
@@ -247,8 +248,8 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 		if unsupported[d.Name] {
 			continue
 		}
-		before, beforeHash := memo.get(d.Name, obs.Settings[d.Name], d.Sensitive)
-		after, afterHash := memo.get(d.Name, d.Value, d.Sensitive)
+		before, beforeHash := memo.Get(d.Name, obs.Settings[d.Name], d.Sensitive)
+		after, afterHash := memo.Get(d.Name, d.Value, d.Sensitive)
 		c := plans.Change{
 			Setting:    d.Name,
 			Sensitive:  d.Sensitive,
@@ -278,7 +279,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 	}
 	if managed {
 		for _, name := range sortedKeys(prior.Settings) {
-			if _, declared := p.Setting(name); !declared && !isFileKey(name) {
+			if _, declared := p.Setting(name); !declared && !values.IsFileKey(name) {
 				pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, Transport: transport, BeforeHash: prior.Settings[name]})
 			}
 		}
@@ -298,7 +299,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 // lists the declared settings the device does not support. A setting the
 // device neither returned nor called unsupported counts as unsupported:
 // there is nothing to compare it with.
-func observedHashes(memo *valueMemo, p fleet.Printer, obs fleet.Observation) ([]string, map[string]string) {
+func observedHashes(memo *values.Memo, p fleet.Printer, obs fleet.Observation) ([]string, map[string]string) {
 	unsupported := make(map[string]bool, len(obs.Unsupported))
 	for _, u := range obs.Unsupported {
 		unsupported[u] = true
@@ -311,26 +312,10 @@ func observedHashes(memo *valueMemo, p fleet.Printer, obs fleet.Observation) ([]
 			missing = append(missing, d.Name)
 			continue
 		}
-		_, hashes[d.Name] = memo.get(d.Name, v, d.Sensitive)
+		_, hashes[d.Name] = memo.Get(d.Name, v, d.Sensitive)
 	}
 	sort.Strings(missing)
 	return missing, hashes
-}
-
-// canonical returns v in the catalog's canonical form for the setting, or
-// v itself when the setting is unknown or v does not validate.
-func (pl *Planner) canonical(setting, v string) string {
-	if pl.Catalog == nil {
-		return v
-	}
-	s, ok := pl.Catalog.Lookup(setting)
-	if !ok {
-		return v
-	}
-	if c, err := s.Validate(v); err == nil {
-		return c
-	}
-	return v
 }
 
 // serialMismatch returns why an observed serial does not satisfy a pin, or

@@ -11,21 +11,10 @@ import (
 
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/values"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
-
-// fileKeyPrefix marks a file's entry among a printer's recorded settings.
-const fileKeyPrefix = "file:"
-
-func fileKey(dest string) string { return fileKeyPrefix + dest }
-
-// isFileKey reports whether a recorded settings key is a deployed file.
-func isFileKey(name string) bool { return strings.HasPrefix(name, fileKeyPrefix) }
-
-// fileHash is what state records for a file: the content's SHA-256,
-// wrapped so that the backends accept it as a hash value.
-func fileHash(f fleet.File) string { return state.HashValue(strings.ToLower(f.SHA256)) }
 
 // fileCapable are the transports that can carry files.
 var fileCapable = map[string]bool{"ftp": true, "http": true, "https": true, "pjl": true}
@@ -50,8 +39,8 @@ func planFiles(p fleet.Printer, prior state.Printer) []plans.FileChange {
 	var out []plans.FileChange
 	for _, f := range p.Files {
 		dest := f.RemoteName()
-		recorded, ok := prior.Settings[fileKey(dest)]
-		if ok && recorded == fileHash(f) {
+		recorded, ok := prior.Settings[values.FileKey(dest)]
+		if ok && recorded == values.FileHash(f) {
 			continue
 		}
 		fc := plans.FileChange{Dest: dest, Action: plans.Adopt, Size: f.Size, SHA256: strings.ToLower(f.SHA256), Via: plannedVia(p, f)}
@@ -67,7 +56,7 @@ func planFiles(p fleet.Printer, prior state.Printer) []plans.FileChange {
 // Apply calls it only once every planned file was sent.
 func recordFiles(settings map[string]string, cfg fleet.Printer) {
 	for _, f := range cfg.Files {
-		settings[fileKey(f.RemoteName())] = fileHash(f)
+		settings[values.FileKey(f.RemoteName())] = values.FileHash(f)
 	}
 }
 
