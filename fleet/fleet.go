@@ -5,8 +5,10 @@
 package fleet
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -72,6 +74,23 @@ func (p Printer) SettingNames() []string {
 		out[i] = d.Name
 	}
 	return out
+}
+
+// SerialMismatch returns why an observed serial does not satisfy the
+// printer's pin, or "" when it does (or nothing is pinned).
+func (p Printer) SerialMismatch(observed string) string {
+	pinned := strings.TrimSpace(p.Serial)
+	if pinned == "" {
+		return ""
+	}
+	got := strings.TrimSpace(observed)
+	if got == "" {
+		return fmt.Sprintf("serial mismatch: pinned %q, device reports no serial", pinned)
+	}
+	if !strings.EqualFold(pinned, got) {
+		return fmt.Sprintf("serial mismatch: pinned %q, device reports %q", pinned, got)
+	}
+	return ""
 }
 
 // Desired is the value a setting should have. Values are carried as their

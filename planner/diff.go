@@ -1,5 +1,7 @@
 // Package planner compares printers as declared with printers as observed
-// and as recorded in state, produces a plans.Plan, and applies it.
+// and as recorded in state, and produces a plans.Plan: what applying it
+// would change, printer by printer. The printers are observed through an
+// observer.Observer, and each is diffed as soon as it is observed.
 package planner
 
 import (
@@ -20,8 +22,8 @@ import (
 	"github.com/inkform/inkform/state"
 )
 
-// Planner plans and applies. Its fields are set once before use; Plan and
-// Apply may then be called from any goroutine.
+// Planner plans. Its fields are set once before use; Plan may then be
+// called from any goroutine.
 type Planner struct {
 	// Observer observes the printers: its connector, limits and progress.
 	Observer observer.Observer
@@ -31,15 +33,6 @@ type Planner struct {
 	Catalog *catalog.Catalog
 	// Now defaults to time.Now.
 	Now func() time.Time
-	// UploadProgress, when set, is called as files and firmware images
-	// are sent, with the bytes sent so far; calls for different printers
-	// may be concurrent.
-	UploadProgress func(printer, file string, sent, total int64)
-	// RebootTimeout bounds the wait for a printer to come back after a
-	// firmware upgrade (default DefaultRebootTimeout); RebootPoll is how
-	// often it is asked meanwhile (default: from the timeout, at most
-	// DefaultRebootPoll).
-	RebootTimeout, RebootPoll time.Duration
 }
 
 // PlanOptions select and shape a plan.
@@ -230,7 +223,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 		return pp
 	}
 	prior, managed := sr.byName[p.Name]
-	if reason := serialMismatch(p.Serial, obs.Serial); reason != "" {
+	if reason := p.SerialMismatch(obs.Serial); reason != "" {
 		pp.Status, pp.Reason = plans.StatusMismatch, reason
 		pp.Observed = stripSettings(obs)
 		return pp
@@ -316,23 +309,6 @@ func observedHashes(memo *values.Memo, p fleet.Printer, obs fleet.Observation) (
 	}
 	sort.Strings(missing)
 	return missing, hashes
-}
-
-// serialMismatch returns why an observed serial does not satisfy a pin, or
-// "" when it does (or nothing is pinned).
-func serialMismatch(pinned, observed string) string {
-	pinned = strings.TrimSpace(pinned)
-	if pinned == "" {
-		return ""
-	}
-	got := strings.TrimSpace(observed)
-	if got == "" {
-		return fmt.Sprintf("serial mismatch: pinned %q, device reports no serial", pinned)
-	}
-	if !strings.EqualFold(pinned, got) {
-		return fmt.Sprintf("serial mismatch: pinned %q, device reports %q", pinned, got)
-	}
-	return ""
 }
 
 // stripSettings copies an observation without its setting values, which

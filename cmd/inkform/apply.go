@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/apply"
 	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/plans/planfile"
 	"github.com/inkform/inkform/state"
@@ -83,10 +83,10 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 
 			tuneGC(len(plan.Printers))
 			prog := newProgress(io, "Applying", f.json)
-			pl := ws.newPlanner(io, f.parallelism, len(plan.Printers), prog)
-			pl.RebootTimeout = f.rebootTimeout
+			ap := ws.newApplier(io, f.parallelism, len(plan.Printers), prog)
+			ap.RebootTimeout = f.rebootTimeout
 			info := owner("inkform apply")
-			res, err := pl.Apply(ctx, plan, ws.cfg.Printers, planner.ApplyOptions{Run: state.Run{
+			res, err := ap.Apply(ctx, plan, ws.cfg.Printers, apply.Options{Run: state.Run{
 				Command:    "apply",
 				User:       info.User,
 				Host:       info.Host,

@@ -9,10 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/inkform/inkform/apply"
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/views"
 )
 
@@ -36,7 +38,7 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.refreshOnly, "refresh-only", false, "only observe: record what the printers report, change nothing")
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "machine-readable output")
-	cmd.Flags().DurationVar(&f.rebootTimeout, "reboot-timeout", planner.DefaultRebootTimeout, "how long apply waits for a printer to come back after a firmware upgrade")
+	cmd.Flags().DurationVar(&f.rebootTimeout, "reboot-timeout", apply.DefaultRebootTimeout, "how long apply waits for a printer to come back after a firmware upgrade")
 }
 
 func newPlanCommand(io streams) *cobra.Command {
@@ -138,25 +140,40 @@ func tuneGC(n int) {
 	debug.SetMemoryLimit(max(256<<20, int64(n)*24<<10))
 }
 
-// newPlanner plans and applies n printers of the workspace with its
-// catalog (the built-in one plus its setting blocks), keeping the printers
-// in flight within the open-files limit.
+// newPlanner plans n printers of the workspace with its catalog (the
+// built-in one plus its setting blocks), keeping the printers in flight
+// within the open-files limit.
 func (ws *workspace) newPlanner(io streams, parallelism, n int, prog *progress) *planner.Planner {
+	cat, conn, limits := ws.reach(io, parallelism, n)
+	return &planner.Planner{
+		Observer: observer.Observer{Connector: conn, Limits: limits, Progress: callback(prog)},
+		State:    ws.store,
+		Catalog:  cat,
+	}
+}
+
+// newApplier applies plans of n printers as newPlanner plans them.
+func (ws *workspace) newApplier(io streams, parallelism, n int, prog *progress) *apply.Applier {
+	cat, conn, limits := ws.reach(io, parallelism, n)
+	return &apply.Applier{
+		Connector:      conn,
+		State:          ws.store,
+		Catalog:        cat,
+		Limits:         limits,
+		Progress:       callback(prog),
+		UploadProgress: uploadCallback(prog),
+	}
+}
+
+// reach returns the workspace's catalog, and a connector to n printers
+// with the limits it is used within.
+func (ws *workspace) reach(io streams, parallelism, n int) (*catalog.Catalog, providers.Connector, observer.Limits) {
 	cat := ws.cfg.Catalog
 	if cat == nil {
 		cat = catalog.Default()
 	}
 	limits := ws.limits(io, n, parallelism)
-	return &planner.Planner{
-		Observer: observer.Observer{
-			Connector: newConnector(cat, limits.MaxInFlight),
-			Limits:    limits,
-			Progress:  callback(prog),
-		},
-		State:          ws.store,
-		Catalog:        cat,
-		UploadProgress: uploadCallback(prog),
-	}
+	return cat, newConnector(cat, limits.MaxInFlight), limits
 }
 
 // limits are the observer's limits for n printers, said once on stderr

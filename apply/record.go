@@ -1,4 +1,4 @@
-package planner
+package apply
 
 import (
 	"context"
@@ -24,15 +24,15 @@ import (
 // leaves them unchanged, writing nothing.
 const recordBatch = 256
 
-// PrinterBatcher is implemented by stores that write many printers in one
+// printerBatcher is implemented by stores that write many printers in one
 // transaction, all or none (state/sqlite does).
-type PrinterBatcher interface {
+type printerBatcher interface {
 	PutPrinters(ctx context.Context, ps []state.Printer) error
 }
 
-// OutcomeBatcher is implemented by stores that record many outcomes of a
+// outcomeBatcher is implemented by stores that record many outcomes of a
 // run in one transaction, all or none.
-type OutcomeBatcher interface {
+type outcomeBatcher interface {
 	RecordOutcomes(ctx context.Context, runID int64, outcomes []state.Outcome) error
 }
 
@@ -63,13 +63,13 @@ type recorder struct {
 
 // newRecorder starts a recorder writing with ctx, which should outlive
 // the apply's cancellation.
-func (pl *Planner) newRecorder(ctx context.Context, runID int64, res *plans.ApplyResult, onErr func()) *recorder {
+func (ap *Applier) newRecorder(ctx context.Context, runID int64, res *plans.ApplyResult, onErr func()) *recorder {
 	r := &recorder{
-		st: pl.State, ctx: ctx, runID: runID, res: res, onErr: onErr,
+		st: ap.State, ctx: ctx, runID: runID, res: res, onErr: onErr,
 		batch: recordBatch,
 		in:    make(chan *finished), done: make(chan struct{}),
 	}
-	if _, ok := pl.State.(PrinterBatcher); !ok {
+	if _, ok := ap.State.(printerBatcher); !ok {
 		r.batch = 1
 	}
 	go r.run()
@@ -163,14 +163,14 @@ func (r *recorder) putPrinters(ps []state.Printer) error {
 		}
 		return nil
 	}
-	if err := r.st.(PrinterBatcher).PutPrinters(r.ctx, ps); err != nil {
+	if err := r.st.(printerBatcher).PutPrinters(r.ctx, ps); err != nil {
 		return fmt.Errorf("record state of printers %s to %s: %w", ps[0].Name, ps[len(ps)-1].Name, err)
 	}
 	return nil
 }
 
 func (r *recorder) recordOutcomes(outs []state.Outcome) error {
-	if b, ok := r.st.(OutcomeBatcher); ok && len(outs) > 1 {
+	if b, ok := r.st.(outcomeBatcher); ok && len(outs) > 1 {
 		if err := b.RecordOutcomes(r.ctx, r.runID, outs); err != nil {
 			return fmt.Errorf("record outcomes of printers %s to %s: %w", outs[0].Printer, outs[len(outs)-1].Printer, err)
 		}

@@ -1,4 +1,10 @@
-package planner
+// Package apply carries out a plans.Plan: printer by printer, within the
+// observer's limits, it checks that neither the configuration nor the
+// device changed since the plan, upgrades firmware in rollout waves and
+// waits for the reboot, sends files, writes settings, verifies them by
+// reading them back, and records each printer in state as soon as it is
+// verified, many printers to a transaction.
+package apply
 
 import (
 	"context"
@@ -6,16 +12,52 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/plans/values"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
 
-// ApplyOptions describe the run Apply records.
-type ApplyOptions struct {
+// Applier carries out plans. Its fields are set once before use; Apply may
+// then be called from any goroutine.
+type Applier struct {
+	Connector providers.Connector
+	State     state.Store
+	// Catalog canonicalises values as the planner did; nil keeps them
+	// verbatim.
+	Catalog *catalog.Catalog
+	// Limits bound the printers applied at once, as they bound observing.
+	observer.Limits
+	// Progress, when set, is called after each printer is done. Calls are
+	// serialised.
+	Progress func(done, total int)
+	// Now defaults to time.Now.
+	Now func() time.Time
+	// UploadProgress, when set, is called as files and firmware images
+	// are sent, with the bytes sent so far; calls for different printers
+	// may be concurrent.
+	UploadProgress func(printer, file string, sent, total int64)
+	// RebootTimeout bounds the wait for a printer to come back after a
+	// firmware upgrade (default DefaultRebootTimeout); RebootPoll is how
+	// often it is asked meanwhile (default: from the timeout, at most
+	// DefaultRebootPoll).
+	RebootTimeout, RebootPoll time.Duration
+}
+
+func (ap *Applier) now() time.Time {
+	if ap.Now != nil {
+		return ap.Now()
+	}
+	return time.Now()
+}
+
+// Options describe the run Apply records.
+type Options struct {
 	// Run is recorded with BeginRun and closed with FinishRun by Apply.
 	// Command defaults to "apply", ConfigHash to the plan's.
 	Run state.Run
@@ -41,12 +83,12 @@ func (e *stateError) Unwrap() error { return e.err }
 // whose write has begun is finished, verified and recorded. Apply returns an
 // error only when state cannot be written; per-printer failures are in the
 // result. The caller holds the state lock.
-func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet.Printer, o ApplyOptions) (*plans.ApplyResult, error) {
+func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet.Printer, o Options) (*plans.ApplyResult, error) {
 	if plan == nil {
 		return nil, errors.New("apply: no plan")
 	}
-	if pl.Observer.Connector == nil || pl.State == nil {
-		return nil, errors.New("apply: Observer.Connector and State are required")
+	if ap.Connector == nil || ap.State == nil {
+		return nil, errors.New("apply: Connector and State are required")
 	}
 	config := make(map[string]fleet.Printer, len(printers))
 	for _, p := range printers {
@@ -60,10 +102,10 @@ func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 		run.ConfigHash = plan.ConfigHash
 	}
 	if run.StartedAt.IsZero() {
-		run.StartedAt = pl.now().UTC()
+		run.StartedAt = ap.now().UTC()
 	}
 	run.Status = "running"
-	runID, err := pl.State.BeginRun(ctx, run)
+	runID, err := ap.State.BeginRun(ctx, run)
 	if err != nil {
 		return nil, fmt.Errorf("apply: record run start: %w", err)
 	}
@@ -73,11 +115,11 @@ func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	defer stop(nil)
 
 	res := &plans.ApplyResult{RunID: runID, Printers: make([]plans.PrinterResult, len(plan.Printers))}
-	rec := pl.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
-	memo := values.NewMemo(pl.Catalog)
+	rec := ap.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
+	memo := values.NewMemo(ap.Catalog)
 	ro := newRollout(plan)
 	// Every printer gets a result: one not started is skipped.
-	pl.Observer.Each(keep, len(plan.Printers), pl.Observer.Progress, func(i int) {
+	ap.Each(keep, len(plan.Printers), ap.Progress, func(i int) {
 		pp := &plan.Printers[i]
 		f := finished{i: i}
 		halt := ro.wait(runCtx, pp.Name)
@@ -87,10 +129,10 @@ func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 		case halt != "":
 			f.result = plans.PrinterResult{Name: pp.Name, Status: plans.ResultSkipped, Detail: halt, Firmware: plans.FirmwareHalted}
 		default:
-			f.result, f.changed, f.printer, f.err = pl.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
+			f.result, f.changed, f.printer, f.err = ap.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
 		}
 		ro.done(pp.Name, f.result)
-		f.at = pl.now().UTC()
+		f.at = ap.now().UTC()
 		rec.add(f)
 	})
 	stateErr := rec.close() // the recorder reports through res
@@ -103,7 +145,7 @@ func (pl *Planner) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	case ctx.Err() != nil:
 		status = "cancelled"
 	}
-	if err := pl.State.FinishRun(keep, runID, status); err != nil && stateErr == nil {
+	if err := ap.State.FinishRun(keep, runID, status); err != nil && stateErr == nil {
 		stateErr = fmt.Errorf("record run end: %w", err)
 	}
 	if stateErr != nil {
@@ -124,7 +166,7 @@ func skipReason(ctx context.Context) string {
 // applyPrinter applies one printer's plan and returns the record to write
 // for it, if any; the caller writes it. The error is non-nil only when
 // state could not be read or written.
-func (pl *Planner) applyPrinter(ctx context.Context, memo *values.Memo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
+func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
 	keep := context.WithoutCancel(ctx)
 	r = plans.PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
 	fail := func(status, format string, args ...any) (plans.PrinterResult, map[string]string, *state.Printer, error) {
@@ -134,7 +176,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	cfg, declared := config[pp.Name]
 
 	if refreshOnly {
-		r, rec, err := pl.refreshPrinter(keep, pp)
+		r, rec, err := ap.refreshPrinter(keep, pp)
 		return r, nil, rec, err
 	}
 	switch pp.Status {
@@ -142,7 +184,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 		if declared {
 			return fail(plans.ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
 		}
-		if err := pl.State.DeletePrinter(keep, pp.Name); err != nil {
+		if err := ap.State.DeletePrinter(keep, pp.Name); err != nil {
 			return r, nil, nil, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
 		}
 		r.Status = plans.ResultApplied
@@ -178,17 +220,17 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	if len(writes) == 0 && !pp.Deploys() {
 		// Nothing to write: record what the plan observed.
 		r.Status = plans.ResultApplied
-		return r, nil, pl.record(memo, cfg, pp, *observedOrEmpty(pp)), nil
+		return r, nil, ap.record(memo, cfg, pp, *observedOrEmpty(pp)), nil
 	}
 
 	// Firmware goes first: settings are written to the new version.
-	if skip, err := pl.applyFirmware(ctx, pp, cfg, &r); skip || err != nil {
+	if skip, err := ap.applyFirmware(ctx, pp, cfg, &r); skip || err != nil {
 		if err == nil {
 			return fail(plans.ResultSkipped, "cancelled")
 		}
 		return fail(plans.ResultFailed, "%v", err)
 	}
-	sess, err := pl.Observer.Connector.Connect(ctx, cfg)
+	sess, err := ap.Connector.Connect(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(plans.ResultSkipped, "cancelled")
@@ -205,7 +247,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 		}
 		return fail(plans.ResultFailed, "observe: %v", err)
 	}
-	if reason := serialMismatch(cfg.Serial, obs.Serial); reason != "" {
+	if reason := cfg.SerialMismatch(obs.Serial); reason != "" {
 		return fail(plans.ResultFailed, "%s (not written)", reason)
 	}
 	if changed := staleSettings(memo, pp, cfg, obs); len(changed) > 0 {
@@ -217,7 +259,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 
 	// From the first write on, the printer is finished even if ctx is
 	// cancelled, so that state can record what the device now holds.
-	if err := pl.sendFiles(keep, sess, pp, cfg); err != nil {
+	if err := ap.sendFiles(keep, sess, pp, cfg); err != nil {
 		return fail(plans.ResultFailed, "%v", err)
 	}
 	if err := sess.Set(keep, writes); err != nil {
@@ -258,18 +300,18 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	for _, d := range writes {
 		written[d.Name] = state.HashValue(d.Value)
 	}
-	return r, written, pl.record(memo, cfg, pp, after), nil
+	return r, written, ap.record(memo, cfg, pp, after), nil
 }
 
 // refreshPrinter returns the record of a refresh-only plan's observation
 // for a printer already under management.
-func (pl *Planner) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (plans.PrinterResult, *state.Printer, error) {
+func (ap *Applier) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (plans.PrinterResult, *state.Printer, error) {
 	r := plans.PrinterResult{Name: pp.Name, Status: plans.ResultUnchanged}
 	if pp.Status != plans.StatusReady || pp.Observed == nil {
 		r.Status, r.Detail = plans.ResultSkipped, pp.Reason
 		return r, nil, nil
 	}
-	prior, ok, err := pl.State.Printer(ctx, pp.Name)
+	prior, ok, err := ap.State.Printer(ctx, pp.Name)
 	if err != nil {
 		return r, nil, &stateError{fmt.Errorf("printer %s: read state: %w", pp.Name, err)}
 	}
@@ -286,12 +328,12 @@ func (pl *Planner) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (p
 
 // record builds the printer's state: identity, last observation and the
 // hash of every declared setting the device supports.
-func (pl *Planner) record(memo *values.Memo, cfg fleet.Printer, pp *plans.PrinterPlan, obs fleet.Observation) *state.Printer {
+func (ap *Applier) record(memo *values.Memo, cfg fleet.Printer, pp *plans.PrinterPlan, obs fleet.Observation) *state.Printer {
 	unsupported := make(map[string]bool, len(pp.Unsupported))
 	for _, u := range pp.Unsupported {
 		unsupported[u] = true
 	}
-	now := pl.now().UTC()
+	now := ap.now().UTC()
 	rec := &state.Printer{
 		Name:       cfg.Name,
 		Address:    cfg.Address(),

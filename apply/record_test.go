@@ -1,4 +1,4 @@
-package planner_test
+package apply_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkform/inkform/apply"
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
@@ -30,7 +31,8 @@ func TestApplyBatchesStateWrites(t *testing.T) {
 	const n = 300
 	f := fleetFixture(t, n)
 	p := f.Plan(t, planner.PlanOptions{})
-	f.Planner.Observer.Parallelism = n
+	ap := newApplier(f)
+	ap.Parallelism = n
 	// Hold the first write until every printer was written to its device
 	// and verified: the rest then wait together and are written in few
 	// transactions.
@@ -44,7 +46,10 @@ func TestApplyBatchesStateWrites(t *testing.T) {
 		})
 	}
 	before := f.Store.WriteCount()
-	res := applyPlan(t, f, context.Background(), p)
+	res, err := ap.Apply(context.Background(), p, f.Printers, apply.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range res.Printers {
 		if r.Status != plans.ResultApplied {
 			t.Fatalf("printer %s: %+v", r.Name, r)
@@ -70,9 +75,13 @@ func TestApplyWithoutBatchWritesOnePrinterAtATime(t *testing.T) {
 	const n = 20
 	f := fleetFixture(t, n)
 	p := f.Plan(t, planner.PlanOptions{})
-	f.Planner.State = plainStore{f.Store}
+	ap := newApplier(f)
+	ap.State = plainStore{f.Store}
 	before := f.Store.WriteCount()
-	res := applyPlan(t, f, context.Background(), p)
+	res, err := ap.Apply(context.Background(), p, f.Printers, apply.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if res.Failed() {
 		t.Fatalf("result %+v", res)
 	}
@@ -89,7 +98,7 @@ func TestApplyBatchFailureFailsEveryPrinterOfTheBatch(t *testing.T) {
 	f := fleetFixture(t, 10)
 	p := f.Plan(t, planner.PlanOptions{})
 	f.Store.PutErr = errors.New("disk full")
-	res, err := f.Planner.Apply(context.Background(), p, f.Printers, planner.ApplyOptions{})
+	res, err := newApplier(f).Apply(context.Background(), p, f.Printers, apply.Options{})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}
@@ -128,7 +137,7 @@ func TestApplyWritesAFinishedPrinterWhileOthersAreInFlight(t *testing.T) {
 	})
 	done := make(chan *plans.ApplyResult, 1)
 	go func() {
-		res, err := f.Planner.Apply(context.Background(), p, f.Printers, planner.ApplyOptions{})
+		res, err := newApplier(f).Apply(context.Background(), p, f.Printers, apply.Options{})
 		if err != nil {
 			t.Errorf("Apply: %v", err)
 		}

@@ -1,4 +1,4 @@
-package planner_test
+package apply_test
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkform/inkform/apply"
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/planner/plannertest"
@@ -17,10 +19,18 @@ import (
 	"github.com/inkform/inkform/views"
 )
 
+// newApplier applies plans to f's devices and records them in f's state.
+func newApplier(f *plannertest.Fleet) *apply.Applier {
+	return &apply.Applier{
+		Connector: f.Conn, State: f.Store, Catalog: catalog.Default(),
+		Now: func() time.Time { return plannertest.Now },
+	}
+}
+
 // applyPlan applies p to f.
 func applyPlan(t *testing.T, f *plannertest.Fleet, ctx context.Context, p *plans.Plan) *plans.ApplyResult {
 	t.Helper()
-	res, err := f.Planner.Apply(ctx, p, f.Printers, planner.ApplyOptions{Run: state.Run{User: "ci"}})
+	res, err := newApplier(f).Apply(ctx, p, f.Printers, apply.Options{Run: state.Run{User: "ci"}})
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -237,14 +247,15 @@ func TestApplyCancelMidway(t *testing.T) {
 		f.Conn.Add(n, d)
 	}
 	p := f.Plan(t, planner.PlanOptions{})
-	f.Planner.Observer.Parallelism = 1 // printers start in order, one at a time
+	ap := newApplier(f)
+	ap.Parallelism = 1 // printers start in order, one at a time
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan *plans.ApplyResult, 1)
 	errc := make(chan error, 1)
 	go func() {
-		res, err := f.Planner.Apply(ctx, p, f.Printers, planner.ApplyOptions{})
+		res, err := ap.Apply(ctx, p, f.Printers, apply.Options{})
 		errc <- err
 		done <- res
 	}()
@@ -316,7 +327,7 @@ func TestApplyStateUnusable(t *testing.T) {
 	f.Conn.Add("a", plannertest.NewDevice("S", map[string]string{"system.contact": "old"}))
 	p := f.Plan(t, planner.PlanOptions{})
 	f.Store.PutErr = errors.New("disk full")
-	res, err := f.Planner.Apply(context.Background(), p, f.Printers, planner.ApplyOptions{})
+	res, err := newApplier(f).Apply(context.Background(), p, f.Printers, apply.Options{})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}

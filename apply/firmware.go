@@ -1,10 +1,9 @@
-package planner
+package apply
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -16,7 +15,7 @@ import (
 	"github.com/inkform/inkform/providers"
 )
 
-// Defaults for the firmware fields of Planner.
+// Defaults for the firmware fields of Applier.
 const (
 	// DefaultRebootTimeout bounds the wait for a printer to come back
 	// with its new firmware: flashing and restarting take minutes.
@@ -25,39 +24,6 @@ const (
 	// most; a shorter RebootTimeout polls more often.
 	DefaultRebootPoll = 5 * time.Second
 )
-
-// planFirmware decides whether the printer's declared firmware applies to
-// the observed model and is newer than what it runs. note explains an
-// upgrade not made.
-func (pl *Planner) planFirmware(p fleet.Printer, obs fleet.Observation) (fc *plans.FirmwareChange, note string) {
-	fw := p.Firmware
-	if fw == nil || !modelMatches(fw.Models, obs.Model) {
-		return nil, ""
-	}
-	if strings.TrimSpace(obs.Firmware) == "" {
-		return nil, fmt.Sprintf("firmware %s: the printer does not report its firmware version; not upgraded", fw.Name)
-	}
-	switch c := catalog.CompareVersions(pl.Catalog.FamilyOf(obs.Model), obs.Firmware, fw.Version); {
-	case c == 0:
-		return nil, ""
-	case c > 0:
-		return nil, fmt.Sprintf("firmware %s: the printer runs %s, newer than %s; not downgraded", fw.Name, obs.Firmware, fw.Version)
-	}
-	return &plans.FirmwareChange{
-		Name: fw.Name, From: obs.Firmware, To: fw.Version,
-		Size: fw.File.Size, SHA256: strings.ToLower(fw.File.SHA256), Via: plannedVia(p, fw.File),
-		Batch: fw.Rollout.Batch, MaxFailures: fw.Rollout.MaxFailures,
-	}, ""
-}
-
-func modelMatches(patterns []string, model string) bool {
-	for _, pat := range patterns {
-		if ok, _ := path.Match(pat, model); ok {
-			return true
-		}
-	}
-	return false
-}
 
 // checkFirmware verifies that the planned firmware is still the declared
 // one.
@@ -80,13 +46,13 @@ func checkFirmware(pp *plans.PrinterPlan, cfg fleet.Printer) error {
 // against its declared SHA-256, observes the printer (identity, current
 // version, uptime), sends the image, waits for the reboot and verifies
 // the new version. A printer already on the version is left alone.
-func (pl *Planner) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer) (upgraded bool, err error) {
+func (ap *Applier) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer) (upgraded bool, err error) {
 	fc := pp.Firmware
 	fw := cfg.Firmware
 	if err := checkFile(fw.File, fc.SHA256); err != nil {
 		return false, fmt.Errorf("firmware %s: %w", fc.Name, err)
 	}
-	sess, err := pl.Observer.Connector.Connect(ctx, cfg)
+	sess, err := ap.Connector.Connect(ctx, cfg)
 	if err != nil {
 		return false, fmt.Errorf("firmware: connect: %w", err)
 	}
@@ -95,10 +61,10 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, c
 	if err != nil {
 		return false, fmt.Errorf("firmware: observe: %w", err)
 	}
-	if reason := serialMismatch(cfg.Serial, before.Serial); reason != "" {
+	if reason := cfg.SerialMismatch(before.Serial); reason != "" {
 		return false, fmt.Errorf("firmware: %s (not sent)", reason)
 	}
-	if catalog.CompareVersions(pl.Catalog.FamilyOf(before.Model), before.Firmware, fc.To) >= 0 {
+	if catalog.CompareVersions(ap.Catalog.FamilyOf(before.Model), before.Firmware, fc.To) >= 0 {
 		return false, nil
 	}
 	fs, ok := sess.(providers.FileSender)
@@ -108,16 +74,16 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, c
 	// Once the image is on its way the printer may start flashing:
 	// finish sending even if the apply is cancelled.
 	keep := context.WithoutCancel(ctx)
-	via, err := fs.SendFile(keep, fw.File, pl.uploadProgress(pp.Name, fw.File.RemoteName(), fw.File.Size))
+	via, err := fs.SendFile(keep, fw.File, ap.uploadProgress(pp.Name, fw.File.RemoteName(), fw.File.Size))
 	if err != nil {
 		return false, fmt.Errorf("firmware %s: send: %w", fc.To, err)
 	}
 	sess.Close() // the printer reboots: connections of this session die
-	after, err := pl.waitReboot(ctx, cfg, before)
+	after, err := ap.waitReboot(ctx, cfg, before)
 	if err != nil {
 		return false, fmt.Errorf("firmware %s sent via %s: %w", fc.To, via, err)
 	}
-	if catalog.CompareVersions(pl.Catalog.FamilyOf(after.Model), after.Firmware, fc.To) != 0 {
+	if catalog.CompareVersions(ap.Catalog.FamilyOf(after.Model), after.Firmware, fc.To) != 0 {
 		return false, fmt.Errorf("firmware %s sent via %s: the printer came back with %s", fc.To, via, after.Firmware)
 	}
 	return true, nil
@@ -127,8 +93,8 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, c
 // its uptime went back (when it reports one), or it stopped answering and
 // answers again, or it already reports the new version. Bounded by
 // RebootTimeout.
-func (pl *Planner) waitReboot(ctx context.Context, cfg fleet.Printer, before fleet.Observation) (fleet.Observation, error) {
-	timeout, every := pl.RebootTimeout, pl.RebootPoll
+func (ap *Applier) waitReboot(ctx context.Context, cfg fleet.Printer, before fleet.Observation) (fleet.Observation, error) {
+	timeout, every := ap.RebootTimeout, ap.RebootPoll
 	if timeout <= 0 {
 		timeout = DefaultRebootTimeout
 	}
@@ -154,7 +120,7 @@ func (pl *Planner) waitReboot(ctx context.Context, cfg fleet.Printer, before fle
 			return fleet.Observation{}, fmt.Errorf("waiting for the reboot: %w", ctx.Err())
 		case <-tick.C:
 		}
-		obs, err := pl.observeFacts(ctx, cfg)
+		obs, err := ap.observeFacts(ctx, cfg)
 		if err != nil {
 			wentAway, lastErr = true, err
 			continue
@@ -170,8 +136,8 @@ func (pl *Planner) waitReboot(ctx context.Context, cfg fleet.Printer, before fle
 
 // observeFacts opens a session, reads the facts only (no supplies:
 // reboot waits poll it) and closes.
-func (pl *Planner) observeFacts(ctx context.Context, cfg fleet.Printer) (fleet.Observation, error) {
-	sess, err := pl.Observer.Connector.Connect(ctx, cfg)
+func (ap *Applier) observeFacts(ctx context.Context, cfg fleet.Printer) (fleet.Observation, error) {
+	sess, err := ap.Connector.Connect(ctx, cfg)
 	if err != nil {
 		return fleet.Observation{}, err
 	}
@@ -336,14 +302,14 @@ func sortedMemberNames(m map[string]rolloutSlot) []string {
 
 // applyFirmware runs the printer's planned upgrade, if any, and notes the
 // outcome in r. skip is true when ctx ended before the upgrade began.
-func (pl *Planner) applyFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer, r *plans.PrinterResult) (skip bool, err error) {
+func (ap *Applier) applyFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer, r *plans.PrinterResult) (skip bool, err error) {
 	if pp.Firmware == nil {
 		return false, nil
 	}
 	if ctx.Err() != nil {
 		return true, nil
 	}
-	upgraded, err := pl.upgradeFirmware(ctx, pp, cfg)
+	upgraded, err := ap.upgradeFirmware(ctx, pp, cfg)
 	switch {
 	case err != nil:
 		r.Firmware = plans.FirmwareFailed

@@ -1,4 +1,4 @@
-package planner
+package apply
 
 import (
 	"context"
@@ -13,44 +13,7 @@ import (
 	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/plans/values"
 	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/state"
 )
-
-// fileCapable are the transports that can carry files.
-var fileCapable = map[string]bool{"ftp": true, "http": true, "https": true, "pjl": true}
-
-// plannedVia is the transport a file is planned over: its own, or the
-// first file-capable one of the printer's preference ("" when none).
-func plannedVia(p fleet.Printer, f fleet.File) string {
-	if f.Via != "" {
-		return f.Via
-	}
-	for _, t := range p.Transports {
-		if fileCapable[t] {
-			return t
-		}
-	}
-	return ""
-}
-
-// planFiles lists the declared files whose recorded hash differs from the
-// configuration's.
-func planFiles(p fleet.Printer, prior state.Printer) []plans.FileChange {
-	var out []plans.FileChange
-	for _, f := range p.Files {
-		dest := f.RemoteName()
-		recorded, ok := prior.Settings[values.FileKey(dest)]
-		if ok && recorded == values.FileHash(f) {
-			continue
-		}
-		fc := plans.FileChange{Dest: dest, Action: plans.Adopt, Size: f.Size, SHA256: strings.ToLower(f.SHA256), Via: plannedVia(p, f)}
-		if ok {
-			fc.Action = plans.Update
-		}
-		out = append(out, fc)
-	}
-	return out
-}
 
 // recordFiles adds every declared file to a printer's recorded settings.
 // Apply calls it only once every planned file was sent.
@@ -106,7 +69,7 @@ func checkFiles(pp *plans.PrinterPlan, cfg fleet.Printer) error {
 
 // sendFiles deploys the planned files over the session, in declaration
 // order, checking each file's content first.
-func (pl *Planner) sendFiles(ctx context.Context, sess providers.Session, pp *plans.PrinterPlan, cfg fleet.Printer) error {
+func (ap *Applier) sendFiles(ctx context.Context, sess providers.Session, pp *plans.PrinterPlan, cfg fleet.Printer) error {
 	if len(pp.Files) == 0 {
 		return nil
 	}
@@ -119,7 +82,7 @@ func (pl *Planner) sendFiles(ctx context.Context, sess providers.Session, pp *pl
 		if err := checkFile(f, fc.SHA256); err != nil {
 			return err
 		}
-		if _, err := fs.SendFile(ctx, f, pl.uploadProgress(pp.Name, fc.Dest, f.Size)); err != nil {
+		if _, err := fs.SendFile(ctx, f, ap.uploadProgress(pp.Name, fc.Dest, f.Size)); err != nil {
 			return fmt.Errorf("file %s: %w", fc.Dest, err)
 		}
 	}
@@ -127,32 +90,11 @@ func (pl *Planner) sendFiles(ctx context.Context, sess providers.Session, pp *pl
 }
 
 // uploadProgress adapts Planner.UploadProgress to one file's upload.
-func (pl *Planner) uploadProgress(printer, file string, size int64) func(int64) {
-	if pl.UploadProgress == nil {
+func (ap *Applier) uploadProgress(printer, file string, size int64) func(int64) {
+	if ap.UploadProgress == nil {
 		return nil
 	}
-	return func(sent int64) { pl.UploadProgress(printer, file, sent, size) }
-}
-
-// planDeploys adds the firmware upgrade, the files and the observation's
-// notes to a printer's plan.
-func (pl *Planner) planDeploys(pp *plans.PrinterPlan, p fleet.Printer, prior state.Printer, obs fleet.Observation) {
-	pp.Notes = append(pp.Notes, obs.Notes...)
-	fc, note := pl.planFirmware(p, obs)
-	pp.Firmware = fc
-	if note != "" {
-		pp.Notes = append(pp.Notes, note)
-	}
-	pp.Files = planFiles(p, prior)
-}
-
-// settingTransport is the transport that read a setting (and will write
-// it), or the session's when the observation does not say.
-func settingTransport(obs fleet.Observation, name, session string) string {
-	if t := obs.SettingTransports[name]; t != "" {
-		return t
-	}
-	return session
+	return func(sent int64) { ap.UploadProgress(printer, file, sent, size) }
 }
 
 // checkDeploys verifies that the planned firmware and files are still the
