@@ -220,7 +220,7 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	if len(writes) == 0 && !pp.Deploys() {
 		// Nothing to write: record what the plan observed.
 		r.Status = plans.ResultApplied
-		return r, nil, ap.record(memo, cfg, pp, *observedOrEmpty(pp)), nil
+		return r, nil, ap.record(memo, cfg, pp, observedOrEmpty(pp)), nil
 	}
 
 	// Firmware goes first: settings are written to the new version.
@@ -356,11 +356,14 @@ func (ap *Applier) record(memo *values.Memo, cfg fleet.Printer, pp *plans.Printe
 	return rec
 }
 
-func observedOrEmpty(pp *plans.PrinterPlan) *fleet.Observation {
-	if pp.Observed != nil {
-		return pp.Observed
+// observedOrEmpty is the plan's observation of the printer, as far as
+// record reads it.
+func observedOrEmpty(pp *plans.PrinterPlan) fleet.Observation {
+	o := pp.Observed
+	if o == nil {
+		return fleet.Observation{}
 	}
-	return &fleet.Observation{}
+	return fleet.Observation{Serial: o.Serial, Model: o.Model, Firmware: o.Firmware, ObservedAt: o.ObservedAt}
 }
 
 // checkConfig verifies that the printer's declared settings are the ones

@@ -225,10 +225,10 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 	prior, managed := sr.byName[p.Name]
 	if reason := p.SerialMismatch(obs.Serial); reason != "" {
 		pp.Status, pp.Reason = plans.StatusMismatch, reason
-		pp.Observed = stripSettings(obs)
+		pp.Observed = observed(&obs)
 		return pp
 	}
-	pp.Observed = stripSettings(obs)
+	pp.Observed = observed(&obs)
 	pp.Unsupported, pp.ObservedHashes = observedHashes(memo, p, obs)
 	if refreshOnly {
 		return pp
@@ -311,15 +311,16 @@ func observedHashes(memo *values.Memo, p fleet.Printer, obs fleet.Observation) (
 	return missing, hashes
 }
 
-// stripSettings copies an observation without its setting values, which
-// may be secret; the plan keeps them only as changes and hashes (and each
-// change names its transport).
-func stripSettings(o fleet.Observation) *fleet.Observation {
-	o.Settings, o.SettingTransports = nil, nil
-	o.Errors = append([]string(nil), o.Errors...)
-	o.Supplies = append([]fleet.Supply(nil), o.Supplies...)
-	o.Unsupported = append([]string(nil), o.Unsupported...)
-	return &o
+// observed keeps of an observation what the plan shows: its facts, not
+// its setting values, which may be secret (the plan keeps them only as
+// changes and hashes, and each change names its transport).
+func observed(o *fleet.Observation) *plans.Observed {
+	return &plans.Observed{
+		Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
+		Errors:    append([]string{}, o.Errors...),
+		Supplies:  append([]fleet.Supply{}, o.Supplies...),
+		PageCount: o.PageCount, ObservedAt: o.ObservedAt,
+	}
 }
 
 func sortedKeys(m map[string]string) []string {

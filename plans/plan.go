@@ -11,8 +11,6 @@ package plans
 import (
 	"fmt"
 	"time"
-
-	"github.com/inkform/inkform/fleet"
 )
 
 // FormatVersion is the version of the JSON rendering and of plan files.
@@ -132,7 +130,7 @@ type PrinterPlan struct {
 	Reason  string // why the printer is not ready; "" when ready
 	// Observed is what was read from the printer, without setting values
 	// (those are in Changes and ObservedHashes); nil when not observed.
-	Observed *fleet.Observation
+	Observed *Observed
 	// Changes holds the settings that change, sorted by setting name.
 	// Settings already as desired are only counted in Unchanged.
 	Changes   []Change

@@ -76,7 +76,7 @@ func TestPlanViewRendersTheRestFromTheModel(t *testing.T) {
 		}
 		// Printers dropped and one only in the model.
 		got.Printers, want.Printers = got.Printers[2:], want.Printers[2:]
-		extra := plans.PrinterPlan{Name: "zz-new", Address: "10.9.9.9:161", Action: plans.Adopt, Status: plans.StatusReady, Observed: &fleet.Observation{}}
+		extra := plans.PrinterPlan{Name: "zz-new", Address: "10.9.9.9:161", Action: plans.Adopt, Status: plans.StatusReady, Observed: &plans.Observed{Errors: []string{}, Supplies: []fleet.Supply{}}}
 		got.Printers, want.Printers = append(got.Printers, extra), append(want.Printers, extra)
 		var g, w bytes.Buffer
 		if err := v.Render(&g, got); err != nil {

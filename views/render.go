@@ -18,7 +18,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/plans"
 )
 
@@ -330,24 +329,13 @@ type jsonPrinter struct {
 	Status      plans.PrinterStatus `json:"status"`
 	Reason      string              `json:"reason,omitempty"`
 	Transport   string              `json:"transport,omitempty"`
-	Observed    *jsonObserved       `json:"observed,omitempty"`
+	Observed    *plans.Observed     `json:"observed,omitempty"`
 	Changes     []jsonChange        `json:"changes"`
 	Unchanged   int                 `json:"unchanged"`
 	Unsupported []string            `json:"unsupported,omitempty"`
 	Firmware    *jsonFirmware       `json:"firmware,omitempty"`
 	Files       []jsonFile          `json:"files,omitempty"`
 	Notes       []string            `json:"notes,omitempty"`
-}
-
-type jsonObserved struct {
-	Model      string         `json:"model"`
-	Serial     string         `json:"serial"`
-	Firmware   string         `json:"firmware"`
-	Status     string         `json:"status"`
-	Errors     []string       `json:"errors"`
-	Supplies   []fleet.Supply `json:"supplies"`
-	PageCount  int64          `json:"page_count"`
-	ObservedAt time.Time      `json:"observed_at"`
 }
 
 type jsonChange struct {
@@ -437,18 +425,10 @@ func jsonPrinterOf(pp *plans.PrinterPlan) jsonPrinter {
 		Changes:     make([]jsonChange, 0, len(pp.Changes)),
 		Unchanged:   pp.Unchanged,
 		Unsupported: pp.Unsupported,
+		Observed:    pp.Observed,
 		Notes:       pp.Notes,
 	}
 	jp.Files, jp.Firmware = jsonDeploys(pp)
-	if o := pp.Observed; o != nil {
-		jp.Observed = &jsonObserved{
-			Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
-			Errors: nonNil(o.Errors), Supplies: o.Supplies, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
-		}
-		if jp.Observed.Supplies == nil {
-			jp.Observed.Supplies = []fleet.Supply{}
-		}
-	}
 	for _, c := range pp.Changes {
 		jc := jsonChange{
 			Setting: c.Setting, Actions: []string{c.Action.String()},
@@ -461,13 +441,6 @@ func jsonPrinterOf(pp *plans.PrinterPlan) jsonPrinter {
 		jp.Changes = append(jp.Changes, jc)
 	}
 	return jp
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // mdText escapes text for a Markdown table cell or paragraph.

@@ -44,7 +44,7 @@ type filePrinter struct {
 	Status         string            `json:"status"`
 	Reason         string            `json:"reason,omitempty"`
 	Transport      string            `json:"transport,omitempty"`
-	Observed       *fileObserved     `json:"observed,omitempty"`
+	Observed       *plans.Observed   `json:"observed,omitempty"`
 	Changes        []fileChange      `json:"changes,omitempty"`
 	Unchanged      int               `json:"unchanged,omitempty"`
 	Unsupported    []string          `json:"unsupported,omitempty"`
@@ -52,25 +52,6 @@ type filePrinter struct {
 	Firmware       *fileFirmware     `json:"firmware,omitempty"`
 	Files          []fileFile        `json:"files,omitempty"`
 	Notes          []string          `json:"notes,omitempty"`
-}
-
-type fileObserved struct {
-	Model       string       `json:"model"`
-	Serial      string       `json:"serial"`
-	Firmware    string       `json:"firmware"`
-	Status      string       `json:"status"`
-	Errors      []string     `json:"errors,omitempty"`
-	Supplies    []fileSupply `json:"supplies,omitempty"`
-	PageCount   int64        `json:"page_count"`
-	ObservedAt  time.Time    `json:"observed_at"`
-	Unsupported []string     `json:"unsupported,omitempty"`
-	Transport   string       `json:"transport,omitempty"`
-}
-
-type fileSupply struct {
-	Description string `json:"description"`
-	Level       int    `json:"level"`
-	Max         int    `json:"max"`
 }
 
 type fileChange struct {
@@ -161,21 +142,11 @@ func encodePrinter(pp *plans.PrinterPlan) filePrinter {
 		Transport:      pp.Transport,
 		Unchanged:      pp.Unchanged,
 		Unsupported:    pp.Unsupported,
+		Observed:       pp.Observed,
 		ObservedHashes: pp.ObservedHashes,
 		Notes:          pp.Notes,
 	}
 	fp.Files, fp.Firmware = encodeDeploys(pp)
-	if o := pp.Observed; o != nil {
-		fo := &fileObserved{
-			Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
-			Errors: o.Errors, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
-			Unsupported: o.Unsupported, Transport: o.Transport,
-		}
-		for _, s := range o.Supplies {
-			fo.Supplies = append(fo.Supplies, fileSupply(s))
-		}
-		fp.Observed = fo
-	}
 	for _, c := range pp.Changes {
 		fc := fileChange{
 			Setting: c.Setting, Action: c.Action.String(), Sensitive: c.Sensitive,
@@ -233,14 +204,13 @@ func decodePlan(f planFile) (*plans.Plan, error) {
 		if err := decodeDeploys(&pp, fp.Files, fp.Firmware); err != nil {
 			return nil, err
 		}
-		if fo := fp.Observed; fo != nil {
-			o := &fleet.Observation{
-				Model: fo.Model, Serial: fo.Serial, Firmware: fo.Firmware, Status: fo.Status,
-				Errors: fo.Errors, PageCount: fo.PageCount, ObservedAt: fo.ObservedAt,
-				Unsupported: fo.Unsupported, Transport: fo.Transport,
+		if o := fp.Observed; o != nil {
+			// Older plan files leave out empty lists.
+			if o.Errors == nil {
+				o.Errors = []string{}
 			}
-			for _, s := range fo.Supplies {
-				o.Supplies = append(o.Supplies, fleet.Supply(s))
+			if o.Supplies == nil {
+				o.Supplies = []fleet.Supply{}
 			}
 			pp.Observed = o
 		}

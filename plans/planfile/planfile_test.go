@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
@@ -175,4 +177,65 @@ func FuzzReadPlanFile(f *testing.F) {
 			t.Fatalf("round trip changed the plan:\n%s", diff)
 		}
 	})
+}
+
+// A plan file stores an observation in the one JSON form plan -json shows.
+func TestPlanFileObservedAsInJSON(t *testing.T) {
+	p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{})
+	var file, js bytes.Buffer
+	if err := Write(&file, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := views.RenderJSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	type doc struct {
+		Printers []struct {
+			Name     string          `json:"name"`
+			Observed json.RawMessage `json:"observed"`
+		} `json:"printers"`
+	}
+	var fromFile, fromJSON doc
+	if err := json.Unmarshal(file.Bytes(), &fromFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(js.Bytes(), &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	observed := 0
+	for i, pr := range fromFile.Printers {
+		var compact bytes.Buffer
+		if len(fromJSON.Printers[i].Observed) > 0 {
+			if err := json.Compact(&compact, fromJSON.Printers[i].Observed); err != nil {
+				t.Fatal(err)
+			}
+			observed++
+		}
+		if !bytes.Equal(pr.Observed, compact.Bytes()) {
+			t.Errorf("%s: observed in the plan file\n%s\nin plan -json\n%s", pr.Name, pr.Observed, compact.Bytes())
+		}
+	}
+	if observed == 0 {
+		t.Error("no printer was observed")
+	}
+}
+
+// A plan file written before observations had one JSON form (empty lists
+// left out; the observation's own unsupported settings and transport,
+// which the plan keeps elsewhere) still reads.
+func TestPlanFileReadsEarlierObservation(t *testing.T) {
+	in := `{"kind":"inkform-plan","format_version":"1.0","created_at":"2025-03-04T05:06:07Z","config_hash":"sha256:cafe",` +
+		`"printers":[{"name":"a","address":"10.0.0.1:161","action":"no-op","status":"ready","transport":"snmp","unsupported":["x"],` +
+		`"observed":{"model":"M","serial":"S","firmware":"F","status":"idle","page_count":7,"observed_at":"2025-03-04T05:06:00Z","unsupported":["x"],"transport":"snmp"}}]}`
+	p, err := Read(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &plans.Observed{
+		Model: "M", Serial: "S", Firmware: "F", Status: "idle", Errors: []string{}, Supplies: []fleet.Supply{},
+		PageCount: 7, ObservedAt: time.Date(2025, 3, 4, 5, 6, 0, 0, time.UTC),
+	}
+	if d := cmp.Diff(want, p.Printers[0].Observed); d != "" {
+		t.Errorf("observed (-want +got):\n%s", d)
+	}
 }
