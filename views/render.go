@@ -1,7 +1,7 @@
 // Package views renders for people and machines: plans (human, JSON and
-// Markdown) and the results of applying them. A PlanView renders each
-// printer's part of a plan as soon as the printer is planned, while the
-// rest of the fleet is still observed.
+// Markdown), the results of applying them, and the recorded state (show).
+// A PlanView renders each printer's part of a plan as soon as the printer
+// is planned, while the rest of the fleet is still observed.
 package views
 
 import (
@@ -611,6 +611,13 @@ func mdSettingTable(changed []*plans.PrinterPlan) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// RenderApplyJSON writes the result of an apply as JSON for machines.
+func RenderApplyJSON(w io.Writer, r *plans.ApplyResult) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
 }
 
 // RenderApplyResult writes one line per printer that was not simply

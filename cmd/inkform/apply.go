@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -98,9 +97,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 				return err
 			}
 			if f.json {
-				enc := json.NewEncoder(io.Out)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(res)
+				err = views.RenderApplyJSON(io.Out, res)
 			} else {
 				fmt.Fprintln(io.Out)
 				err = views.RenderApplyResult(io.Out, res, views.RenderOptions{Color: io.color()})

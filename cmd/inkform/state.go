@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,6 +10,7 @@ import (
 	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/state/sqlstate"
+	"github.com/inkform/inkform/views"
 )
 
 // stateFlags locate the state: -state or $INKFORM_STATE_DSN, else the
@@ -126,8 +125,7 @@ func newStateShowCommand(io streams) *cobra.Command {
 			if !ok {
 				return &exitError{code: ExitError, msg: fmt.Sprintf("printer %q is not in state", name)}
 			}
-			writePrinterRecord(io, p)
-			return nil
+			return views.RenderRecord(io.Out, p)
 		},
 	}
 	f.register(cmd)
@@ -139,33 +137,4 @@ func trimPrinterPrefix(s string) string {
 		return s[len("printer."):]
 	}
 	return s
-}
-
-func writePrinterRecord(io streams, p state.Printer) {
-	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "# printer.%s\n", p.Name)
-	fmt.Fprintf(tw, "address\t%s\n", p.Address)
-	fmt.Fprintf(tw, "serial\t%s\n", p.Serial)
-	fmt.Fprintf(tw, "model\t%s\n", p.Model)
-	fmt.Fprintf(tw, "firmware\t%s\n", p.Firmware)
-	fmt.Fprintf(tw, "observed\t%s\n", formatTime(p.ObservedAt))
-	fmt.Fprintf(tw, "applied\t%s\n", formatTime(p.AppliedAt))
-	names := make([]string, 0, len(p.Settings))
-	for n := range p.Settings {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	fmt.Fprintf(tw, "managed settings\t%d\n", len(names))
-	for _, n := range names {
-		// Only hashes are stored: values may be secret.
-		fmt.Fprintf(tw, "  %s\t%s\n", n, p.Settings[n])
-	}
-	tw.Flush()
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	return t.UTC().Format(time.RFC3339)
 }

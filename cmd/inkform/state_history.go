@@ -11,6 +11,7 @@ import (
 
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/state/sqlstate"
+	"github.com/inkform/inkform/views"
 )
 
 func newStateHistoryCommand(io streams) *cobra.Command {
@@ -59,7 +60,7 @@ func runHistory(ctx context.Context, io streams, st *sqlstate.Store, limit int) 
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", r.ID, formatTime(r.StartedAt), finished(r), r.Command, r.Status,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", r.ID, views.FormatTime(r.StartedAt), finished(r), r.Command, r.Status,
 			r.User, r.Host, short(r.GitCommit, 10), short(strings.TrimPrefix(r.ConfigHash, "sha256:"), 12), tally(outcomes))
 	}
 	return tw.Flush()
@@ -78,7 +79,7 @@ func printerHistory(ctx context.Context, io streams, st *sqlstate.Store, name st
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tAT\tCOMMAND\tRESULT\tBY\tCOMMIT\tCHANGED\tDETAIL")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", e.Run.ID, formatTime(e.Outcome.At), e.Run.Command, e.Outcome.Status,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", e.Run.ID, views.FormatTime(e.Outcome.At), e.Run.Command, e.Outcome.Status,
 			e.Run.User, e.Run.Host, short(e.Run.GitCommit, 10), changed(e.Outcome), oneLine(e.Outcome.Detail))
 	}
 	return tw.Flush()
@@ -88,7 +89,7 @@ func finished(r state.Run) string {
 	if r.FinishedAt.IsZero() {
 		return "-"
 	}
-	return formatTime(r.FinishedAt)
+	return views.FormatTime(r.FinishedAt)
 }
 
 // tally summarises outcomes as "3 applied, 1 failed", statuses sorted.
