@@ -89,7 +89,7 @@ func (ap *Applier) sendFiles(ctx context.Context, sess providers.Session, pp *pl
 	return nil
 }
 
-// uploadProgress adapts Planner.UploadProgress to one file's upload.
+// uploadProgress adapts Applier.UploadProgress to one file's upload.
 func (ap *Applier) uploadProgress(printer, file string, size int64) func(int64) {
 	if ap.UploadProgress == nil {
 		return nil

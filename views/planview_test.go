@@ -151,7 +151,7 @@ func TestRenderJSONMatchesEncoder(t *testing.T) {
 }
 
 // BenchmarkRenderHuman10k renders a 10,000-printer plan of 21 adoptions
-// each, from the model and from prepared pieces.
+// each, from the model and from the parts a PlanView prepared.
 func BenchmarkRenderHuman10k(b *testing.B) {
 	f := plannertest.NewFleet()
 	for i := range 10000 {

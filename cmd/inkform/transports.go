@@ -27,7 +27,7 @@ func newConnector(cat *catalog.Catalog, inFlight int) providers.Connector {
 	)
 }
 
-// upload is a planner upload-progress callback: one self-overwriting
+// upload is an apply upload-progress callback: one self-overwriting
 // line per file on a terminal.
 func (p *progress) upload(printer, file string, sent, total int64) {
 	if p == nil {
