@@ -34,7 +34,9 @@ type planFlags struct {
 func (f *planFlags) register(cmd *cobra.Command) {
 	f.configFlags.register(cmd)
 	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "limit to printer.NAME (repeatable; globs such as printer.hq-* allowed)")
-	cmd.Flags().IntVar(&f.parallelism, "parallelism", 0, fmt.Sprintf("printers handled at once; 0 (the default) adapts: %d at work at once, and printers waiting on the network make room for others, up to %d in flight (fewer under a low open-files limit)", observer.DefaultParallelism, observer.DefaultMaxInFlight))
+	// fleetbench reads "default N" from this help to sweep the floor at
+	// the same concurrency.
+	cmd.Flags().IntVar(&f.parallelism, "parallelism", 0, fmt.Sprintf("printers handled at once; 0 adapts (default %d at work at once, and printers waiting on the network make room for others, up to %d in flight; fewer under a low open-files limit)", observer.DefaultParallelism, observer.DefaultMaxInFlight))
 	cmd.Flags().BoolVar(&f.refreshOnly, "refresh-only", false, "only observe: record what the printers report, change nothing")
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "machine-readable output")
