@@ -1,6 +1,8 @@
 // Package catalog maps setting names (system.contact, …) to how each is
 // read and written. The catalog is data: an embedded, versioned JSON file.
 // Adding a setting for a new transport adds an entry, not a code path.
+// The catalog also knows the model families and how their firmware
+// versions are ordered (CompareVersions).
 //
 // The package also holds the transport table (Transports): the names a
 // configuration's `transports` may list, their standard ports, what each
@@ -153,8 +155,11 @@ func (c *Catalog) Lookup(name string) (Setting, bool) {
 }
 
 // FamilyOf returns the name of the first family whose patterns match the
-// model, or "" when none does.
+// model, or "" when none does or c is nil.
 func (c *Catalog) FamilyOf(model string) string {
+	if c == nil {
+		return ""
+	}
 	for _, f := range c.Families {
 		for _, pat := range f.Models {
 			if ok, _ := path.Match(pat, model); ok {

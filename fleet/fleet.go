@@ -5,8 +5,10 @@
 package fleet
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -59,6 +61,32 @@ func (p Printer) Setting(name string) (Desired, bool) {
 		return p.Settings[i], true
 	}
 	return Desired{}, false
+}
+
+// SettingNames returns the names of the declared settings, sorted.
+func (p Printer) SettingNames() []string {
+	out := make([]string, len(p.Settings))
+	for i, d := range p.Settings {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// SerialMismatch returns why an observed serial does not satisfy the
+// printer's pin, or "" when it does (or nothing is pinned).
+func (p Printer) SerialMismatch(observed string) string {
+	pinned := strings.TrimSpace(p.Serial)
+	if pinned == "" {
+		return ""
+	}
+	got := strings.TrimSpace(observed)
+	if got == "" {
+		return fmt.Sprintf("serial mismatch: pinned %q, device reports no serial", pinned)
+	}
+	if !strings.EqualFold(pinned, got) {
+		return fmt.Sprintf("serial mismatch: pinned %q, device reports %q", pinned, got)
+	}
+	return ""
 }
 
 // Desired is the value a setting should have. Values are carried as their
@@ -144,27 +172,27 @@ type SNMP struct {
 
 // Observation is what was read from one printer. Observing never changes it.
 type Observation struct {
-	Model      string        `json:"model"`
-	Serial     string        `json:"serial"`
-	Firmware   string        `json:"firmware"`
-	Status     string        `json:"status"`             // hrPrinterStatus: "idle", "printing", "warmup", "other", "unknown"
-	Errors     []string      `json:"errors,omitempty"`   // hrPrinterDetectedErrorState bits by name, e.g. "lowToner"
-	Supplies   []Supply      `json:"supplies,omitempty"` // in device order
-	PageCount  int64         `json:"page_count"`         // prtMarkerLifeCount; -1 when unknown
-	Uptime     time.Duration `json:"-"`                  // sysUpTime: a reset means the printer rebooted
-	ObservedAt time.Time     `json:"observed_at"`
+	Model      string
+	Serial     string
+	Firmware   string
+	Status     string        // hrPrinterStatus: "idle", "printing", "warmup", "other", "unknown"
+	Errors     []string      // hrPrinterDetectedErrorState bits by name, e.g. "lowToner"
+	Supplies   []Supply      // in device order
+	PageCount  int64         // prtMarkerLifeCount; -1 when unknown
+	Uptime     time.Duration // sysUpTime: a reset means the printer rebooted
+	ObservedAt time.Time
 	// Settings holds the current value of every requested setting the
 	// printer supports, keyed by setting name.
-	Settings map[string]string `json:"-"`
+	Settings map[string]string
 	// Unsupported lists requested settings the printer does not support.
-	Unsupported []string `json:"unsupported,omitempty"`
+	Unsupported []string
 	// Transport names how the facts were observed ("snmp").
-	Transport string `json:"transport"`
+	Transport string
 	// SettingTransports names, per setting in Settings, the transport that
 	// read it and will write it.
-	SettingTransports map[string]string `json:"-"`
+	SettingTransports map[string]string
 	// Notes explain transport choices, e.g. "pjl: port 9100 closed; using snmp".
-	Notes []string `json:"notes,omitempty"`
+	Notes []string
 }
 
 // Supply is one marker supply (toner, drum, waste box…).

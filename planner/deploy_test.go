@@ -1,235 +1,25 @@
-package planner
+package planner_test
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/planner/plannertest"
-	"github.com/inkform/inkform/providers"
-	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/plans"
 )
 
-// deployFleet is a fake fleet whose devices take files and firmware.
-// Sending firmware takes the device away for one observation, then it
-// answers with the new version and a reset uptime.
-type deployFleet struct {
-	mu      sync.Mutex
-	devices map[string]*deployDevice
-	events  []string // "p1 firmware X", "p1 file ca.pem via ftp", "p1 set a,b"
-}
-
-type deployDevice struct {
-	model, firmware string
-	uptime          time.Duration
-	settings        map[string]string
-	transports      map[string]string // setting → transport
-	notes           []string
-	reject          bool
-	away            int // observations still unanswered (rebooting)
-	pending         string
-}
-
-func newDeployFleet() *deployFleet { return &deployFleet{devices: map[string]*deployDevice{}} }
-
-func (f *deployFleet) add(name, model, fw string, settings map[string]string) *deployDevice {
-	d := &deployDevice{model: model, firmware: fw, uptime: time.Hour, settings: settings}
-	f.devices[name] = d
-	return d
-}
-
-func (f *deployFleet) log() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.events)
-}
-
-func (f *deployFleet) Connect(_ context.Context, p fleet.Printer) (providers.Session, error) {
-	return &deploySession{f: f, p: p}, nil
-}
-
-type deploySession struct {
-	f *deployFleet
-	p fleet.Printer
-}
-
-func (s *deploySession) Transport() string { return "snmp" }
-func (s *deploySession) Close() error      { return nil }
-
-func (s *deploySession) Observe(_ context.Context, names []string) (fleet.Observation, error) {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	d := s.f.devices[s.p.Name]
-	if d == nil {
-		return fleet.Observation{}, fmt.Errorf("no answer: %w", providers.ErrUnreachable)
-	}
-	if d.away > 0 {
-		d.away--
-		if d.away == 0 {
-			d.firmware, d.uptime, d.pending = d.pending, time.Second, ""
-		}
-		return fleet.Observation{}, fmt.Errorf("rebooting: %w", providers.ErrUnreachable)
-	}
-	d.uptime += time.Second
-	o := fleet.Observation{
-		Model: d.model, Serial: "S-" + s.p.Name, Firmware: d.firmware, Uptime: d.uptime, Status: "idle",
-		Settings: map[string]string{}, SettingTransports: map[string]string{}, Transport: "snmp",
-		ObservedAt: fixedObserved, Notes: slices.Clone(d.notes),
-	}
-	for _, n := range names {
-		v, ok := d.settings[n]
-		if !ok {
-			o.Unsupported = append(o.Unsupported, n)
-			continue
-		}
-		o.Settings[n] = v
-		o.SettingTransports[n] = "snmp"
-		if t := d.transports[n]; t != "" {
-			o.SettingTransports[n] = t
-		}
-	}
-	return o, nil
-}
-
-func (s *deploySession) Set(_ context.Context, values []fleet.Desired) error {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	d := s.f.devices[s.p.Name]
-	var names []string
-	for _, v := range values {
-		d.settings[v.Name] = v.Value
-		names = append(names, v.Name)
-	}
-	if len(names) > 0 {
-		s.f.events = append(s.f.events, s.p.Name+" set "+strings.Join(names, ","))
-	}
-	return nil
-}
-
-func (s *deploySession) SendFile(_ context.Context, file fleet.File, progress func(int64)) (string, error) {
-	data, err := os.ReadFile(file.Source)
-	if err != nil {
-		return "", err
-	}
-	via := file.Via
-	if via == "" {
-		via = "ftp"
-	}
-	if progress != nil {
-		progress(int64(len(data)))
-	}
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	d := s.f.devices[s.p.Name]
-	if strings.HasSuffix(file.Source, ".fls") {
-		if d.reject {
-			s.f.events = append(s.f.events, s.p.Name+" firmware rejected")
-			return via, fmt.Errorf("550 firmware rejected")
-		}
-		s.f.events = append(s.f.events, s.p.Name+" firmware "+strings.TrimSpace(string(data)))
-		d.away, d.pending = 1, strings.TrimSpace(string(data))
-		return via, nil
-	}
-	s.f.events = append(s.f.events, s.p.Name+" file "+file.RemoteName()+" via "+via)
-	return via, nil
-}
-
-// writeFile writes content under dir and returns it as a fleet.File.
-func writeFile(t *testing.T, dir, name, content, via string) fleet.File {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256([]byte(content))
-	return fleet.File{Source: path, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(content)), Via: via, Dest: name}
-}
-
-type deployFixture struct {
-	fleet    *deployFleet
-	store    *plannertest.Store
-	planner  *Planner
-	printers []fleet.Printer
-	dir      string
-	fw       *fleet.Firmware
-}
-
-func newDeployFixture(t *testing.T, n int, batch, maxFailures int) *deployFixture {
-	t.Helper()
-	df := &deployFixture{fleet: newDeployFleet(), store: plannertest.NewStore(), dir: t.TempDir()}
-	df.planner = &Planner{
-		Connector: df.fleet, State: df.store, Catalog: catalog.Default(),
-		Now:           func() time.Time { return fixedNow },
-		RebootTimeout: 5 * time.Second, RebootPoll: time.Millisecond,
-		Parallelism: 4,
-	}
-	df.fw = &fleet.Firmware{
-		Name: "cx", Models: []string{"Lexmark CX*"}, Version: "CXTPC.240.001",
-		File:    writeFile(t, df.dir, "CXTPC.240.001.fls", "CXTPC.240.001", "ftp"),
-		Rollout: fleet.Rollout{Batch: batch, MaxFailures: maxFailures},
-	}
-	for i := 1; i <= n; i++ {
-		name := fmt.Sprintf("p%d", i)
-		df.fleet.add(name, "Lexmark CX725", "CXTPC.230.037", map[string]string{"system.contact": "old"})
-		p := printer(name, "10.0.0."+fmt.Sprint(i), desired("system.contact", "new")...)
-		p.Firmware = df.fw
-		df.printers = append(df.printers, p)
-	}
-	return df
-}
-
-func (df *deployFixture) plan(t *testing.T) *Plan {
-	t.Helper()
-	p, err := df.planner.Plan(context.Background(), df.printers, PlanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func (df *deployFixture) apply(t *testing.T, p *Plan) *ApplyResult {
-	t.Helper()
-	res, err := df.planner.Apply(context.Background(), p, df.printers, ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
-func TestPlanShowsFirmwareFilesTransportsAndNotes(t *testing.T) {
-	df := newDeployFixture(t, 1, 0, 0)
-	d := df.fleet.devices["p1"]
-	d.settings["system.location"] = "old"
-	d.transports = map[string]string{"system.location": "pjl"}
-	d.notes = []string{"http: port 80 closed; falling back to snmp"}
-	p := &df.printers[0]
-	p.Settings = desired("system.contact", "new", "system.location", "HQ")
-	p.Transports = []string{"pjl", "ftp", "snmp"}
-	ca := writeFile(t, df.dir, "ca.pem", strings.Repeat("c", 1234), "")
-	ca.Source = filepath.Join(df.dir, "ca.pem")
-	p.Files = []fleet.File{ca}
-	// The firmware image size as the configuration loaded it.
-	df.fw.File.Size = 50_541_363
-
-	plan := df.plan(t)
-	pp := plan.Printers[0]
-	if pp.Firmware == nil || pp.Firmware.From != "CXTPC.230.037" || pp.Firmware.To != "CXTPC.240.001" {
+func TestPlanFirmwareFilesTransportsAndNotes(t *testing.T) {
+	f := plannertest.DeployFleet()
+	pp := f.Plan(t, planner.PlanOptions{}).Printers[0]
+	if pp.Firmware == nil || pp.Firmware.From != "CXTPC.230.037" || pp.Firmware.To != "CXTPC.240.001" || pp.Firmware.Via != "ftp" {
 		t.Fatalf("firmware change = %+v", pp.Firmware)
 	}
-	if d := cmp.Diff([]FileChange{{Dest: "ca.pem", Action: Adopt, Size: 1234, SHA256: ca.SHA256, Via: "pjl"}}, pp.Files); d != "" {
+	ca := f.Printers[0].Files[0]
+	if d := cmp.Diff([]plans.FileChange{{Dest: "ca.pem", Action: plans.Adopt, Size: 1234, SHA256: ca.SHA256, Via: "pjl"}}, pp.Files); d != "" {
 		t.Errorf("files (-want +got):\n%s", d)
 	}
 	for _, c := range pp.Changes {
@@ -238,176 +28,26 @@ func TestPlanShowsFirmwareFilesTransportsAndNotes(t *testing.T) {
 			t.Errorf("%s via %q, want %q", c.Setting, c.Transport, want)
 		}
 	}
-	var human, js, md bytes.Buffer
-	if err := RenderHuman(&human, plan, RenderOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := RenderJSON(&js, plan); err != nil {
-		t.Fatal(err)
-	}
-	if err := RenderMarkdown(&md, plan); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "deploy.txt", human.Bytes())
-	golden(t, "deploy.json", js.Bytes())
-	golden(t, "deploy.md", md.Bytes())
-	for name, out := range map[string]string{"human": human.String(), "json": js.String(), "markdown": md.String()} {
-		for _, want := range []string{"http: port 80 closed; falling back to snmp", "pjl", "CXTPC.240.001", "ca.pem"} {
-			if !strings.Contains(out, want) {
-				t.Errorf("%s rendering lacks %q", name, want)
-			}
-		}
-	}
-	if !strings.Contains(human.String(), "^ firmware") || !strings.Contains(human.String(), "+ file ca.pem") {
-		t.Errorf("human rendering lacks the upgrade or file line:\n%s", human.String())
-	}
-
-	// The plan file keeps all of it.
-	var buf bytes.Buffer
-	if err := WritePlanFile(&buf, plan); err != nil {
-		t.Fatal(err)
-	}
-	back, err := ReadPlanFile(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(plan.Printers[0].Firmware, back.Printers[0].Firmware); d != "" {
-		t.Errorf("firmware after a plan file (-want +got):\n%s", d)
-	}
-	if d := cmp.Diff(plan.Printers[0].Files, back.Printers[0].Files); d != "" {
-		t.Errorf("files after a plan file (-want +got):\n%s", d)
-	}
-	if d := cmp.Diff(plan.Printers[0].Notes, back.Printers[0].Notes); d != "" {
-		t.Errorf("notes after a plan file (-want +got):\n%s", d)
-	}
-}
-
-func TestApplyFirmwareThenFilesThenSettings(t *testing.T) {
-	df := newDeployFixture(t, 1, 0, 0)
-	df.printers[0].Files = []fleet.File{writeFile(t, df.dir, "ca.pem", "cert", "ftp")}
-	var progress []string
-	var mu sync.Mutex
-	df.planner.UploadProgress = func(printer, file string, sent, total int64) {
-		mu.Lock()
-		defer mu.Unlock()
-		progress = append(progress, fmt.Sprintf("%s %s %d/%d", printer, file, sent, total))
-	}
-	res := df.apply(t, df.plan(t))
-	if r := res.Printers[0]; r.Status != ResultApplied || r.Firmware != FirmwareUpgraded {
-		t.Fatalf("result = %+v", r)
-	}
-	want := []string{"p1 firmware CXTPC.240.001", "p1 file ca.pem via ftp", "p1 set system.contact"}
-	if d := cmp.Diff(want, df.fleet.log()); d != "" {
-		t.Errorf("order on the device (-want +got):\n%s", d)
-	}
-	if d := cmp.Diff([]string{"p1 CXTPC.240.001.fls 13/13", "p1 ca.pem 4/4"}, progress); d != "" {
-		t.Errorf("progress (-want +got):\n%s", d)
-	}
-	rec, _, _ := df.store.Printer(context.Background(), "p1")
-	if rec.Firmware != "CXTPC.240.001" {
-		t.Errorf("state firmware = %q", rec.Firmware)
-	}
-	if got := rec.Files["ca.pem"]; !state.IsHashValue(got) || len(rec.Settings) != 1 {
-		t.Errorf("state file entry = %q", got)
-	}
-	// Nothing left: the file is not sent again, the firmware is current.
-	again := df.plan(t)
-	if again.HasChanges() {
-		var b bytes.Buffer
-		RenderHuman(&b, again, RenderOptions{})
-		t.Errorf("plan after apply has changes:\n%s", b.String())
-	}
-	// A changed file is planned as an update.
-	df.printers[0].Files = []fleet.File{writeFile(t, df.dir, "ca.pem", "cert v2", "ftp")}
-	if pp := df.plan(t).Printers[0]; len(pp.Files) != 1 || pp.Files[0].Action != Update {
-		t.Errorf("changed file planned as %+v", pp.Files)
-	}
-}
-
-func TestRolloutHaltsAfterMaxFailuresAndResumes(t *testing.T) {
-	df := newDeployFixture(t, 6, 2, 1)
-	df.fleet.devices["p1"].reject = true
-	df.fleet.devices["p3"].reject = true
-	plan := df.plan(t)
-	if s := plan.Summary(); s.Upgrades != 6 {
-		t.Fatalf("upgrades planned = %d", s.Upgrades)
-	}
-	res := df.apply(t, plan)
-	got := map[string]string{}
-	for _, r := range res.Printers {
-		got[r.Name] = r.Status + "/" + r.Firmware
-	}
-	want := map[string]string{
-		"p1": "failed/failed", "p2": "applied/upgraded", // canary wave
-		"p3": "failed/failed", "p4": "applied/upgraded", // second failure
-		"p5": "skipped/halted", "p6": "skipped/halted",
-	}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("results (-want +got):\n%s", d)
-	}
-	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "2 failed upgrades exceed max_failures = 1") || !strings.Contains(res.Notes[0], "2 printers not started") {
-		t.Errorf("notes = %q", res.Notes)
-	}
-	for _, e := range df.fleet.log() {
-		if strings.HasPrefix(e, "p5 ") || strings.HasPrefix(e, "p6 ") {
-			t.Errorf("halted printer touched: %s", e)
-		}
-	}
-	var out bytes.Buffer
-	RenderApplyResult(&out, res, RenderOptions{})
-	if !strings.Contains(out.String(), "halted") {
-		t.Errorf("apply result does not say the rollout halted:\n%s", out.String())
-	}
-
-	// State knows who upgraded; the next plan upgrades only the rest.
-	for name, fw := range map[string]string{"p2": "CXTPC.240.001", "p4": "CXTPC.240.001", "p1": "", "p5": ""} {
-		rec, _, _ := df.store.Printer(context.Background(), name)
-		if rec.Firmware != fw {
-			t.Errorf("state firmware of %s = %q, want %q", name, rec.Firmware, fw)
-		}
-	}
-	df.fleet.devices["p1"].reject = false
-	df.fleet.devices["p3"].reject = false
-	next := df.plan(t)
-	var upgrades []string
-	for _, pp := range next.Printers {
-		if pp.Firmware != nil {
-			upgrades = append(upgrades, pp.Name)
-		}
-	}
-	if d := cmp.Diff([]string{"p1", "p3", "p5", "p6"}, upgrades); d != "" {
-		t.Errorf("resumed upgrades (-want +got):\n%s", d)
-	}
-	res = df.apply(t, next)
-	if res.Failed() || len(res.Notes) > 0 {
-		t.Errorf("resumed apply: %+v", res)
-	}
-	if df.plan(t).HasChanges() {
-		t.Error("changes left after the resumed apply")
-	}
-}
-
-func TestFirmwareRefusedWhenImageChanged(t *testing.T) {
-	df := newDeployFixture(t, 1, 0, 0)
-	plan := df.plan(t)
-	if err := os.WriteFile(df.fw.File.Source, []byte("tampered"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := df.apply(t, plan)
-	if r := res.Printers[0]; r.Status != ResultFailed || !strings.Contains(r.Detail, "refusing to send") {
-		t.Errorf("result = %+v", r)
-	}
-	if log := df.fleet.log(); len(log) != 0 {
-		t.Errorf("device touched: %q", log)
+	if d := cmp.Diff([]string{"http: port 80 closed; falling back to snmp"}, pp.Notes); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
 	}
 }
 
 func TestFirmwareNotPlanned(t *testing.T) {
-	df := newDeployFixture(t, 3, 0, 0)
-	df.fleet.devices["p1"].firmware = "CXTPC.250.000" // newer
-	df.fleet.devices["p2"].model = "HP LaserJet M507"
-	df.fleet.devices["p3"].firmware = "cxtpc.240.01" // same version
-	plan := df.plan(t)
+	f := plannertest.DeployFleet()
+	fw := f.Printers[0].Firmware
+	f.Printers = nil
+	for _, d := range []struct{ name, model, firmware string }{
+		{"p1", "Lexmark CX725", "CXTPC.250.000"}, // newer
+		{"p2", "HP LaserJet M507", "CXTPC.230.037"},
+		{"p3", "Lexmark CX725", "cxtpc.240.01"}, // the same version
+	} {
+		p := plannertest.Printer(d.name, "10.0.0.1")
+		p.Firmware = fw
+		f.Printers = append(f.Printers, p)
+		f.Conn.Add(d.name, plannertest.Device{Observation: fleet.Observation{Model: d.model, Serial: "S-" + d.name, Firmware: d.firmware}})
+	}
+	plan := f.Plan(t, planner.PlanOptions{})
 	for _, pp := range plan.Printers {
 		if pp.Firmware != nil {
 			t.Errorf("%s: upgrade planned: %+v", pp.Name, pp.Firmware)
@@ -416,33 +56,4 @@ func TestFirmwareNotPlanned(t *testing.T) {
 	if n := plan.Printers[0].Notes; len(n) != 1 || !strings.Contains(n[0], "not downgraded") {
 		t.Errorf("p1 notes = %q", n)
 	}
-}
-
-func TestFirmwareRebootTimeout(t *testing.T) {
-	df := newDeployFixture(t, 1, 0, 0)
-	plan := df.plan(t)
-	df.planner.RebootTimeout = 50 * time.Millisecond
-	// The device accepts the image but never answers again.
-	conn := df.planner.Connector
-	df.planner.Connector = providers.ConnectorFunc(func(ctx context.Context, p fleet.Printer) (providers.Session, error) {
-		s, _ := conn.Connect(ctx, p)
-		return &stuckAfterFirmware{deploySession: s.(*deploySession)}, nil
-	})
-	res := df.apply(t, plan)
-	if r := res.Printers[0]; r.Status != ResultFailed || r.Firmware != FirmwareFailed || !strings.Contains(r.Detail, "within") {
-		t.Errorf("result = %+v", r)
-	}
-}
-
-// stuckAfterFirmware never answers once firmware was sent.
-type stuckAfterFirmware struct{ *deploySession }
-
-func (s *stuckAfterFirmware) Observe(ctx context.Context, names []string) (fleet.Observation, error) {
-	s.f.mu.Lock()
-	sent := slices.ContainsFunc(s.f.events, func(e string) bool { return strings.Contains(e, "firmware") })
-	s.f.mu.Unlock()
-	if sent {
-		return fleet.Observation{}, fmt.Errorf("no answer: %w", providers.ErrUnreachable)
-	}
-	return s.deploySession.Observe(ctx, names)
 }

@@ -1,3 +1,7 @@
+// Package planner compares printers as declared with printers as observed
+// and as recorded in state, and produces a plans.Plan: what applying it
+// would change, printer by printer. The printers are observed through an
+// observer.Observer, and each is diffed as soon as it is observed.
 package planner
 
 import (
@@ -7,45 +11,28 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/observer"
+	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/values"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
 
-// Planner plans and applies. Its fields are set once before use; Plan and
-// Apply may then be called from any goroutine.
+// Planner plans. Its fields are set once before use; Plan may then be
+// called from any goroutine.
 type Planner struct {
-	Connector providers.Connector
-	State     state.Store
+	// Observer observes the printers: its connector, limits and progress.
+	Observer observer.Observer
+	State    state.Store
 	// Catalog canonicalises observed values before comparing (e.g. "015"
 	// and "15" for an integer setting); nil compares values verbatim.
 	Catalog *catalog.Catalog
-	// Parallelism caps how many printers are in flight at once. Zero
-	// means adaptive: DefaultParallelism busy at once, and printers that
-	// wait on the network (offline, slow) make room for others, up to
-	// DefaultMaxInFlight.
-	Parallelism int
-	// MaxInFlight, when positive, bounds the printers in flight whatever
-	// Parallelism says (each holds sockets: the caller's open-files limit).
-	MaxInFlight int
-	// Progress, when set, is called after each printer is done. Calls are
-	// serialised.
-	Progress func(done, total int)
 	// Now defaults to time.Now.
 	Now func() time.Time
-	// UploadProgress, when set, is called as files and firmware images
-	// are sent, with the bytes sent so far; calls for different printers
-	// may be concurrent.
-	UploadProgress func(printer, file string, sent, total int64)
-	// RebootTimeout bounds the wait for a printer to come back after a
-	// firmware upgrade (default DefaultRebootTimeout); RebootPoll is how
-	// often it is asked meanwhile (default: from the timeout, at most
-	// DefaultRebootPoll).
-	RebootTimeout, RebootPoll time.Duration
 }
 
 // PlanOptions select and shape a plan.
@@ -56,12 +43,11 @@ type PlanOptions struct {
 	Targets     []string
 	RefreshOnly bool
 	ConfigHash  string
-	// Prerender names the view the plan will be rendered in (with
-	// PrerenderOptions for ViewHuman). Each printer's piece of it is then
-	// rendered as soon as the printer is planned, while others are still
-	// observed, and the renderer copies it instead of rendering it again.
-	Prerender        View
-	PrerenderOptions RenderOptions
+	// OnPrinter, when set, is called with each observed printer's plan as
+	// soon as it is made, in the worker that made it, while the rest of the
+	// fleet is still observed (a view renders the printer there). Calls
+	// are concurrent; the printer's plan must not be changed.
+	OnPrinter func(pp *plans.PrinterPlan)
 }
 
 func (pl *Planner) now() time.Time {
@@ -71,29 +57,13 @@ func (pl *Planner) now() time.Time {
 	return time.Now()
 }
 
-// progress returns a function that counts finished printers and reports
-// them through pl.Progress, serialised.
-func (pl *Planner) progress(total int) func() {
-	var mu sync.Mutex
-	done := 0
-	return func() {
-		if pl.Progress == nil {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		done++
-		pl.Progress(done, total)
-	}
-}
-
 // Plan observes the targeted printers and compares them with the
 // configuration and the state. Per-printer problems (unreachable, wrong
 // device, refused credentials) are reported in the plan; Plan fails only
 // when the state cannot be read, a target matches nothing, or ctx ends.
-func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOptions) (*Plan, error) {
-	if pl.Connector == nil || pl.State == nil {
-		return nil, errors.New("planner: Connector and State are required")
+func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOptions) (*plans.Plan, error) {
+	if pl.Observer.Connector == nil || pl.State == nil {
+		return nil, errors.New("planner: Observer.Connector and State are required")
 	}
 	// The state is read while the printers are observed: the requests need
 	// only the configuration, the diff waits for the state.
@@ -140,8 +110,8 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 		}
 	}
 
-	plan := &Plan{
-		FormatVersion: FormatVersion,
+	plan := &plans.Plan{
+		FormatVersion: plans.FormatVersion,
 		CreatedAt:     pl.now().UTC(),
 		ConfigHash:    o.ConfigHash,
 		RefreshOnly:   o.RefreshOnly,
@@ -154,35 +124,14 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 			todo = append(todo, p)
 		}
 	}
-	results := make([]PrinterPlan, len(todo))
-	view := o.Prerender
-	if view == ViewHuman && o.RefreshOnly {
-		view = ViewNone // a refresh-only plan shows no printer blocks
-	}
-	opts := o.PrerenderOptions
-	if view != ViewHuman {
-		opts = RenderOptions{} // only the human view has options
-	}
-	var pieces [][]byte
-	if view != ViewNone {
-		pieces = make([][]byte, len(todo))
-	}
-	tick := pl.progress(len(todo))
-	memo := newValueMemo(pl)
-	g := pl.newPool()
-	for i, p := range todo {
-		if ctx.Err() != nil {
-			break
+	results := make([]plans.PrinterPlan, len(todo))
+	memo := values.NewMemo(pl.Catalog)
+	pl.Observer.Observe(ctx, todo, func(i int, r observer.Result) {
+		results[i] = pl.planPrinter(ctx, memo, todo[i], r, sr, o.RefreshOnly)
+		if o.OnPrinter != nil {
+			o.OnPrinter(&results[i])
 		}
-		g.Go(func() {
-			defer tick()
-			results[i] = pl.planPrinter(ctx, memo, p, sr, o.RefreshOnly)
-			if pieces != nil {
-				pieces[i] = prerender(view, opts, &results[i])
-			}
-		})
-	}
-	g.Wait() // workers report through results
+	}) // workers report through results
 	if err := parent.Err(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
@@ -199,15 +148,15 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 			plan.Printers = append(plan.Printers, forgetPrinter(r))
 		}
 	}
-	plan.sortPrinters(view, opts, pieces)
+	sort.Slice(plan.Printers, func(i, j int) bool { return plan.Printers[i].Name < plan.Printers[j].Name })
 	return plan, nil
 }
 
 // forgetPrinter plans a printer that is recorded but no longer declared.
-func forgetPrinter(r state.Printer) PrinterPlan {
-	pp := PrinterPlan{Name: r.Name, Address: r.Address, Action: Forget, Status: StatusForgotten}
+func forgetPrinter(r state.Printer) plans.PrinterPlan {
+	pp := plans.PrinterPlan{Name: r.Name, Address: r.Address, Action: plans.Forget, Status: plans.StatusForgotten}
 	for _, name := range sortedKeys(r.Settings) {
-		pp.Changes = append(pp.Changes, Change{Setting: name, Action: Forget, BeforeHash: r.Settings[name]})
+		pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, BeforeHash: r.Settings[name]})
 	}
 	return pp
 }
@@ -256,30 +205,30 @@ func (sr *stateRead) wait(ctx context.Context) error {
 	}
 }
 
-// planPrinter observes one printer and diffs it with its state once that
+// planPrinter diffs one printer's observation with its state once that
 // is read. It never fails: problems become the printer's status.
-func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Printer, sr *stateRead, refreshOnly bool) PrinterPlan {
-	pp := PrinterPlan{Name: p.Name, Address: p.Address(), Status: StatusReady}
-	obs, transport, err := pl.observe(ctx, p)
+func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.Printer, r observer.Result, sr *stateRead, refreshOnly bool) plans.PrinterPlan {
+	pp := plans.PrinterPlan{Name: p.Name, Address: p.Address(), Status: plans.StatusReady}
+	obs, transport, err := r.Observation, r.Transport, r.Err
 	pp.Transport = transport
 	if err == nil {
 		err = sr.wait(ctx) // Plan reports a failed read itself
 	}
 	if err != nil {
 		pp.Reason = err.Error()
-		pp.Status = StatusError
+		pp.Status = plans.StatusError
 		if errors.Is(err, providers.ErrUnreachable) {
-			pp.Status = StatusUnreachable
+			pp.Status = plans.StatusUnreachable
 		}
 		return pp
 	}
 	prior, managed := sr.byName[p.Name]
-	if reason := serialMismatch(p.Serial, obs.Serial); reason != "" {
-		pp.Status, pp.Reason = StatusMismatch, reason
-		pp.Observed = stripSettings(obs)
+	if reason := p.SerialMismatch(obs.Serial); reason != "" {
+		pp.Status, pp.Reason = plans.StatusMismatch, reason
+		pp.Observed = observed(&obs)
 		return pp
 	}
-	pp.Observed = stripSettings(obs)
+	pp.Observed = observed(&obs)
 	pp.Unsupported, pp.ObservedHashes = observedHashes(memo, p, obs)
 	if refreshOnly {
 		return pp
@@ -292,9 +241,9 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 		if unsupported[d.Name] {
 			continue
 		}
-		before, beforeHash := memo.get(d.Name, obs.Settings[d.Name], d.Sensitive)
-		after, afterHash := memo.get(d.Name, d.Value, d.Sensitive)
-		c := Change{
+		before, beforeHash := memo.Get(d.Name, obs.Settings[d.Name], d.Sensitive)
+		after, afterHash := memo.Get(d.Name, d.Value, d.Sensitive)
+		c := plans.Change{
 			Setting:    d.Name,
 			Sensitive:  d.Sensitive,
 			Transport:  settingTransport(obs, d.Name, transport),
@@ -307,9 +256,9 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 		_, recorded := prior.Settings[d.Name]
 		switch {
 		case !managed || !recorded:
-			c.Action = Adopt
+			c.Action = plans.Adopt
 		case c.BeforeHash != c.AfterHash:
-			c.Action = Update
+			c.Action = plans.Update
 		default:
 			pp.Unchanged++
 			continue
@@ -317,14 +266,14 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 		if pp.Changes == nil {
 			// Most printers of a fleet change all their settings (adoption)
 			// or none: size for the rest at the first change.
-			pp.Changes = make([]Change, 0, len(p.Settings)-i)
+			pp.Changes = make([]plans.Change, 0, len(p.Settings)-i)
 		}
 		pp.Changes = append(pp.Changes, c)
 	}
 	if managed {
 		for _, name := range sortedKeys(prior.Settings) {
 			if _, declared := p.Setting(name); !declared {
-				pp.Changes = append(pp.Changes, Change{Setting: name, Action: Forget, Transport: transport, BeforeHash: prior.Settings[name]})
+				pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, Transport: transport, BeforeHash: prior.Settings[name]})
 			}
 		}
 	}
@@ -332,35 +281,18 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *valueMemo, p fleet.Pri
 	pl.planDeploys(&pp, p, prior, obs)
 	switch {
 	case !managed:
-		pp.Action = Adopt
-	case len(pp.Changes) > 0 || pp.deploys():
-		pp.Action = Update
+		pp.Action = plans.Adopt
+	case len(pp.Changes) > 0 || pp.Deploys():
+		pp.Action = plans.Update
 	}
 	return pp
-}
-
-// observe connects, reads the declared settings and closes.
-func (pl *Planner) observe(ctx context.Context, p fleet.Printer) (fleet.Observation, string, error) {
-	sess, err := pl.Connector.Connect(ctx, p)
-	if err != nil {
-		return fleet.Observation{}, "", err
-	}
-	defer sess.Close()
-	obs, err := sess.Observe(ctx, settingNames(p))
-	if err != nil {
-		return fleet.Observation{}, sess.Transport(), err
-	}
-	if obs.Transport == "" {
-		obs.Transport = sess.Transport()
-	}
-	return obs, sess.Transport(), nil
 }
 
 // observedHashes hashes the observed value of every declared setting and
 // lists the declared settings the device does not support. A setting the
 // device neither returned nor called unsupported counts as unsupported:
 // there is nothing to compare it with.
-func observedHashes(memo *valueMemo, p fleet.Printer, obs fleet.Observation) ([]string, map[string]string) {
+func observedHashes(memo *values.Memo, p fleet.Printer, obs fleet.Observation) ([]string, map[string]string) {
 	unsupported := make(map[string]bool, len(obs.Unsupported))
 	for _, u := range obs.Unsupported {
 		unsupported[u] = true
@@ -373,62 +305,22 @@ func observedHashes(memo *valueMemo, p fleet.Printer, obs fleet.Observation) ([]
 			missing = append(missing, d.Name)
 			continue
 		}
-		_, hashes[d.Name] = memo.get(d.Name, v, d.Sensitive)
+		_, hashes[d.Name] = memo.Get(d.Name, v, d.Sensitive)
 	}
 	sort.Strings(missing)
 	return missing, hashes
 }
 
-// canonical returns v in the catalog's canonical form for the setting, or
-// v itself when the setting is unknown or v does not validate.
-func (pl *Planner) canonical(setting, v string) string {
-	if pl.Catalog == nil {
-		return v
+// observed keeps of an observation what the plan shows: its facts, not
+// its setting values, which may be secret (the plan keeps them only as
+// changes and hashes, and each change names its transport).
+func observed(o *fleet.Observation) *plans.Observed {
+	return &plans.Observed{
+		Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
+		Errors:    append([]string{}, o.Errors...),
+		Supplies:  append([]fleet.Supply{}, o.Supplies...),
+		PageCount: o.PageCount, ObservedAt: o.ObservedAt,
 	}
-	s, ok := pl.Catalog.Lookup(setting)
-	if !ok {
-		return v
-	}
-	if c, err := s.Validate(v); err == nil {
-		return c
-	}
-	return v
-}
-
-// serialMismatch returns why an observed serial does not satisfy a pin, or
-// "" when it does (or nothing is pinned).
-func serialMismatch(pinned, observed string) string {
-	pinned = strings.TrimSpace(pinned)
-	if pinned == "" {
-		return ""
-	}
-	got := strings.TrimSpace(observed)
-	if got == "" {
-		return fmt.Sprintf("serial mismatch: pinned %q, device reports no serial", pinned)
-	}
-	if !strings.EqualFold(pinned, got) {
-		return fmt.Sprintf("serial mismatch: pinned %q, device reports %q", pinned, got)
-	}
-	return ""
-}
-
-// stripSettings copies an observation without its setting values, which
-// may be secret; the plan keeps them only as changes and hashes (and each
-// change names its transport).
-func stripSettings(o fleet.Observation) *fleet.Observation {
-	o.Settings, o.SettingTransports = nil, nil
-	o.Errors = append([]string(nil), o.Errors...)
-	o.Supplies = append([]fleet.Supply(nil), o.Supplies...)
-	o.Unsupported = append([]string(nil), o.Unsupported...)
-	return &o
-}
-
-func settingNames(p fleet.Printer) []string {
-	out := make([]string, len(p.Settings))
-	for i, d := range p.Settings {
-		out[i] = d.Name
-	}
-	return out
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -1,4 +1,4 @@
-package planner
+package planner_test
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/planner/plannertest"
+	"github.com/inkform/inkform/plans"
 )
 
 func TestDiffRules(t *testing.T) {
@@ -21,91 +24,91 @@ func TestDiffRules(t *testing.T) {
 		recorded   []string // settings recorded
 		observed   map[string]string
 		desired    []fleet.Desired
-		wantAction Action // printer
-		want       map[string]Action
+		wantAction plans.Action // printer
+		want       map[string]plans.Action
 		wantWrites int
 		unchanged  int
 	}{
 		{
 			name:       "new printer, value differs",
 			observed:   map[string]string{"system.contact": "a"},
-			desired:    desired("system.contact", "b"),
-			wantAction: Adopt, want: map[string]Action{"system.contact": Adopt}, wantWrites: 1,
+			desired:    plannertest.Desired("system.contact", "b"),
+			wantAction: plans.Adopt, want: map[string]plans.Action{"system.contact": plans.Adopt}, wantWrites: 1,
 		},
 		{
 			name:       "new printer, value already right: adopt without write",
 			observed:   map[string]string{"system.contact": "b"},
-			desired:    desired("system.contact", "b"),
-			wantAction: Adopt, want: map[string]Action{"system.contact": Adopt},
+			desired:    plannertest.Desired("system.contact", "b"),
+			wantAction: plans.Adopt, want: map[string]plans.Action{"system.contact": plans.Adopt},
 		},
 		{
 			name:       "new printer with no settings is still adopted",
-			wantAction: Adopt, want: map[string]Action{},
+			wantAction: plans.Adopt, want: map[string]plans.Action{},
 		},
 		{
 			name:    "managed, differs: update",
 			inState: true, recorded: []string{"system.contact"},
 			observed:   map[string]string{"system.contact": "a"},
-			desired:    desired("system.contact", "b"),
-			wantAction: Update, want: map[string]Action{"system.contact": Update}, wantWrites: 1,
+			desired:    plannertest.Desired("system.contact", "b"),
+			wantAction: plans.Update, want: map[string]plans.Action{"system.contact": plans.Update}, wantWrites: 1,
 		},
 		{
 			name:    "managed, equal: no-op",
 			inState: true, recorded: []string{"system.contact"},
 			observed:   map[string]string{"system.contact": "b"},
-			desired:    desired("system.contact", "b"),
-			wantAction: NoOp, want: map[string]Action{}, unchanged: 1,
+			desired:    plannertest.Desired("system.contact", "b"),
+			wantAction: plans.NoOp, want: map[string]plans.Action{}, unchanged: 1,
 		},
 		{
 			name:    "managed printer, new setting: adopt",
 			inState: true, recorded: []string{"system.contact"},
 			observed:   map[string]string{"system.contact": "b", "system.location": "x"},
-			desired:    desired("system.contact", "b", "system.location", "y"),
-			wantAction: Update, want: map[string]Action{"system.location": Adopt}, wantWrites: 1, unchanged: 1,
+			desired:    plannertest.Desired("system.contact", "b", "system.location", "y"),
+			wantAction: plans.Update, want: map[string]plans.Action{"system.location": plans.Adopt}, wantWrites: 1, unchanged: 1,
 		},
 		{
 			name:    "setting removed from configuration: forget, no write",
 			inState: true, recorded: []string{"system.contact", "system.location"},
 			observed:   map[string]string{"system.contact": "b", "system.location": "x"},
-			desired:    desired("system.contact", "b"),
-			wantAction: Update, want: map[string]Action{"system.location": Forget}, unchanged: 1,
+			desired:    plannertest.Desired("system.contact", "b"),
+			wantAction: plans.Update, want: map[string]plans.Action{"system.location": plans.Forget}, unchanged: 1,
 		},
 		{
 			name:    "unsupported setting is reported, not changed",
 			inState: true, recorded: []string{"system.contact"},
 			observed:   map[string]string{"system.contact": "b"},
-			desired:    desired("system.contact", "b", "paper.default_size", "A4"),
-			wantAction: NoOp, want: map[string]Action{}, unchanged: 1,
+			desired:    plannertest.Desired("system.contact", "b", "paper.default_size", "A4"),
+			wantAction: plans.NoOp, want: map[string]plans.Action{}, unchanged: 1,
 		},
 		{
 			name:       "values compared byte for byte",
 			observed:   map[string]string{"system.contact": "IT "},
-			desired:    desired("system.contact", "IT"),
-			wantAction: Adopt, want: map[string]Action{"system.contact": Adopt}, wantWrites: 1,
+			desired:    plannertest.Desired("system.contact", "IT"),
+			wantAction: plans.Adopt, want: map[string]plans.Action{"system.contact": plans.Adopt}, wantWrites: 1,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			f.printers = []fleet.Printer{printer(name, "10.0.0.1", tt.desired...)}
-			f.conn.Add(name, device("S", tt.observed))
+			f := plannertest.NewFleet()
+			f.Printers = []fleet.Printer{plannertest.Printer(name, "10.0.0.1", tt.desired...)}
+			f.Conn.Add(name, plannertest.NewDevice("S", tt.observed))
 			if tt.inState {
-				f.put(t, managed(name, "10.0.0.1:161", tt.recorded...))
+				f.Put(t, plannertest.Managed(name, "10.0.0.1:161", tt.recorded...))
 			}
-			p := f.plan(t, PlanOptions{})
+			p := f.Plan(t, planner.PlanOptions{})
 			if len(p.Printers) != 1 {
 				t.Fatalf("got %d printers", len(p.Printers))
 			}
 			pp := p.Printers[0]
-			if pp.Status != StatusReady {
+			if pp.Status != plans.StatusReady {
 				t.Fatalf("status %s: %s", pp.Status, pp.Reason)
 			}
 			if pp.Action != tt.wantAction {
 				t.Errorf("printer action = %v, want %v", pp.Action, tt.wantAction)
 			}
-			got := map[string]Action{}
+			got := map[string]plans.Action{}
 			for _, c := range pp.Changes {
-				if c.Action == Adopt && !c.Write() {
+				if c.Action == plans.Adopt && !c.Write() {
 					// Adopted without a write: counted as adopt, never written.
 					if c.Before != c.After {
 						t.Errorf("%s: adopt without write but values differ", c.Setting)
@@ -129,7 +132,7 @@ func TestDiffRules(t *testing.T) {
 			if pp.Unchanged != tt.unchanged {
 				t.Errorf("unchanged = %d, want %d", pp.Unchanged, tt.unchanged)
 			}
-			if !slices.IsSortedFunc(pp.Changes, func(a, b Change) int { return strings.Compare(a.Setting, b.Setting) }) {
+			if !slices.IsSortedFunc(pp.Changes, func(a, b plans.Change) int { return strings.Compare(a.Setting, b.Setting) }) {
 				t.Error("changes not sorted")
 			}
 		})
@@ -137,10 +140,10 @@ func TestDiffRules(t *testing.T) {
 }
 
 func TestRichPlanStatuses(t *testing.T) {
-	p := richFixture(t).plan(t, PlanOptions{})
-	want := map[string]PrinterStatus{
-		"hq-2f-east": StatusReady, "hq-3f": StatusReady, "lab-1": StatusUnreachable, "lab-2": StatusMismatch,
-		"lab-3": StatusReady, "lab-4": StatusError, "old-lobby": StatusForgotten, "quiet": StatusReady,
+	p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{})
+	want := map[string]plans.PrinterStatus{
+		"hq-2f-east": plans.StatusReady, "hq-3f": plans.StatusReady, "lab-1": plans.StatusUnreachable, "lab-2": plans.StatusMismatch,
+		"lab-3": plans.StatusReady, "lab-4": plans.StatusError, "old-lobby": plans.StatusForgotten, "quiet": plans.StatusReady,
 	}
 	var names []string
 	for _, pp := range p.Printers {
@@ -148,7 +151,7 @@ func TestRichPlanStatuses(t *testing.T) {
 		if pp.Status != want[pp.Name] {
 			t.Errorf("%s: status %s, want %s", pp.Name, pp.Status, want[pp.Name])
 		}
-		if pp.Status != StatusReady && pp.Status != StatusForgotten && len(pp.Changes) > 0 {
+		if pp.Status != plans.StatusReady && pp.Status != plans.StatusForgotten && len(pp.Changes) > 0 {
 			t.Errorf("%s: %s printer has changes", pp.Name, pp.Status)
 		}
 	}
@@ -156,7 +159,7 @@ func TestRichPlanStatuses(t *testing.T) {
 		t.Errorf("printers = %v", names)
 	}
 	s := p.Summary()
-	if s != (Summary{AdoptPrinters: 1, UpdatePrinters: 2, ForgetPrinters: 1, Adopt: 3, Update: 2, Forget: 2, PrintersChanged: 4, Unreachable: 1, Mismatch: 1, Errors: 1, Unsupported: 1}) {
+	if s != (plans.Summary{AdoptPrinters: 1, UpdatePrinters: 2, ForgetPrinters: 1, Adopt: 3, Update: 2, Forget: 2, PrintersChanged: 4, Unreachable: 1, Mismatch: 1, Errors: 1, Unsupported: 1}) {
 		t.Errorf("summary = %+v", s)
 	}
 	if !p.HasChanges() {
@@ -177,31 +180,31 @@ func TestSerialPin(t *testing.T) {
 		{"7531A2B", "99X\x1b[2J", `serial mismatch: pinned "7531A2B", device reports "99X\x1b[2J"`},
 	}
 	for _, tt := range tests {
-		f := newFixture(t)
-		p := printer("p", "10.0.0.1", desired("system.contact", "new")...)
+		f := plannertest.NewFleet()
+		p := plannertest.Printer("p", "10.0.0.1", plannertest.Desired("system.contact", "new")...)
 		p.Serial = tt.pin
-		f.printers = []fleet.Printer{p}
-		f.conn.Add("p", device(tt.observed, map[string]string{"system.contact": "old"}))
-		pp := f.plan(t, PlanOptions{}).Printers[0]
+		f.Printers = []fleet.Printer{p}
+		f.Conn.Add("p", plannertest.NewDevice(tt.observed, map[string]string{"system.contact": "old"}))
+		pp := f.Plan(t, planner.PlanOptions{}).Printers[0]
 		if tt.wantReason == "" {
-			if pp.Status != StatusReady {
+			if pp.Status != plans.StatusReady {
 				t.Errorf("pin %q, device %q: %s %s", tt.pin, tt.observed, pp.Status, pp.Reason)
 			}
 			continue
 		}
-		if pp.Status != StatusMismatch || pp.Reason != tt.wantReason || len(pp.Changes) != 0 || pp.Action != NoOp {
+		if pp.Status != plans.StatusMismatch || pp.Reason != tt.wantReason || len(pp.Changes) != 0 || pp.Action != plans.NoOp {
 			t.Errorf("pin %q, device %q: got %s %q with %d changes", tt.pin, tt.observed, pp.Status, pp.Reason, len(pp.Changes))
 		}
 	}
 }
 
 func TestTargets(t *testing.T) {
-	f := newFixture(t)
+	f := plannertest.NewFleet()
 	for _, n := range []string{"hq-1", "hq-2", `fleet["a"]`, `fleet["b"]`, "lab"} {
-		f.printers = append(f.printers, printer(n, "10.0.0.1"))
-		f.conn.Add(n, device("S", nil))
+		f.Printers = append(f.Printers, plannertest.Printer(n, "10.0.0.1"))
+		f.Conn.Add(n, plannertest.NewDevice("S", nil))
 	}
-	f.put(t, managed("hq-old", "10.0.0.9:161", "system.contact"))
+	f.Put(t, plannertest.Managed("hq-old", "10.0.0.9:161", "system.contact"))
 	tests := []struct {
 		targets []string
 		want    []string
@@ -216,7 +219,7 @@ func TestTargets(t *testing.T) {
 		{[]string{"printer.[x"}, nil, "syntax error in pattern"},
 	}
 	for _, tt := range tests {
-		p, err := f.planner.Plan(context.Background(), f.printers, PlanOptions{Targets: tt.targets})
+		p, err := f.Planner.Plan(context.Background(), f.Printers, planner.PlanOptions{Targets: tt.targets})
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("%q: err = %v, want %q", tt.targets, err, tt.wantErr)
@@ -236,26 +239,26 @@ func TestTargets(t *testing.T) {
 		}
 	}
 	// Only targeted printers are observed.
-	if n := f.conn.Observes("lab"); n != 2 {
+	if n := f.Conn.Observes("lab"); n != 2 {
 		t.Errorf("lab observed %d times, want 2", n)
 	}
 }
 
 func TestPlanProgressAndParallelism(t *testing.T) {
-	f := newFixture(t)
+	f := plannertest.NewFleet()
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
-		f.printers = append(f.printers, printer(n, "10.0.0.1", desired("system.contact", "x")...))
-		f.conn.Add(n, device("S", map[string]string{"system.contact": "y"}))
+		f.Printers = append(f.Printers, plannertest.Printer(n, "10.0.0.1", plannertest.Desired("system.contact", "x")...))
+		f.Conn.Add(n, plannertest.NewDevice("S", map[string]string{"system.contact": "y"}))
 	}
 	var mu sync.Mutex
 	var calls [][2]int
-	f.planner.Parallelism = 2
-	f.planner.Progress = func(done, total int) {
+	f.Planner.Observer.Parallelism = 2
+	f.Planner.Observer.Progress = func(done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls = append(calls, [2]int{done, total})
 	}
-	f.plan(t, PlanOptions{})
+	f.Plan(t, planner.PlanOptions{})
 	if len(calls) != 5 {
 		t.Fatalf("progress called %d times", len(calls))
 	}
@@ -267,25 +270,25 @@ func TestPlanProgressAndParallelism(t *testing.T) {
 }
 
 func TestPlanCancelled(t *testing.T) {
-	f := richFixture(t)
+	f := plannertest.RichFleet(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := f.planner.Plan(ctx, f.printers, PlanOptions{}); err == nil {
+	if _, err := f.Planner.Plan(ctx, f.Printers, planner.PlanOptions{}); err == nil {
 		t.Fatal("cancelled plan returned no error")
 	}
 }
 
 func TestRefreshOnlyPlan(t *testing.T) {
-	f := richFixture(t)
-	p := f.plan(t, PlanOptions{RefreshOnly: true})
+	f := plannertest.RichFleet(t)
+	p := f.Plan(t, planner.PlanOptions{RefreshOnly: true})
 	if p.HasChanges() {
 		t.Error("refresh-only plan has changes")
 	}
 	for _, pp := range p.Printers {
-		if len(pp.Changes) > 0 || pp.Action != NoOp {
+		if len(pp.Changes) > 0 || pp.Action != plans.NoOp {
 			t.Errorf("%s: %v with %d changes", pp.Name, pp.Action, len(pp.Changes))
 		}
-		if pp.Status == StatusForgotten {
+		if pp.Status == plans.StatusForgotten {
 			t.Errorf("%s: forgotten in a refresh-only plan", pp.Name)
 		}
 	}
@@ -294,15 +297,15 @@ func TestRefreshOnlyPlan(t *testing.T) {
 // The printers are observed while the state is read: the state read here
 // finishes only once a printer has been observed.
 func TestPlanObservesWhileReadingState(t *testing.T) {
-	f := newFixture(t)
+	f := plannertest.NewFleet()
 	observed := make(chan struct{})
 	var once sync.Once
-	f.printers = append(f.printers, printer("a", "10.0.0.1", desired("system.contact", "new")...))
-	d := device("S-a", map[string]string{"system.contact": "old"})
+	f.Printers = append(f.Printers, plannertest.Printer("a", "10.0.0.1", plannertest.Desired("system.contact", "new")...))
+	d := plannertest.NewDevice("S-a", map[string]string{"system.contact": "old"})
 	d.OnObserve = func() { once.Do(func() { close(observed) }) }
-	f.conn.Add("a", d)
-	f.put(t, managed("a", "10.0.0.1:161", "system.contact"))
-	f.store.BeforePrinters = func(ctx context.Context) error {
+	f.Conn.Add("a", d)
+	f.Put(t, plannertest.Managed("a", "10.0.0.1:161", "system.contact"))
+	f.Store.BeforePrinters = func(ctx context.Context) error {
 		select {
 		case <-observed:
 			return nil
@@ -312,8 +315,8 @@ func TestPlanObservesWhileReadingState(t *testing.T) {
 			return errors.New("no printer was observed while the state was being read")
 		}
 	}
-	p := f.plan(t, PlanOptions{})
-	if a := p.Printers[0]; a.Action != Update || len(a.Changes) != 1 || a.Changes[0].Action != Update {
+	p := f.Plan(t, planner.PlanOptions{})
+	if a := p.Printers[0]; a.Action != plans.Update || len(a.Changes) != 1 || a.Changes[0].Action != plans.Update {
 		t.Errorf("a: %+v; want an update against the recorded state", a)
 	}
 }
@@ -321,19 +324,19 @@ func TestPlanObservesWhileReadingState(t *testing.T) {
 // A state that cannot be read fails the plan with that error, and stops
 // the observation.
 func TestPlanStateReadFails(t *testing.T) {
-	f := newFixture(t)
+	f := plannertest.NewFleet()
 	for i := range 50 {
 		name := fmt.Sprintf("p%02d", i)
-		f.printers = append(f.printers, printer(name, "10.0.0.1", desired("system.contact", "new")...))
-		f.conn.Add(name, device("S", map[string]string{"system.contact": "old"}))
+		f.Printers = append(f.Printers, plannertest.Printer(name, "10.0.0.1", plannertest.Desired("system.contact", "new")...))
+		f.Conn.Add(name, plannertest.NewDevice("S", map[string]string{"system.contact": "old"}))
 	}
-	f.store.BeforePrinters = func(context.Context) error { return errors.New("disk on fire") }
-	_, err := f.planner.Plan(context.Background(), f.printers, PlanOptions{})
+	f.Store.BeforePrinters = func(context.Context) error { return errors.New("disk on fire") }
+	_, err := f.Planner.Plan(context.Background(), f.Printers, planner.PlanOptions{})
 	if err == nil || err.Error() != "read state: disk on fire" {
 		t.Fatalf("Plan = %v, want read state: disk on fire", err)
 	}
 	// With targets the state is needed first, and the error is the same.
-	_, err = f.planner.Plan(context.Background(), f.printers, PlanOptions{Targets: []string{"printer.p01"}})
+	_, err = f.Planner.Plan(context.Background(), f.Printers, planner.PlanOptions{Targets: []string{"printer.p01"}})
 	if err == nil || err.Error() != "read state: disk on fire" {
 		t.Fatalf("Plan with targets = %v, want read state: disk on fire", err)
 	}

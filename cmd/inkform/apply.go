@@ -2,15 +2,17 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/apply"
+	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/planfile"
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/views"
 )
 
 func newApplyCommand(io streams) *cobra.Command {
@@ -30,7 +32,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			var saved *planner.Plan
+			var saved *plans.Plan
 			if len(args) == 1 {
 				p, err := readPlanFile(args[0])
 				if err != nil {
@@ -54,15 +56,18 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 				if !autoApprove && !io.Terminal {
 					return &exitError{code: ExitError, msg: "apply asks for confirmation on a terminal; pass -auto-approve to apply without one"}
 				}
-				view := planner.ViewHuman
-				if f.json {
-					view = planner.ViewNone // the plan itself is not shown
+				// With -json the plan itself is not shown.
+				var view *views.PlanView
+				var onPrinter func(*plans.PrinterPlan)
+				if !f.json {
+					view = views.NewPlanView(views.Human, views.RenderOptions{Color: io.color()})
+					onPrinter = view.OnPrinter
 				}
-				if plan, err = makePlan(ctx, io, ws, &f, view); err != nil {
+				if plan, err = makePlan(ctx, io, ws, &f, f.json, onPrinter); err != nil {
 					return err
 				}
-				if !f.json {
-					if err := planner.RenderHuman(io.Out, plan, planner.RenderOptions{Color: io.color()}); err != nil {
+				if view != nil {
+					if err := view.Render(io.Out, plan); err != nil {
 						return err
 					}
 				}
@@ -77,10 +82,10 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 
 			tuneGC(len(plan.Printers))
 			prog := newProgress(io, "Applying", f.json)
-			pl := ws.newPlanner(io, f.parallelism, len(plan.Printers), prog)
-			pl.RebootTimeout = f.rebootTimeout
+			ap := ws.newApplier(io, f.parallelism, len(plan.Printers), prog)
+			ap.RebootTimeout = f.rebootTimeout
 			info := owner("inkform apply")
-			res, err := pl.Apply(ctx, plan, ws.cfg.Printers, planner.ApplyOptions{Run: state.Run{
+			res, err := ap.Apply(ctx, plan, ws.cfg.Printers, apply.Options{Run: state.Run{
 				Command:    "apply",
 				User:       info.User,
 				Host:       info.Host,
@@ -92,12 +97,10 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 				return err
 			}
 			if f.json {
-				enc := json.NewEncoder(io.Out)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(res)
+				err = views.RenderApplyJSON(io.Out, res)
 			} else {
 				fmt.Fprintln(io.Out)
-				err = planner.RenderApplyResult(io.Out, res, planner.RenderOptions{Color: io.color()})
+				err = views.RenderApplyResult(io.Out, res, views.RenderOptions{Color: io.color()})
 			}
 			if err != nil {
 				return err
@@ -113,13 +116,13 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 	return cmd
 }
 
-func readPlanFile(path string) (*planner.Plan, error) {
+func readPlanFile(path string) (*plans.Plan, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read plan file: %w", err)
 	}
 	defer fh.Close()
-	p, err := planner.ReadPlanFile(fh)
+	p, err := planfile.Read(fh)
 	if err != nil {
 		return nil, fmt.Errorf("plan file %s: %w", path, err)
 	}

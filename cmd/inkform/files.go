@@ -6,13 +6,14 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/planfile"
 )
 
 // savePlan writes a plan file readable only by its owner (it names every
 // printer and hashes of their settings).
-func savePlan(name string, p *planner.Plan) error {
-	return writeFileAtomic(name, 0o600, func(w io.Writer) error { return planner.WritePlanFile(w, p) })
+func savePlan(name string, p *plans.Plan) error {
+	return writeFileAtomic(name, 0o600, func(w io.Writer) error { return planfile.Write(w, p) })
 }
 
 // writeFileAtomic replaces name with what write produces, through a

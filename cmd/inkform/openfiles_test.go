@@ -8,28 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/simulator"
 )
-
-func TestInFlightLimit(t *testing.T) {
-	for _, tc := range []struct {
-		soft uint64
-		want int
-	}{
-		{0, planner.DefaultMaxInFlight}, // unknown
-		{1 << 20, planner.DefaultMaxInFlight},
-		{filesReserved + filesPerPrinter*planner.DefaultMaxInFlight, planner.DefaultMaxInFlight},
-		{1024, (1024 - filesReserved) / filesPerPrinter},
-		{100, 9},
-		{filesReserved + filesPerPrinter, 1},
-		{10, 1},
-	} {
-		if got := inFlightLimit(tc.soft); got != tc.want {
-			t.Errorf("inFlightLimit(%d) = %d, want %d", tc.soft, got, tc.want)
-		}
-	}
-}
 
 // Under a hard open-files limit of 100, a plan of 300 slow printers keeps
 // its sockets within the limit and says so, rather than failing printers
@@ -38,7 +18,7 @@ func TestPlanWithinOpenFilesLimit(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("sets the limit with the shell's ulimit; Linux only")
 	}
-	// 20 ms per answer makes printers outlast the planner's stall
+	// 20 ms per answer makes printers outlast the observer's stall
 	// threshold, so without a bound it keeps hundreds in flight.
 	f := newFixture(t, 300, simulator.Options{Latency: 20 * time.Millisecond})
 	cmd := exec.Command("sh", "-c", `ulimit -n 100 && exec "$0" "$@"`, os.Args[0], "plan", "-config", f.dir)

@@ -9,8 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/inkform/inkform/apply"
 	"github.com/inkform/inkform/catalog"
+	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/providers"
+	"github.com/inkform/inkform/views"
 )
 
 // planFlags are shared by plan and apply.
@@ -29,11 +34,13 @@ type planFlags struct {
 func (f *planFlags) register(cmd *cobra.Command) {
 	f.configFlags.register(cmd)
 	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "limit to printer.NAME (repeatable; globs such as printer.hq-* allowed)")
-	cmd.Flags().IntVar(&f.parallelism, "parallelism", 0, "printers handled at once (default 64)")
+	// fleetbench reads "default N" from this help to sweep the floor at
+	// the same concurrency.
+	cmd.Flags().IntVar(&f.parallelism, "parallelism", 0, fmt.Sprintf("printers handled at once; 0 adapts (default %d at work at once, and printers waiting on the network make room for others, up to %d in flight; fewer under a low open-files limit)", observer.DefaultParallelism, observer.DefaultMaxInFlight))
 	cmd.Flags().BoolVar(&f.refreshOnly, "refresh-only", false, "only observe: record what the printers report, change nothing")
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "machine-readable output")
-	cmd.Flags().DurationVar(&f.rebootTimeout, "reboot-timeout", planner.DefaultRebootTimeout, "how long apply waits for a printer to come back after a firmware upgrade")
+	cmd.Flags().DurationVar(&f.rebootTimeout, "reboot-timeout", apply.DefaultRebootTimeout, "how long apply waits for a printer to come back after a firmware upgrade")
 }
 
 func newPlanCommand(io streams) *cobra.Command {
@@ -60,14 +67,15 @@ Unreachable and mismatched printers are reported and skipped.
 				return err
 			}
 			defer ws.close(cmd.Context())
-			view := planner.ViewHuman
+			format := views.Human
 			switch {
 			case f.json:
-				view = planner.ViewJSON
+				format = views.JSON
 			case markdown:
-				view = planner.ViewNone
+				format = views.Markdown
 			}
-			plan, err := makePlan(cmd.Context(), io, ws, &f, view)
+			view := views.NewPlanView(format, views.RenderOptions{Color: io.color()})
+			plan, err := makePlan(cmd.Context(), io, ws, &f, format != views.Human, view.OnPrinter)
 			if err != nil {
 				return err
 			}
@@ -76,23 +84,15 @@ Unreachable and mismatched printers are reported and skipped.
 					return fmt.Errorf("save the plan to %s: %w", out, err)
 				}
 			}
-			switch {
-			case f.json:
-				err = planner.RenderJSON(io.Out, plan)
-			case markdown:
-				err = planner.RenderMarkdown(io.Out, plan)
-			default:
-				err = planner.RenderHuman(io.Out, plan, planner.RenderOptions{Color: io.color()})
-				if err == nil && out != "" {
-					config := ""
-					if f.dir != "." {
-						config = "-config " + f.dir + " "
-					}
-					fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s%s\n", out, config, out)
-				}
-			}
-			if err != nil {
+			if err := view.Render(io.Out, plan); err != nil {
 				return err
+			}
+			if format == views.Human && out != "" {
+				config := ""
+				if f.dir != "." {
+					config = "-config " + f.dir + " "
+				}
+				fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s%s\n", out, config, out)
 			}
 			if detailed && plan.HasChanges() {
 				return &exitError{code: ExitChanges}
@@ -107,11 +107,11 @@ Unreachable and mismatched printers are reported and skipped.
 	return cmd
 }
 
-// makePlan observes the fleet of an opened workspace. view is how the
-// plan will be shown: each printer's part of it is rendered while the rest
-// of the fleet is observed. Progress is shown only for the human view.
-func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, view planner.View) (*planner.Plan, error) {
-	quiet := view != planner.ViewHuman
+// makePlan observes the fleet of an opened workspace, showing progress
+// unless quiet. onPrinter, when set, is handed each printer's plan as soon
+// as it is made (a view renders its part while the rest of the fleet is
+// observed).
+func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, quiet bool, onPrinter func(*plans.PrinterPlan)) (*plans.Plan, error) {
 	// The parsed files only serve diagnostics while loading; at fleet
 	// scale they are tens of megabytes the plan does not need.
 	ws.cfg.Files = nil
@@ -122,9 +122,7 @@ func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, view
 		Targets:     f.targets,
 		RefreshOnly: f.refreshOnly,
 		ConfigHash:  ws.cfg.Hash,
-
-		Prerender:        view,
-		PrerenderOptions: planner.RenderOptions{Color: io.color()},
+		OnPrinter:   onPrinter,
 	})
 }
 
@@ -144,22 +142,49 @@ func tuneGC(n int) {
 	debug.SetMemoryLimit(max(256<<20, int64(n)*24<<10))
 }
 
-// newPlanner plans and applies n printers of the workspace with its
-// catalog (the built-in one plus its setting blocks), keeping the printers
-// in flight within the open-files limit.
+// newPlanner plans n printers of the workspace with its catalog (the
+// built-in one plus its setting blocks), keeping the printers in flight
+// within the open-files limit.
 func (ws *workspace) newPlanner(io streams, parallelism, n int, prog *progress) *planner.Planner {
+	cat, conn, limits := ws.reach(io, parallelism, n)
+	return &planner.Planner{
+		Observer: observer.Observer{Connector: conn, Limits: limits, Progress: callback(prog)},
+		State:    ws.store,
+		Catalog:  cat,
+	}
+}
+
+// newApplier applies plans of n printers as newPlanner plans them.
+func (ws *workspace) newApplier(io streams, parallelism, n int, prog *progress) *apply.Applier {
+	cat, conn, limits := ws.reach(io, parallelism, n)
+	return &apply.Applier{
+		Connector:      conn,
+		State:          ws.store,
+		Catalog:        cat,
+		Limits:         limits,
+		Progress:       callback(prog),
+		UploadProgress: uploadCallback(prog),
+	}
+}
+
+// reach returns the workspace's catalog, and a connector to n printers
+// with the limits it is used within.
+func (ws *workspace) reach(io streams, parallelism, n int) (*catalog.Catalog, providers.Connector, observer.Limits) {
 	cat := ws.cfg.Catalog
 	if cat == nil {
 		cat = catalog.Default()
 	}
-	inFlight := ws.limitInFlight(io, n, parallelism)
-	return &planner.Planner{
-		Connector:      newConnector(cat, inFlight),
-		State:          ws.store,
-		Catalog:        cat,
-		Parallelism:    parallelism,
-		MaxInFlight:    inFlight,
-		Progress:       callback(prog),
-		UploadProgress: uploadCallback(prog),
+	limits := ws.limits(io, n, parallelism)
+	return cat, newConnector(cat, limits.MaxInFlight), limits
+}
+
+// limits are the observer's limits for n printers, said once on stderr
+// when the open-files limit lowers them.
+func (ws *workspace) limits(io streams, n, parallelism int) observer.Limits {
+	l, warning := observer.NewLimits(parallelism, n)
+	if warning != "" && !ws.warnedFiles {
+		ws.warnedFiles = true
+		fmt.Fprintf(io.Err, "Warning: %s\n", warning)
 	}
+	return l
 }

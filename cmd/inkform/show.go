@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
-	"github.com/inkform/inkform/planner"
-	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/views"
 )
 
 func newShowCommand(io streams) *cobra.Command {
@@ -23,9 +20,9 @@ func newShowCommand(io streams) *cobra.Command {
 					return err
 				}
 				if asJSON {
-					return planner.RenderJSON(io.Out, plan)
+					return views.RenderJSON(io.Out, plan)
 				}
-				return planner.RenderHuman(io.Out, plan, planner.RenderOptions{Color: io.color()})
+				return views.RenderHuman(io.Out, plan, views.RenderOptions{Color: io.color()})
 			}
 			st, err := f.open(cmd.Context(), io)
 			if err != nil {
@@ -37,50 +34,12 @@ func newShowCommand(io streams) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return writeStateJSON(io, printers)
+				return views.RenderStateJSON(io.Out, printers)
 			}
-			for i, p := range printers {
-				if i > 0 {
-					io.Out.Write([]byte("\n"))
-				}
-				writePrinterRecord(io, p)
-			}
-			return nil
+			return views.RenderState(io.Out, printers)
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "machine-readable output")
 	return cmd
-}
-
-// stateJSONVersion is the format_version of show -json without a plan.
-// 1.1: deployed files are under file_hashes, no longer among the
-// setting_hashes as "file:<dest>".
-const stateJSONVersion = "1.1"
-
-func writeStateJSON(io streams, printers []state.Printer) error {
-	type printerJSON struct {
-		Name       string            `json:"name"`
-		Address    string            `json:"address"`
-		Serial     string            `json:"serial"`
-		Model      string            `json:"model"`
-		Firmware   string            `json:"firmware"`
-		ObservedAt string            `json:"observed_at"`
-		AppliedAt  string            `json:"applied_at"`
-		Settings   map[string]string `json:"setting_hashes"`
-		Files      map[string]string `json:"file_hashes,omitempty"`
-	}
-	out := struct {
-		FormatVersion string        `json:"format_version"`
-		Printers      []printerJSON `json:"printers"`
-	}{FormatVersion: stateJSONVersion, Printers: []printerJSON{}}
-	for _, p := range printers {
-		out.Printers = append(out.Printers, printerJSON{
-			Name: p.Name, Address: p.Address, Serial: p.Serial, Model: p.Model, Firmware: p.Firmware,
-			ObservedAt: formatTime(p.ObservedAt), AppliedAt: formatTime(p.AppliedAt), Settings: p.Settings, Files: p.Files,
-		})
-	}
-	enc := json.NewEncoder(io.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
 }

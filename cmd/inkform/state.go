@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"sort"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/views"
 )
 
 // stateFlags locate the state: -state or $INKFORM_STATE_DSN, else the
@@ -138,8 +135,7 @@ func newStateShowCommand(io streams) *cobra.Command {
 			if !ok {
 				return &exitError{code: ExitError, msg: fmt.Sprintf("printer %q is not in state", name)}
 			}
-			writePrinterRecord(io, p)
-			return nil
+			return views.RenderRecord(io.Out, p)
 		},
 	}
 	f.register(cmd)
@@ -151,39 +147,4 @@ func trimPrinterPrefix(s string) string {
 		return s[len("printer."):]
 	}
 	return s
-}
-
-func writePrinterRecord(io streams, p state.Printer) {
-	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "# printer.%s\n", p.Name)
-	fmt.Fprintf(tw, "address\t%s\n", p.Address)
-	fmt.Fprintf(tw, "serial\t%s\n", p.Serial)
-	fmt.Fprintf(tw, "model\t%s\n", p.Model)
-	fmt.Fprintf(tw, "firmware\t%s\n", p.Firmware)
-	fmt.Fprintf(tw, "observed\t%s\n", formatTime(p.ObservedAt))
-	fmt.Fprintf(tw, "applied\t%s\n", formatTime(p.AppliedAt))
-	names := make([]string, 0, len(p.Settings))
-	for n := range p.Settings {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	fmt.Fprintf(tw, "managed settings\t%d\n", len(names))
-	for _, n := range names {
-		// Only hashes are stored: values may be secret.
-		fmt.Fprintf(tw, "  %s\t%s\n", n, p.Settings[n])
-	}
-	if len(p.Files) > 0 {
-		fmt.Fprintf(tw, "deployed files\t%d\n", len(p.Files))
-		for _, dest := range slices.Sorted(maps.Keys(p.Files)) {
-			fmt.Fprintf(tw, "  %s\t%s\n", dest, p.Files[dest])
-		}
-	}
-	tw.Flush()
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	return t.UTC().Format(time.RFC3339)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/views"
 )
 
 func newStateHistoryCommand(io streams) *cobra.Command {
@@ -68,7 +69,7 @@ func runHistory(ctx context.Context, io streams, st state.Store, hist state.Hist
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", r.ID, formatTime(r.StartedAt), finished(r), r.Command, status(r),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", r.ID, views.FormatTime(r.StartedAt), finished(r), r.Command, status(r),
 			r.User, r.Host, short(r.GitCommit, 10), short(strings.TrimPrefix(r.ConfigHash, "sha256:"), 12), tally(outcomes))
 	}
 	return tw.Flush()
@@ -95,7 +96,7 @@ func printerHistory(ctx context.Context, io streams, st state.Store, hist state.
 		if s := status(e.Run); s == state.RunAbandoned {
 			command += " (" + s + ")"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", e.Run.ID, formatTime(e.Outcome.At), command, e.Outcome.Status,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", e.Run.ID, views.FormatTime(e.Outcome.At), command, e.Outcome.Status,
 			e.Run.User, e.Run.Host, short(e.Run.GitCommit, 10), changed(e.Outcome), oneLine(e.Outcome.Detail))
 	}
 	return tw.Flush()
@@ -125,7 +126,7 @@ func finished(r state.Run) string {
 	if r.FinishedAt.IsZero() {
 		return "-"
 	}
-	return formatTime(r.FinishedAt)
+	return views.FormatTime(r.FinishedAt)
 }
 
 // tally summarises outcomes as "3 applied, 1 failed", statuses sorted.

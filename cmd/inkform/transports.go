@@ -62,7 +62,7 @@ func transportProviders(cat *catalog.Catalog) ([]providers.SettingsTransport, []
 	return settings, files
 }
 
-// upload is a planner upload-progress callback: one self-overwriting
+// upload is an apply upload-progress callback: one self-overwriting
 // line per file on a terminal.
 func (p *progress) upload(printer, file string, sent, total int64) {
 	if p == nil {

@@ -214,7 +214,7 @@ func newProgress(io streams, verb string, quiet bool) *progress {
 	return &progress{io: io, verb: verb}
 }
 
-// update is a planner progress callback.
+// update is a progress callback of observing or applying.
 func (p *progress) update(done, total int) {
 	if p == nil {
 		return

@@ -1,5 +1,6 @@
 // Package plannertest provides in-memory fakes of a printer connector and a
-// state store, for tests of the planner and of the commands built on it.
+// state store, and small fleets built on them, for tests of planning, plan
+// files, views, apply and the commands built on them.
 package plannertest
 
 import (

@@ -1,4 +1,10 @@
-package planner
+// Package apply carries out a plans.Plan: printer by printer, within the
+// observer's limits, it checks that neither the configuration nor the
+// device changed since the plan, upgrades firmware in rollout waves and
+// waits for the reboot, sends files, writes settings, verifies them by
+// reading them back, and records each printer in state as soon as it is
+// verified, many printers to a transaction.
+package apply
 
 import (
 	"context"
@@ -6,60 +12,55 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/observer"
+	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/plans/values"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/state"
 )
 
-// ApplyOptions describe the run Apply records.
-type ApplyOptions struct {
+// Applier carries out plans. Its fields are set once before use; Apply may
+// then be called from any goroutine.
+type Applier struct {
+	Connector providers.Connector
+	State     state.Store
+	// Catalog canonicalises values as the planner did; nil keeps them
+	// verbatim.
+	Catalog *catalog.Catalog
+	// Limits bound the printers applied at once, as they bound observing.
+	observer.Limits
+	// Progress, when set, is called after each printer is done. Calls are
+	// serialised.
+	Progress func(done, total int)
+	// Now defaults to time.Now.
+	Now func() time.Time
+	// UploadProgress, when set, is called as files and firmware images
+	// are sent, with the bytes sent so far; calls for different printers
+	// may be concurrent.
+	UploadProgress func(printer, file string, sent, total int64)
+	// RebootTimeout bounds the wait for a printer to come back after a
+	// firmware upgrade (default DefaultRebootTimeout); RebootPoll is how
+	// often it is asked meanwhile (default: from the timeout, at most
+	// DefaultRebootPoll).
+	RebootTimeout, RebootPoll time.Duration
+}
+
+func (ap *Applier) now() time.Time {
+	if ap.Now != nil {
+		return ap.Now()
+	}
+	return time.Now()
+}
+
+// Options describe the run Apply records.
+type Options struct {
 	// Run is recorded with BeginRun and closed with FinishRun by Apply.
 	// Command defaults to "apply", ConfigHash to the plan's.
 	Run state.Run
-}
-
-// Printer result statuses.
-const (
-	ResultApplied   = "applied"
-	ResultUnchanged = "unchanged"
-	ResultFailed    = "failed"
-	ResultSkipped   = "skipped"
-	ResultStale     = "stale"
-)
-
-// PrinterResult is how one printer fared in an apply.
-type PrinterResult struct {
-	Name    string
-	Status  string // ResultApplied, ResultUnchanged, ResultFailed, ResultSkipped or ResultStale
-	Detail  string // why, for any status but applied/unchanged; never a secret
-	Changes int
-	// Firmware is FirmwareUpgraded, FirmwareFailed or FirmwareHalted when
-	// the plan upgrades the printer's firmware and the upgrade was tried
-	// or halted; "" otherwise.
-	Firmware string `json:",omitempty"`
-	// written maps each setting written to the device to the HashValue of
-	// its value, for the run's history in state.
-	written map[string]string
-}
-
-// ApplyResult is the outcome of Apply, one entry per printer of the plan in
-// plan order.
-type ApplyResult struct {
-	Printers []PrinterResult
-	RunID    int64
-	// Notes say which firmware rollouts halted.
-	Notes []string `json:",omitempty"`
-}
-
-// Failed reports whether any printer failed or was refused as stale.
-func (r *ApplyResult) Failed() bool {
-	for _, p := range r.Printers {
-		if p.Status == ResultFailed || p.Status == ResultStale {
-			return true
-		}
-	}
-	return false
 }
 
 // errConfigChanged marks a printer whose configuration differs from the
@@ -82,11 +83,11 @@ func (e *stateError) Unwrap() error { return e.err }
 // whose write has begun is finished, verified and recorded. Apply returns an
 // error only when state cannot be written; per-printer failures are in the
 // result. The caller holds the state lock.
-func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Printer, o ApplyOptions) (*ApplyResult, error) {
+func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet.Printer, o Options) (*plans.ApplyResult, error) {
 	if plan == nil {
 		return nil, errors.New("apply: no plan")
 	}
-	if pl.Connector == nil || pl.State == nil {
+	if ap.Connector == nil || ap.State == nil {
 		return nil, errors.New("apply: Connector and State are required")
 	}
 	config := make(map[string]fleet.Printer, len(printers))
@@ -101,10 +102,10 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 		run.ConfigHash = plan.ConfigHash
 	}
 	if run.StartedAt.IsZero() {
-		run.StartedAt = pl.now().UTC()
+		run.StartedAt = ap.now().UTC()
 	}
 	run.Status = "running"
-	runID, err := pl.State.BeginRun(ctx, run)
+	runID, err := ap.State.BeginRun(ctx, run)
 	if err != nil {
 		return nil, fmt.Errorf("apply: record run start: %w", err)
 	}
@@ -113,32 +114,27 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
-	res := &ApplyResult{RunID: runID, Printers: make([]PrinterResult, len(plan.Printers))}
-	rec := pl.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
-	memo := newValueMemo(pl)
-	tick := pl.progress(len(plan.Printers))
+	res := &plans.ApplyResult{RunID: runID, Printers: make([]plans.PrinterResult, len(plan.Printers))}
+	rec := ap.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
+	memo := values.NewMemo(ap.Catalog)
 	ro := newRollout(plan)
-	g := pl.newPool()
-	for i := range plan.Printers {
+	// Every printer gets a result: one not started is skipped.
+	ap.Each(keep, len(plan.Printers), ap.Progress, func(i int) {
 		pp := &plan.Printers[i]
-		g.Go(func() {
-			defer tick()
-			f := finished{i: i}
-			halt := ro.wait(runCtx, pp.Name)
-			switch {
-			case runCtx.Err() != nil:
-				f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: skipReason(runCtx)}
-			case halt != "":
-				f.result = PrinterResult{Name: pp.Name, Status: ResultSkipped, Detail: halt, Firmware: FirmwareHalted}
-			default:
-				f.result, f.printer, f.err = pl.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
-			}
-			ro.done(pp.Name, f.result)
-			f.at = pl.now().UTC()
-			rec.add(f)
-		})
-	}
-	g.Wait()
+		f := finished{i: i}
+		halt := ro.wait(runCtx, pp.Name)
+		switch {
+		case runCtx.Err() != nil:
+			f.result = plans.PrinterResult{Name: pp.Name, Status: plans.ResultSkipped, Detail: skipReason(runCtx)}
+		case halt != "":
+			f.result = plans.PrinterResult{Name: pp.Name, Status: plans.ResultSkipped, Detail: halt, Firmware: plans.FirmwareHalted}
+		default:
+			f.result, f.changed, f.printer, f.err = ap.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
+		}
+		ro.done(pp.Name, f.result)
+		f.at = ap.now().UTC()
+		rec.add(f)
+	})
 	stateErr := rec.close() // the recorder reports through res
 	res.Notes = ro.notes()
 
@@ -149,7 +145,7 @@ func (pl *Planner) Apply(ctx context.Context, plan *Plan, printers []fleet.Print
 	case ctx.Err() != nil:
 		status = "cancelled"
 	}
-	if err := pl.State.FinishRun(keep, runID, status); err != nil && stateErr == nil {
+	if err := ap.State.FinishRun(keep, runID, status); err != nil && stateErr == nil {
 		stateErr = fmt.Errorf("record run end: %w", err)
 	}
 	if stateErr != nil {
@@ -170,48 +166,49 @@ func skipReason(ctx context.Context) string {
 // applyPrinter applies one printer's plan and returns the record to write
 // for it, if any; the caller writes it. The error is non-nil only when
 // state could not be read or written.
-func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (PrinterResult, *state.Printer, error) {
+func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
 	keep := context.WithoutCancel(ctx)
-	r := PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
-	fail := func(status, format string, args ...any) (PrinterResult, *state.Printer, error) {
+	r = plans.PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
+	fail := func(status, format string, args ...any) (plans.PrinterResult, map[string]string, *state.Printer, error) {
 		r.Status, r.Detail = status, fmt.Sprintf(format, args...)
-		return r, nil, nil
+		return r, nil, nil, nil
 	}
 	cfg, declared := config[pp.Name]
 
 	if refreshOnly {
-		return pl.refreshPrinter(keep, pp)
+		r, rec, err := ap.refreshPrinter(keep, pp)
+		return r, nil, rec, err
 	}
 	switch pp.Status {
-	case StatusForgotten:
+	case plans.StatusForgotten:
 		if declared {
-			return fail(ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
+			return fail(plans.ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
 		}
-		if err := pl.State.DeletePrinter(keep, pp.Name); err != nil {
-			return r, nil, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
+		if err := ap.State.DeletePrinter(keep, pp.Name); err != nil {
+			return r, nil, nil, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
 		}
-		r.Status = ResultApplied
-		return r, nil, nil
-	case StatusReady:
+		r.Status = plans.ResultApplied
+		return r, nil, nil, nil
+	case plans.StatusReady:
 	default:
-		return fail(ResultSkipped, "%s", pp.Reason)
+		return fail(plans.ResultSkipped, "%s", pp.Reason)
 	}
-	if pp.Action == NoOp {
-		r.Status = ResultUnchanged
-		return r, nil, nil
+	if pp.Action == plans.NoOp {
+		r.Status = plans.ResultUnchanged
+		return r, nil, nil, nil
 	}
 	if !declared {
-		return fail(ResultFailed, "%v: the printer is no longer declared; run plan again", errConfigChanged)
+		return fail(plans.ResultFailed, "%v: the printer is no longer declared; run plan again", errConfigChanged)
 	}
 	if err := checkConfig(memo, pp, cfg); err != nil {
-		return fail(ResultFailed, "%v; run plan again", err)
+		return fail(plans.ResultFailed, "%v; run plan again", err)
 	}
 	if err := checkDeploys(pp, cfg); err != nil {
-		return fail(ResultFailed, "%v; run plan again", err)
+		return fail(plans.ResultFailed, "%v; run plan again", err)
 	}
 	desired := make(map[string]fleet.Desired, len(cfg.Settings))
 	for _, d := range cfg.Settings {
-		d.Value, _ = memo.get(d.Name, d.Value, d.Sensitive)
+		d.Value, _ = memo.Get(d.Name, d.Value, d.Sensitive)
 		desired[d.Name] = d
 	}
 	var writes []fleet.Desired
@@ -220,63 +217,63 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 			writes = append(writes, desired[c.Setting])
 		}
 	}
-	if len(writes) == 0 && !pp.deploys() {
+	if len(writes) == 0 && !pp.Deploys() {
 		// Nothing to write: record what the plan observed.
-		r.Status = ResultApplied
-		return r, pl.record(memo, cfg, pp, *observedOrEmpty(pp)), nil
+		r.Status = plans.ResultApplied
+		return r, nil, ap.record(memo, cfg, pp, observedOrEmpty(pp)), nil
 	}
 
 	// Firmware goes first: settings are written to the new version.
-	if skip, err := pl.applyFirmware(ctx, pp, cfg, &r); skip || err != nil {
+	if skip, err := ap.applyFirmware(ctx, pp, cfg, &r); skip || err != nil {
 		if err == nil {
-			return fail(ResultSkipped, "cancelled")
+			return fail(plans.ResultSkipped, "cancelled")
 		}
-		return fail(ResultFailed, "%v", err)
+		return fail(plans.ResultFailed, "%v", err)
 	}
-	sess, err := pl.Connector.Connect(ctx, cfg)
+	sess, err := ap.Connector.Connect(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fail(ResultSkipped, "cancelled")
+			return fail(plans.ResultSkipped, "cancelled")
 		}
-		return fail(ResultFailed, "connect: %v", err)
+		return fail(plans.ResultFailed, "connect: %v", err)
 	}
 	defer sess.Close()
-	names := settingNames(cfg)
+	names := cfg.SettingNames()
 	// Apply records neither status nor supplies: Check reads what it needs.
 	obs, err := providers.Check(ctx, sess, names)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fail(ResultSkipped, "cancelled")
+			return fail(plans.ResultSkipped, "cancelled")
 		}
-		return fail(ResultFailed, "observe: %v", err)
+		return fail(plans.ResultFailed, "observe: %v", err)
 	}
-	if reason := serialMismatch(cfg.Serial, obs.Serial); reason != "" {
-		return fail(ResultFailed, "%s (not written)", reason)
+	if reason := cfg.SerialMismatch(obs.Serial); reason != "" {
+		return fail(plans.ResultFailed, "%s (not written)", reason)
 	}
 	if changed := staleSettings(memo, pp, cfg, obs); len(changed) > 0 {
-		return fail(ResultStale, "observed %s changed since the plan; run plan again", strings.Join(changed, ", "))
+		return fail(plans.ResultStale, "observed %s changed since the plan; run plan again", strings.Join(changed, ", "))
 	}
 	if ctx.Err() != nil {
-		return fail(ResultSkipped, "cancelled")
+		return fail(plans.ResultSkipped, "cancelled")
 	}
 
 	// From the first write on, the printer is finished even if ctx is
 	// cancelled, so that state can record what the device now holds.
-	if err := pl.sendFiles(keep, sess, pp, cfg); err != nil {
-		return fail(ResultFailed, "%v", err)
+	if err := ap.sendFiles(keep, sess, pp, cfg); err != nil {
+		return fail(plans.ResultFailed, "%v", err)
 	}
 	if err := sess.Set(keep, writes); err != nil {
-		return fail(ResultFailed, "set: %v", err)
+		return fail(plans.ResultFailed, "set: %v", err)
 	}
 	// Verify by reading back what was written (with the facts, which the
 	// state records); the other settings were just checked unchanged.
-	written := make([]string, len(writes))
+	names = make([]string, len(writes))
 	for i, d := range writes {
-		written[i] = d.Name
+		names[i] = d.Name
 	}
-	after, err := providers.Check(keep, sess, written)
+	after, err := providers.Check(keep, sess, names)
 	if err != nil {
-		return fail(ResultFailed, "verify: observe: %v", err)
+		return fail(plans.ResultFailed, "verify: observe: %v", err)
 	}
 	var wrong []string
 	for _, c := range pp.Changes {
@@ -285,7 +282,7 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 		}
 		d := desired[c.Setting]
 		got, ok := after.Settings[c.Setting]
-		got, _ = memo.get(c.Setting, got, d.Sensitive)
+		got, _ = memo.Get(c.Setting, got, d.Sensitive)
 		switch {
 		case !ok:
 			wrong = append(wrong, fmt.Sprintf("%s no longer reads back", c.Setting))
@@ -296,25 +293,25 @@ func (pl *Planner) applyPrinter(ctx context.Context, memo *valueMemo, pp *Printe
 		}
 	}
 	if len(wrong) > 0 {
-		return fail(ResultFailed, "%s", strings.Join(wrong, "; "))
+		return fail(plans.ResultFailed, "%s", strings.Join(wrong, "; "))
 	}
-	r.Status = ResultApplied
-	r.written = make(map[string]string, len(writes))
+	r.Status = plans.ResultApplied
+	written = make(map[string]string, len(writes))
 	for _, d := range writes {
-		r.written[d.Name] = state.HashValue(d.Value)
+		written[d.Name] = state.HashValue(d.Value)
 	}
-	return r, pl.record(memo, cfg, pp, after), nil
+	return r, written, ap.record(memo, cfg, pp, after), nil
 }
 
 // refreshPrinter returns the record of a refresh-only plan's observation
 // for a printer already under management.
-func (pl *Planner) refreshPrinter(ctx context.Context, pp *PrinterPlan) (PrinterResult, *state.Printer, error) {
-	r := PrinterResult{Name: pp.Name, Status: ResultUnchanged}
-	if pp.Status != StatusReady || pp.Observed == nil {
-		r.Status, r.Detail = ResultSkipped, pp.Reason
+func (ap *Applier) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (plans.PrinterResult, *state.Printer, error) {
+	r := plans.PrinterResult{Name: pp.Name, Status: plans.ResultUnchanged}
+	if pp.Status != plans.StatusReady || pp.Observed == nil {
+		r.Status, r.Detail = plans.ResultSkipped, pp.Reason
 		return r, nil, nil
 	}
-	prior, ok, err := pl.State.Printer(ctx, pp.Name)
+	prior, ok, err := ap.State.Printer(ctx, pp.Name)
 	if err != nil {
 		return r, nil, &stateError{fmt.Errorf("printer %s: read state: %w", pp.Name, err)}
 	}
@@ -331,12 +328,12 @@ func (pl *Planner) refreshPrinter(ctx context.Context, pp *PrinterPlan) (Printer
 
 // record builds the printer's state: identity, last observation and the
 // hash of every declared setting the device supports.
-func (pl *Planner) record(memo *valueMemo, cfg fleet.Printer, pp *PrinterPlan, obs fleet.Observation) *state.Printer {
+func (ap *Applier) record(memo *values.Memo, cfg fleet.Printer, pp *plans.PrinterPlan, obs fleet.Observation) *state.Printer {
 	unsupported := make(map[string]bool, len(pp.Unsupported))
 	for _, u := range pp.Unsupported {
 		unsupported[u] = true
 	}
-	now := pl.now().UTC()
+	now := ap.now().UTC()
 	rec := &state.Printer{
 		Name:       cfg.Name,
 		Address:    cfg.Address(),
@@ -352,29 +349,32 @@ func (pl *Planner) record(memo *valueMemo, cfg fleet.Printer, pp *PrinterPlan, o
 	}
 	for _, d := range cfg.Settings {
 		if !unsupported[d.Name] {
-			_, rec.Settings[d.Name] = memo.get(d.Name, d.Value, d.Sensitive)
+			_, rec.Settings[d.Name] = memo.Get(d.Name, d.Value, d.Sensitive)
 		}
 	}
 	rec.Files = recordFiles(cfg)
 	return rec
 }
 
-func observedOrEmpty(pp *PrinterPlan) *fleet.Observation {
-	if pp.Observed != nil {
-		return pp.Observed
+// observedOrEmpty is the plan's observation of the printer, as far as
+// record reads it.
+func observedOrEmpty(pp *plans.PrinterPlan) fleet.Observation {
+	o := pp.Observed
+	if o == nil {
+		return fleet.Observation{}
 	}
-	return &fleet.Observation{}
+	return fleet.Observation{Serial: o.Serial, Model: o.Model, Firmware: o.Firmware, ObservedAt: o.ObservedAt}
 }
 
 // checkConfig verifies that the printer's declared settings are the ones
 // the plan was made from.
-func checkConfig(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer) error {
+func checkConfig(memo *values.Memo, pp *plans.PrinterPlan, cfg fleet.Printer) error {
 	planned := make(map[string]bool, len(pp.Changes))
 	for _, c := range pp.Changes {
 		planned[c.Setting] = true
 		d, ok := cfg.Setting(c.Setting)
 		switch c.Action {
-		case Forget:
+		case plans.Forget:
 			if ok {
 				return fmt.Errorf("%w: %s is declared again", errConfigChanged, c.Setting)
 			}
@@ -382,7 +382,7 @@ func checkConfig(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer) error {
 			if !ok {
 				return fmt.Errorf("%w: %s is no longer declared", errConfigChanged, c.Setting)
 			}
-			if _, h := memo.get(d.Name, d.Value, d.Sensitive); h != c.AfterHash {
+			if _, h := memo.Get(d.Name, d.Value, d.Sensitive); h != c.AfterHash {
 				return fmt.Errorf("%w: %s has a different value", errConfigChanged, c.Setting)
 			}
 		}
@@ -397,7 +397,7 @@ func checkConfig(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer) error {
 		}
 		// Not a change in the plan, so it was already as declared then.
 		h, observed := pp.ObservedHashes[d.Name]
-		if _, want := memo.get(d.Name, d.Value, d.Sensitive); !observed || h != want {
+		if _, want := memo.Get(d.Name, d.Value, d.Sensitive); !observed || h != want {
 			return fmt.Errorf("%w: %s is new or has a different value", errConfigChanged, d.Name)
 		}
 	}
@@ -406,7 +406,7 @@ func checkConfig(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer) error {
 
 // staleSettings names what changed on the device since the plan observed
 // it: "serial" and any setting whose value hash differs.
-func staleSettings(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer, obs fleet.Observation) []string {
+func staleSettings(memo *values.Memo, pp *plans.PrinterPlan, cfg fleet.Printer, obs fleet.Observation) []string {
 	var changed []string
 	if pp.Observed != nil && !strings.EqualFold(strings.TrimSpace(pp.Observed.Serial), strings.TrimSpace(obs.Serial)) {
 		changed = append(changed, "serial")
@@ -421,7 +421,7 @@ func staleSettings(memo *valueMemo, pp *PrinterPlan, cfg fleet.Printer, obs flee
 			settings = append(settings, name)
 			continue
 		}
-		if _, got := memo.get(name, v, d.Sensitive || !declared); got != h {
+		if _, got := memo.Get(name, v, d.Sensitive || !declared); got != h {
 			settings = append(settings, name)
 		}
 	}

@@ -1,4 +1,4 @@
-package planner
+package observer
 
 import (
 	"sync/atomic"

@@ -1,4 +1,8 @@
-package planner
+// Package views renders for people and machines: plans (human, JSON and
+// Markdown), the results of applying them, and the recorded state (show).
+// A PlanView renders each printer's part of a plan as soon as the printer
+// is planned, while the rest of the fleet is still observed.
+package views
 
 import (
 	"bufio"
@@ -14,7 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 )
 
 // RenderOptions shape the human rendering.
@@ -50,15 +54,15 @@ func (p painter) appendPaint(b []byte, color, s string) []byte {
 }
 
 // appendAction appends s in the colour of action a.
-func (p painter) appendAction(b []byte, a Action, s string) []byte {
+func (p painter) appendAction(b []byte, a plans.Action, s string) []byte {
 	switch a {
-	case Adopt:
+	case plans.Adopt:
 		return p.appendPaint(b, ansiGreen, s)
-	case Update:
+	case plans.Update:
 		return p.appendPaint(b, ansiYellow, s)
-	case Forget:
+	case plans.Forget:
 		return p.appendPaint(b, ansiRed, s)
-	case Upgrade:
+	case plans.Upgrade:
 		return p.appendPaint(b, ansiCyan, s)
 	}
 	return append(b, s...)
@@ -81,14 +85,14 @@ func safe(s string) string {
 // line is one setting line of a printer's block: its symbol, the setting
 // name, and what follows the name.
 type line struct {
-	action  Action
+	action  plans.Action
 	setting string
 	value   string // "" for a bare name
 }
 
 // changeLines turns a printer's changes into display lines, shared by the
 // human and Markdown renderings.
-func changeLines(pp *PrinterPlan) []line {
+func changeLines(pp *plans.PrinterPlan) []line {
 	out := deployLines(pp)
 	if out == nil {
 		out = make([]line, 0, len(pp.Changes))
@@ -97,8 +101,8 @@ func changeLines(pp *PrinterPlan) []line {
 	for _, c := range pp.Changes {
 		l := line{action: c.Action, setting: safe(c.Setting)}
 		switch {
-		case c.Action == Forget && pp.Status == StatusForgotten:
-		case c.Action == Forget:
+		case c.Action == plans.Forget && pp.Status == plans.StatusForgotten:
+		case c.Action == plans.Forget:
 			l.value = "(no longer managed; the device keeps its value)"
 		case c.Write():
 			buf = append(appendShown(append(buf[:0], "= "...), c, c.Before), " -> "...)
@@ -115,7 +119,7 @@ func changeLines(pp *PrinterPlan) []line {
 
 // appendShown appends a setting's value as a plan shows it: quoted, or
 // "(sensitive)".
-func appendShown(b []byte, c Change, v string) []byte {
+func appendShown(b []byte, c plans.Change, v string) []byte {
 	if c.Sensitive {
 		return append(b, sensitiveText...)
 	}
@@ -123,7 +127,7 @@ func appendShown(b []byte, c Change, v string) []byte {
 }
 
 // header says what will happen to a printer, without the leading "# ".
-func header(pp *PrinterPlan) string {
+func header(pp *plans.PrinterPlan) string {
 	where := "printer." + safe(pp.Name)
 	if pp.Address != "" {
 		where += " (" + safe(pp.Address) + ")"
@@ -134,11 +138,11 @@ func header(pp *PrinterPlan) string {
 	}
 	writes := pp.Writes()
 	switch {
-	case pp.Action == Forget:
+	case pp.Action == plans.Forget:
 		return "printer." + safe(pp.Name) + " will be forgotten (removed from configuration; the device is left as it is)"
-	case pp.Action == Adopt && writes > 0:
+	case pp.Action == plans.Adopt && writes > 0:
 		return where + " will be adopted" + via
-	case pp.Action == Adopt:
+	case pp.Action == plans.Adopt:
 		return where + " will be adopted (recorded in state; nothing is written)"
 	case writes > 0:
 		return where + " will be updated in place" + via
@@ -149,7 +153,7 @@ func header(pp *PrinterPlan) string {
 
 // problem returns the "!" line for a printer that cannot be planned or has
 // unsupported settings, or "" when it has none.
-func problems(pp *PrinterPlan) []string {
+func problems(pp *plans.PrinterPlan) []string {
 	name := "printer." + safe(pp.Name)
 	addr := ""
 	if pp.Address != "" {
@@ -157,11 +161,11 @@ func problems(pp *PrinterPlan) []string {
 	}
 	var out []string
 	switch pp.Status {
-	case StatusUnreachable:
+	case plans.StatusUnreachable:
 		out = append(out, name+addr+" is unreachable: "+safe(pp.Reason)+" (skipped)")
-	case StatusMismatch:
+	case plans.StatusMismatch:
 		out = append(out, name+" "+safe(pp.Reason)+" (not written)")
-	case StatusError:
+	case plans.StatusError:
 		out = append(out, name+addr+" could not be observed: "+safe(pp.Reason)+" (skipped)")
 	}
 	if len(pp.Unsupported) > 0 {
@@ -183,14 +187,14 @@ func plural(n int, one, many string) string {
 
 // summaryText is "2 printers to adopt, 5 to update, 1 to forget; 9 setting
 // changes": printers first, as a reader counts devices.
-func summaryText(s Summary) string {
+func summaryText(s plans.Summary) string {
 	return fmt.Sprintf("%s to adopt, %d to update, %d to forget; %s",
 		plural(s.AdoptPrinters, "printer", "printers"), s.UpdatePrinters, s.ForgetPrinters,
 		plural(s.Adopt+s.Update+s.Forget, "setting change", "setting changes")) + deploySummary(s)
 }
 
 // problemText is "1 unreachable, 1 mismatched", or "" when all were observed.
-func problemText(s Summary) string {
+func problemText(s plans.Summary) string {
 	var parts []string
 	if s.Unreachable > 0 {
 		parts = append(parts, fmt.Sprintf("%d unreachable", s.Unreachable))
@@ -208,7 +212,13 @@ func problemText(s Summary) string {
 }
 
 // RenderHuman writes the plan for a person, Terraform style.
-func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
+func RenderHuman(w io.Writer, p *plans.Plan, o RenderOptions) error {
+	return renderHuman(w, p, o, nil)
+}
+
+// renderHuman is RenderHuman copying the printer blocks in parts, by
+// printer name, rather than rendering them.
+func renderHuman(w io.Writer, p *plans.Plan, o RenderOptions, parts map[string][]byte) error {
 	bw := bufio.NewWriter(w)
 	c := painter(o.Color)
 	s := p.Summary()
@@ -230,7 +240,7 @@ func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
 	case p.RefreshOnly:
 		observed := 0
 		for i := range p.Printers {
-			if p.Printers[i].Status == StatusReady {
+			if p.Printers[i].Status == plans.StatusReady {
 				observed++
 			}
 		}
@@ -242,14 +252,13 @@ func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
 		fmt.Fprintf(bw, "%s Your printers match the configuration.\n", c.paint(ansiGreen+ansiBold, "No changes."))
 	default:
 		fmt.Fprint(bw, "inkform will perform the following actions:\n\n")
-		pieces := p.prepared(ViewHuman, o)
 		for i := range p.Printers {
 			pp := &p.Printers[i]
-			if pp.Action == NoOp {
+			if pp.Action == plans.NoOp {
 				continue
 			}
-			if pieces != nil && pieces[i] != nil {
-				bw.Write(pieces[i])
+			if b, ok := parts[pp.Name]; ok {
+				bw.Write(b)
 				continue
 			}
 			bw.Write(appendHumanBlock(nil, c, pp))
@@ -271,7 +280,7 @@ func RenderHuman(w io.Writer, p *Plan, o RenderOptions) error {
 // appendHumanBlock appends the block of one printer that has something to
 // do, as RenderHuman shows it. It appends rather than prints: at fleet
 // scale a plan renders hundreds of thousands of lines.
-func appendHumanBlock(b []byte, c painter, pp *PrinterPlan) []byte {
+func appendHumanBlock(b []byte, c painter, pp *plans.PrinterPlan) []byte {
 	lines := changeLines(pp)
 	width := 0
 	for _, l := range lines {
@@ -309,35 +318,24 @@ type jsonPlan struct {
 	RefreshOnly   bool          `json:"refresh_only"`
 	Targets       []string      `json:"targets,omitempty"`
 	Printers      []jsonPrinter `json:"printers"`
-	Summary       Summary       `json:"summary"`
+	Summary       plans.Summary `json:"summary"`
 	HasChanges    bool          `json:"has_changes"`
 }
 
 type jsonPrinter struct {
-	Name        string        `json:"name"`
-	Address     string        `json:"address"`
-	Action      []string      `json:"action"`
-	Status      PrinterStatus `json:"status"`
-	Reason      string        `json:"reason,omitempty"`
-	Transport   string        `json:"transport,omitempty"`
-	Observed    *jsonObserved `json:"observed,omitempty"`
-	Changes     []jsonChange  `json:"changes"`
-	Unchanged   int           `json:"unchanged"`
-	Unsupported []string      `json:"unsupported,omitempty"`
-	Firmware    *jsonFirmware `json:"firmware,omitempty"`
-	Files       []jsonFile    `json:"files,omitempty"`
-	Notes       []string      `json:"notes,omitempty"`
-}
-
-type jsonObserved struct {
-	Model      string         `json:"model"`
-	Serial     string         `json:"serial"`
-	Firmware   string         `json:"firmware"`
-	Status     string         `json:"status"`
-	Errors     []string       `json:"errors"`
-	Supplies   []fleet.Supply `json:"supplies"`
-	PageCount  int64          `json:"page_count"`
-	ObservedAt time.Time      `json:"observed_at"`
+	Name        string              `json:"name"`
+	Address     string              `json:"address"`
+	Action      []string            `json:"action"`
+	Status      plans.PrinterStatus `json:"status"`
+	Reason      string              `json:"reason,omitempty"`
+	Transport   string              `json:"transport,omitempty"`
+	Observed    *plans.Observed     `json:"observed,omitempty"`
+	Changes     []jsonChange        `json:"changes"`
+	Unchanged   int                 `json:"unchanged"`
+	Unsupported []string            `json:"unsupported,omitempty"`
+	Firmware    *jsonFirmware       `json:"firmware,omitempty"`
+	Files       []jsonFile          `json:"files,omitempty"`
+	Notes       []string            `json:"notes,omitempty"`
 }
 
 type jsonChange struct {
@@ -350,12 +348,16 @@ type jsonChange struct {
 	Transport string   `json:"transport,omitempty"`
 }
 
-// RenderJSON writes the plan as JSON for machines: a jsonPlan, written
-// piece by piece so that printers prepared by Planner.Plan are copied
-// rather than encoded again.
-func RenderJSON(w io.Writer, p *Plan) error {
+// RenderJSON writes the plan as JSON for machines: a jsonPlan.
+func RenderJSON(w io.Writer, p *plans.Plan) error {
+	return renderJSON(w, p, nil)
+}
+
+// renderJSON is RenderJSON written piece by piece, so that the printers
+// in parts, by name, are copied rather than encoded again.
+func renderJSON(w io.Writer, p *plans.Plan, parts map[string][]byte) error {
 	head, err := json.MarshalIndent(jsonHead{
-		FormatVersion: FormatVersion,
+		FormatVersion: plans.FormatVersion,
 		CreatedAt:     p.CreatedAt,
 		ConfigHash:    p.ConfigHash,
 		RefreshOnly:   p.RefreshOnly,
@@ -371,15 +373,14 @@ func RenderJSON(w io.Writer, p *Plan) error {
 	bw := bufio.NewWriter(w)
 	bw.Write(bytes.TrimSuffix(head, []byte("\n}")))
 	bw.WriteString(",\n  \"printers\": [")
-	pieces := p.prepared(ViewJSON, RenderOptions{})
 	var b bytes.Buffer
 	for i := range p.Printers {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
-		if pieces != nil && pieces[i] != nil {
-			bw.Write(pieces[i])
+		if part, ok := parts[p.Printers[i].Name]; ok {
+			bw.Write(part)
 			continue
 		}
 		b.Reset()
@@ -408,12 +409,12 @@ type jsonHead struct {
 }
 
 type jsonTail struct {
-	Summary    Summary `json:"summary"`
-	HasChanges bool    `json:"has_changes"`
+	Summary    plans.Summary `json:"summary"`
+	HasChanges bool          `json:"has_changes"`
 }
 
 // jsonPrinterOf is one printer of the JSON rendering.
-func jsonPrinterOf(pp *PrinterPlan) jsonPrinter {
+func jsonPrinterOf(pp *plans.PrinterPlan) jsonPrinter {
 	jp := jsonPrinter{
 		Name:        pp.Name,
 		Address:     pp.Address,
@@ -424,37 +425,22 @@ func jsonPrinterOf(pp *PrinterPlan) jsonPrinter {
 		Changes:     make([]jsonChange, 0, len(pp.Changes)),
 		Unchanged:   pp.Unchanged,
 		Unsupported: pp.Unsupported,
+		Observed:    pp.Observed,
 		Notes:       pp.Notes,
 	}
 	jp.Files, jp.Firmware = jsonDeploys(pp)
-	if o := pp.Observed; o != nil {
-		jp.Observed = &jsonObserved{
-			Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
-			Errors: nonNil(o.Errors), Supplies: o.Supplies, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
-		}
-		if jp.Observed.Supplies == nil {
-			jp.Observed.Supplies = []fleet.Supply{}
-		}
-	}
 	for _, c := range pp.Changes {
 		jc := jsonChange{
 			Setting: c.Setting, Actions: []string{c.Action.String()},
 			Sensitive: c.Sensitive, Write: c.Write(), Transport: c.Transport,
 		}
-		if !c.Sensitive && c.Action != Forget {
+		if !c.Sensitive && c.Action != plans.Forget {
 			before, after := c.Before, c.After
 			jc.Before, jc.After = &before, &after
 		}
 		jp.Changes = append(jp.Changes, jc)
 	}
 	return jp
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // mdText escapes text for a Markdown table cell or paragraph.
@@ -464,11 +450,11 @@ func mdText(s string) string {
 	return r.Replace(safe(s))
 }
 
-// MarkdownMaxBytes bounds RenderMarkdown's output. The Markdown is meant
+// markdownMaxBytes bounds RenderMarkdown's output. The Markdown is meant
 // for a pull-request comment, and GitHub refuses comments over 65,536
 // characters while a fleet's full tables and diff run to megabytes: rows
 // and printer blocks that do not fit are counted instead of shown.
-const MarkdownMaxBytes = 60000
+const markdownMaxBytes = 60000
 
 // mdSettingTableAt is how many changed printers make RenderMarkdown add a
 // per-setting count table: beyond a screenful of rows, what changes across
@@ -478,8 +464,8 @@ const mdSettingTableAt = 20
 // RenderMarkdown writes the plan as a pull-request comment: a heading with
 // the summary, a table of changed printers (after a per-setting count when
 // there are many), the printers that could not be planned, and the full
-// per-setting diff folded away; at most MarkdownMaxBytes in all.
-func RenderMarkdown(w io.Writer, p *Plan) error {
+// per-setting diff folded away; at most markdownMaxBytes in all.
+func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 	var out bytes.Buffer
 	s := p.Summary()
 	switch {
@@ -495,11 +481,11 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 	}
 	// What every section after this one closes with, kept free.
 	const reserve = 512
-	budget := func() int { return MarkdownMaxBytes - reserve - out.Len() }
+	budget := func() int { return markdownMaxBytes - reserve - out.Len() }
 
-	var changed []*PrinterPlan
+	var changed []*plans.PrinterPlan
 	for i := range p.Printers {
-		if p.Printers[i].Action != NoOp {
+		if p.Printers[i].Action != plans.NoOp {
 			changed = append(changed, &p.Printers[i])
 		}
 	}
@@ -522,7 +508,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 	for i := range p.Printers {
 		pp := &p.Printers[i]
 		switch pp.Status {
-		case StatusUnreachable, StatusMismatch, StatusError:
+		case plans.StatusUnreachable, plans.StatusMismatch, plans.StatusError:
 			rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", mdText(pp.Name), pp.Status, mdText(pp.Reason)))
 		}
 		if len(pp.Unsupported) > 0 {
@@ -559,7 +545,7 @@ func RenderMarkdown(w io.Writer, p *Plan) error {
 					more = "printer"
 				}
 				fmt.Fprintf(&out, "# … and %d more %s, left out to keep this comment within %d bytes; inkform plan shows them all\n",
-					len(changed)-i, more, MarkdownMaxBytes)
+					len(changed)-i, more, markdownMaxBytes)
 				break
 			}
 			out.Write(block.Bytes())
@@ -588,17 +574,17 @@ func writeMDTable(out *bytes.Buffer, head string, rows []string, max int, what s
 
 // mdSettingTable counts, per setting (and firmware and files), how many
 // printers each action touches.
-func mdSettingTable(changed []*PrinterPlan) string {
-	counts := map[string]map[Action]int{}
-	count := func(name string, a Action) {
+func mdSettingTable(changed []*plans.PrinterPlan) string {
+	counts := map[string]map[plans.Action]int{}
+	count := func(name string, a plans.Action) {
 		if counts[name] == nil {
-			counts[name] = map[Action]int{}
+			counts[name] = map[plans.Action]int{}
 		}
 		counts[name][a]++
 	}
 	for _, pp := range changed {
 		if pp.Firmware != nil {
-			count("firmware", Upgrade)
+			count("firmware", plans.Upgrade)
 		}
 		for _, f := range pp.Files {
 			count("file "+f.Dest, f.Action)
@@ -616,7 +602,7 @@ func mdSettingTable(changed []*PrinterPlan) string {
 	b.WriteString("| Setting | Printers |\n|---|---|\n")
 	for _, n := range names {
 		var parts []string
-		for _, a := range []Action{Adopt, Update, Forget, Upgrade} {
+		for _, a := range []plans.Action{plans.Adopt, plans.Update, plans.Forget, plans.Upgrade} {
 			if k := counts[n][a]; k > 0 {
 				parts = append(parts, fmt.Sprintf("%s%d", a.Symbol(), k))
 			}
@@ -627,28 +613,35 @@ func mdSettingTable(changed []*PrinterPlan) string {
 	return b.String()
 }
 
+// RenderApplyJSON writes the result of an apply as JSON for machines.
+func RenderApplyJSON(w io.Writer, r *plans.ApplyResult) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
 // RenderApplyResult writes one line per printer that was not simply
 // unchanged, then the totals.
-func RenderApplyResult(w io.Writer, r *ApplyResult, o RenderOptions) error {
+func RenderApplyResult(w io.Writer, r *plans.ApplyResult, o RenderOptions) error {
 	bw := bufio.NewWriter(w)
 	c := painter(o.Color)
 	counts := map[string]int{}
 	for _, pr := range r.Printers {
 		counts[pr.Status]++
-		if pr.Status == ResultUnchanged && pr.Detail == "" {
+		if pr.Status == plans.ResultUnchanged && pr.Detail == "" {
 			continue
 		}
 		status := pr.Status
 		switch pr.Status {
-		case ResultApplied:
+		case plans.ResultApplied:
 			status = c.paint(ansiGreen, status)
-		case ResultFailed, ResultStale:
+		case plans.ResultFailed, plans.ResultStale:
 			status = c.paint(ansiRed, status)
-		case ResultSkipped:
+		case plans.ResultSkipped:
 			status = c.paint(ansiYellow, status)
 		}
 		text := "printer." + safe(pr.Name) + ": " + status
-		if pr.Status == ResultApplied {
+		if pr.Status == plans.ResultApplied {
 			text += " (" + plural(pr.Changes, "change", "changes") + ")"
 		}
 		if pr.Detail != "" {
@@ -660,7 +653,7 @@ func RenderApplyResult(w io.Writer, r *ApplyResult, o RenderOptions) error {
 		fmt.Fprintln(bw)
 	}
 	var parts []string
-	for _, st := range []string{ResultApplied, ResultUnchanged, ResultFailed, ResultStale, ResultSkipped} {
+	for _, st := range []string{plans.ResultApplied, plans.ResultUnchanged, plans.ResultFailed, plans.ResultStale, plans.ResultSkipped} {
 		if n := counts[st]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}

@@ -1,27 +1,27 @@
-package planner
+package views
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/inkform/inkform/catalog"
+	"github.com/inkform/inkform/plans"
 )
 
 // How firmware, files, per-setting transports and transport notes appear
-// in the three renderings and in plan files. The renderers call these so
-// that all views say the same.
+// in the three renderings. The renderers call these so that all views say
+// the same.
 
 const ansiCyan = "\x1b[36m"
 
 // deployLines are the firmware line then the file lines of a printer's
 // block: "^ firmware CXTPC.221.010 -> CXTPC.230.037 (48.2 MiB) via ftp",
 // "+ file ca.pem (1.2 KiB) via ftp".
-func deployLines(pp *PrinterPlan) []line {
+func deployLines(pp *plans.PrinterPlan) []line {
 	var out []line
 	if fc := pp.Firmware; fc != nil {
-		out = append(out, line{action: Upgrade, setting: "firmware",
+		out = append(out, line{action: plans.Upgrade, setting: "firmware",
 			value: safe(fc.From) + " -> " + safe(fc.To) + " (" + sizeText(fc.Size) + ")" + viaSuffix(fc.Via)})
 	}
 	for _, f := range pp.Files {
@@ -43,7 +43,7 @@ func viaSuffix(t string) string {
 
 // settingVia is the " via pjl" suffix of a setting line whose transport is
 // not the printer's own.
-func settingVia(pp *PrinterPlan, c Change) string {
+func settingVia(pp *plans.PrinterPlan, c plans.Change) string {
 	if c.Transport == "" || c.Transport == pp.Transport || !c.Write() {
 		return ""
 	}
@@ -52,7 +52,7 @@ func settingVia(pp *PrinterPlan, c Change) string {
 
 // transportsText lists the transports a printer's writes go over: the
 // printer's own first, then the others sorted ("snmp, pjl").
-func transportsText(pp *PrinterPlan) string {
+func transportsText(pp *plans.PrinterPlan) string {
 	set := map[string]bool{}
 	for _, c := range pp.Changes {
 		if c.Write() {
@@ -90,7 +90,7 @@ func transportsText(pp *PrinterPlan) string {
 }
 
 // noteLines are a printer's notes as shown under its block.
-func noteLines(pp *PrinterPlan) []string {
+func noteLines(pp *plans.PrinterPlan) []string {
 	out := make([]string, len(pp.Notes))
 	for i, n := range pp.Notes {
 		out[i] = "# " + safe(n)
@@ -99,10 +99,10 @@ func noteLines(pp *PrinterPlan) []string {
 }
 
 // deployNames are the Markdown table's entries for firmware and files.
-func deployNames(pp *PrinterPlan) []string {
+func deployNames(pp *plans.PrinterPlan) []string {
 	var out []string
 	if pp.Firmware != nil {
-		out = append(out, Upgrade.Symbol()+"firmware "+mdText(pp.Firmware.To))
+		out = append(out, plans.Upgrade.Symbol()+"firmware "+mdText(pp.Firmware.To))
 	}
 	for _, f := range pp.Files {
 		out = append(out, f.Action.Symbol()+"file "+mdText(f.Dest))
@@ -130,82 +130,20 @@ type jsonFirmware struct {
 	Transport string   `json:"transport,omitempty"`
 }
 
-func jsonDeploys(pp *PrinterPlan) ([]jsonFile, *jsonFirmware) {
+func jsonDeploys(pp *plans.PrinterPlan) ([]jsonFile, *jsonFirmware) {
 	var files []jsonFile
 	for _, f := range pp.Files {
 		files = append(files, jsonFile{Dest: f.Dest, Actions: []string{f.Action.String()}, Size: f.Size, SHA256: f.SHA256, Transport: f.Via})
 	}
 	var fw *jsonFirmware
 	if fc := pp.Firmware; fc != nil {
-		fw = &jsonFirmware{Name: fc.Name, Actions: []string{Upgrade.String()}, From: fc.From, To: fc.To, Size: fc.Size, SHA256: fc.SHA256, Transport: fc.Via}
+		fw = &jsonFirmware{Name: fc.Name, Actions: []string{plans.Upgrade.String()}, From: fc.From, To: fc.To, Size: fc.Size, SHA256: fc.SHA256, Transport: fc.Via}
 	}
 	return files, fw
-}
-
-// Plan file forms.
-
-type fileFile struct {
-	Dest   string `json:"dest"`
-	Action string `json:"action"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-	Via    string `json:"via,omitempty"`
-}
-
-type fileFirmware struct {
-	Name        string `json:"name"`
-	From        string `json:"from"`
-	To          string `json:"to"`
-	Size        int64  `json:"size"`
-	SHA256      string `json:"sha256"`
-	Via         string `json:"via,omitempty"`
-	Batch       int    `json:"batch,omitempty"`
-	MaxFailures int    `json:"max_failures,omitempty"`
-}
-
-func encodeDeploys(pp *PrinterPlan) ([]fileFile, *fileFirmware) {
-	var files []fileFile
-	for _, f := range pp.Files {
-		files = append(files, fileFile{Dest: f.Dest, Action: f.Action.String(), Size: f.Size, SHA256: f.SHA256, Via: f.Via})
-	}
-	var fw *fileFirmware
-	if fc := pp.Firmware; fc != nil {
-		v := fileFirmware(*fc)
-		fw = &v
-	}
-	return files, fw
-}
-
-func decodeDeploys(pp *PrinterPlan, files []fileFile, fw *fileFirmware) error {
-	for _, f := range files {
-		a, err := parseAction(f.Action)
-		if err != nil || (a != Adopt && a != Update) {
-			return fmt.Errorf("printer %s: file %q: invalid action %q", pp.Name, f.Dest, f.Action)
-		}
-		if f.Dest == "" || f.Size < 0 || !isHex64(f.SHA256) {
-			return fmt.Errorf("printer %s: file %q: incomplete (name, size and sha256 are required)", pp.Name, f.Dest)
-		}
-		pp.Files = append(pp.Files, FileChange{Dest: f.Dest, Action: a, Size: f.Size, SHA256: f.SHA256, Via: f.Via})
-	}
-	if fw != nil {
-		if fw.Name == "" || fw.To == "" || fw.Size < 0 || !isHex64(fw.SHA256) {
-			return fmt.Errorf("printer %s: firmware %q: incomplete (name, version, size and sha256 are required)", pp.Name, fw.Name)
-		}
-		fc := FirmwareChange(*fw)
-		pp.Firmware = &fc
-	}
-	return nil
-}
-
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	return !slices.ContainsFunc([]byte(s), func(c byte) bool { return (c < '0' || c > '9') && (c < 'a' || c > 'f') })
 }
 
 // deploySummary is ", 2 files, 3 firmware upgrades" ("" when none).
-func deploySummary(s Summary) string {
+func deploySummary(s plans.Summary) string {
 	out := ""
 	if s.Files > 0 {
 		out += ", " + plural(s.Files, "file", "files")
@@ -214,4 +152,18 @@ func deploySummary(s Summary) string {
 		out += ", " + plural(s.Upgrades, "firmware upgrade", "firmware upgrades")
 	}
 	return out
+}
+
+// sizeText is a byte count for people: "1.2 KiB", "48.2 MiB".
+func sizeText(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }

@@ -1,4 +1,4 @@
-package planner
+package apply_test
 
 import (
 	"context"
@@ -9,17 +9,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkform/inkform/apply"
+	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/planner/plannertest"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/state/memstate"
 )
 
 // fleetFixture declares n printers whose system.contact must change.
-func fleetFixture(t *testing.T, n int) *fixture {
-	f := newFixture(t)
+func fleetFixture(t *testing.T, n int) *plannertest.Fleet {
+	f := plannertest.NewFleet()
 	for i := range n {
 		name := fmt.Sprintf("p%04d", i)
-		f.printers = append(f.printers, printer(name, fmt.Sprintf("10.0.%d.%d", i/250, i%250+1), desired("system.contact", "new")...))
-		f.conn.Add(name, device("S-"+name, map[string]string{"system.contact": "old"}))
+		f.Printers = append(f.Printers, plannertest.Printer(name, fmt.Sprintf("10.0.%d.%d", i/250, i%250+1), plannertest.Desired("system.contact", "new")...))
+		f.Conn.Add(name, plannertest.NewDevice("S-"+name, map[string]string{"system.contact": "old"}))
 	}
 	return f
 }
@@ -27,36 +31,40 @@ func fleetFixture(t *testing.T, n int) *fixture {
 func TestApplyBatchesStateWrites(t *testing.T) {
 	const n = 300
 	f := fleetFixture(t, n)
-	p := f.plan(t, PlanOptions{})
-	f.planner.Parallelism = n
+	p := f.Plan(t, planner.PlanOptions{})
+	ap := newApplier(f)
+	ap.Parallelism = n
 	// Hold the first write until every printer was written to its device
 	// and verified: the rest then wait together and are written in few
 	// transactions.
 	var once sync.Once
-	f.store.BeforePut = func() {
+	f.Store.BeforePut = func() {
 		once.Do(func() {
 			deadline := time.Now().Add(10 * time.Second)
-			for len(f.conn.Sets()) < n && time.Now().Before(deadline) {
+			for len(f.Conn.Sets()) < n && time.Now().Before(deadline) {
 				time.Sleep(time.Millisecond) // polling the fake, bounded by the deadline
 			}
 		})
 	}
-	before := f.store.WriteCount()
-	res := f.apply(t, context.Background(), p)
+	before := f.Store.WriteCount()
+	res, err := ap.Apply(context.Background(), p, f.Printers, apply.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range res.Printers {
-		if r.Status != ResultApplied {
+		if r.Status != plans.ResultApplied {
 			t.Fatalf("printer %s: %+v", r.Name, r)
 		}
 	}
-	recorded, _ := f.store.Printers(context.Background())
+	recorded, _ := f.Store.Printers(context.Background())
 	if len(recorded) != n {
 		t.Errorf("%d printers in state, want %d", len(recorded), n)
 	}
-	if got := len(f.store.Outcomes(res.RunID)); got != n {
+	if got := len(outcomes(t, f.Store, res.RunID)); got != n {
 		t.Errorf("%d outcomes, want %d", got, n)
 	}
 	// One write per printer and per outcome would be 600.
-	if w := f.store.WriteCount() - before; w > n/5 {
+	if w := f.Store.WriteCount() - before; w > n/5 {
 		t.Errorf("%d state writes for %d printers: not batched", w, n)
 	}
 }
@@ -67,17 +75,21 @@ type plainStore struct{ state.Store }
 func TestApplyWithoutBatchWritesOnePrinterAtATime(t *testing.T) {
 	const n = 20
 	f := fleetFixture(t, n)
-	p := f.plan(t, PlanOptions{})
-	f.planner.State = plainStore{f.store}
-	before := f.store.WriteCount()
-	res := f.apply(t, context.Background(), p)
+	p := f.Plan(t, planner.PlanOptions{})
+	ap := newApplier(f)
+	ap.State = plainStore{f.Store}
+	before := f.Store.WriteCount()
+	res, err := ap.Apply(context.Background(), p, f.Printers, apply.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if res.Failed() {
 		t.Fatalf("result %+v", res)
 	}
-	if w := f.store.WriteCount() - before; w != 2*n {
+	if w := f.Store.WriteCount() - before; w != 2*n {
 		t.Errorf("%d state writes, want %d (a record and an outcome per printer)", w, 2*n)
 	}
-	recorded, _ := f.store.Printers(context.Background())
+	recorded, _ := f.Store.Printers(context.Background())
 	if len(recorded) != n {
 		t.Errorf("%d printers in state, want %d", len(recorded), n)
 	}
@@ -85,28 +97,28 @@ func TestApplyWithoutBatchWritesOnePrinterAtATime(t *testing.T) {
 
 func TestApplyBatchFailureFailsEveryPrinterOfTheBatch(t *testing.T) {
 	f := fleetFixture(t, 10)
-	p := f.plan(t, PlanOptions{})
-	f.store.PutErr = errors.New("disk full")
-	res, err := f.planner.Apply(context.Background(), p, f.printers, ApplyOptions{})
+	p := f.Plan(t, planner.PlanOptions{})
+	f.Store.PutErr = errors.New("disk full")
+	res, err := newApplier(f).Apply(context.Background(), p, f.Printers, apply.Options{})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err = %v", err)
 	}
 	for _, r := range res.Printers {
-		if r.Status == ResultApplied || r.Status == ResultUnchanged {
+		if r.Status == plans.ResultApplied || r.Status == plans.ResultUnchanged {
 			t.Errorf("printer %s counted as %s though its record was not written", r.Name, r.Status)
 		}
-		if r.Status == ResultFailed && !strings.Contains(r.Detail, "disk full") {
+		if r.Status == plans.ResultFailed && !strings.Contains(r.Detail, "disk full") {
 			t.Errorf("printer %s: detail %q does not say why", r.Name, r.Detail)
 		}
 	}
 	// Printers not started after the failure are recorded as skipped;
 	// none whose own record failed has an outcome.
-	for _, o := range f.store.Outcomes(res.RunID) {
-		if o.Status != ResultSkipped {
+	for _, o := range outcomes(t, f.Store, res.RunID) {
+		if o.Status != plans.ResultSkipped {
 			t.Errorf("outcome %+v recorded though the printer's record failed", o)
 		}
 	}
-	runs, _ := f.store.Runs(context.Background(), 1)
+	runs, _ := f.Store.Runs(context.Background(), 1)
 	if len(runs) != 1 || runs[0].Status != "failed" {
 		t.Errorf("run = %+v", runs)
 	}
@@ -117,16 +129,16 @@ func TestApplyBatchFailureFailsEveryPrinterOfTheBatch(t *testing.T) {
 func TestApplyWritesAFinishedPrinterWhileOthersAreInFlight(t *testing.T) {
 	f := fleetFixture(t, 2)
 	release := make(chan struct{})
-	p := f.plan(t, PlanOptions{})
-	f.conn.Update("p0001", func(d *plannertest.Device) {
+	p := f.Plan(t, planner.PlanOptions{})
+	f.Conn.Update("p0001", func(d *plannertest.Device) {
 		d.OnSet = func(ctx context.Context) error {
 			<-release
 			return nil
 		}
 	})
-	done := make(chan *ApplyResult, 1)
+	done := make(chan *plans.ApplyResult, 1)
 	go func() {
-		res, err := f.planner.Apply(context.Background(), p, f.printers, ApplyOptions{})
+		res, err := newApplier(f).Apply(context.Background(), p, f.Printers, apply.Options{})
 		if err != nil {
 			t.Errorf("Apply: %v", err)
 		}
@@ -134,7 +146,7 @@ func TestApplyWritesAFinishedPrinterWhileOthersAreInFlight(t *testing.T) {
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, ok, _ := f.store.Printer(context.Background(), "p0000"); ok {
+		if _, ok, _ := f.Store.Printer(context.Background(), "p0000"); ok {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -147,7 +159,7 @@ func TestApplyWritesAFinishedPrinterWhileOthersAreInFlight(t *testing.T) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	if _, ok, _ := f.store.Printer(context.Background(), "p0001"); ok {
+	if _, ok, _ := f.Store.Printer(context.Background(), "p0001"); ok {
 		t.Error("p0001 recorded before its write finished")
 	}
 	close(release)
@@ -155,7 +167,17 @@ func TestApplyWritesAFinishedPrinterWhileOthersAreInFlight(t *testing.T) {
 	if res == nil || res.Failed() {
 		t.Fatalf("result %+v", res)
 	}
-	if _, ok, _ := f.store.Printer(context.Background(), "p0001"); !ok {
+	if _, ok, _ := f.Store.Printer(context.Background(), "p0001"); !ok {
 		t.Error("p0001 not recorded at the end")
 	}
+}
+
+// outcomes returns the outcomes recorded for a run.
+func outcomes(t *testing.T, st *memstate.Store, runID int64) []state.Outcome {
+	t.Helper()
+	out, err := st.Outcomes(context.Background(), runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -1,10 +1,6 @@
-package main
+package observer
 
-import (
-	"fmt"
-
-	"github.com/inkform/inkform/planner"
-)
+import "fmt"
 
 // Open files. Go raises a process's soft open-files limit to the hard one
 // at start; when even the hard limit is low, printers in flight must stay
@@ -21,11 +17,11 @@ const (
 )
 
 // inFlightLimit is how many printers may be in flight at once under an
-// open-files limit of soft (0 when unknown): planner.DefaultMaxInFlight
-// unless the limit allows fewer, and never less than one.
+// open-files limit of soft (0 when unknown): DefaultMaxInFlight unless the
+// limit allows fewer, and never less than one.
 func inFlightLimit(soft uint64) int {
-	if soft == 0 || soft >= filesReserved+filesPerPrinter*planner.DefaultMaxInFlight {
-		return planner.DefaultMaxInFlight
+	if soft == 0 || soft >= filesReserved+filesPerPrinter*DefaultMaxInFlight {
+		return DefaultMaxInFlight
 	}
 	if soft <= filesReserved+filesPerPrinter {
 		return 1
@@ -33,20 +29,20 @@ func inFlightLimit(soft uint64) int {
 	return int((soft - filesReserved) / filesPerPrinter)
 }
 
-// limitInFlight returns the printers-in-flight bound for a run over n
-// printers, and says once on stderr when the open-files limit makes it
-// lower than inkform would otherwise use for them.
-func (ws *workspace) limitInFlight(io streams, n, parallelism int) int {
+// NewLimits returns the limits for handling n printers at the given
+// parallelism (see Limits) within this process's open-files limit. warning
+// is "" unless that limit makes the printers in flight fewer than they
+// would otherwise be; then it says so, and how to lift it.
+func NewLimits(parallelism, n int) (l Limits, warning string) {
 	soft, hard := openFilesLimit()
 	limit := inFlightLimit(soft)
-	want := min(n, planner.DefaultMaxInFlight)
+	want := min(n, DefaultMaxInFlight)
 	if parallelism > 0 {
 		want = min(want, parallelism)
 	}
-	if limit < want && !ws.warnedFiles {
-		ws.warnedFiles = true
-		fmt.Fprintf(io.Err, "Warning: the open-files limit is %d and the system allows no more (hard limit %d), so at most %d printers are in flight at once instead of up to %d; slow and unreachable printers will hold the others up. Raise the hard limit (ulimit -Hn) to lift it.\n",
+	if limit < want {
+		warning = fmt.Sprintf("the open-files limit is %d and the system allows no more (hard limit %d), so at most %d printers are in flight at once instead of up to %d; slow and unreachable printers will hold the others up. Raise the hard limit (ulimit -Hn) to lift it.",
 			soft, hard, limit, want)
 	}
-	return limit
+	return Limits{Parallelism: parallelism, MaxInFlight: limit}, warning
 }

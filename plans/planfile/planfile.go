@@ -1,4 +1,6 @@
-package planner
+// Package planfile stores plans: a plans.Plan in a versioned JSON file
+// (plan -out) that apply reads back.
+package planfile
 
 import (
 	"bufio"
@@ -7,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 )
 
 // planFileKind marks a JSON document as an inkform plan file.
@@ -29,7 +33,7 @@ type planFile struct {
 	ConfigHash    string    `json:"config_hash"`
 	RefreshOnly   bool      `json:"refresh_only,omitempty"`
 	Targets       []string  `json:"targets,omitempty"`
-	// Printers stays the last field: WritePlanFile streams them.
+	// Printers stays the last field: Write streams them.
 	Printers []filePrinter `json:"printers"`
 }
 
@@ -40,7 +44,7 @@ type filePrinter struct {
 	Status         string            `json:"status"`
 	Reason         string            `json:"reason,omitempty"`
 	Transport      string            `json:"transport,omitempty"`
-	Observed       *fileObserved     `json:"observed,omitempty"`
+	Observed       *plans.Observed   `json:"observed,omitempty"`
 	Changes        []fileChange      `json:"changes,omitempty"`
 	Unchanged      int               `json:"unchanged,omitempty"`
 	Unsupported    []string          `json:"unsupported,omitempty"`
@@ -48,25 +52,6 @@ type filePrinter struct {
 	Firmware       *fileFirmware     `json:"firmware,omitempty"`
 	Files          []fileFile        `json:"files,omitempty"`
 	Notes          []string          `json:"notes,omitempty"`
-}
-
-type fileObserved struct {
-	Model       string       `json:"model"`
-	Serial      string       `json:"serial"`
-	Firmware    string       `json:"firmware"`
-	Status      string       `json:"status"`
-	Errors      []string     `json:"errors,omitempty"`
-	Supplies    []fileSupply `json:"supplies,omitempty"`
-	PageCount   int64        `json:"page_count"`
-	ObservedAt  time.Time    `json:"observed_at"`
-	Unsupported []string     `json:"unsupported,omitempty"`
-	Transport   string       `json:"transport,omitempty"`
-}
-
-type fileSupply struct {
-	Description string `json:"description"`
-	Level       int    `json:"level"`
-	Max         int    `json:"max"`
 }
 
 type fileChange struct {
@@ -80,11 +65,11 @@ type fileChange struct {
 	AfterHash  string `json:"after_hash,omitempty"`
 }
 
-// WritePlanFile stores p. Sensitive values are never written; only their
+// Write stores p. Sensitive values are never written; only their
 // hashes are. The file is compact JSON written printer by printer: at
 // fleet scale it runs to tens of megabytes, and neither indenting it nor
 // holding all of it in memory at once helps anyone.
-func WritePlanFile(w io.Writer, p *Plan) error {
+func Write(w io.Writer, p *plans.Plan) error {
 	f := encodePlanHead(p)
 	f.Printers = []filePrinter{}
 	head, err := json.Marshal(f)
@@ -110,9 +95,9 @@ func WritePlanFile(w io.Writer, p *Plan) error {
 	return nil
 }
 
-// ReadPlanFile loads a plan written by WritePlanFile. A file of another
+// Read loads a plan written by Write. A file of another
 // kind or format version is rejected.
-func ReadPlanFile(r io.Reader) (*Plan, error) {
+func Read(r io.Reader) (*plans.Plan, error) {
 	lr := &io.LimitedReader{R: r, N: maxPlanFile + 1}
 	dec := json.NewDecoder(lr)
 	var f planFile
@@ -125,8 +110,8 @@ func ReadPlanFile(r io.Reader) (*Plan, error) {
 	if f.Kind != planFileKind {
 		return nil, fmt.Errorf("read plan file: not an inkform plan (kind %q, want %q)", f.Kind, planFileKind)
 	}
-	if f.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("read plan file: format version %q is not supported (this inkform reads %q); make the plan again with this version", f.FormatVersion, FormatVersion)
+	if f.FormatVersion != plans.FormatVersion {
+		return nil, fmt.Errorf("read plan file: format version %q is not supported (this inkform reads %q); make the plan again with this version", f.FormatVersion, plans.FormatVersion)
 	}
 	p, err := decodePlan(f)
 	if err != nil {
@@ -136,10 +121,10 @@ func ReadPlanFile(r io.Reader) (*Plan, error) {
 }
 
 // encodePlanHead is the stored form of p without its printers.
-func encodePlanHead(p *Plan) planFile {
+func encodePlanHead(p *plans.Plan) planFile {
 	return planFile{
 		Kind:          planFileKind,
-		FormatVersion: FormatVersion,
+		FormatVersion: plans.FormatVersion,
 		CreatedAt:     p.CreatedAt,
 		ConfigHash:    p.ConfigHash,
 		RefreshOnly:   p.RefreshOnly,
@@ -147,7 +132,7 @@ func encodePlanHead(p *Plan) planFile {
 	}
 }
 
-func encodePrinter(pp *PrinterPlan) filePrinter {
+func encodePrinter(pp *plans.PrinterPlan) filePrinter {
 	fp := filePrinter{
 		Name:           pp.Name,
 		Address:        pp.Address,
@@ -157,21 +142,11 @@ func encodePrinter(pp *PrinterPlan) filePrinter {
 		Transport:      pp.Transport,
 		Unchanged:      pp.Unchanged,
 		Unsupported:    pp.Unsupported,
+		Observed:       pp.Observed,
 		ObservedHashes: pp.ObservedHashes,
 		Notes:          pp.Notes,
 	}
 	fp.Files, fp.Firmware = encodeDeploys(pp)
-	if o := pp.Observed; o != nil {
-		fo := &fileObserved{
-			Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
-			Errors: o.Errors, PageCount: o.PageCount, ObservedAt: o.ObservedAt,
-			Unsupported: o.Unsupported, Transport: o.Transport,
-		}
-		for _, s := range o.Supplies {
-			fo.Supplies = append(fo.Supplies, fileSupply(s))
-		}
-		fp.Observed = fo
-	}
 	for _, c := range pp.Changes {
 		fc := fileChange{
 			Setting: c.Setting, Action: c.Action.String(), Sensitive: c.Sensitive,
@@ -185,14 +160,14 @@ func encodePrinter(pp *PrinterPlan) filePrinter {
 	return fp
 }
 
-func decodePlan(f planFile) (*Plan, error) {
-	p := &Plan{
+func decodePlan(f planFile) (*plans.Plan, error) {
+	p := &plans.Plan{
 		FormatVersion: f.FormatVersion,
 		CreatedAt:     f.CreatedAt,
 		ConfigHash:    f.ConfigHash,
 		RefreshOnly:   f.RefreshOnly,
 		Targets:       f.Targets,
-		Printers:      make([]PrinterPlan, 0, len(f.Printers)),
+		Printers:      make([]plans.PrinterPlan, 0, len(f.Printers)),
 	}
 	seen := make(map[string]bool, len(f.Printers))
 	for _, fp := range f.Printers {
@@ -203,18 +178,18 @@ func decodePlan(f planFile) (*Plan, error) {
 			return nil, fmt.Errorf("printer %s: listed twice", fp.Name)
 		}
 		seen[fp.Name] = true
-		action, err := parseAction(fp.Action)
+		action, err := plans.ParseAction(fp.Action)
 		if err != nil {
 			return nil, fmt.Errorf("printer %s: %w", fp.Name, err)
 		}
-		status := PrinterStatus(fp.Status)
-		if !validStatus(status) {
+		status := plans.PrinterStatus(fp.Status)
+		if !status.Valid() {
 			return nil, fmt.Errorf("printer %s: unknown status %q", fp.Name, fp.Status)
 		}
 		if fp.Unchanged < 0 {
 			return nil, fmt.Errorf("printer %s: negative unchanged count", fp.Name)
 		}
-		pp := PrinterPlan{
+		pp := plans.PrinterPlan{
 			Name:           fp.Name,
 			Address:        fp.Address,
 			Action:         action,
@@ -229,20 +204,19 @@ func decodePlan(f planFile) (*Plan, error) {
 		if err := decodeDeploys(&pp, fp.Files, fp.Firmware); err != nil {
 			return nil, err
 		}
-		if fo := fp.Observed; fo != nil {
-			o := &fleet.Observation{
-				Model: fo.Model, Serial: fo.Serial, Firmware: fo.Firmware, Status: fo.Status,
-				Errors: fo.Errors, PageCount: fo.PageCount, ObservedAt: fo.ObservedAt,
-				Unsupported: fo.Unsupported, Transport: fo.Transport,
+		if o := fp.Observed; o != nil {
+			// Older plan files leave out empty lists.
+			if o.Errors == nil {
+				o.Errors = []string{}
 			}
-			for _, s := range fo.Supplies {
-				o.Supplies = append(o.Supplies, fleet.Supply(s))
+			if o.Supplies == nil {
+				o.Supplies = []fleet.Supply{}
 			}
 			pp.Observed = o
 		}
 		for _, fc := range fp.Changes {
-			a, err := parseAction(fc.Action)
-			if err != nil || a == NoOp {
+			a, err := plans.ParseAction(fc.Action)
+			if err != nil || a == plans.NoOp {
 				return nil, fmt.Errorf("printer %s: setting %q: invalid action %q", fp.Name, fc.Setting, fc.Action)
 			}
 			if fc.Setting == "" {
@@ -251,7 +225,7 @@ func decodePlan(f planFile) (*Plan, error) {
 			if fc.Sensitive && (fc.Before != "" || fc.After != "") {
 				return nil, fmt.Errorf("printer %s: setting %s: a sensitive value is stored in clear", fp.Name, fc.Setting)
 			}
-			pp.Changes = append(pp.Changes, Change{
+			pp.Changes = append(pp.Changes, plans.Change{
 				Setting: fc.Setting, Action: a, Before: fc.Before, After: fc.After, Sensitive: fc.Sensitive,
 				Transport: fc.Transport, BeforeHash: fc.BeforeHash, AfterHash: fc.AfterHash,
 			})
@@ -259,4 +233,66 @@ func decodePlan(f planFile) (*Plan, error) {
 		p.Printers = append(p.Printers, pp)
 	}
 	return p, nil
+}
+
+// How firmware and files are stored.
+
+type fileFile struct {
+	Dest   string `json:"dest"`
+	Action string `json:"action"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Via    string `json:"via,omitempty"`
+}
+
+type fileFirmware struct {
+	Name        string `json:"name"`
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Via         string `json:"via,omitempty"`
+	Batch       int    `json:"batch,omitempty"`
+	MaxFailures int    `json:"max_failures,omitempty"`
+}
+
+func encodeDeploys(pp *plans.PrinterPlan) ([]fileFile, *fileFirmware) {
+	var files []fileFile
+	for _, f := range pp.Files {
+		files = append(files, fileFile{Dest: f.Dest, Action: f.Action.String(), Size: f.Size, SHA256: f.SHA256, Via: f.Via})
+	}
+	var fw *fileFirmware
+	if fc := pp.Firmware; fc != nil {
+		v := fileFirmware(*fc)
+		fw = &v
+	}
+	return files, fw
+}
+
+func decodeDeploys(pp *plans.PrinterPlan, files []fileFile, fw *fileFirmware) error {
+	for _, f := range files {
+		a, err := plans.ParseAction(f.Action)
+		if err != nil || (a != plans.Adopt && a != plans.Update) {
+			return fmt.Errorf("printer %s: file %q: invalid action %q", pp.Name, f.Dest, f.Action)
+		}
+		if f.Dest == "" || f.Size < 0 || !isHex64(f.SHA256) {
+			return fmt.Errorf("printer %s: file %q: incomplete (name, size and sha256 are required)", pp.Name, f.Dest)
+		}
+		pp.Files = append(pp.Files, plans.FileChange{Dest: f.Dest, Action: a, Size: f.Size, SHA256: f.SHA256, Via: f.Via})
+	}
+	if fw != nil {
+		if fw.Name == "" || fw.To == "" || fw.Size < 0 || !isHex64(fw.SHA256) {
+			return fmt.Errorf("printer %s: firmware %q: incomplete (name, version, size and sha256 are required)", pp.Name, fw.Name)
+		}
+		fc := plans.FirmwareChange(*fw)
+		pp.Firmware = &fc
+	}
+	return nil
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	return !slices.ContainsFunc([]byte(s), func(c byte) bool { return (c < '0' || c > '9') && (c < 'a' || c > 'f') })
 }

@@ -1,16 +1,16 @@
-// Package planner compares printers as declared with printers as observed
-// and as recorded in state, produces a Plan (plain data), renders it for
-// people and machines, stores it in plan files, and applies it.
+// Package plans holds what planning produces and applying carries out: a
+// Plan, printer by printer (actions, setting changes, files and firmware
+// to deploy, what was observed), and the ApplyResult of carrying one out.
+// It is plain data, made by planner, carried out by apply, rendered by
+// views and stored by plans/planfile.
 //
 // A Plan never holds a sensitive value: for settings marked sensitive only
 // value hashes are kept, so no rendering or plan file can leak one.
-package planner
+package plans
 
 import (
 	"fmt"
 	"time"
-
-	"github.com/inkform/inkform/fleet"
 )
 
 // FormatVersion is the version of the JSON rendering and of plan files.
@@ -32,6 +32,9 @@ const (
 	// Forget: in state but removed from the configuration. State forgets it;
 	// the device is left as it is.
 	Forget Action = '-'
+	// Upgrade: a firmware upgrade. Apply installs firmware before the
+	// printer's files and settings, in rollout waves across the fleet.
+	Upgrade Action = '^'
 )
 
 // String returns the action's name as used in JSON.
@@ -59,8 +62,8 @@ func (a Action) Symbol() string {
 	return string(rune(a))
 }
 
-// parseAction is the inverse of String.
-func parseAction(s string) (Action, error) {
+// ParseAction is the inverse of String.
+func ParseAction(s string) (Action, error) {
 	for _, a := range []Action{NoOp, Adopt, Update, Forget, Upgrade} {
 		if a.String() == s {
 			return a, nil
@@ -109,7 +112,8 @@ const (
 	StatusForgotten   PrinterStatus = "forgotten"
 )
 
-func validStatus(s PrinterStatus) bool {
+// Valid reports whether s is one of the statuses above.
+func (s PrinterStatus) Valid() bool {
 	switch s {
 	case StatusReady, StatusUnreachable, StatusMismatch, StatusError, StatusForgotten:
 		return true
@@ -126,7 +130,7 @@ type PrinterPlan struct {
 	Reason  string // why the printer is not ready; "" when ready
 	// Observed is what was read from the printer, without setting values
 	// (those are in Changes and ObservedHashes); nil when not observed.
-	Observed *fleet.Observation
+	Observed *Observed
 	// Changes holds the settings that change, sorted by setting name.
 	// Settings already as desired are only counted in Unchanged.
 	Changes   []Change
@@ -145,6 +149,9 @@ type PrinterPlan struct {
 	// "pjl: port 9100 closed; falling back to snmp".
 	Notes []string
 }
+
+// Deploys reports whether the printer's plan sends files or firmware.
+func (pp *PrinterPlan) Deploys() bool { return len(pp.Files) > 0 || pp.Firmware != nil }
 
 // Writes returns how many settings, files and firmware images must be
 // written to the device.
@@ -169,10 +176,6 @@ type Plan struct {
 	RefreshOnly   bool
 	Targets       []string
 	Printers      []PrinterPlan // sorted by name
-
-	// rendered holds pieces of one view prepared while planning; nil for
-	// a plan read from a file or made without PlanOptions.Prerender.
-	rendered *renderCache
 }
 
 // Summary counts a plan's changes and problems.
@@ -250,4 +253,30 @@ func (p *Plan) HasChanges() bool {
 		}
 	}
 	return false
+}
+
+// FileChange is a file the plan deploys to one printer. State records the
+// SHA-256 of every file deployed (under the key "file:<dest>" among the
+// printer's settings), so an unchanged file is not sent again.
+type FileChange struct {
+	Dest   string // name on the printer
+	Action Action // Adopt: never deployed; Update: other content was deployed
+	Size   int64
+	SHA256 string // hex SHA-256 of the content the configuration names
+	Via    string // the transport planned; apply may fall back on a closed port
+}
+
+// FirmwareChange is a firmware upgrade the plan makes on one printer.
+type FirmwareChange struct {
+	Name   string // the firmware block
+	From   string // observed version
+	To     string // declared version
+	Size   int64
+	SHA256 string // hex, declared
+	Via    string // transport planned
+	// Batch and MaxFailures are the firmware's rollout: apply upgrades the
+	// printers of one firmware in waves of Batch (0: all at once) and
+	// halts the rest once more than MaxFailures upgrades failed.
+	Batch       int
+	MaxFailures int
 }

@@ -1,4 +1,4 @@
-package planner
+package values
 
 import (
 	"fmt"
@@ -10,11 +10,11 @@ import (
 )
 
 func TestValueMemoSharesOneStringPerValue(t *testing.T) {
-	vm := newValueMemo(&Planner{Catalog: catalog.Default()})
+	vm := NewMemo(catalog.Default())
 	// Two equal values from different allocations, as from two printers.
 	a, b := fmt.Sprint("01", "5"), fmt.Sprint("0", "15")
-	ca, ha := vm.get("printer.default_input", a, false)
-	cb, hb := vm.get("printer.default_input", b, false)
+	ca, ha := vm.Get("printer.default_input", a, false)
+	cb, hb := vm.Get("printer.default_input", b, false)
 	if ca != "15" || ha != state.HashValue("15") {
 		t.Errorf("get = %q, %q; want the canonical value and its hash", ca, ha)
 	}
@@ -24,8 +24,8 @@ func TestValueMemoSharesOneStringPerValue(t *testing.T) {
 }
 
 func TestValueMemoKeepsNoSensitiveValue(t *testing.T) {
-	vm := newValueMemo(&Planner{})
-	c, h := vm.get("system.contact", "t0p-s3cret", true)
+	vm := NewMemo(nil)
+	c, h := vm.Get("system.contact", "t0p-s3cret", true)
 	if c != "t0p-s3cret" || h != state.HashValue("t0p-s3cret") {
 		t.Errorf("get = %q, %q", c, h)
 	}
@@ -36,10 +36,10 @@ func TestValueMemoKeepsNoSensitiveValue(t *testing.T) {
 }
 
 func TestValueMemoIsBounded(t *testing.T) {
-	vm := newValueMemo(&Planner{})
+	vm := NewMemo(nil)
 	for i := range maxMemoValues + 100 {
 		v := fmt.Sprint(i)
-		if _, h := vm.get("system.location", v, false); h != state.HashValue(v) {
+		if _, h := vm.Get("system.location", v, false); h != state.HashValue(v) {
 			t.Fatalf("value %d: wrong hash", i)
 		}
 	}

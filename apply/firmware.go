@@ -1,24 +1,21 @@
-package planner
+package apply
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/providers"
 )
 
-// Upgrade: a firmware upgrade. Apply installs firmware before the
-// printer's files and settings, in rollout waves across the fleet.
-const Upgrade Action = '^'
-
-// Defaults for the firmware fields of Planner.
+// Defaults for the firmware fields of Applier.
 const (
 	// DefaultRebootTimeout bounds the wait for a printer to come back
 	// with its new firmware: flashing and restarting take minutes.
@@ -28,71 +25,9 @@ const (
 	DefaultRebootPoll = 5 * time.Second
 )
 
-// FirmwareChange is a firmware upgrade the plan makes on one printer.
-type FirmwareChange struct {
-	Name   string // the firmware block
-	From   string // observed version
-	To     string // declared version
-	Size   int64
-	SHA256 string // hex, declared
-	Via    string // transport planned
-	// Batch and MaxFailures are the firmware's rollout: apply upgrades the
-	// printers of one firmware in waves of Batch (0: all at once) and
-	// halts the rest once more than MaxFailures upgrades failed.
-	Batch       int
-	MaxFailures int
-}
-
-// Firmware results in PrinterResult.Firmware.
-const (
-	FirmwareUpgraded = "upgraded"
-	FirmwareFailed   = "failed"
-	FirmwareHalted   = "halted"
-)
-
-// planFirmware decides whether the printer's declared firmware applies to
-// the observed model and is newer than what it runs. note explains an
-// upgrade not made.
-func (pl *Planner) planFirmware(p fleet.Printer, obs fleet.Observation) (fc *FirmwareChange, note string) {
-	fw := p.Firmware
-	if fw == nil || !modelMatches(fw.Models, obs.Model) {
-		return nil, ""
-	}
-	if strings.TrimSpace(obs.Firmware) == "" {
-		return nil, fmt.Sprintf("firmware %s: the printer does not report its firmware version; not upgraded", fw.Name)
-	}
-	switch c := CompareVersions(pl.family(obs.Model), obs.Firmware, fw.Version); {
-	case c == 0:
-		return nil, ""
-	case c > 0:
-		return nil, fmt.Sprintf("firmware %s: the printer runs %s, newer than %s; not downgraded", fw.Name, obs.Firmware, fw.Version)
-	}
-	return &FirmwareChange{
-		Name: fw.Name, From: obs.Firmware, To: fw.Version,
-		Size: fw.File.Size, SHA256: strings.ToLower(fw.File.SHA256), Via: plannedVia(p, fw.File),
-		Batch: fw.Rollout.Batch, MaxFailures: fw.Rollout.MaxFailures,
-	}, ""
-}
-
-func modelMatches(patterns []string, model string) bool {
-	for _, pat := range patterns {
-		if ok, _ := path.Match(pat, model); ok {
-			return true
-		}
-	}
-	return false
-}
-
-func (pl *Planner) family(model string) string {
-	if pl.Catalog == nil {
-		return ""
-	}
-	return pl.Catalog.FamilyOf(model)
-}
-
 // checkFirmware verifies that the planned firmware is still the declared
 // one.
-func checkFirmware(pp *PrinterPlan, cfg fleet.Printer) error {
+func checkFirmware(pp *plans.PrinterPlan, cfg fleet.Printer) error {
 	fc := pp.Firmware
 	if fc == nil {
 		return nil
@@ -111,13 +46,13 @@ func checkFirmware(pp *PrinterPlan, cfg fleet.Printer) error {
 // against its declared SHA-256, observes the printer (identity, current
 // version, uptime), sends the image, waits for the reboot and verifies
 // the new version. A printer already on the version is left alone.
-func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fleet.Printer) (upgraded bool, err error) {
+func (ap *Applier) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer) (upgraded bool, err error) {
 	fc := pp.Firmware
 	fw := cfg.Firmware
 	if err := checkFile(fw.File, fc.SHA256); err != nil {
 		return false, fmt.Errorf("firmware %s: %w", fc.Name, err)
 	}
-	sess, err := pl.Connector.Connect(ctx, cfg)
+	sess, err := ap.Connector.Connect(ctx, cfg)
 	if err != nil {
 		return false, fmt.Errorf("firmware: connect: %w", err)
 	}
@@ -126,11 +61,10 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fle
 	if err != nil {
 		return false, fmt.Errorf("firmware: observe: %w", err)
 	}
-	if reason := serialMismatch(cfg.Serial, before.Serial); reason != "" {
+	if reason := cfg.SerialMismatch(before.Serial); reason != "" {
 		return false, fmt.Errorf("firmware: %s (not sent)", reason)
 	}
-	family := pl.family(before.Model)
-	if CompareVersions(family, before.Firmware, fc.To) >= 0 {
+	if catalog.CompareVersions(ap.Catalog.FamilyOf(before.Model), before.Firmware, fc.To) >= 0 {
 		return false, nil
 	}
 	fs, ok := sess.(providers.FileSender)
@@ -140,16 +74,16 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fle
 	// Once the image is on its way the printer may start flashing:
 	// finish sending even if the apply is cancelled.
 	keep := context.WithoutCancel(ctx)
-	via, err := fs.SendFile(keep, fw.File, pl.uploadProgress(pp.Name, fw.File.RemoteName(), fw.File.Size))
+	via, err := fs.SendFile(keep, fw.File, ap.uploadProgress(pp.Name, fw.File.RemoteName(), fw.File.Size))
 	if err != nil {
 		return false, fmt.Errorf("firmware %s: send: %w", fc.To, err)
 	}
 	sess.Close() // the printer reboots: connections of this session die
-	after, err := pl.waitReboot(ctx, cfg, before)
+	after, err := ap.waitReboot(ctx, cfg, before)
 	if err != nil {
 		return false, fmt.Errorf("firmware %s sent via %s: %w", fc.To, via, err)
 	}
-	if CompareVersions(pl.family(after.Model), after.Firmware, fc.To) != 0 {
+	if catalog.CompareVersions(ap.Catalog.FamilyOf(after.Model), after.Firmware, fc.To) != 0 {
 		return false, fmt.Errorf("firmware %s sent via %s: the printer came back with %s", fc.To, via, after.Firmware)
 	}
 	return true, nil
@@ -159,8 +93,8 @@ func (pl *Planner) upgradeFirmware(ctx context.Context, pp *PrinterPlan, cfg fle
 // its uptime went back (when it reports one), or it stopped answering and
 // answers again, or it already reports the new version. Bounded by
 // RebootTimeout.
-func (pl *Planner) waitReboot(ctx context.Context, cfg fleet.Printer, before fleet.Observation) (fleet.Observation, error) {
-	timeout, every := pl.RebootTimeout, pl.RebootPoll
+func (ap *Applier) waitReboot(ctx context.Context, cfg fleet.Printer, before fleet.Observation) (fleet.Observation, error) {
+	timeout, every := ap.RebootTimeout, ap.RebootPoll
 	if timeout <= 0 {
 		timeout = DefaultRebootTimeout
 	}
@@ -186,7 +120,7 @@ func (pl *Planner) waitReboot(ctx context.Context, cfg fleet.Printer, before fle
 			return fleet.Observation{}, fmt.Errorf("waiting for the reboot: %w", ctx.Err())
 		case <-tick.C:
 		}
-		obs, err := pl.observeFacts(ctx, cfg)
+		obs, err := ap.observeFacts(ctx, cfg)
 		if err != nil {
 			wentAway, lastErr = true, err
 			continue
@@ -202,8 +136,8 @@ func (pl *Planner) waitReboot(ctx context.Context, cfg fleet.Printer, before fle
 
 // observeFacts opens a session, reads the facts only (no supplies:
 // reboot waits poll it) and closes.
-func (pl *Planner) observeFacts(ctx context.Context, cfg fleet.Printer) (fleet.Observation, error) {
-	sess, err := pl.Connector.Connect(ctx, cfg)
+func (ap *Applier) observeFacts(ctx context.Context, cfg fleet.Printer) (fleet.Observation, error) {
+	sess, err := ap.Connector.Connect(ctx, cfg)
 	if err != nil {
 		return fleet.Observation{}, err
 	}
@@ -245,7 +179,7 @@ type rolloutWave struct {
 	done     chan struct{}
 }
 
-func newRollout(plan *Plan) *rollout {
+func newRollout(plan *plans.Plan) *rollout {
 	ro := &rollout{members: map[string]rolloutSlot{}}
 	if plan.RefreshOnly {
 		return ro
@@ -254,7 +188,7 @@ func newRollout(plan *Plan) *rollout {
 	for i := range plan.Printers {
 		pp := &plan.Printers[i]
 		fc := pp.Firmware
-		if fc == nil || pp.Status != StatusReady {
+		if fc == nil || pp.Status != plans.StatusReady {
 			continue
 		}
 		g := groups[fc.Name]
@@ -302,14 +236,14 @@ func (ro *rollout) wait(ctx context.Context, printer string) string {
 }
 
 // done reports how a printer's upgrade went.
-func (ro *rollout) done(printer string, r PrinterResult) {
+func (ro *rollout) done(printer string, r plans.PrinterResult) {
 	s, ok := ro.members[printer]
 	if !ok {
 		return
 	}
 	w := s.g.waves[s.wave]
 	w.mu.Lock()
-	if r.Firmware == FirmwareFailed {
+	if r.Firmware == plans.FirmwareFailed {
 		w.failures++
 	}
 	w.pending--
@@ -346,7 +280,11 @@ func (ro *rollout) notes() []string {
 		seen[g] = true
 		g.mu.Lock()
 		if g.halted > 0 {
-			out = append(out, fmt.Sprintf("%s; %s not started", haltText(g.name, g.failures(), g.max), plural(g.halted, "printer", "printers")))
+			left := fmt.Sprintf("%d printers", g.halted)
+			if g.halted == 1 {
+				left = "1 printer"
+			}
+			out = append(out, fmt.Sprintf("%s; %s not started", haltText(g.name, g.failures(), g.max), left))
 		}
 		g.mu.Unlock()
 	}
@@ -364,20 +302,20 @@ func sortedMemberNames(m map[string]rolloutSlot) []string {
 
 // applyFirmware runs the printer's planned upgrade, if any, and notes the
 // outcome in r. skip is true when ctx ended before the upgrade began.
-func (pl *Planner) applyFirmware(ctx context.Context, pp *PrinterPlan, cfg fleet.Printer, r *PrinterResult) (skip bool, err error) {
+func (ap *Applier) applyFirmware(ctx context.Context, pp *plans.PrinterPlan, cfg fleet.Printer, r *plans.PrinterResult) (skip bool, err error) {
 	if pp.Firmware == nil {
 		return false, nil
 	}
 	if ctx.Err() != nil {
 		return true, nil
 	}
-	upgraded, err := pl.upgradeFirmware(ctx, pp, cfg)
+	upgraded, err := ap.upgradeFirmware(ctx, pp, cfg)
 	switch {
 	case err != nil:
-		r.Firmware = FirmwareFailed
+		r.Firmware = plans.FirmwareFailed
 		return false, err
 	case upgraded:
-		r.Firmware = FirmwareUpgraded
+		r.Firmware = plans.FirmwareUpgraded
 	}
 	return false, nil
 }

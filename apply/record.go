@@ -1,10 +1,11 @@
-package planner
+package apply
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/state"
 )
 
@@ -26,11 +27,12 @@ const recordBatch = 256
 // finished is one printer handed to the recorder.
 type finished struct {
 	i       int
-	result  PrinterResult
-	printer *state.Printer // the record to write; nil when there is none
-	err     error          // a state error met while applying the printer
-	at      time.Time      // when it finished
-	written chan struct{}  // closed once the printer's batch is written
+	result  plans.PrinterResult
+	changed map[string]string // hash of each setting written, for the run's history
+	printer *state.Printer    // the record to write; nil when there is none
+	err     error             // a state error met while applying the printer
+	at      time.Time         // when it finished
+	written chan struct{}     // closed once the printer's batch is written
 }
 
 // recorder owns apply's state writes and its result slice: workers hand
@@ -39,7 +41,7 @@ type recorder struct {
 	st    state.Store
 	ctx   context.Context
 	runID int64
-	res   *ApplyResult
+	res   *plans.ApplyResult
 	onErr func() // called on the first state error
 	batch int
 	in    chan *finished
@@ -49,13 +51,13 @@ type recorder struct {
 
 // newRecorder starts a recorder writing with ctx, which should outlive
 // the apply's cancellation.
-func (pl *Planner) newRecorder(ctx context.Context, runID int64, res *ApplyResult, onErr func()) *recorder {
+func (ap *Applier) newRecorder(ctx context.Context, runID int64, res *plans.ApplyResult, onErr func()) *recorder {
 	r := &recorder{
-		st: pl.State, ctx: ctx, runID: runID, res: res, onErr: onErr,
+		st: ap.State, ctx: ctx, runID: runID, res: res, onErr: onErr,
 		batch: recordBatch,
 		in:    make(chan *finished), done: make(chan struct{}),
 	}
-	if _, ok := pl.State.(state.PrinterBatcher); !ok {
+	if _, ok := ap.State.(state.PrinterBatcher); !ok {
 		r.batch = 1
 	}
 	go r.run()
@@ -126,7 +128,7 @@ func (r *recorder) write(batch []*finished) {
 	}
 	outcomes := make([]state.Outcome, len(ok))
 	for j, f := range ok {
-		outcomes[j] = state.Outcome{Printer: f.result.Name, Status: f.result.Status, Detail: f.result.Detail, Changes: f.result.Changes, At: f.at, Changed: f.result.written}
+		outcomes[j] = state.Outcome{Printer: f.result.Name, Status: f.result.Status, Detail: f.result.Detail, Changes: f.result.Changes, At: f.at, Changed: f.changed}
 	}
 	if err := r.recordOutcomes(outcomes); err != nil {
 		for _, f := range ok {
@@ -178,8 +180,8 @@ func (r *recorder) fail(f *finished, err error) {
 		r.onErr()
 	}
 	res := f.result
-	if res.Status == ResultApplied || res.Status == ResultUnchanged || res.Status == "" {
-		res = PrinterResult{Name: res.Name, Status: ResultFailed, Detail: err.Error(), Changes: res.Changes}
+	if res.Status == plans.ResultApplied || res.Status == plans.ResultUnchanged || res.Status == "" {
+		res = plans.PrinterResult{Name: res.Name, Status: plans.ResultFailed, Detail: err.Error(), Changes: res.Changes}
 	}
 	r.res.Printers[f.i] = res
 }

@@ -1,0 +1,105 @@
+package views
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/inkform/inkform/state"
+)
+
+// The recorded state, as show shows it without a plan file.
+
+// RenderState writes what state records of each printer, for a person.
+func RenderState(w io.Writer, printers []state.Printer) error {
+	for i, p := range printers {
+		if i > 0 {
+			if _, err := io.WriteString(w, "\n"); err != nil {
+				return err
+			}
+		}
+		if err := RenderRecord(w, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RenderRecord writes what state records of one printer, for a person.
+// Only hashes of setting values are recorded, so none is shown.
+func RenderRecord(w io.Writer, p state.Printer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "# printer.%s\n", p.Name)
+	fmt.Fprintf(tw, "address\t%s\n", p.Address)
+	fmt.Fprintf(tw, "serial\t%s\n", p.Serial)
+	fmt.Fprintf(tw, "model\t%s\n", p.Model)
+	fmt.Fprintf(tw, "firmware\t%s\n", p.Firmware)
+	fmt.Fprintf(tw, "observed\t%s\n", FormatTime(p.ObservedAt))
+	fmt.Fprintf(tw, "applied\t%s\n", FormatTime(p.AppliedAt))
+	names := make([]string, 0, len(p.Settings))
+	for n := range p.Settings {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(tw, "managed settings\t%d\n", len(names))
+	for _, n := range names {
+		// Only hashes are stored: values may be secret.
+		fmt.Fprintf(tw, "  %s\t%s\n", n, p.Settings[n])
+	}
+	if len(p.Files) > 0 {
+		fmt.Fprintf(tw, "deployed files\t%d\n", len(p.Files))
+		for _, dest := range slices.Sorted(maps.Keys(p.Files)) {
+			fmt.Fprintf(tw, "  %s\t%s\n", dest, p.Files[dest])
+		}
+	}
+	return tw.Flush()
+}
+
+// stateJSONVersion is the format_version of show -json without a plan.
+// 1.1: deployed files are under file_hashes, no longer among the
+// setting_hashes as "file:<dest>".
+const stateJSONVersion = "1.1"
+
+// RenderStateJSON writes the recorded printers as JSON for machines
+// (show -json without a plan file). Only hashes of setting values are
+// recorded, so none is shown.
+func RenderStateJSON(w io.Writer, printers []state.Printer) error {
+	type printerJSON struct {
+		Name       string            `json:"name"`
+		Address    string            `json:"address"`
+		Serial     string            `json:"serial"`
+		Model      string            `json:"model"`
+		Firmware   string            `json:"firmware"`
+		ObservedAt string            `json:"observed_at"`
+		AppliedAt  string            `json:"applied_at"`
+		Settings   map[string]string `json:"setting_hashes"`
+		Files      map[string]string `json:"file_hashes,omitempty"`
+	}
+	out := struct {
+		FormatVersion string        `json:"format_version"`
+		Printers      []printerJSON `json:"printers"`
+	}{FormatVersion: stateJSONVersion, Printers: []printerJSON{}}
+	for _, p := range printers {
+		out.Printers = append(out.Printers, printerJSON{
+			Name: p.Name, Address: p.Address, Serial: p.Serial, Model: p.Model, Firmware: p.Firmware,
+			ObservedAt: FormatTime(p.ObservedAt), AppliedAt: FormatTime(p.AppliedAt), Settings: p.Settings, Files: p.Files,
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// FormatTime is a time as the views show it: RFC 3339 in UTC, or "never"
+// for the zero time.
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

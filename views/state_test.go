@@ -1,0 +1,69 @@
+package views
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/inkform/inkform/state"
+)
+
+func TestRenderState(t *testing.T) {
+	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.FixedZone("CET", 3600))
+	printers := []state.Printer{
+		{Name: "a", Address: "10.0.0.1:161", Serial: "S1", Model: "M", Firmware: "F", ObservedAt: at, AppliedAt: at,
+			Settings: map[string]string{"system.location": "sha256:2", "system.contact": "sha256:1"}},
+		{Name: "b", Address: "10.0.0.2:161"},
+	}
+	var human, js bytes.Buffer
+	if err := RenderState(&human, printers); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderStateJSON(&js, printers); err != nil {
+		t.Fatal(err)
+	}
+	// Each record is aligned on its own.
+	wantHuman := "# printer.a\naddress            10.0.0.1:161\nserial             S1\nmodel              M\nfirmware           F\n" +
+		"observed           2025-03-04T04:06:07Z\napplied            2025-03-04T04:06:07Z\nmanaged settings   2\n" +
+		"  system.contact   sha256:1\n  system.location  sha256:2\n" +
+		"\n" +
+		"# printer.b\naddress           10.0.0.2:161\nserial            \nmodel             \nfirmware          \n" +
+		"observed          never\napplied           never\nmanaged settings  0\n"
+	if d := cmp.Diff(wantHuman, human.String()); d != "" {
+		t.Errorf("human (-want +got):\n%s", d)
+	}
+	wantJSON := `{
+  "format_version": "1.1",
+  "printers": [
+    {
+      "name": "a",
+      "address": "10.0.0.1:161",
+      "serial": "S1",
+      "model": "M",
+      "firmware": "F",
+      "observed_at": "2025-03-04T04:06:07Z",
+      "applied_at": "2025-03-04T04:06:07Z",
+      "setting_hashes": {
+        "system.contact": "sha256:1",
+        "system.location": "sha256:2"
+      }
+    },
+    {
+      "name": "b",
+      "address": "10.0.0.2:161",
+      "serial": "",
+      "model": "",
+      "firmware": "",
+      "observed_at": "never",
+      "applied_at": "never",
+      "setting_hashes": null
+    }
+  ]
+}
+`
+	if d := cmp.Diff(wantJSON, js.String()); d != "" {
+		t.Errorf("JSON (-want +got):\n%s", d)
+	}
+}
