@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -127,7 +128,7 @@ func TestApplyVerifyFailure(t *testing.T) {
 	secret := plannertest.Printer("secret", "10.0.0.2", fleet.Desired{Name: "system.name", Value: plannertest.SecretDesired, Sensitive: true})
 	f.Printers = []fleet.Printer{plain, secret}
 	for _, n := range []string{"plain", "secret"} {
-		d := plannertest.NewDevice("S", map[string]string{"system.contact": "old", "system.name": plannertest.SecretObserved})
+		d := plannertest.NewDevice("S-"+n, map[string]string{"system.contact": "old", "system.name": plannertest.SecretObserved})
 		d.Ignore = map[string]bool{"system.contact": true, "system.name": true}
 		f.Conn.Add(n, d)
 	}
@@ -157,8 +158,8 @@ func TestApplyVerifyFailure(t *testing.T) {
 
 func TestApplyStaleRefusesOnlyChangedPrinter(t *testing.T) {
 	f := plannertest.NewFleet()
-	for _, n := range []string{"a", "b"} {
-		f.Printers = append(f.Printers, plannertest.Printer(n, "10.0.0.1", plannertest.Desired("system.contact", "new", "system.location", "here")...))
+	for i, n := range []string{"a", "b"} {
+		f.Printers = append(f.Printers, plannertest.Printer(n, fmt.Sprintf("10.0.0.%d", i+1), plannertest.Desired("system.contact", "new", "system.location", "here")...))
 		f.Conn.Add(n, plannertest.NewDevice("S-"+n, map[string]string{"system.contact": "old", "system.location": "here"}))
 	}
 	p := f.Plan(t, planner.PlanOptions{})
@@ -234,8 +235,8 @@ func TestApplyCancelMidway(t *testing.T) {
 	names := []string{"a", "b", "c", "d"}
 	entered := make(chan struct{})
 	release := make(chan struct{})
-	for _, n := range names {
-		f.Printers = append(f.Printers, plannertest.Printer(n, "10.0.0.1", plannertest.Desired("system.contact", "new")...))
+	for i, n := range names {
+		f.Printers = append(f.Printers, plannertest.Printer(n, fmt.Sprintf("10.0.0.%d", i+1), plannertest.Desired("system.contact", "new")...))
 		d := plannertest.NewDevice("S-"+n, map[string]string{"system.contact": "old"})
 		if n == "c" {
 			d.OnSet = func(ctx context.Context) error {

@@ -1,6 +1,7 @@
 package planner_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -37,12 +38,12 @@ func TestFirmwareNotPlanned(t *testing.T) {
 	f := plannertest.DeployFleet()
 	fw := f.Printers[0].Firmware
 	f.Printers = nil
-	for _, d := range []struct{ name, model, firmware string }{
+	for i, d := range []struct{ name, model, firmware string }{
 		{"p1", "Lexmark CX725", "CXTPC.250.000"}, // newer
 		{"p2", "HP LaserJet M507", "CXTPC.230.037"},
 		{"p3", "Lexmark CX725", "cxtpc.240.01"}, // the same version
 	} {
-		p := plannertest.Printer(d.name, "10.0.0.1")
+		p := plannertest.Printer(d.name, fmt.Sprintf("10.0.0.%d", i+1))
 		p.Firmware = fw
 		f.Printers = append(f.Printers, p)
 		f.Conn.Add(d.name, plannertest.Device{Observation: fleet.Observation{Model: d.model, Serial: "S-" + d.name, Firmware: d.firmware}})

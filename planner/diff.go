@@ -125,15 +125,41 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 		}
 	}
 	results := make([]plans.PrinterPlan, len(todo))
-	memo := values.NewMemo(pl.Catalog)
-	pl.Observer.Observe(ctx, todo, func(i int, r observer.Result) {
-		results[i] = pl.planPrinter(ctx, memo, todo[i], r, sr, o.RefreshOnly)
+	onPrinter := func(pp *plans.PrinterPlan) {
 		if o.OnPrinter != nil {
-			o.OnPrinter(&results[i])
+			o.OnPrinter(pp)
 		}
+	}
+	// Printers that share a device are not observed, and none of them is
+	// changed: which one the user meant is theirs to say.
+	shared := sameAddress(ctx, todo, nil)
+	observe := make([]int, 0, len(todo)) // indexes into todo
+	for i, p := range todo {
+		if reason, ok := shared[i]; ok {
+			results[i] = plans.PrinterPlan{Name: p.Name, Address: p.Address(), Status: plans.StatusError, Reason: reason}
+			onPrinter(&results[i])
+			continue
+		}
+		observe = append(observe, i)
+	}
+	subset := todo
+	if len(observe) < len(todo) {
+		subset = make([]fleet.Printer, len(observe))
+		for k, i := range observe {
+			subset[k] = todo[i]
+		}
+	}
+	memo := values.NewMemo(pl.Catalog)
+	pl.Observer.Observe(ctx, subset, func(k int, r observer.Result) {
+		i := observe[k]
+		results[i] = pl.planPrinter(ctx, memo, todo[i], r, sr, o.RefreshOnly)
+		onPrinter(&results[i])
 	}) // workers report through results
 	if err := parent.Err(); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
+	}
+	for _, i := range sameSerial(results) {
+		onPrinter(&results[i])
 	}
 	if err := sr.wait(ctx); err != nil {
 		return nil, readErr(err)

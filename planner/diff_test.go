@@ -200,9 +200,9 @@ func TestSerialPin(t *testing.T) {
 
 func TestTargets(t *testing.T) {
 	f := plannertest.NewFleet()
-	for _, n := range []string{"hq-1", "hq-2", `fleet["a"]`, `fleet["b"]`, "lab"} {
-		f.Printers = append(f.Printers, plannertest.Printer(n, "10.0.0.1"))
-		f.Conn.Add(n, plannertest.NewDevice("S", nil))
+	for i, n := range []string{"hq-1", "hq-2", `fleet["a"]`, `fleet["b"]`, "lab"} {
+		f.Printers = append(f.Printers, plannertest.Printer(n, fmt.Sprintf("10.0.0.%d", i+1)))
+		f.Conn.Add(n, plannertest.NewDevice("S-"+n, nil))
 	}
 	f.Put(t, plannertest.Managed("hq-old", "10.0.0.9:161", "system.contact"))
 	tests := []struct {
@@ -246,9 +246,9 @@ func TestTargets(t *testing.T) {
 
 func TestPlanProgressAndParallelism(t *testing.T) {
 	f := plannertest.NewFleet()
-	for _, n := range []string{"a", "b", "c", "d", "e"} {
-		f.Printers = append(f.Printers, plannertest.Printer(n, "10.0.0.1", plannertest.Desired("system.contact", "x")...))
-		f.Conn.Add(n, plannertest.NewDevice("S", map[string]string{"system.contact": "y"}))
+	for i, n := range []string{"a", "b", "c", "d", "e"} {
+		f.Printers = append(f.Printers, plannertest.Printer(n, fmt.Sprintf("10.0.0.%d", i+1), plannertest.Desired("system.contact", "x")...))
+		f.Conn.Add(n, plannertest.NewDevice("S-"+n, map[string]string{"system.contact": "y"}))
 	}
 	var mu sync.Mutex
 	var calls [][2]int
@@ -327,8 +327,8 @@ func TestPlanStateReadFails(t *testing.T) {
 	f := plannertest.NewFleet()
 	for i := range 50 {
 		name := fmt.Sprintf("p%02d", i)
-		f.Printers = append(f.Printers, plannertest.Printer(name, "10.0.0.1", plannertest.Desired("system.contact", "new")...))
-		f.Conn.Add(name, plannertest.NewDevice("S", map[string]string{"system.contact": "old"}))
+		f.Printers = append(f.Printers, plannertest.Printer(name, fmt.Sprintf("10.0.0.%d", i+1), plannertest.Desired("system.contact", "new")...))
+		f.Conn.Add(name, plannertest.NewDevice("S-"+name, map[string]string{"system.contact": "old"}))
 	}
 	f.Store.BeforePrinters = func(context.Context) error { return errors.New("disk on fire") }
 	_, err := f.Planner.Plan(context.Background(), f.Printers, planner.PlanOptions{})

@@ -162,7 +162,7 @@ func BenchmarkRenderHuman10k(b *testing.B) {
 			want = append(want, fleet.Desired{Name: fmt.Sprintf("s.%02d", s), Value: "v"})
 			got[fmt.Sprintf("s.%02d", s)] = "v"
 		}
-		f.Printers = append(f.Printers, plannertest.Printer(name, "10.0.0.1", want...))
+		f.Printers = append(f.Printers, plannertest.Printer(name, fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&0xff, i&0xff), want...))
 		f.Conn.Add(name, plannertest.NewDevice("S"+name, got))
 	}
 	for _, prepare := range []bool{false, true} {
