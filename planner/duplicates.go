@@ -39,15 +39,19 @@ func sameAddress(ctx context.Context, printers []fleet.Printer, lookup func(ctx 
 	}
 	// Each distinct host name is looked up once, a few at a time.
 	resolved := map[string]string{}
+	var hosts []string
 	for _, p := range printers {
 		if _, err := netip.ParseAddr(p.Host); err != nil && p.Host != "" {
-			resolved[p.Host] = ""
+			if _, seen := resolved[p.Host]; !seen {
+				resolved[p.Host] = ""
+				hosts = append(hosts, p.Host)
+			}
 		}
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, resolveParallelism)
-	for host := range resolved {
+	for _, host := range hosts {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
