@@ -3,18 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/apply"
-	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/observer"
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/plans"
-	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/views"
 )
 
@@ -124,67 +120,4 @@ func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, quie
 		ConfigHash:  ws.cfg.Hash,
 		OnPrinter:   onPrinter,
 	})
-}
-
-// tuneGC trades memory for garbage-collection work during a plan or apply
-// of n printers. Observing a fleet allocates quickly while the plan it
-// builds stays live, so the default GOGC=100 collects over and over. A GC
-// percent of 400 with a soft memory limit collects rarely while the heap
-// is small and as needed near the limit: 256 MiB, or 24 KiB per printer
-// for fleets beyond 10,000 (a plan keeps about 10 KiB per printer live,
-// so the limit never forces continuous collection). GOGC or GOMEMLIMIT in
-// the environment take precedence.
-func tuneGC(n int) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	debug.SetGCPercent(400)
-	debug.SetMemoryLimit(max(256<<20, int64(n)*24<<10))
-}
-
-// newPlanner plans n printers of the workspace with its catalog (the
-// built-in one plus its setting blocks), keeping the printers in flight
-// within the open-files limit.
-func (ws *workspace) newPlanner(io streams, parallelism, n int, prog *progress) *planner.Planner {
-	cat, conn, limits := ws.reach(io, parallelism, n)
-	return &planner.Planner{
-		Observer: observer.Observer{Connector: conn, Limits: limits, Progress: callback(prog)},
-		State:    ws.store,
-		Catalog:  cat,
-	}
-}
-
-// newApplier applies plans of n printers as newPlanner plans them.
-func (ws *workspace) newApplier(io streams, parallelism, n int, prog *progress) *apply.Applier {
-	cat, conn, limits := ws.reach(io, parallelism, n)
-	return &apply.Applier{
-		Connector:      conn,
-		State:          ws.store,
-		Catalog:        cat,
-		Limits:         limits,
-		Progress:       callback(prog),
-		UploadProgress: uploadCallback(prog),
-	}
-}
-
-// reach returns the workspace's catalog, and a connector to n printers
-// with the limits it is used within.
-func (ws *workspace) reach(io streams, parallelism, n int) (*catalog.Catalog, providers.Connector, observer.Limits) {
-	cat := ws.cfg.Catalog
-	if cat == nil {
-		cat = catalog.Default()
-	}
-	limits := ws.limits(io, n, parallelism)
-	return cat, newConnector(cat, limits.MaxInFlight), limits
-}
-
-// limits are the observer's limits for n printers, said once on stderr
-// when the open-files limit lowers them.
-func (ws *workspace) limits(io streams, n, parallelism int) observer.Limits {
-	l, warning := observer.NewLimits(parallelism, n)
-	if warning != "" && !ws.warnedFiles {
-		ws.warnedFiles = true
-		fmt.Fprintf(io.Err, "Warning: %s\n", warning)
-	}
-	return l
 }

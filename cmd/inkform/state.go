@@ -1,72 +1,12 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/inkform/inkform/hcl"
-	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/views"
 )
-
-// stateFlags locate the state: -state or $INKFORM_STATE_DSN, else the
-// configuration's state block.
-type stateFlags struct {
-	configFlags
-	lockTimeout time.Duration
-}
-
-func (f *stateFlags) register(cmd *cobra.Command) {
-	f.configFlags.register(cmd)
-}
-
-// registerLock adds -lock-timeout, for the commands that write.
-func (f *stateFlags) registerLock(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
-}
-
-func (f *stateFlags) open(ctx context.Context, io streams) (state.Store, error) {
-	var cfg *hcl.Config
-	if !hasStateOverride(io, &f.configFlags) {
-		var err error
-		if cfg, err = f.load(io); err != nil {
-			return nil, err
-		}
-	}
-	loc, err := stateLocation(io, &f.configFlags, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return openState(ctx, io, loc)
-}
-
-// openLocked opens the state and takes its lock for command.
-func (f *stateFlags) openLocked(ctx context.Context, io streams, command string) (state.Store, *state.Lock, error) {
-	st, err := f.open(ctx, io)
-	if err != nil {
-		return nil, nil, err
-	}
-	lock, err := lockState(ctx, st, command, f.lockTimeout)
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, lock, nil
-}
-
-// capability returns st as the optional interface C, or an error saying
-// that the state's backend cannot do what.
-func capability[C any](st state.Store, what string) (C, error) {
-	c, ok := st.(C)
-	if !ok {
-		return c, errors.New("this state backend cannot " + what)
-	}
-	return c, nil
-}
 
 func newStateCommand(io streams) *cobra.Command {
 	cmd := &cobra.Command{
