@@ -2,41 +2,31 @@ package main
 
 import (
 	hhcl "github.com/hashicorp/hcl/v2"
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/hcl"
-	"github.com/inkform/inkform/state/backend"
 )
 
 // configFlags are the flags of every command that reads the configuration.
 type configFlags struct {
-	dir      string
-	vars     []string
-	varFiles []string
-	state    string // state location overriding the configuration's
+	Dir      string
+	Vars     []string
+	VarFiles []string
 }
 
-// register adds the configuration and state flags.
-func (f *configFlags) register(cmd *cobra.Command) {
-	f.registerConfig(cmd)
-	cmd.Flags().StringVar(&f.state, "state", "", "state location, overriding the state block and "+stateEnv+": "+backend.Syntax())
-}
-
-// registerConfig adds only the configuration flags, for commands that
-// never open state.
-func (f *configFlags) registerConfig(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.dir, "config", ".", "configuration directory (every *.hcl file in it) or one file")
-	cmd.Flags().StringArrayVar(&f.vars, "var", nil, "set a variable: -var name=value (repeatable)")
-	cmd.Flags().StringArrayVar(&f.varFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
+func (f *configFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Dir, "config", ".", "configuration directory (every *.hcl file in it) or one file")
+	fs.StringArrayVar(&f.Vars, "var", nil, "set a variable: -var name=value (repeatable)")
+	fs.StringArrayVar(&f.VarFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
 }
 
 // load reads and validates the configuration, printing diagnostics.
 func (f *configFlags) load(io streams) (*hcl.Config, error) {
 	files := map[string]*hhcl.File{}
-	cfg, diags := hcl.Load(f.dir, hcl.LoadOptions{
-		Vars:     f.vars,
-		VarFiles: f.varFiles,
+	cfg, diags := hcl.Load(f.Dir, hcl.LoadOptions{
+		Vars:     f.Vars,
+		VarFiles: f.VarFiles,
 		Env:      io.Env,
 		Catalog:  catalog.Default(),
 		Files:    files,

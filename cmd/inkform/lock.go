@@ -8,8 +8,33 @@ import (
 	"os/user"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/inkform/inkform/state"
 )
+
+// lockFlags are the flags of the commands that write the state.
+type lockFlags struct {
+	Timeout time.Duration
+}
+
+func (f *lockFlags) register(fs *pflag.FlagSet) {
+	fs.DurationVar(&f.Timeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
+}
+
+// openLocked opens the state and takes its lock for command.
+func openLocked(ctx context.Context, io streams, open storeOpener, f *stateFlags, timeout time.Duration, command string) (state.Store, *state.Lock, error) {
+	st, err := f.open(ctx, io, open)
+	if err != nil {
+		return nil, nil, err
+	}
+	lock, err := lockState(ctx, st, command, timeout)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, lock, nil
+}
 
 // lockState takes the state lock, waiting up to timeout for another holder.
 func lockState(ctx context.Context, st state.Store, command string, timeout time.Duration) (*state.Lock, error) {

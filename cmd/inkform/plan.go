@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/inkform/inkform/apply"
 	"github.com/inkform/inkform/observer"
@@ -14,35 +15,50 @@ import (
 	"github.com/inkform/inkform/views"
 )
 
-// planFlags are shared by plan and apply.
-type planFlags struct {
-	configFlags
-	targets     []string
-	parallelism int
-	refreshOnly bool
-	lockTimeout time.Duration
-	json        bool
-	// rebootTimeout bounds the wait for a printer to come back after a
+// planningOptions are what plan and apply share: where the configuration
+// and the state are, how printers are reached, and how the plan is made.
+type planningOptions struct {
+	IO        streams
+	OpenStore storeOpener
+	Connect   connectFunc
+
+	State       stateFlags
+	Lock        lockFlags
+	Targets     []string
+	Parallelism int
+	RefreshOnly bool
+	JSON        bool
+	// RebootTimeout bounds the wait for a printer to come back after a
 	// firmware upgrade.
-	rebootTimeout time.Duration
+	RebootTimeout time.Duration
 }
 
-func (f *planFlags) register(cmd *cobra.Command) {
-	f.configFlags.register(cmd)
-	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "limit to printer.NAME (repeatable; globs such as printer.hq-* allowed)")
+func newPlanningOptions(f *factory) planningOptions {
+	return planningOptions{IO: f.IO, OpenStore: f.OpenStore, Connect: f.Connect}
+}
+
+func (o *planningOptions) register(fs *pflag.FlagSet) {
+	o.State.register(fs)
+	o.Lock.register(fs)
+	fs.StringArrayVar(&o.Targets, "target", nil, "limit to printer.NAME (repeatable; globs such as printer.hq-* allowed)")
 	// fleetbench reads "default N" from this help to sweep the floor at
 	// the same concurrency.
-	cmd.Flags().IntVar(&f.parallelism, "parallelism", 0, fmt.Sprintf("printers handled at once; 0 adapts (default %d at work at once, and printers waiting on the network make room for others, up to %d in flight; fewer under a low open-files limit)", observer.DefaultParallelism, observer.DefaultMaxInFlight))
-	cmd.Flags().BoolVar(&f.refreshOnly, "refresh-only", false, "only observe: record what the printers report, change nothing")
-	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
-	cmd.Flags().BoolVar(&f.json, "json", false, "machine-readable output")
-	cmd.Flags().DurationVar(&f.rebootTimeout, "reboot-timeout", apply.DefaultRebootTimeout, "how long apply waits for a printer to come back after a firmware upgrade")
+	fs.IntVar(&o.Parallelism, "parallelism", 0, fmt.Sprintf("printers handled at once; 0 adapts (default %d at work at once, and printers waiting on the network make room for others, up to %d in flight; fewer under a low open-files limit)", observer.DefaultParallelism, observer.DefaultMaxInFlight))
+	fs.BoolVar(&o.RefreshOnly, "refresh-only", false, "only observe: record what the printers report, change nothing")
+	fs.BoolVar(&o.JSON, "json", false, "machine-readable output")
+	fs.DurationVar(&o.RebootTimeout, "reboot-timeout", apply.DefaultRebootTimeout, "how long apply waits for a printer to come back after a firmware upgrade")
 }
 
-func newPlanCommand(io streams) *cobra.Command {
-	var f planFlags
-	var out string
-	var markdown, detailed bool
+// planOptions are the options of plan.
+type planOptions struct {
+	planningOptions
+	Out              string // plan file to save
+	Markdown         bool
+	DetailedExitCode bool
+}
+
+func newPlanCommand(f *factory) *cobra.Command {
+	opts := &planOptions{planningOptions: newPlanningOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show how the live printers differ from the configuration",
@@ -52,71 +68,76 @@ Unreachable and mismatched printers are reported and skipped.
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.json && markdown {
-				return &exitError{code: ExitError, msg: "-json and -markdown cannot be used together"}
-			}
-			// Loading a large configuration allocates heavily too: tune
-			// before it, and again for the fleet's size once it is known.
-			tuneGC(0)
-			ws, err := openWorkspace(cmd.Context(), io, &f.configFlags, "inkform plan", f.lockTimeout)
-			if err != nil {
-				return err
-			}
-			defer ws.close(cmd.Context())
-			format := views.Human
-			switch {
-			case f.json:
-				format = views.JSON
-			case markdown:
-				format = views.Markdown
-			}
-			view := views.NewPlanView(format, views.RenderOptions{Color: io.color()})
-			plan, err := makePlan(cmd.Context(), io, ws, &f, format != views.Human, view.OnPrinter)
-			if err != nil {
-				return err
-			}
-			if out != "" {
-				if err := savePlan(out, plan); err != nil {
-					return fmt.Errorf("save the plan to %s: %w", out, err)
-				}
-			}
-			if err := view.Render(io.Out, plan); err != nil {
-				return err
-			}
-			if format == views.Human && out != "" {
-				config := ""
-				if f.dir != "." {
-					config = "-config " + f.dir + " "
-				}
-				fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s%s\n", out, config, out)
-			}
-			if detailed && plan.HasChanges() {
-				return &exitError{code: ExitChanges}
-			}
-			return nil
+			return runPlan(cmd.Context(), opts)
 		},
 	}
-	f.register(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "save the plan to a file for apply")
-	cmd.Flags().BoolVar(&markdown, "markdown", false, "a Markdown summary fit for a pull-request comment")
-	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	opts.register(cmd.Flags())
+	cmd.Flags().StringVar(&opts.Out, "out", "", "save the plan to a file for apply")
+	cmd.Flags().BoolVar(&opts.Markdown, "markdown", false, "a Markdown summary fit for a pull-request comment")
+	cmd.Flags().BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	return cmd
+}
+
+func runPlan(ctx context.Context, opts *planOptions) error {
+	io := opts.IO
+	if opts.JSON && opts.Markdown {
+		return &exitError{code: ExitError, msg: "-json and -markdown cannot be used together"}
+	}
+	// Loading a large configuration allocates heavily too: tune before
+	// it, and again for the fleet's size once it is known.
+	tuneGC(0)
+	ws, err := opts.openWorkspace(ctx, "inkform plan")
+	if err != nil {
+		return err
+	}
+	defer ws.close(ctx)
+	format := views.Human
+	switch {
+	case opts.JSON:
+		format = views.JSON
+	case opts.Markdown:
+		format = views.Markdown
+	}
+	view := views.NewPlanView(format, views.RenderOptions{Color: io.color()})
+	plan, err := opts.makePlan(ctx, ws, format != views.Human, view.OnPrinter)
+	if err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		if err := savePlan(opts.Out, plan); err != nil {
+			return fmt.Errorf("save the plan to %s: %w", opts.Out, err)
+		}
+	}
+	if err := view.Render(io.Out, plan); err != nil {
+		return err
+	}
+	if format == views.Human && opts.Out != "" {
+		config := ""
+		if opts.State.Dir != "." {
+			config = "-config " + opts.State.Dir + " "
+		}
+		fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s%s\n", opts.Out, config, opts.Out)
+	}
+	if opts.DetailedExitCode && plan.HasChanges() {
+		return &exitError{code: ExitChanges}
+	}
+	return nil
 }
 
 // makePlan observes the fleet of an opened workspace, showing progress
 // unless quiet. onPrinter, when set, is handed each printer's plan as soon
 // as it is made (a view renders its part while the rest of the fleet is
 // observed).
-func makePlan(ctx context.Context, io streams, ws *workspace, f *planFlags, quiet bool, onPrinter func(*plans.PrinterPlan)) (*plans.Plan, error) {
+func (o *planningOptions) makePlan(ctx context.Context, ws *workspace, quiet bool, onPrinter func(*plans.PrinterPlan)) (*plans.Plan, error) {
 	// The parsed files only serve diagnostics while loading; at fleet
 	// scale they are tens of megabytes the plan does not need.
 	ws.cfg.Files = nil
-	prog := newProgress(io, "Observing", quiet)
+	prog := newProgress(o.IO, "Observing", quiet)
 	defer prog.clear()
 	tuneGC(len(ws.cfg.Printers))
-	return ws.newPlanner(io, f.parallelism, len(ws.cfg.Printers), prog).Plan(ctx, ws.cfg.Printers, planner.PlanOptions{
-		Targets:     f.targets,
-		RefreshOnly: f.refreshOnly,
+	return ws.newPlanner(o.Parallelism, len(ws.cfg.Printers), prog).Plan(ctx, ws.cfg.Printers, planner.PlanOptions{
+		Targets:     o.Targets,
+		RefreshOnly: o.RefreshOnly,
 		ConfigHash:  ws.cfg.Hash,
 		OnPrinter:   onPrinter,
 	})

@@ -20,7 +20,7 @@ func run(args []string, io streams) ExitCode {
 }
 
 func runContext(ctx context.Context, args []string, io streams) ExitCode {
-	root := newRootCommand(io)
+	root := newRootCommand(newFactory(io))
 	root.SetArgs(normalizeArgs(root, args))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -37,7 +37,7 @@ func runContext(ctx context.Context, args []string, io streams) ExitCode {
 	return ExitError
 }
 
-func newRootCommand(io streams) *cobra.Command {
+func newRootCommand(f *factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "inkform",
 		Short: "Printer fleets managed as code",
@@ -49,18 +49,18 @@ makes them match and verifies every write.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetIn(io.In)
-	root.SetOut(io.Out)
-	root.SetErr(io.Err)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.Err)
 	root.AddCommand(
-		newValidateCommand(io),
-		newFmtCommand(io),
-		newPlanCommand(io),
-		newApplyCommand(io),
-		newShowCommand(io),
-		newStateCommand(io),
-		newSimCommand(),
-		newVersionCommand(io),
+		newValidateCommand(f),
+		newFmtCommand(f),
+		newPlanCommand(f),
+		newApplyCommand(f),
+		newShowCommand(f),
+		newStateCommand(f),
+		newSimCommand(f),
+		newVersionCommand(f),
 	)
 	return root
 }

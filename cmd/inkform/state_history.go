@@ -14,9 +14,17 @@ import (
 	"github.com/inkform/inkform/views"
 )
 
-func newStateHistoryCommand(io streams) *cobra.Command {
-	var f stateFlags
-	var limit int
+// stateHistoryOptions are the options of state history.
+type stateHistoryOptions struct {
+	IO        streams
+	OpenStore storeOpener
+	State     stateFlags
+	Printer   string // printer.NAME or NAME; "" lists runs
+	Limit     int
+}
+
+func newStateHistoryCommand(f *factory) *cobra.Command {
+	opts := &stateHistoryOptions{IO: f.IO, OpenStore: f.OpenStore}
 	cmd := &cobra.Command{
 		Use:   "history [printer.NAME]",
 		Short: "Show past runs, or what they did to one printer",
@@ -28,25 +36,31 @@ A run recorded as running whose lock expired or passed to another run is
 shown as "abandoned": its process was killed or its machine went away.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			st, err := f.open(ctx, io)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			hist, err := capability[state.HistoryReader](st, "list history")
-			if err != nil {
-				return err
-			}
 			if len(args) == 1 {
-				return printerHistory(ctx, io, st, hist, trimPrinterPrefix(args[0]), limit)
+				opts.Printer = args[0]
 			}
-			return runHistory(ctx, io, st, hist, limit)
+			return runStateHistory(cmd.Context(), opts)
 		},
 	}
-	f.register(cmd)
-	cmd.Flags().IntVar(&limit, "limit", 20, "show at most this many entries (0: all)")
+	opts.State.register(cmd.Flags())
+	cmd.Flags().IntVar(&opts.Limit, "limit", 20, "show at most this many entries (0: all)")
 	return cmd
+}
+
+func runStateHistory(ctx context.Context, opts *stateHistoryOptions) error {
+	st, err := opts.State.open(ctx, opts.IO, opts.OpenStore)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hist, err := capability[state.HistoryReader](st, "list history")
+	if err != nil {
+		return err
+	}
+	if opts.Printer != "" {
+		return printerHistory(ctx, opts.IO, st, hist, trimPrinterPrefix(opts.Printer), opts.Limit)
+	}
+	return runHistory(ctx, opts.IO, st, hist, opts.Limit)
 }
 
 func runHistory(ctx context.Context, io streams, st state.Store, hist state.HistoryReader, limit int) error {

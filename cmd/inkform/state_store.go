@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
@@ -25,11 +25,30 @@ const (
 	leaseEnv = "INKFORM_LOCK_LEASE"
 )
 
-// stateLocation picks where state is: -state, else $INKFORM_STATE_DSN,
-// else the configuration's state block (cfg may be nil when the caller
-// has not loaded one because an override is set).
-func stateLocation(io streams, f *configFlags, cfg *hcl.Config) (backend.Location, error) {
-	override := f.state
+// stateFlags locate the state: -state or $INKFORM_STATE_DSN, else the
+// state block of the configuration the embedded flags name.
+type stateFlags struct {
+	configFlags
+	Location string // -state
+}
+
+// register adds the configuration and state flags.
+func (f *stateFlags) register(fs *pflag.FlagSet) {
+	f.configFlags.register(fs)
+	fs.StringVar(&f.Location, "state", "", "state location, overriding the state block and "+stateEnv+": "+backend.Syntax())
+}
+
+// overridden reports whether the state is named outside the
+// configuration, so that state commands need not load it.
+func (f *stateFlags) overridden(io streams) bool {
+	return f.Location != "" || io.getenv(stateEnv) != ""
+}
+
+// location picks where state is: -state, else $INKFORM_STATE_DSN, else
+// the configuration's state block (cfg may be nil when the caller has not
+// loaded one because an override is set).
+func (f *stateFlags) location(io streams, cfg *hcl.Config) (backend.Location, error) {
+	override := f.Location
 	if override == "" {
 		override = io.getenv(stateEnv)
 	}
@@ -65,15 +84,26 @@ func stateLocation(io streams, f *configFlags, cfg *hcl.Config) (backend.Locatio
 	return l, nil
 }
 
-// hasStateOverride reports whether the state is named outside the
-// configuration, so that state commands need not load it.
-func hasStateOverride(io streams, f *configFlags) bool {
-	return f.state != "" || io.getenv(stateEnv) != ""
+// open opens the state, loading the configuration only when it is what
+// names the state.
+func (f *stateFlags) open(ctx context.Context, io streams, open storeOpener) (state.Store, error) {
+	var cfg *hcl.Config
+	if !f.overridden(io) {
+		var err error
+		if cfg, err = f.load(io); err != nil {
+			return nil, err
+		}
+	}
+	loc, err := f.location(io, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return openState(ctx, io, open, loc)
 }
 
 // openState opens the store at loc with the lease from $INKFORM_LOCK_LEASE.
 // Errors name loc without its password.
-func openState(ctx context.Context, io streams, loc backend.Location) (state.Store, error) {
+func openState(ctx context.Context, io streams, open storeOpener, loc backend.Location) (state.Store, error) {
 	var opts backend.Options
 	if v := io.getenv(leaseEnv); v != "" {
 		d, err := time.ParseDuration(v)
@@ -83,52 +113,7 @@ func openState(ctx context.Context, io streams, loc backend.Location) (state.Sto
 		opts.Lease = d
 	}
 	// The backends' errors name the database already, never the password.
-	return loc.Open(ctx, opts)
-}
-
-// stateFlags locate the state: -state or $INKFORM_STATE_DSN, else the
-// configuration's state block.
-type stateFlags struct {
-	configFlags
-	lockTimeout time.Duration
-}
-
-func (f *stateFlags) register(cmd *cobra.Command) {
-	f.configFlags.register(cmd)
-}
-
-// registerLock adds -lock-timeout, for the commands that write.
-func (f *stateFlags) registerLock(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
-}
-
-func (f *stateFlags) open(ctx context.Context, io streams) (state.Store, error) {
-	var cfg *hcl.Config
-	if !hasStateOverride(io, &f.configFlags) {
-		var err error
-		if cfg, err = f.load(io); err != nil {
-			return nil, err
-		}
-	}
-	loc, err := stateLocation(io, &f.configFlags, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return openState(ctx, io, loc)
-}
-
-// openLocked opens the state and takes its lock for command.
-func (f *stateFlags) openLocked(ctx context.Context, io streams, command string) (state.Store, *state.Lock, error) {
-	st, err := f.open(ctx, io)
-	if err != nil {
-		return nil, nil, err
-	}
-	lock, err := lockState(ctx, st, command, f.lockTimeout)
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return st, lock, nil
+	return open(ctx, loc, opts)
 }
 
 // capability returns st as the optional interface C, or an error saying

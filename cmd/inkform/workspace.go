@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/inkform/inkform/apply"
 	"github.com/inkform/inkform/catalog"
@@ -20,30 +19,34 @@ type workspace struct {
 	cfg   *hcl.Config
 	store state.Store
 	lock  *state.Lock
+	// io takes the open-files warning; connect reaches the printers.
+	io      streams
+	connect connectFunc
 	// warnedFiles: the open-files warning was shown (apply plans first).
 	warnedFiles bool
 }
 
-// openWorkspace loads the configuration, opens its state and takes the lock.
-func openWorkspace(ctx context.Context, io streams, f *configFlags, command string, lockTimeout time.Duration) (*workspace, error) {
-	cfg, err := f.load(io)
+// openWorkspace loads the configuration, opens its state and takes the
+// lock for command.
+func (o *planningOptions) openWorkspace(ctx context.Context, command string) (*workspace, error) {
+	cfg, err := o.State.load(o.IO)
 	if err != nil {
 		return nil, err
 	}
-	loc, err := stateLocation(io, f, cfg)
+	loc, err := o.State.location(o.IO, cfg)
 	if err != nil {
 		return nil, err
 	}
-	st, err := openState(ctx, io, loc)
+	st, err := openState(ctx, o.IO, o.OpenStore, loc)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockState(ctx, st, command, lockTimeout)
+	lock, err := lockState(ctx, st, command, o.Lock.Timeout)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &workspace{cfg: cfg, store: st, lock: lock}, nil
+	return &workspace{cfg: cfg, store: st, lock: lock, io: o.IO, connect: o.Connect}, nil
 }
 
 func (ws *workspace) close(ctx context.Context) {
@@ -54,8 +57,8 @@ func (ws *workspace) close(ctx context.Context) {
 // newPlanner plans n printers of the workspace with its catalog (the
 // built-in one plus its setting blocks), keeping the printers in flight
 // within the open-files limit.
-func (ws *workspace) newPlanner(io streams, parallelism, n int, prog *progress) *planner.Planner {
-	cat, conn, limits := ws.reach(io, parallelism, n)
+func (ws *workspace) newPlanner(parallelism, n int, prog *progress) *planner.Planner {
+	cat, conn, limits := ws.reach(parallelism, n)
 	return &planner.Planner{
 		Observer: observer.Observer{Connector: conn, Limits: limits, Progress: callback(prog)},
 		State:    ws.store,
@@ -64,8 +67,8 @@ func (ws *workspace) newPlanner(io streams, parallelism, n int, prog *progress) 
 }
 
 // newApplier applies plans of n printers as newPlanner plans them.
-func (ws *workspace) newApplier(io streams, parallelism, n int, prog *progress) *apply.Applier {
-	cat, conn, limits := ws.reach(io, parallelism, n)
+func (ws *workspace) newApplier(parallelism, n int, prog *progress) *apply.Applier {
+	cat, conn, limits := ws.reach(parallelism, n)
 	return &apply.Applier{
 		Connector:      conn,
 		State:          ws.store,
@@ -78,22 +81,22 @@ func (ws *workspace) newApplier(io streams, parallelism, n int, prog *progress) 
 
 // reach returns the workspace's catalog, and a connector to n printers
 // with the limits it is used within.
-func (ws *workspace) reach(io streams, parallelism, n int) (*catalog.Catalog, providers.Connector, observer.Limits) {
+func (ws *workspace) reach(parallelism, n int) (*catalog.Catalog, providers.Connector, observer.Limits) {
 	cat := ws.cfg.Catalog
 	if cat == nil {
 		cat = catalog.Default()
 	}
-	limits := ws.limits(io, n, parallelism)
-	return cat, newConnector(cat, limits.MaxInFlight), limits
+	limits := ws.limits(n, parallelism)
+	return cat, ws.connect(cat, limits.MaxInFlight), limits
 }
 
 // limits are the observer's limits for n printers, said once on stderr
 // when the open-files limit lowers them.
-func (ws *workspace) limits(io streams, n, parallelism int) observer.Limits {
+func (ws *workspace) limits(n, parallelism int) observer.Limits {
 	l, warning := observer.NewLimits(parallelism, n)
 	if warning != "" && !ws.warnedFiles {
 		ws.warnedFiles = true
-		fmt.Fprintf(io.Err, "Warning: %s\n", warning)
+		fmt.Fprintf(ws.io.Err, "Warning: %s\n", warning)
 	}
 	return l
 }
