@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/inkform/inkform/views"
 )
 
 // stateListOptions are the options of state list.
@@ -12,6 +13,7 @@ type stateListOptions struct {
 	IO        streams
 	OpenStore storeOpener
 	State     stateFlags
+	JSON      bool
 }
 
 func newStateListCommand(f *factory) *cobra.Command {
@@ -25,6 +27,7 @@ func newStateListCommand(f *factory) *cobra.Command {
 		},
 	}
 	opts.State.register(cmd.Flags())
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "machine-readable output")
 	return cmd
 }
 
@@ -38,8 +41,8 @@ func runStateList(ctx context.Context, opts *stateListOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range printers {
-		fmt.Fprintf(opts.IO.Out, "printer.%s\n", p.Name)
+	if opts.JSON {
+		return views.RenderPrinterListJSON(opts.IO.Out, printers)
 	}
-	return nil
+	return views.RenderPrinterList(opts.IO.Out, printers)
 }

@@ -15,6 +15,7 @@ type stateShowOptions struct {
 	OpenStore storeOpener
 	State     stateFlags
 	Printer   string // printer.NAME or NAME
+	JSON      bool
 }
 
 func newStateShowCommand(f *factory) *cobra.Command {
@@ -29,6 +30,7 @@ func newStateShowCommand(f *factory) *cobra.Command {
 		},
 	}
 	opts.State.register(cmd.Flags())
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "machine-readable output")
 	return cmd
 }
 
@@ -45,6 +47,9 @@ func runStateShow(ctx context.Context, opts *stateShowOptions) error {
 	}
 	if !ok {
 		return &exitError{code: ExitError, msg: fmt.Sprintf("printer %q is not in state", name)}
+	}
+	if opts.JSON {
+		return views.RenderRecordJSON(opts.IO.Out, p)
 	}
 	return views.RenderRecord(opts.IO.Out, p)
 }
