@@ -227,7 +227,15 @@ func (sr *stateRead) wait(ctx context.Context) error {
 	case <-sr.done:
 		return sr.err
 	case <-ctx.Done():
-		return ctx.Err()
+		// A failed read closes done and then cancels ctx: when both are
+		// ready, select picks either, and the read's error is the one
+		// to report.
+		select {
+		case <-sr.done:
+			return sr.err
+		default:
+			return ctx.Err()
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ type PrinterResult struct {
 	// Firmware is FirmwareUpgraded, FirmwareFailed or FirmwareHalted when
 	// the plan upgrades the printer's firmware and the upgrade was tried
 	// or halted; "" otherwise.
-	Firmware string `json:",omitempty"`
+	Firmware string
 }
 
 // ApplyResult is the outcome of applying a plan, one entry per printer of
@@ -27,7 +27,7 @@ type ApplyResult struct {
 	Printers []PrinterResult
 	RunID    int64
 	// Notes say which firmware rollouts halted.
-	Notes []string `json:",omitempty"`
+	Notes []string
 }
 
 // Firmware results in PrinterResult.Firmware.

@@ -613,11 +613,43 @@ func mdSettingTable(changed []*plans.PrinterPlan) string {
 	return b.String()
 }
 
+// applyJSONVersion is the format_version of apply -json.
+// 2.0: snake_case keys under a format_version; before, the result was
+// encoded as it is held in Go, with CamelCase keys and no version.
+const applyJSONVersion = "2.0"
+
+type jsonApplyResult struct {
+	FormatVersion string              `json:"format_version"`
+	RunID         int64               `json:"run_id"`
+	Printers      []jsonPrinterResult `json:"printers"`
+	Notes         []string            `json:"notes,omitempty"`
+}
+
+type jsonPrinterResult struct {
+	Name     string `json:"name"`
+	Status   string `json:"status"`
+	Detail   string `json:"detail"`
+	Changes  int    `json:"changes"`
+	Firmware string `json:"firmware,omitempty"`
+}
+
 // RenderApplyJSON writes the result of an apply as JSON for machines.
 func RenderApplyJSON(w io.Writer, r *plans.ApplyResult) error {
+	out := jsonApplyResult{FormatVersion: applyJSONVersion, RunID: r.RunID,
+		Printers: make([]jsonPrinterResult, 0, len(r.Printers)), Notes: r.Notes}
+	for _, pr := range r.Printers {
+		out.Printers = append(out.Printers, jsonPrinterResult{
+			Name: pr.Name, Status: pr.Status, Detail: pr.Detail, Changes: pr.Changes, Firmware: pr.Firmware,
+		})
+	}
+	return writeJSON(w, out)
+}
+
+// writeJSON writes v indented, as every JSON rendering is.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(v)
 }
 
 // RenderApplyResult writes one line per printer that was not simply

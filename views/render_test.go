@@ -246,3 +246,40 @@ func TestRenderMarkdownFleetFitsAComment(t *testing.T) {
 		t.Errorf("diff shows %d printers and counts %d more; want 2500 in all", shown, left)
 	}
 }
+
+func TestRenderApplyJSON(t *testing.T) {
+	var b bytes.Buffer
+	err := RenderApplyJSON(&b, &plans.ApplyResult{RunID: 7, Printers: []plans.PrinterResult{
+		{Name: "lobby", Status: plans.ResultApplied, Changes: 2, Firmware: plans.FirmwareUpgraded},
+		{Name: "hall", Status: plans.ResultStale, Detail: "system.contact changed since the plan"},
+	}, Notes: []string{"rollout halted"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "format_version": "2.0",
+  "run_id": 7,
+  "printers": [
+    {
+      "name": "lobby",
+      "status": "applied",
+      "detail": "",
+      "changes": 2,
+      "firmware": "upgraded"
+    },
+    {
+      "name": "hall",
+      "status": "stale",
+      "detail": "system.contact changed since the plan",
+      "changes": 0
+    }
+  ],
+  "notes": [
+    "rollout halted"
+  ]
+}
+`
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("apply -json (-want +got):\n%s", d)
+	}
+}

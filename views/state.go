@@ -1,7 +1,7 @@
 package views
 
 import (
-	"encoding/json"
+	"bufio"
 	"fmt"
 	"io"
 	"maps"
@@ -60,39 +60,80 @@ func RenderRecord(w io.Writer, p state.Printer) error {
 	return tw.Flush()
 }
 
-// stateJSONVersion is the format_version of show -json without a plan.
+// stateJSONVersion is the format_version of the JSON renderings of the
+// recorded printers: show -json without a plan, state list -json and
+// state show -json.
 // 1.1: deployed files are under file_hashes, no longer among the
 // setting_hashes as "file:<dest>".
 const stateJSONVersion = "1.1"
 
+// recordJSON is a recorded printer as JSON. Only hashes of setting values
+// are recorded, so none is shown.
+type recordJSON struct {
+	Name       string            `json:"name"`
+	Address    string            `json:"address"`
+	Serial     string            `json:"serial"`
+	Model      string            `json:"model"`
+	Firmware   string            `json:"firmware"`
+	ObservedAt string            `json:"observed_at"`
+	AppliedAt  string            `json:"applied_at"`
+	Settings   map[string]string `json:"setting_hashes"`
+	Files      map[string]string `json:"file_hashes,omitempty"`
+}
+
+func recordJSONOf(p state.Printer) recordJSON {
+	return recordJSON{
+		Name: p.Name, Address: p.Address, Serial: p.Serial, Model: p.Model, Firmware: p.Firmware,
+		ObservedAt: FormatTime(p.ObservedAt), AppliedAt: FormatTime(p.AppliedAt), Settings: p.Settings, Files: p.Files,
+	}
+}
+
 // RenderStateJSON writes the recorded printers as JSON for machines
-// (show -json without a plan file). Only hashes of setting values are
-// recorded, so none is shown.
+// (show -json without a plan file).
 func RenderStateJSON(w io.Writer, printers []state.Printer) error {
-	type printerJSON struct {
-		Name       string            `json:"name"`
-		Address    string            `json:"address"`
-		Serial     string            `json:"serial"`
-		Model      string            `json:"model"`
-		Firmware   string            `json:"firmware"`
-		ObservedAt string            `json:"observed_at"`
-		AppliedAt  string            `json:"applied_at"`
-		Settings   map[string]string `json:"setting_hashes"`
-		Files      map[string]string `json:"file_hashes,omitempty"`
+	out := struct {
+		FormatVersion string       `json:"format_version"`
+		Printers      []recordJSON `json:"printers"`
+	}{FormatVersion: stateJSONVersion, Printers: []recordJSON{}}
+	for _, p := range printers {
+		out.Printers = append(out.Printers, recordJSONOf(p))
+	}
+	return writeJSON(w, out)
+}
+
+// RenderRecordJSON writes what state records of one printer as JSON for
+// machines (state show -json).
+func RenderRecordJSON(w io.Writer, p state.Printer) error {
+	return writeJSON(w, struct {
+		FormatVersion string     `json:"format_version"`
+		Printer       recordJSON `json:"printer"`
+	}{stateJSONVersion, recordJSONOf(p)})
+}
+
+// RenderPrinterList writes the names of the printers under management,
+// one printer.NAME a line (state list).
+func RenderPrinterList(w io.Writer, printers []state.Printer) error {
+	bw := bufio.NewWriter(w)
+	for _, p := range printers {
+		fmt.Fprintf(bw, "printer.%s\n", p.Name)
+	}
+	return bw.Flush()
+}
+
+// RenderPrinterListJSON writes the printers under management as JSON for
+// machines (state list -json): objects, so that fields can be added.
+func RenderPrinterListJSON(w io.Writer, printers []state.Printer) error {
+	type entry struct {
+		Name string `json:"name"`
 	}
 	out := struct {
-		FormatVersion string        `json:"format_version"`
-		Printers      []printerJSON `json:"printers"`
-	}{FormatVersion: stateJSONVersion, Printers: []printerJSON{}}
+		FormatVersion string  `json:"format_version"`
+		Printers      []entry `json:"printers"`
+	}{FormatVersion: stateJSONVersion, Printers: make([]entry, 0, len(printers))}
 	for _, p := range printers {
-		out.Printers = append(out.Printers, printerJSON{
-			Name: p.Name, Address: p.Address, Serial: p.Serial, Model: p.Model, Firmware: p.Firmware,
-			ObservedAt: FormatTime(p.ObservedAt), AppliedAt: FormatTime(p.AppliedAt), Settings: p.Settings, Files: p.Files,
-		})
+		out.Printers = append(out.Printers, entry{p.Name})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 // FormatTime is a time as the views show it: RFC 3339 in UTC, or "never"

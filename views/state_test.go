@@ -67,3 +67,41 @@ func TestRenderState(t *testing.T) {
 		t.Errorf("JSON (-want +got):\n%s", d)
 	}
 }
+
+func TestRenderRecordAndListJSON(t *testing.T) {
+	p := state.Printer{Name: "lobby", Address: "10.0.0.7", Settings: map[string]string{"system.contact": "sha256:1"}}
+	var b bytes.Buffer
+	if err := RenderRecordJSON(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "format_version": "1.1",
+  "printer": {
+    "name": "lobby",
+    "address": "10.0.0.7",
+    "serial": "",
+    "model": "",
+    "firmware": "",
+    "observed_at": "never",
+    "applied_at": "never",
+    "setting_hashes": {
+      "system.contact": "sha256:1"
+    }
+  }
+}
+`
+	if d := cmp.Diff(want, b.String()); d != "" {
+		t.Errorf("state show -json (-want +got):\n%s", d)
+	}
+	b.Reset()
+	if err := RenderPrinterListJSON(&b, []state.Printer{p}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\n  \"format_version\": \"1.1\",\n  \"printers\": [\n    {\n      \"name\": \"lobby\"\n    }\n  ]\n}\n"; b.String() != want {
+		t.Errorf("state list -json:\n%s", b.String())
+	}
+	b.Reset()
+	if err := RenderPrinterList(&b, []state.Printer{p, {Name: "hall"}}); err != nil || b.String() != "printer.lobby\nprinter.hall\n" {
+		t.Errorf("state list: %q, %v", b.String(), err)
+	}
+}

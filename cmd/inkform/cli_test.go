@@ -12,7 +12,7 @@ import (
 )
 
 func TestNormalizeArgsAcceptsSingleDashLongFlags(t *testing.T) {
-	root := newRootCommand(streams{})
+	root := newRootCommand(newFactory(streams{}))
 	got := normalizeArgs(root, []string{"plan", "-out", "p.out", "-detailed-exitcode", "-var=a=-1", "-x", "--json", "--", "-out"})
 	want := []string{"plan", "--out", "p.out", "--detailed-exitcode", "--var=a=-1", "-x", "--json", "--", "-out"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {

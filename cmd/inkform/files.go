@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -9,6 +10,20 @@ import (
 	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/plans/planfile"
 )
+
+// readPlanFile reads a plan saved by plan -out.
+func readPlanFile(path string) (*plans.Plan, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	defer fh.Close()
+	p, err := planfile.Read(fh)
+	if err != nil {
+		return nil, fmt.Errorf("plan file %s: %w", path, err)
+	}
+	return p, nil
+}
 
 // savePlan writes a plan file readable only by its owner (it names every
 // printer and hashes of their settings).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +16,16 @@ import (
 	"github.com/inkform/inkform/hcl"
 )
 
-func newFmtCommand(io streams) *cobra.Command {
-	var check, diff bool
+// fmtOptions are the options of fmt.
+type fmtOptions struct {
+	IO    streams
+	Paths []string // files and directories; none means "."
+	Check bool
+	Diff  bool
+}
+
+func newFmtCommand(f *factory) *cobra.Command {
+	opts := &fmtOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "fmt [PATH...]",
 		Short: "Rewrite configuration files in the canonical format",
@@ -26,51 +35,58 @@ when a file is not formatted; with -diff, show what would change.
 
 ` + exitCodesHelp,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				args = []string{"."}
-			}
-			files, err := hclFiles(args)
-			if err != nil {
-				return err
-			}
-			unformatted := false
-			for _, name := range files {
-				src, err := hcl.ReadFile(name)
-				if err != nil {
-					return err
-				}
-				out, diags := hcl.Format(src, name)
-				if diags.HasErrors() {
-					_ = hcl.WriteDiagnostics(io.Err, map[string]*hhcl.File{name: {Bytes: src}}, diags, io.color())
-					return &exitError{code: ExitError}
-				}
-				if bytes.Equal(src, out) {
-					continue
-				}
-				unformatted = true
-				fmt.Fprintln(io.Out, name)
-				if diff {
-					text, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-						A: difflib.SplitLines(string(src)), B: difflib.SplitLines(string(out)),
-						FromFile: "old/" + name, ToFile: "new/" + name, Context: 3,
-					})
-					fmt.Fprint(io.Out, text)
-				}
-				if !check {
-					if err := writeFileKeepMode(name, out); err != nil {
-						return err
-					}
-				}
-			}
-			if check && unformatted {
-				return &exitError{code: ExitUnformatted}
-			}
-			return nil
+			opts.Paths = args
+			return runFmt(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&check, "check", false, "change nothing; exit 3 when a file is not formatted")
-	cmd.Flags().BoolVar(&diff, "diff", false, "show the changes as a unified diff")
+	cmd.Flags().BoolVar(&opts.Check, "check", false, "change nothing; exit 3 when a file is not formatted")
+	cmd.Flags().BoolVar(&opts.Diff, "diff", false, "show the changes as a unified diff")
 	return cmd
+}
+
+func runFmt(_ context.Context, opts *fmtOptions) error {
+	io := opts.IO
+	paths := opts.Paths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	files, err := hclFiles(paths)
+	if err != nil {
+		return err
+	}
+	unformatted := false
+	for _, name := range files {
+		src, err := hcl.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		out, diags := hcl.Format(src, name)
+		if diags.HasErrors() {
+			_ = hcl.WriteDiagnostics(io.Err, map[string]*hhcl.File{name: {Bytes: src}}, diags, io.color())
+			return &exitError{code: ExitError}
+		}
+		if bytes.Equal(src, out) {
+			continue
+		}
+		unformatted = true
+		fmt.Fprintln(io.Out, name)
+		if opts.Diff {
+			text, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+				A: difflib.SplitLines(string(src)), B: difflib.SplitLines(string(out)),
+				FromFile: "old/" + name, ToFile: "new/" + name, Context: 3,
+			})
+			fmt.Fprint(io.Out, text)
+		}
+		if !opts.Check {
+			if err := writeFileKeepMode(name, out); err != nil {
+				return err
+			}
+		}
+	}
+	if opts.Check && unformatted {
+		return &exitError{code: ExitUnformatted}
+	}
+	return nil
 }
 
 func hclFiles(args []string) ([]string, error) {

@@ -4,50 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
-
-// streams is the command's IO, injected so tests run commands in-process.
-type streams struct {
-	In       io.Reader
-	Out, Err io.Writer
-	// Terminal reports whether Out is an interactive terminal: it turns on
-	// colours (unless NO_COLOR), progress lines and the apply prompt.
-	Terminal bool
-	Env      []string
-}
-
-func defaultStreams() streams {
-	return streams{
-		In:       os.Stdin,
-		Out:      os.Stdout,
-		Err:      os.Stderr,
-		Terminal: isatty.IsTerminal(os.Stdout.Fd()) && isatty.IsTerminal(os.Stdin.Fd()),
-		Env:      os.Environ(),
-	}
-}
-
-func (s streams) getenv(name string) string {
-	for _, kv := range s.Env {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
-			return v
-		}
-	}
-	return ""
-}
-
-// color reports whether output may use ANSI colours.
-func (s streams) color() bool {
-	return s.Terminal && s.getenv("NO_COLOR") == ""
-}
 
 func run(args []string, io streams) ExitCode {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -56,7 +20,7 @@ func run(args []string, io streams) ExitCode {
 }
 
 func runContext(ctx context.Context, args []string, io streams) ExitCode {
-	root := newRootCommand(io)
+	root := newRootCommand(newFactory(io))
 	root.SetArgs(normalizeArgs(root, args))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -73,7 +37,7 @@ func runContext(ctx context.Context, args []string, io streams) ExitCode {
 	return ExitError
 }
 
-func newRootCommand(io streams) *cobra.Command {
+func newRootCommand(f *factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "inkform",
 		Short: "Printer fleets managed as code",
@@ -85,18 +49,18 @@ makes them match and verifies every write.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetIn(io.In)
-	root.SetOut(io.Out)
-	root.SetErr(io.Err)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.Err)
 	root.AddCommand(
-		newValidateCommand(io),
-		newFmtCommand(io),
-		newPlanCommand(io),
-		newApplyCommand(io),
-		newShowCommand(io),
-		newStateCommand(io),
-		newSimCommand(),
-		newVersionCommand(io),
+		newValidateCommand(f),
+		newFmtCommand(f),
+		newPlanCommand(f),
+		newApplyCommand(f),
+		newShowCommand(f),
+		newStateCommand(f),
+		newSimCommand(f),
+		newVersionCommand(f),
 	)
 	return root
 }

@@ -22,9 +22,18 @@ import (
 // fleets get a one-line summary.
 const simPrinterLines = 10
 
-func newSimCommand() *cobra.Command {
-	var o simulator.Options
-	var hclPath, csvPath, services string
+// simOptions are the options of sim.
+type simOptions struct {
+	IO       streams
+	Sim      simulator.Options
+	HCLPath  string // --write-hcl
+	CSVPath  string // --write-csv
+	Services string // --services, read into Sim.Services by runSim
+}
+
+func newSimCommand(fac *factory) *cobra.Command {
+	opts := &simOptions{IO: fac.IO}
+	o := &opts.Sim
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Run simulated printers (SNMP agents) for demos, CI and benchmarks",
@@ -45,20 +54,15 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			svcs, err := parseServices(services, o.Printers)
-			if err != nil {
-				return err
-			}
-			o.Services = svcs
-			return runSim(ctx, cmd, o, hclPath, csvPath)
+			return runSim(ctx, opts)
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.Printers, "printers", 10, "number of printers")
 	f.StringVar(&o.Listen, "listen", "127.0.0.1", "IP address to listen on")
 	f.IntVar(&o.BasePort, "base-port", 16101, "UDP port of the first printer; printer i uses base-port+i (0 = free ports)")
-	f.StringVar(&hclPath, "write-hcl", "", "write an inkform configuration for the fleet to this file")
-	f.StringVar(&csvPath, "write-csv", "", "write the fleet as CSV (name,address,serial,model) to this file, for for_each over csvdecode")
+	f.StringVar(&opts.HCLPath, "write-hcl", "", "write an inkform configuration for the fleet to this file")
+	f.StringVar(&opts.CSVPath, "write-csv", "", "write the fleet as CSV (name,address,serial,model) to this file, for for_each over csvdecode")
 	f.StringVar(&o.StateFile, "state-file", "", "keep changed values in this JSON file across restarts")
 	f.DurationVar(&o.Latency, "latency", 0, "delay added before each response (e.g. 20ms)")
 	f.Float64Var(&o.Loss, "loss", 0, "fraction of requests dropped, 0 to 1")
@@ -72,14 +76,21 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f.StringVar(&o.AdminUser, "admin-user", "admin", "administrator login of every printer's FTP server and embedded web server")
 	f.StringVar(&o.AdminPassword, "admin-password", "inkform-sim", "administrator password of every printer's FTP server and embedded web server")
 	f.StringVar(&o.AuthScheme, "auth-scheme", "digest", `how the embedded web server asks for the login: "basic" or "digest"`)
-	f.StringVar(&services, "services", "auto", "TCP services each printer serves besides SNMP: a list of "+strings.Join(simulator.Services(), ",")+`, "all", "none", or "auto" (all up to `+fmt.Sprint(simAllServicesUpTo)+` printers, none above)`)
+	f.StringVar(&opts.Services, "services", "auto", "TCP services each printer serves besides SNMP: a list of "+strings.Join(simulator.Services(), ",")+`, "all", "none", or "auto" (all up to `+fmt.Sprint(simAllServicesUpTo)+` printers, none above)`)
 	f.IntVar(&o.FirmwareFail, "firmware-fail", 0, "the K printers after the offline and slow ones reject firmware images")
 	f.DurationVar(&o.RebootDelay, "reboot-delay", 2*time.Second, "how long a printer stays offline after installing firmware")
 	return cmd
 }
 
-func runSim(ctx context.Context, cmd *cobra.Command, o simulator.Options, hclPath, csvPath string) error {
-	out := cmd.OutOrStdout()
+// runSim serves the simulated fleet until ctx ends.
+func runSim(ctx context.Context, opts *simOptions) error {
+	o := opts.Sim
+	svcs, err := parseServices(opts.Services, o.Printers)
+	if err != nil {
+		return err
+	}
+	o.Services = svcs
+	hclPath, csvPath, out := opts.HCLPath, opts.CSVPath, opts.IO.Out
 	sim, err := simulator.Start(ctx, o)
 	if err != nil {
 		return err
@@ -130,7 +141,7 @@ func runSim(ctx context.Context, cmd *cobra.Command, o simulator.Options, hclPat
 		return err
 	}
 	st := sim.Stats()
-	fmt.Fprintf(cmd.ErrOrStderr(), "stopped: %d requests answered, %d dropped (%d malformed, %d unknown community, %d lost, %d while offline)\n",
+	fmt.Fprintf(opts.IO.Err, "stopped: %d requests answered, %d dropped (%d malformed, %d unknown community, %d lost, %d while offline)\n",
 		st.Answered, st.Malformed+st.Refused+st.Lost+st.Ignored, st.Malformed, st.Refused, st.Lost, st.Ignored)
 	return nil
 }

@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,9 +10,18 @@ import (
 	"github.com/inkform/inkform/views"
 )
 
-func newStateHistoryCommand(io streams) *cobra.Command {
-	var f stateFlags
-	var limit int
+// stateHistoryOptions are the options of state history.
+type stateHistoryOptions struct {
+	IO        streams
+	OpenStore storeOpener
+	State     stateFlags
+	Printer   string // printer.NAME or NAME; "" lists runs
+	Limit     int
+	JSON      bool
+}
+
+func newStateHistoryCommand(f *factory) *cobra.Command {
+	opts := &stateHistoryOptions{IO: f.IO, OpenStore: f.OpenStore}
 	cmd := &cobra.Command{
 		Use:   "history [printer.NAME]",
 		Short: "Show past runs, or what they did to one printer",
@@ -28,55 +33,61 @@ A run recorded as running whose lock expired or passed to another run is
 shown as "abandoned": its process was killed or its machine went away.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			st, err := f.open(ctx, io)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			hist, err := capability[state.HistoryReader](st, "list history")
-			if err != nil {
-				return err
-			}
 			if len(args) == 1 {
-				return printerHistory(ctx, io, st, hist, trimPrinterPrefix(args[0]), limit)
+				opts.Printer = args[0]
 			}
-			return runHistory(ctx, io, st, hist, limit)
+			return runStateHistory(cmd.Context(), opts)
 		},
 	}
-	f.register(cmd)
-	cmd.Flags().IntVar(&limit, "limit", 20, "show at most this many entries (0: all)")
+	opts.State.register(cmd.Flags())
+	cmd.Flags().IntVar(&opts.Limit, "limit", 20, "show at most this many entries (0: all)")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "machine-readable output")
 	return cmd
 }
 
-func runHistory(ctx context.Context, io streams, st state.Store, hist state.HistoryReader, limit int) error {
-	runs, err := st.Runs(ctx, limit)
+func runStateHistory(ctx context.Context, opts *stateHistoryOptions) error {
+	st, err := opts.State.open(ctx, opts.IO, opts.OpenStore)
 	if err != nil {
 		return err
 	}
-	if len(runs) == 0 {
-		fmt.Fprintln(io.Out, "No runs recorded.")
-		return nil
-	}
-	status, err := runStatus(ctx, st)
+	defer st.Close()
+	hist, err := capability[state.HistoryReader](st, "list history")
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tFINISHED\tCOMMAND\tSTATUS\tBY\tCOMMIT\tCONFIG\tPRINTERS")
-	for _, r := range runs {
-		outcomes, err := hist.Outcomes(ctx, r.ID)
+	if opts.Printer != "" {
+		return printerHistory(ctx, opts, st, hist, trimPrinterPrefix(opts.Printer))
+	}
+	return runHistory(ctx, opts, st, hist)
+}
+
+func runHistory(ctx context.Context, opts *stateHistoryOptions, st state.Store, hist state.HistoryReader) error {
+	runs, err := st.Runs(ctx, opts.Limit)
+	if err != nil {
+		return err
+	}
+	entries := make([]views.RunEntry, len(runs))
+	if len(runs) > 0 {
+		status, err := runStatus(ctx, st)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", r.ID, views.FormatTime(r.StartedAt), finished(r), r.Command, status(r),
-			r.User, r.Host, short(r.GitCommit, 10), short(strings.TrimPrefix(r.ConfigHash, "sha256:"), 12), tally(outcomes))
+		for i, r := range runs {
+			outcomes, err := hist.Outcomes(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			entries[i] = views.RunEntry{Run: r, Status: status(r), Outcomes: outcomes}
+		}
 	}
-	return tw.Flush()
+	if opts.JSON {
+		return views.RenderRunsJSON(opts.IO.Out, entries)
+	}
+	return views.RenderRuns(opts.IO.Out, entries)
 }
 
-func printerHistory(ctx context.Context, io streams, st state.Store, hist state.HistoryReader, name string, limit int) error {
-	events, err := hist.PrinterHistory(ctx, name, limit)
+func printerHistory(ctx context.Context, opts *stateHistoryOptions, st state.Store, hist state.HistoryReader, name string) error {
+	events, err := hist.PrinterHistory(ctx, name, opts.Limit)
 	if err != nil {
 		return err
 	}
@@ -84,22 +95,14 @@ func printerHistory(ctx context.Context, io streams, st state.Store, hist state.
 	if err != nil {
 		return err
 	}
-	if len(events) == 0 {
-		fmt.Fprintf(io.Out, "No runs recorded for printer.%s.\n", name)
-		return nil
+	shown := make([]views.PrinterEvent, len(events))
+	for i, e := range events {
+		shown[i] = views.PrinterEvent{PrinterEvent: e, RunStatus: status(e.Run)}
 	}
-	fmt.Fprintf(io.Out, "# printer.%s\n", name)
-	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tAT\tCOMMAND\tRESULT\tBY\tCOMMIT\tCHANGED\tDETAIL")
-	for _, e := range events {
-		command := e.Run.Command
-		if s := status(e.Run); s == state.RunAbandoned {
-			command += " (" + s + ")"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s@%s\t%s\t%s\t%s\n", e.Run.ID, views.FormatTime(e.Outcome.At), command, e.Outcome.Status,
-			e.Run.User, e.Run.Host, short(e.Run.GitCommit, 10), changed(e.Outcome), oneLine(e.Outcome.Detail))
+	if opts.JSON {
+		return views.RenderPrinterHistoryJSON(opts.IO.Out, name, shown)
 	}
-	return tw.Flush()
+	return views.RenderPrinterHistory(opts.IO.Out, name, shown)
 }
 
 // runStatus returns how to show a run's status: as recorded, except that
@@ -120,66 +123,4 @@ func runStatus(ctx context.Context, st state.Store) (func(state.Run) string, err
 	}
 	now := time.Now()
 	return func(r state.Run) string { return r.ShownStatus(lock, now) }, nil
-}
-
-func finished(r state.Run) string {
-	if r.FinishedAt.IsZero() {
-		return "-"
-	}
-	return views.FormatTime(r.FinishedAt)
-}
-
-// tally summarises outcomes as "3 applied, 1 failed", statuses sorted.
-func tally(os []state.Outcome) string {
-	if len(os) == 0 {
-		return "-"
-	}
-	n := map[string]int{}
-	for _, o := range os {
-		n[o.Status]++
-	}
-	keys := make([]string, 0, len(n))
-	for k := range n {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%d %s", n[k], k)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// changed lists the settings written (names only: values may be secret),
-// or the bare count when the run did not record which.
-func changed(o state.Outcome) string {
-	if len(o.Changed) == 0 {
-		if o.Changes > 0 {
-			return fmt.Sprintf("%d settings", o.Changes)
-		}
-		return "-"
-	}
-	names := make([]string, 0, len(o.Changed))
-	for n := range o.Changed {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ",")
-}
-
-func short(s string, n int) string {
-	if s == "" {
-		return "-"
-	}
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-func oneLine(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -10,9 +11,17 @@ import (
 	"github.com/inkform/inkform/state/backend"
 )
 
-func newStateMigrateCommand(io streams) *cobra.Command {
-	var f stateFlags
-	var to string
+// stateMigrateOptions are the options of state migrate.
+type stateMigrateOptions struct {
+	IO        streams
+	OpenStore storeOpener
+	State     stateFlags
+	Lock      lockFlags
+	To        string // target location, or env:NAME
+}
+
+func newStateMigrateCommand(f *factory) *cobra.Command {
+	opts := &stateMigrateOptions{IO: f.IO, OpenStore: f.OpenStore}
 	cmd := &cobra.Command{
 		Use:   "migrate --to DSN",
 		Short: "Copy the whole state to another backend and verify the copy",
@@ -27,72 +36,76 @@ password out of the process list. The source stays as it was: point the
 configuration's state block (or ` + stateEnv + `) at the copy when done.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if name, ok := strings.CutPrefix(to, "env:"); ok {
-				if to = io.getenv(name); to == "" {
-					return &exitError{code: ExitError, msg: fmt.Sprintf("--to env:%s: the variable is empty or not set", name)}
-				}
-			}
-			if to == "" {
-				return &exitError{code: ExitError, msg: "--to is required"}
-			}
-			dstLoc, err := backend.Parse(to)
-			if err != nil {
-				return fmt.Errorf("--to: %w", err)
-			}
-			src, srcLock, err := f.openLocked(ctx, io, "inkform state migrate")
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			defer srcLock.Unlock(ctx)
-			source, err := capability[state.Exporter](src, "export the state")
-			if err != nil {
-				return err
-			}
-			dst, err := openState(ctx, io, dstLoc)
-			if err != nil {
-				return err
-			}
-			defer dst.Close()
-			target, err := capability[interface {
-				state.Importer
-				state.Exporter
-			}](dst, "import a state")
-			if err != nil {
-				return fmt.Errorf("target %s: %w", dstLoc, err)
-			}
-			dstLock, err := lockState(ctx, dst, "inkform state migrate", f.lockTimeout)
-			if err != nil {
-				return fmt.Errorf("target %s: %w", dstLoc, err)
-			}
-			defer dstLock.Unlock(ctx)
-
-			snap, err := source.Export(ctx)
-			if err != nil {
-				return err
-			}
-			want, wantSum := snap.Counts(), snap.Checksum()
-			if err := target.Import(ctx, snap); err != nil {
-				return fmt.Errorf("target %s: %w", dstLoc, err)
-			}
-			copied, err := target.Export(ctx)
-			if err != nil {
-				return fmt.Errorf("target %s: read back: %w", dstLoc, err)
-			}
-			if got, gotSum := copied.Counts(), copied.Checksum(); got != want || gotSum != wantSum {
-				return fmt.Errorf("target %s: the copy differs from the source: %v (checksum %s), want %v (checksum %s); the target is not fit for use",
-					dstLoc, got, gotSum, want, wantSum)
-			}
-			fmt.Fprintf(io.Out, "Copied %v to %s.\nVerified: counts match and checksum %s matches the source.\n", want, dstLoc, wantSum)
-			if err := dstLock.Unlock(ctx); err != nil {
-				return err
-			}
-			return srcLock.Unlock(ctx)
+			return runStateMigrate(cmd.Context(), opts)
 		},
 	}
-	f.register(cmd)
-	f.registerLock(cmd)
-	cmd.Flags().StringVar(&to, "to", "", "the target state location, or env:NAME (required)")
+	opts.State.register(cmd.Flags())
+	opts.Lock.register(cmd.Flags())
+	cmd.Flags().StringVar(&opts.To, "to", "", "the target state location, or env:NAME (required)")
 	return cmd
+}
+
+func runStateMigrate(ctx context.Context, opts *stateMigrateOptions) error {
+	io, to := opts.IO, opts.To
+	if name, ok := strings.CutPrefix(to, "env:"); ok {
+		if to = io.getenv(name); to == "" {
+			return &exitError{code: ExitError, msg: fmt.Sprintf("--to env:%s: the variable is empty or not set", name)}
+		}
+	}
+	if to == "" {
+		return &exitError{code: ExitError, msg: "--to is required"}
+	}
+	dstLoc, err := backend.Parse(to)
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	src, srcLock, err := openLocked(ctx, io, opts.OpenStore, &opts.State, opts.Lock.Timeout, "inkform state migrate")
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	defer srcLock.Unlock(ctx)
+	source, err := capability[state.Exporter](src, "export the state")
+	if err != nil {
+		return err
+	}
+	dst, err := openState(ctx, io, opts.OpenStore, dstLoc)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	target, err := capability[interface {
+		state.Importer
+		state.Exporter
+	}](dst, "import a state")
+	if err != nil {
+		return fmt.Errorf("target %s: %w", dstLoc, err)
+	}
+	dstLock, err := lockState(ctx, dst, "inkform state migrate", opts.Lock.Timeout)
+	if err != nil {
+		return fmt.Errorf("target %s: %w", dstLoc, err)
+	}
+	defer dstLock.Unlock(ctx)
+
+	snap, err := source.Export(ctx)
+	if err != nil {
+		return err
+	}
+	want, wantSum := snap.Counts(), snap.Checksum()
+	if err := target.Import(ctx, snap); err != nil {
+		return fmt.Errorf("target %s: %w", dstLoc, err)
+	}
+	copied, err := target.Export(ctx)
+	if err != nil {
+		return fmt.Errorf("target %s: read back: %w", dstLoc, err)
+	}
+	if got, gotSum := copied.Counts(), copied.Checksum(); got != want || gotSum != wantSum {
+		return fmt.Errorf("target %s: the copy differs from the source: %v (checksum %s), want %v (checksum %s); the target is not fit for use",
+			dstLoc, got, gotSum, want, wantSum)
+	}
+	fmt.Fprintf(io.Out, "Copied %v to %s.\nVerified: counts match and checksum %s matches the source.\n", want, dstLoc, wantSum)
+	if err := dstLock.Unlock(ctx); err != nil {
+		return err
+	}
+	return srcLock.Unlock(ctx)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -9,8 +10,16 @@ import (
 	"github.com/inkform/inkform/state"
 )
 
-func newStateUnlockCommand(io streams) *cobra.Command {
-	var f stateFlags
+// stateUnlockOptions are the options of state unlock.
+type stateUnlockOptions struct {
+	IO        streams
+	OpenStore storeOpener
+	State     stateFlags
+	LockID    string
+}
+
+func newStateUnlockCommand(f *factory) *cobra.Command {
+	opts := &stateUnlockOptions{IO: f.IO, OpenStore: f.OpenStore}
 	cmd := &cobra.Command{
 		Use:   "unlock LOCK_ID",
 		Short: "Remove a state lock left by a run that died",
@@ -22,35 +31,40 @@ Naming the id, rather than "whatever lock is there", keeps this from removing a
 lock that a new run took meanwhile.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			st, err := f.open(ctx, io)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			locks, err := capability[state.LockAdmin](st, "remove a lock")
-			if err != nil {
-				return err
-			}
-			err = locks.ForceUnlock(ctx, args[0])
-			if errors.Is(err, state.ErrNotFound) {
-				holder, ok, herr := locks.LockHolder(ctx)
-				switch {
-				case herr != nil:
-					return herr
-				case ok:
-					return &exitError{code: ExitError, msg: fmt.Sprintf("no lock %s; the state is locked by %s (lock %s)", args[0], holder, holder.ID)}
-				default:
-					return &exitError{code: ExitError, msg: fmt.Sprintf("no lock %s; the state is not locked", args[0])}
-				}
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(io.Out, "Removed state lock %s.\n", args[0])
-			return nil
+			opts.LockID = args[0]
+			return runStateUnlock(cmd.Context(), opts)
 		},
 	}
-	f.register(cmd)
+	opts.State.register(cmd.Flags())
 	return cmd
+}
+
+func runStateUnlock(ctx context.Context, opts *stateUnlockOptions) error {
+	st, err := opts.State.open(ctx, opts.IO, opts.OpenStore)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	locks, err := capability[state.LockAdmin](st, "remove a lock")
+	if err != nil {
+		return err
+	}
+	id := opts.LockID
+	err = locks.ForceUnlock(ctx, id)
+	if errors.Is(err, state.ErrNotFound) {
+		holder, ok, herr := locks.LockHolder(ctx)
+		switch {
+		case herr != nil:
+			return herr
+		case ok:
+			return &exitError{code: ExitError, msg: fmt.Sprintf("no lock %s; the state is locked by %s (lock %s)", id, holder, holder.ID)}
+		default:
+			return &exitError{code: ExitError, msg: fmt.Sprintf("no lock %s; the state is not locked", id)}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "Removed state lock %s.\n", id)
+	return nil
 }

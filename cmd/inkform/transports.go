@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"time"
-
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/providers/ftp"
@@ -60,36 +57,4 @@ func transportProviders(cat *catalog.Catalog) ([]providers.SettingsTransport, []
 		}
 	}
 	return settings, files
-}
-
-// upload is an apply upload-progress callback: one self-overwriting
-// line per file on a terminal.
-func (p *progress) upload(printer, file string, sent, total int64) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if sent < total && now.Sub(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = now
-	p.shown = true
-	pct := ""
-	if total > 0 {
-		pct = fmt.Sprintf(" (%d%%)", sent*100/total)
-	}
-	fmt.Fprintf(p.io.Err, "\r\033[KUploading %s to %s: %s of %s%s", file, printer, mib(sent), mib(total), pct)
-}
-
-func uploadCallback(p *progress) func(printer, file string, sent, total int64) {
-	if p == nil {
-		return nil
-	}
-	return p.upload
-}
-
-func mib(n int64) string {
-	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }

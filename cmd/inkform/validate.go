@@ -1,28 +1,39 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 )
 
-func newValidateCommand(io streams) *cobra.Command {
-	var f configFlags
+// validateOptions are the options of validate.
+type validateOptions struct {
+	IO     streams
+	Config configFlags
+}
+
+func newValidateCommand(f *factory) *cobra.Command {
+	opts := &validateOptions{IO: f.IO}
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the configuration without contacting any printer",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Loading allocates as heavily here as in plan.
-			tuneGC(0)
-			cfg, err := f.load(io)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(io.Out, "Success! The configuration is valid: %d printers.\n", len(cfg.Printers))
-			return nil
+			return runValidate(cmd.Context(), opts)
 		},
 	}
-	f.registerConfig(cmd)
+	opts.Config.register(cmd.Flags())
 	return cmd
+}
+
+func runValidate(_ context.Context, opts *validateOptions) error {
+	// Loading allocates as heavily here as in plan.
+	tuneGC(0)
+	cfg, err := opts.Config.load(opts.IO)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "Success! The configuration is valid: %d printers.\n", len(cfg.Printers))
+	return nil
 }

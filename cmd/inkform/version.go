@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -11,19 +12,30 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-func newVersionCommand(io streams) *cobra.Command {
+// versionOptions are the options of version.
+type versionOptions struct {
+	IO streams
+}
+
+func newVersionCommand(f *factory) *cobra.Command {
+	opts := &versionOptions{IO: f.IO}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the inkform version",
 		Args:  cobra.NoArgs,
-		Run: func(*cobra.Command, []string) {
-			v := version
-			if v == "dev" {
-				if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-					v = bi.Main.Version
-				}
-			}
-			fmt.Fprintf(io.Out, "inkform %s (%s, %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runVersion(cmd.Context(), opts)
 		},
 	}
+}
+
+func runVersion(_ context.Context, opts *versionOptions) error {
+	v := version
+	if v == "dev" {
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+	}
+	fmt.Fprintf(opts.IO.Out, "inkform %s (%s, %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
 }

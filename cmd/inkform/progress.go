@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// progress draws one self-overwriting line on a terminal; it is silent
+// otherwise. Safe for concurrent calls.
+type progress struct {
+	mu    sync.Mutex
+	io    streams
+	verb  string
+	shown bool
+	last  time.Time
+}
+
+func newProgress(io streams, verb string, quiet bool) *progress {
+	if quiet || !io.Terminal {
+		return nil
+	}
+	return &progress{io: io, verb: verb}
+}
+
+// update is a progress callback of observing or applying.
+func (p *progress) update(done, total int) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if done < total && now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
+	p.shown = true
+	fmt.Fprintf(p.io.Err, "\r%s printers: %d/%d", p.verb, done, total)
+}
+
+// upload is an apply upload-progress callback: one self-overwriting
+// line per file on a terminal.
+func (p *progress) upload(printer, file string, sent, total int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if sent < total && now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
+	p.shown = true
+	pct := ""
+	if total > 0 {
+		pct = fmt.Sprintf(" (%d%%)", sent*100/total)
+	}
+	fmt.Fprintf(p.io.Err, "\r\033[KUploading %s to %s: %s of %s%s", file, printer, mib(sent), mib(total), pct)
+}
+
+// clear erases the progress line before real output is written.
+func (p *progress) clear() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		fmt.Fprint(p.io.Err, "\r\033[K")
+		p.shown = false
+	}
+}
+
+// callback and uploadCallback return nil for a nil progress, so that the
+// observer and applier skip the calls altogether.
+func callback(p *progress) func(int, int) {
+	if p == nil {
+		return nil
+	}
+	return p.update
+}
+
+func uploadCallback(p *progress) func(printer, file string, sent, total int64) {
+	if p == nil {
+		return nil
+	}
+	return p.upload
+}
+
+func mib(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
