@@ -59,6 +59,9 @@ Unreachable and mismatched printers are reported and skipped.
 			if f.json && markdown {
 				return &exitError{code: ExitError, msg: "-json and -markdown cannot be used together"}
 			}
+			if err := checkPlanOut(out); err != nil {
+				return err
+			}
 			// Loading a large configuration allocates heavily too: tune
 			// before it, and again for the fleet's size once it is known.
 			tuneGC(0)

@@ -19,6 +19,18 @@ import (
 // planFileKind marks a JSON document as an inkform plan file.
 const planFileKind = "inkform-plan"
 
+// magic is how every plan file Write makes begins: the kind is the stored
+// form's first field.
+const magic = `{"kind":"` + planFileKind + `"`
+
+// MagicLen is how many bytes of a file IsPlanFile needs.
+const MagicLen = len(magic)
+
+// IsPlanFile reports whether a file beginning with head (its first
+// MagicLen bytes, or all of a shorter file) is a plan file Write made, so
+// that saving a plan never replaces a file of another kind.
+func IsPlanFile(head []byte) bool { return bytes.HasPrefix(head, []byte(magic)) }
+
 // maxPlanFile bounds how much of a plan file is read: a plan takes about
 // 2.5 KB per printer, so this is room for some 400,000 printers. A var for
 // tests.

@@ -239,3 +239,24 @@ func TestPlanFileReadsEarlierObservation(t *testing.T) {
 		t.Errorf("observed (-want +got):\n%s", d)
 	}
 }
+
+// A plan file is known by its first bytes; plan -json's output and
+// configuration are not plan files.
+func TestIsPlanFile(t *testing.T) {
+	p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{})
+	var file, js bytes.Buffer
+	if err := Write(&file, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := views.RenderJSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	if !IsPlanFile(file.Bytes()[:MagicLen]) {
+		t.Errorf("a plan file is not recognised: %.60s", file.Bytes())
+	}
+	for _, other := range [][]byte{js.Bytes(), []byte("printer \"a\" {}\n"), []byte(`{"kind":"inkform`), nil} {
+		if IsPlanFile(other) {
+			t.Errorf("%.60q is taken for a plan file", other)
+		}
+	}
+}
