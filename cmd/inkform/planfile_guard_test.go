@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,4 +53,35 @@ func TestPlanOutRefusesToReplaceOtherFiles(t *testing.T) {
 	f.mustRun(ExitOK, "plan", "-out", empty)
 	f.mustRun(ExitOK, "plan", "-out", empty) // an earlier plan is replaced
 	f.mustRun(ExitOK, "show", empty)
+}
+
+// A plan file edited by hand is refused by show and by apply, and no
+// printer is written: show would otherwise show a value apply does not
+// write.
+func TestEditedPlanFileIsRefused(t *testing.T) {
+	f := newFixture(t, 2, simulator.Options{})
+	planFile := filepath.Join(t.TempDir(), "plan.out")
+	f.mustRun(ExitOK, "plan", "-out", planFile)
+	raw, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const after = `"after":"IT Service Desk x4000"`
+	if !strings.Contains(string(raw), after) {
+		t.Fatalf("the plan file changes no contact:\n%s", raw)
+	}
+	edited := strings.Replace(string(raw), after, `"after":"Edited by hand"`, 1)
+	if err := os.WriteFile(planFile, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := []string{f.get(0, oidContact), f.get(1, oidContact)}
+	for _, cmd := range []string{"show", "apply"} {
+		r := f.mustRun(ExitError, cmd, planFile)
+		if !strings.Contains(r.err, "does not match its digest") || strings.Contains(r.out, "Edited by hand") {
+			t.Errorf("%s of an edited plan file:\nstdout:\n%s\nstderr:\n%s", cmd, r.out, r.err)
+		}
+	}
+	if got := []string{f.get(0, oidContact), f.get(1, oidContact)}; fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Errorf("apply of an edited plan file wrote the printers: contacts %q, were %q", got, before)
+	}
 }
