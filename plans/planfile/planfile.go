@@ -53,6 +53,8 @@ type planFile struct {
 	Printers []filePrinter `json:"printers"`
 }
 
+// filePrinter stores observed_hashes even when empty ({}, hence omitzero):
+// a printer the plan changes must carry them.
 type filePrinter struct {
 	Name           string            `json:"name"`
 	Address        string            `json:"address"`
@@ -64,7 +66,7 @@ type filePrinter struct {
 	Changes        []fileChange      `json:"changes,omitempty"`
 	Unchanged      int               `json:"unchanged,omitempty"`
 	Unsupported    []string          `json:"unsupported,omitempty"`
-	ObservedHashes map[string]string `json:"observed_hashes,omitempty"`
+	ObservedHashes map[string]string `json:"observed_hashes,omitzero"`
 	Firmware       *fileFirmware     `json:"firmware,omitempty"`
 	Files          []fileFile        `json:"files,omitempty"`
 	Notes          []string          `json:"notes,omitempty"`
@@ -317,9 +319,11 @@ func decodePlan(f planFile) (*plans.Plan, error) {
 	return p, nil
 }
 
-// checkHashes verifies that every value stored in clear, which show
-// displays, matches the hash apply compares (whichever hashes the file
-// carries).
+// checkHashes verifies what show displays and apply relies on: every
+// value stored in clear matches the hash apply compares (whichever hashes
+// the file carries), and a printer the plan writes or adopts carries what
+// it observed, which apply compares with the device to refuse a printer
+// that changed since the plan.
 func checkHashes(pp *plans.PrinterPlan) error {
 	for _, c := range pp.Changes {
 		if c.Action == plans.Forget || c.Sensitive {
@@ -330,6 +334,24 @@ func checkHashes(pp *plans.PrinterPlan) error {
 		}
 		if c.AfterHash != "" && state.HashValue(c.After) != c.AfterHash {
 			return fmt.Errorf("printer %s: setting %s: the value after, %q, does not match its hash; the file was edited", pp.Name, c.Setting, c.After)
+		}
+	}
+	if pp.Status != plans.StatusReady || (pp.Action != plans.Adopt && pp.Action != plans.Update) {
+		return nil
+	}
+	if pp.Observed == nil || pp.ObservedHashes == nil {
+		return fmt.Errorf("printer %s: the plan changes it but does not carry what it observed (observed, observed_hashes), so apply could not tell whether the printer changed since; make the plan again", pp.Name)
+	}
+	for _, c := range pp.Changes {
+		if c.Action == plans.Forget {
+			continue
+		}
+		h, ok := pp.ObservedHashes[c.Setting]
+		if !ok {
+			return fmt.Errorf("printer %s: setting %s: the plan changes it but carries no observed hash of it, so apply could not tell whether it changed since; make the plan again", pp.Name, c.Setting)
+		}
+		if c.BeforeHash != "" && h != c.BeforeHash {
+			return fmt.Errorf("printer %s: setting %s: its observed hash differs from the change's; the file was edited", pp.Name, c.Setting)
 		}
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/views"
 )
 
@@ -341,5 +342,83 @@ func TestPlanFileValuesMatchTheirHashes(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s edited to %s: err = %v, want %q", tc.from, tc.to, err, tc.want)
 		}
+	}
+}
+
+// A printer the plan writes or adopts must carry what was observed of it:
+// without its observed hashes apply cannot tell that the device changed
+// since the plan, and would overwrite a change made by hand. Files are
+// sealed again after the edit, so that only this check can refuse them.
+func TestPlanFileRequiresObservedHashes(t *testing.T) {
+	file := unseal(richFile(t))
+	edit := func(t *testing.T, printer string, change func(map[string]any)) []byte {
+		t.Helper()
+		var doc map[string]any
+		if err := json.Unmarshal(file, &doc); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range doc["printers"].([]any) {
+			if p := p.(map[string]any); p["name"] == printer {
+				change(p)
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no printer %s in the plan file", printer)
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seal(b)
+	}
+	for _, tc := range []struct {
+		name, printer string
+		change        func(map[string]any)
+		want          string
+	}{
+		{"hashes deleted", "hq-3f", func(p map[string]any) { delete(p, "observed_hashes") }, "printer hq-3f: the plan changes it but does not carry what it observed"},
+		{"hashes deleted", "hq-2f-east", func(p map[string]any) { delete(p, "observed_hashes") }, "printer hq-2f-east: the plan changes it but does not carry what it observed"},
+		{"hashes emptied", "hq-3f", func(p map[string]any) { p["observed_hashes"] = map[string]any{} }, "printer hq-3f: setting system.contact: the plan changes it but carries no observed hash"},
+		{"one hash deleted", "hq-2f-east", func(p map[string]any) { delete(p["observed_hashes"].(map[string]any), "system.name") }, "printer hq-2f-east: setting system.name: the plan changes it but carries no observed hash"},
+		{"one hash replaced", "hq-2f-east", func(p map[string]any) {
+			p["observed_hashes"].(map[string]any)["system.contact"] = state.HashValue("IT Service Desk x4000")
+		}, "printer hq-2f-east: setting system.contact: its observed hash differs"},
+		{"observation deleted", "hq-3f", func(p map[string]any) { delete(p, "observed") }, "printer hq-3f: the plan changes it but does not carry what it observed"},
+		{"state only, hashes deleted", "lab-3", func(p map[string]any) { delete(p, "observed_hashes") }, "printer lab-3: the plan changes it but does not carry what it observed"},
+	} {
+		_, err := Read(bytes.NewReader(edit(t, tc.printer, tc.change)))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s of %s: err = %v, want %q", tc.name, tc.printer, err, tc.want)
+		}
+	}
+	// Printers the plan does not change need none: they are not written.
+	for _, printer := range []string{"lab-1", "lab-2", "lab-4", "old-lobby"} {
+		if _, err := Read(bytes.NewReader(edit(t, printer, func(p map[string]any) { delete(p, "observed_hashes") }))); err != nil {
+			t.Errorf("%s without observed hashes: %v", printer, err)
+		}
+	}
+}
+
+// A printer observed with no setting to hash, to which the plan sends a
+// file, still carries its (empty) observed hashes through a plan file.
+func TestPlanFileKeepsEmptyObservedHashes(t *testing.T) {
+	p := &plans.Plan{Printers: []plans.PrinterPlan{{
+		Name: "a", Action: plans.Update, Status: plans.StatusReady,
+		Observed:       &plans.Observed{Serial: "S", Errors: []string{}, Supplies: []fleet.Supply{}},
+		ObservedHashes: map[string]string{},
+		Files:          []plans.FileChange{{Dest: "ca.pem", Action: plans.Adopt, Size: 1, SHA256: strings.Repeat("0", 64), Via: "ftp"}},
+	}}}
+	var file bytes.Buffer
+	if err := Write(&file, p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(&file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Printers[0].ObservedHashes == nil {
+		t.Error("empty observed hashes came back as none")
 	}
 }
