@@ -497,7 +497,9 @@ func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 		for i, pp := range changed {
 			names := deployNames(pp)
 			for _, c := range pp.Changes {
-				names = append(names, c.Action.Symbol()+mdText(c.Setting))
+				if c.Counts() {
+					names = append(names, c.Action.Symbol()+mdText(c.Setting))
+				}
 			}
 			rows[i] = fmt.Sprintf("| %s | %s | %s |\n", mdText(pp.Name), pp.Action, strings.Join(names, ", "))
 		}
@@ -590,7 +592,9 @@ func mdSettingTable(changed []*plans.PrinterPlan) string {
 			count("file "+f.Dest, f.Action)
 		}
 		for _, c := range pp.Changes {
-			count(c.Setting, c.Action)
+			if c.Counts() {
+				count(c.Setting, c.Action)
+			}
 		}
 	}
 	names := make([]string, 0, len(counts))
