@@ -174,7 +174,7 @@ func TestRichPlanStatuses(t *testing.T) {
 	}
 	s := p.Summary()
 	// hq-3f's contact, already set on the device, is not counted.
-	if s != (plans.Summary{AdoptPrinters: 1, UpdatePrinters: 2, ForgetPrinters: 1, Adopt: 2, Update: 2, Forget: 2, PrintersChanged: 4, Unreachable: 1, Mismatch: 1, Errors: 1, Unsupported: 1}) {
+	if s != (plans.Summary{AdoptPrinters: 1, UpdatePrinters: 2, ForgetPrinters: 1, Adopt: 2, Update: 2, Forget: 2, PrintersChanged: 4, Checked: 4, NotChecked: 3, Unreachable: 1, Mismatch: 1, Errors: 1, Unsupported: 1}) {
 		t.Errorf("summary = %+v", s)
 	}
 	if !p.HasChanges() {

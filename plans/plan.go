@@ -197,10 +197,16 @@ type Summary struct {
 	Update          int `json:"update"`
 	Forget          int `json:"forget"`
 	PrintersChanged int `json:"printers_changed"`
-	Unreachable     int `json:"unreachable"`
-	Mismatch        int `json:"mismatch"`
-	Errors          int `json:"errors"`
-	Unsupported     int `json:"unsupported"`
+	// Checked printers were observed and compared with the configuration;
+	// NotChecked ones were not, and are also counted by why: Unreachable,
+	// Mismatch (another serial) or Errors. Printers only forgotten are
+	// neither.
+	Checked     int `json:"checked"`
+	NotChecked  int `json:"not_checked"`
+	Unreachable int `json:"unreachable"`
+	Mismatch    int `json:"mismatch"`
+	Errors      int `json:"errors"`
+	Unsupported int `json:"unsupported"`
 	// Files to deploy and firmware upgrades.
 	Files    int `json:"files,omitempty"`
 	Upgrades int `json:"upgrades,omitempty"`
@@ -236,6 +242,8 @@ func (p *Plan) Summary() Summary {
 			s.PrintersChanged++
 		}
 		switch pp.Status {
+		case StatusReady:
+			s.Checked++
 		case StatusUnreachable:
 			s.Unreachable++
 		case StatusMismatch:
@@ -249,6 +257,7 @@ func (p *Plan) Summary() Summary {
 			s.Upgrades++
 		}
 	}
+	s.NotChecked = s.Unreachable + s.Mismatch + s.Errors
 	return s
 }
 
