@@ -72,7 +72,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 					}
 				}
 				if !plan.HasChanges() && !plan.RefreshOnly {
-					return nil
+					return checkedError(plan, f.requireAll)
 				}
 				if !autoApprove && !confirm(io) {
 					fmt.Fprintln(io.Out, "\nApply cancelled.")
@@ -108,7 +108,10 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 			if res.Failed() || ctx.Err() != nil {
 				return &exitError{code: ExitError}
 			}
-			return nil
+			if err := checkedError(plan, false); err != nil {
+				return err
+			}
+			return appliedError(res, f.requireAll)
 		},
 	}
 	f.register(cmd)

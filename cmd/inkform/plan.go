@@ -29,6 +29,7 @@ type planFlags struct {
 	// rebootTimeout bounds the wait for a printer to come back after a
 	// firmware upgrade.
 	rebootTimeout time.Duration
+	requireAll    bool
 }
 
 func (f *planFlags) register(cmd *cobra.Command) {
@@ -41,6 +42,7 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for the state lock (e.g. 30s)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "machine-readable output")
 	cmd.Flags().DurationVar(&f.rebootTimeout, "reboot-timeout", apply.DefaultRebootTimeout, "how long apply waits for a printer to come back after a firmware upgrade")
+	registerRequireAll(cmd, &f.requireAll)
 }
 
 func newPlanCommand(io streams) *cobra.Command {
@@ -96,6 +98,9 @@ Unreachable and mismatched printers are reported and skipped.
 					config = "-config " + f.dir + " "
 				}
 				fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s%s\n", out, config, out)
+			}
+			if err := checkedError(plan, f.requireAll); err != nil {
+				return err
 			}
 			if detailed && plan.HasChanges() {
 				return &exitError{code: ExitChanges}

@@ -66,3 +66,75 @@ func TestValuesAlreadySetAreNoChanges(t *testing.T) {
 		t.Errorf("Markdown of a value already set:\n%s", md)
 	}
 }
+
+// With the wrong community no printer can be checked: plan and apply fail
+// whatever the flags, and no rendering says "no changes" or that the
+// printers match; each says how many were not checked.
+func TestNothingCheckedFails(t *testing.T) {
+	f := newFixture(t, 2, simulator.Options{})
+	env := []string{"INKFORM_VAR_community=wrong"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan"}, "No printer could be checked"},
+		{[]string{"plan", "-detailed-exitcode"}, "No printer could be checked"},
+		{[]string{"plan", "-markdown"}, "### inkform plan: no printer could be checked\n"},
+		{[]string{"plan", "-json"}, `"not_checked": 2,`},
+		{[]string{"apply", "-auto-approve"}, "No printer could be checked"},
+	} {
+		cmd := strings.Join(tc.args, " ")
+		r := f.runEnv(env, tc.args...)
+		if r.code != ExitError || !strings.Contains(r.err, "no printer could be checked: 2 printers not checked (") {
+			t.Errorf("inkform %s: exit %d, want 1\nstdout:\n%s\nstderr:\n%s", cmd, r.code, r.out, r.err)
+		}
+		if !strings.Contains(r.out, tc.want) {
+			t.Errorf("inkform %s does not say %q:\n%s", cmd, tc.want, r.out)
+		}
+		for _, never := range []string{"No changes", "no changes", "match the configuration"} {
+			if strings.Contains(r.out, never) {
+				t.Errorf("inkform %s says %q:\n%s", cmd, never, r.out)
+			}
+		}
+	}
+}
+
+// -require-all: any printer not checked, or not applied, fails plan and
+// apply; without it they are counted, and the printers checked go on.
+func TestRequireAll(t *testing.T) {
+	f := newFixture(t, 3, simulator.Options{})
+	f.sim.Printers()[1].SetOffline(true)
+	f.mustRun(ExitChanges, "plan", "-detailed-exitcode")
+	r := f.mustRun(ExitError, "plan", "-detailed-exitcode", "-require-all")
+	if !strings.Contains(r.err, "-require-all: 1 printer not checked (1 unreachable)") {
+		t.Errorf("plan -require-all:\n%s", r.err)
+	}
+	r = f.mustRun(ExitError, "apply", "-auto-approve", "-require-all")
+	if !strings.Contains(r.err, "-require-all: 1 printer was not applied") {
+		t.Errorf("apply -require-all:\n%s", r.err)
+	}
+	for _, i := range []int{0, 2} {
+		if got := f.get(i, oidContact); got != "IT Service Desk x4000" {
+			t.Errorf("printer %d not applied: %q", i, got)
+		}
+	}
+
+	r = f.mustRun(ExitOK, "plan", "-detailed-exitcode")
+	if !strings.Contains(r.out, "No changes to the 2 printers checked;") || strings.Contains(r.out, "match the configuration") {
+		t.Errorf("plan with a printer not checked:\n%s", r.out)
+	}
+	f.mustRun(ExitError, "plan", "-require-all")
+	f.mustRun(ExitError, "apply", "-auto-approve", "-require-all")
+
+	f.sim.Printers()[1].SetOffline(false)
+	f.mustRun(ExitOK, "apply", "-auto-approve", "-require-all")
+	r = f.mustRun(ExitOK, "plan", "-detailed-exitcode", "-require-all")
+	if !strings.HasPrefix(r.out, "No changes. Your printers match the configuration.") {
+		t.Errorf("plan of a converged fleet:\n%s", r.out)
+	}
+	for _, cmd := range []string{"plan", "apply"} {
+		if h := f.mustRun(ExitOK, cmd, "--help").out; !strings.Contains(h, "--require-all") || !strings.Contains(h, "no printer could be checked; with -require-all") {
+			t.Errorf("%s --help does not document -require-all with the exit codes:\n%s", cmd, h)
+		}
+	}
+}
