@@ -168,7 +168,7 @@ func skipReason(ctx context.Context) string {
 // state could not be read or written.
 func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
 	keep := context.WithoutCancel(ctx)
-	r = plans.PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
+	r = plans.PrinterResult{Name: pp.Name}
 	fail := func(status, format string, args ...any) (plans.PrinterResult, map[string]string, *state.Printer, error) {
 		r.Status, r.Detail = status, fmt.Sprintf(format, args...)
 		return r, nil, nil, nil
@@ -300,6 +300,7 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	for _, d := range writes {
 		written[d.Name] = state.HashValue(d.Value)
 	}
+	r.Changes = len(written)
 	return r, written, ap.record(memo, cfg, pp, after), nil
 }
 

@@ -387,3 +387,22 @@ Apply finished with failures: 1 applied, 1 unchanged, 1 stale, 1 skipped.
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+// A printer's count of changes is the settings written, as its run's
+// history lists them: a value already set on the device, a setting
+// forgotten and a printer forgotten write nothing.
+func TestApplyCountsWhatHistoryLists(t *testing.T) {
+	f := plannertest.RichFleet(t)
+	res := applyPlan(t, f, context.Background(), f.Plan(t, planner.PlanOptions{}))
+	got := results(res)
+	for name, want := range map[string]int{"hq-2f-east": 3, "hq-3f": 1, "lab-3": 0, "old-lobby": 0, "quiet": 0} {
+		if got[name].Changes != want {
+			t.Errorf("%s: %d changes, want %d", name, got[name].Changes, want)
+		}
+	}
+	for _, o := range outcomes(t, f.Store, res.RunID) {
+		if o.Changes != len(o.Changed) {
+			t.Errorf("%s: outcome counts %d changes and lists %d: %v", o.Printer, o.Changes, len(o.Changed), o.Changed)
+		}
+	}
+}

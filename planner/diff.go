@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -316,8 +317,14 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 	switch {
 	case !managed:
 		pp.Action = plans.Adopt
-	case len(pp.Changes) > 0 || pp.Deploys():
+	case pp.Deploys() || slices.ContainsFunc(pp.Changes, plans.Change.Counts):
 		pp.Action = plans.Update
+	default:
+		// Only settings newly declared with the value the device holds:
+		// nothing to write or forget, so the printer is as declared. The
+		// next apply that writes it records them.
+		pp.Unchanged += len(pp.Changes)
+		pp.Changes = nil
 	}
 	return pp
 }

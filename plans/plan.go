@@ -100,6 +100,12 @@ func (c Change) Write() bool {
 	return c.Before != c.After
 }
 
+// Counts reports whether the change counts as one in a plan's summary and
+// exit code: it writes the device, or state forgets the setting. Adopting
+// a value the device already holds ("already set on the device") writes
+// nothing and only records the value, so it counts as none.
+func (c Change) Counts() bool { return c.Write() || c.Action == Forget }
+
 // PrinterStatus says whether a printer could be planned.
 type PrinterStatus string
 
@@ -132,7 +138,9 @@ type PrinterPlan struct {
 	// (those are in Changes and ObservedHashes); nil when not observed.
 	Observed *Observed
 	// Changes holds the settings that change, sorted by setting name.
-	// Settings already as desired are only counted in Unchanged.
+	// Settings already as desired are only counted in Unchanged, but for
+	// those newly declared on a printer the plan adopts or changes: they
+	// are Adopt changes that write nothing and do not count (Counts).
 	Changes   []Change
 	Unchanged int
 	// Unsupported lists requested settings the model does not support.
@@ -184,15 +192,21 @@ type Summary struct {
 	AdoptPrinters  int `json:"adopt_printers"`
 	UpdatePrinters int `json:"update_printers"`
 	ForgetPrinters int `json:"forget_printers"`
-	// Settings by action.
+	// Settings by action, of the changes that count (Change.Counts).
 	Adopt           int `json:"adopt"`
 	Update          int `json:"update"`
 	Forget          int `json:"forget"`
 	PrintersChanged int `json:"printers_changed"`
-	Unreachable     int `json:"unreachable"`
-	Mismatch        int `json:"mismatch"`
-	Errors          int `json:"errors"`
-	Unsupported     int `json:"unsupported"`
+	// Checked printers were observed and compared with the configuration;
+	// NotChecked ones were not, and are also counted by why: Unreachable,
+	// Mismatch (another serial) or Errors. Printers only forgotten are
+	// neither.
+	Checked     int `json:"checked"`
+	NotChecked  int `json:"not_checked"`
+	Unreachable int `json:"unreachable"`
+	Mismatch    int `json:"mismatch"`
+	Errors      int `json:"errors"`
+	Unsupported int `json:"unsupported"`
 	// Files to deploy and firmware upgrades.
 	Files    int `json:"files,omitempty"`
 	Upgrades int `json:"upgrades,omitempty"`
@@ -204,6 +218,9 @@ func (p *Plan) Summary() Summary {
 	for i := range p.Printers {
 		pp := &p.Printers[i]
 		for _, c := range pp.Changes {
+			if !c.Counts() {
+				continue
+			}
 			switch c.Action {
 			case Adopt:
 				s.Adopt++
@@ -225,6 +242,8 @@ func (p *Plan) Summary() Summary {
 			s.PrintersChanged++
 		}
 		switch pp.Status {
+		case StatusReady:
+			s.Checked++
 		case StatusUnreachable:
 			s.Unreachable++
 		case StatusMismatch:
@@ -238,6 +257,7 @@ func (p *Plan) Summary() Summary {
 			s.Upgrades++
 		}
 	}
+	s.NotChecked = s.Unreachable + s.Mismatch + s.Errors
 	return s
 }
 

@@ -14,7 +14,7 @@ type PrinterResult struct {
 	Name    string
 	Status  string // ResultApplied, ResultUnchanged, ResultFailed, ResultSkipped or ResultStale
 	Detail  string // why, for any status but applied/unchanged; never a secret
-	Changes int
+	Changes int    // settings written and verified: those the run's history lists as changed
 	// Firmware is FirmwareUpgraded, FirmwareFailed or FirmwareHalted when
 	// the plan upgrades the printer's firmware and the upgrade was tried
 	// or halted; "" otherwise.

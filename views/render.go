@@ -193,22 +193,47 @@ func summaryText(s plans.Summary) string {
 		plural(s.Adopt+s.Update+s.Forget, "setting change", "setting changes")) + deploySummary(s)
 }
 
-// problemText is "1 unreachable, 1 mismatched", or "" when all were observed.
-func problemText(s plans.Summary) string {
-	var parts []string
+// NotCheckedText is "2 printers not checked (1 unreachable, 1 could not
+// be observed)": how many printers were not compared with the
+// configuration, and why; "" when every printer was checked.
+func NotCheckedText(s plans.Summary) string {
+	if s.NotChecked == 0 {
+		return ""
+	}
+	var why []string
 	if s.Unreachable > 0 {
-		parts = append(parts, fmt.Sprintf("%d unreachable", s.Unreachable))
+		why = append(why, fmt.Sprintf("%d unreachable", s.Unreachable))
 	}
 	if s.Mismatch > 0 {
-		parts = append(parts, fmt.Sprintf("%d mismatched", s.Mismatch))
+		why = append(why, fmt.Sprintf("%d mismatched", s.Mismatch))
 	}
 	if s.Errors > 0 {
-		parts = append(parts, fmt.Sprintf("%d could not be observed", s.Errors))
+		why = append(why, fmt.Sprintf("%d could not be observed", s.Errors))
+	}
+	return plural(s.NotChecked, "printer", "printers") + " not checked (" + strings.Join(why, ", ") + ")"
+}
+
+// problemText is NotCheckedText and the unsupported settings, or "" when
+// every printer was checked in full.
+func problemText(s plans.Summary) string {
+	var parts []string
+	if t := NotCheckedText(s); t != "" {
+		parts = append(parts, t)
 	}
 	if s.Unsupported > 0 {
 		parts = append(parts, plural(s.Unsupported, "unsupported setting", "unsupported settings"))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// uncheckedNoChangesText says that a plan with printers not checked has
+// no changes: of the printers checked only, never that the printers match
+// the configuration.
+func uncheckedNoChangesText(s plans.Summary) string {
+	if s.Checked == 0 {
+		return "No printer could be checked: whether any differs from the configuration is unknown."
+	}
+	return "No changes to the " + plural(s.Checked, "printer", "printers") + " checked; the others may differ from the configuration."
 }
 
 // RenderHuman writes the plan for a person, Terraform style.
@@ -247,9 +272,12 @@ func renderHuman(w io.Writer, p *plans.Plan, o RenderOptions, parts map[string][
 		writeProblems()
 		fmt.Fprintf(bw, "%s %s observed; applying records the observations of managed printers and writes nothing.\n",
 			c.paint(ansiBold, "Refresh only:"), plural(observed, "printer", "printers"))
-	case !p.HasChanges():
+	case !p.HasChanges() && s.NotChecked == 0:
 		writeProblems()
 		fmt.Fprintf(bw, "%s Your printers match the configuration.\n", c.paint(ansiGreen+ansiBold, "No changes."))
+	case !p.HasChanges():
+		writeProblems()
+		fmt.Fprintln(bw, c.paint(ansiYellow+ansiBold, uncheckedNoChangesText(s)))
 	default:
 		fmt.Fprint(bw, "inkform will perform the following actions:\n\n")
 		for i := range p.Printers {
@@ -272,7 +300,7 @@ func renderHuman(w io.Writer, p *plans.Plan, o RenderOptions, parts map[string][
 		return bw.Flush()
 	}
 	if t := problemText(s); t != "" {
-		fmt.Fprintf(bw, "Not checked or incomplete: %s.\n", t)
+		fmt.Fprintf(bw, "%s %s.\n", c.paint(ansiBold, "Attention:"), t)
 	}
 	return bw.Flush()
 }
@@ -471,8 +499,12 @@ func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 	switch {
 	case p.RefreshOnly:
 		out.WriteString("### inkform plan (refresh only): nothing is written\n\n")
-	case !p.HasChanges():
+	case !p.HasChanges() && s.NotChecked == 0:
 		out.WriteString("### inkform plan: no changes\n\n")
+	case !p.HasChanges() && s.Checked == 0:
+		out.WriteString("### inkform plan: no printer could be checked\n\n")
+	case !p.HasChanges():
+		fmt.Fprintf(&out, "### inkform plan: no changes to the %s checked, %d not checked\n\n", plural(s.Checked, "printer", "printers"), s.NotChecked)
 	default:
 		fmt.Fprintf(&out, "### inkform plan: %s\n\n", summaryText(s))
 	}
@@ -497,7 +529,9 @@ func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 		for i, pp := range changed {
 			names := deployNames(pp)
 			for _, c := range pp.Changes {
-				names = append(names, c.Action.Symbol()+mdText(c.Setting))
+				if c.Counts() {
+					names = append(names, c.Action.Symbol()+mdText(c.Setting))
+				}
 			}
 			rows[i] = fmt.Sprintf("| %s | %s | %s |\n", mdText(pp.Name), pp.Action, strings.Join(names, ", "))
 		}
@@ -590,7 +624,9 @@ func mdSettingTable(changed []*plans.PrinterPlan) string {
 			count("file "+f.Dest, f.Action)
 		}
 		for _, c := range pp.Changes {
-			count(c.Setting, c.Action)
+			if c.Counts() {
+				count(c.Setting, c.Action)
+			}
 		}
 	}
 	names := make([]string, 0, len(counts))

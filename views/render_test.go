@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -142,15 +143,49 @@ func TestRenderNoChanges(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 
-	// An unreachable printer is still listed.
+	// An unreachable printer is listed, counted and not said to match.
 	f.Printers = append(f.Printers, plannertest.Printer("gone", "10.0.0.2"))
 	b.Reset()
 	if err := RenderHuman(&b, f.Plan(t, planner.PlanOptions{}), RenderOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"! printer.gone (10.0.0.2:161) is unreachable:", "No changes.", "1 unreachable"} {
+	for _, want := range []string{"! printer.gone (10.0.0.2:161) is unreachable:", "No changes to the 1 printer checked;", "1 printer not checked (1 unreachable)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "match the configuration") {
+		t.Errorf("printers not checked are said to match:\n%s", b.String())
+	}
+}
+
+// A plan that could check no printer never says "no changes" nor that the
+// printers match, in any rendering; each says how many were not checked
+// and why.
+func TestRenderNothingChecked(t *testing.T) {
+	f := plannertest.NewFleet()
+	f.Printers = []fleet.Printer{plannertest.Printer("gone", "10.0.0.2"), plannertest.Printer("locked", "10.0.0.3", plannertest.Desired("system.contact", "x")...)}
+	f.Conn.Add("locked", plannertest.Device{ObserveErr: errors.New("snmp get: wrong community: authentication failed")})
+	f.Put(t, plannertest.Managed("locked", "10.0.0.3:161", "system.contact"))
+	p := f.Plan(t, planner.PlanOptions{})
+	if s := p.Summary(); s.Checked != 0 || s.NotChecked != 2 || s.Unreachable != 1 || s.Errors != 1 {
+		t.Fatalf("summary = %+v", s)
+	}
+	out := renderAll(t, p)
+	for name, want := range map[string][]string{
+		"rich.txt":  {"No printer could be checked", "Attention: 2 printers not checked (1 unreachable, 1 could not be observed)."},
+		"rich.md":   {"### inkform plan: no printer could be checked\n", "**Attention:** 2 printers not checked (1 unreachable, 1 could not be observed)."},
+		"rich.json": {`"checked": 0,`, `"not_checked": 2,`, `"unreachable": 1,`, `"errors": 1,`, `"reason": "snmp get: wrong community: authentication failed"`},
+	} {
+		for _, w := range want {
+			if !strings.Contains(string(out[name]), w) {
+				t.Errorf("%s lacks %q:\n%s", name, w, out[name])
+			}
+		}
+		for _, never := range []string{"No changes", "no changes", "match the configuration"} {
+			if strings.Contains(string(out[name]), never) {
+				t.Errorf("%s says %q:\n%s", name, never, out[name])
+			}
 		}
 	}
 }

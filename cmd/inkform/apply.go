@@ -89,7 +89,7 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 			}
 		}
 		if !plan.HasChanges() && !plan.RefreshOnly {
-			return nil
+			return checkedError(plan, opts.RequireAll)
 		}
 		if !opts.AutoApprove && !confirm(io) {
 			fmt.Fprintln(io.Out, "\nApply cancelled.")
@@ -125,7 +125,10 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 	if res.Failed() || ctx.Err() != nil {
 		return &exitError{code: ExitError}
 	}
-	return nil
+	if err := checkedError(plan, false); err != nil {
+		return err
+	}
+	return appliedError(res, opts.RequireAll)
 }
 
 func confirm(io streams) bool {

@@ -7,8 +7,9 @@ type ExitCode int
 const (
 	// ExitOK: success; with plan -detailed-exitcode, success and no changes.
 	ExitOK ExitCode = 0
-	// ExitError: the command failed (bad configuration, state error, or at
-	// least one printer failed to apply).
+	// ExitError: the command failed (bad configuration, state error, at
+	// least one printer failed to apply, no printer could be checked, or
+	// with -require-all a printer was not checked or not applied).
 	ExitError ExitCode = 1
 	// ExitChanges: plan -detailed-exitcode succeeded and there are changes.
 	ExitChanges ExitCode = 2
@@ -18,9 +19,15 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0  success (plan -detailed-exitcode: no changes)
-  1  error: invalid configuration, state problem, or a printer failed to apply
+  1  error: invalid configuration, state problem, a printer failed to apply,
+     or no printer could be checked; with -require-all, also any printer
+     not checked (or, for apply, not applied)
   2  plan -detailed-exitcode: success, and there are changes to apply
-  3  fmt -check: some files are not formatted`
+  3  fmt -check: some files are not formatted
+
+Printers not checked (unreachable, another serial, or not observable) are
+reported, counted in the summary and skipped; on their own they change the
+exit code only with -require-all, or when no printer could be checked.`
 
 // exitError carries an exit code through cobra's error return. Its message
 // has already been printed when msg is empty.

@@ -31,6 +31,9 @@ type planningOptions struct {
 	// RebootTimeout bounds the wait for a printer to come back after a
 	// firmware upgrade.
 	RebootTimeout time.Duration
+	// RequireAll fails the command unless every printer was checked
+	// (and, for apply, applied or found unchanged).
+	RequireAll bool
 }
 
 func newPlanningOptions(f *factory) planningOptions {
@@ -47,6 +50,7 @@ func (o *planningOptions) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.RefreshOnly, "refresh-only", false, "only observe: record what the printers report, change nothing")
 	fs.BoolVar(&o.JSON, "json", false, "machine-readable output")
 	fs.DurationVar(&o.RebootTimeout, "reboot-timeout", apply.DefaultRebootTimeout, "how long apply waits for a printer to come back after a firmware upgrade")
+	registerRequireAll(fs, &o.RequireAll)
 }
 
 // planOptions are the options of plan.
@@ -83,6 +87,9 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 	if opts.JSON && opts.Markdown {
 		return &exitError{code: ExitError, msg: "-json and -markdown cannot be used together"}
 	}
+	if err := checkPlanOut(opts.Out); err != nil {
+		return err
+	}
 	// Loading a large configuration allocates heavily too: tune before
 	// it, and again for the fleet's size once it is known.
 	tuneGC(0)
@@ -117,6 +124,9 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 			config = "-config " + opts.State.Dir + " "
 		}
 		fmt.Fprintf(io.Out, "\nSaved the plan to %s. To apply exactly these changes, run:\n    inkform apply %s%s\n", opts.Out, config, opts.Out)
+	}
+	if err := checkedError(plan, opts.RequireAll); err != nil {
+		return err
 	}
 	if opts.DetailedExitCode && plan.HasChanges() {
 		return &exitError{code: ExitChanges}

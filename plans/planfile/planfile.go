@@ -5,19 +5,35 @@ package planfile
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"slices"
 	"time"
 
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/state"
 )
 
 // planFileKind marks a JSON document as an inkform plan file.
 const planFileKind = "inkform-plan"
+
+// magic is how every plan file Write makes begins: the kind is the stored
+// form's first field.
+const magic = `{"kind":"` + planFileKind + `"`
+
+// MagicLen is how many bytes of a file IsPlanFile needs.
+const MagicLen = len(magic)
+
+// IsPlanFile reports whether a file beginning with head (its first
+// MagicLen bytes, or all of a shorter file) is a plan file Write made, so
+// that saving a plan never replaces a file of another kind.
+func IsPlanFile(head []byte) bool { return bytes.HasPrefix(head, []byte(magic)) }
 
 // maxPlanFile bounds how much of a plan file is read: a plan takes about
 // 2.5 KB per printer, so this is room for some 400,000 printers. A var for
@@ -33,10 +49,12 @@ type planFile struct {
 	ConfigHash    string    `json:"config_hash"`
 	RefreshOnly   bool      `json:"refresh_only,omitempty"`
 	Targets       []string  `json:"targets,omitempty"`
-	// Printers stays the last field: Write streams them.
+	// Printers stays the last field: Write streams them, then the digest.
 	Printers []filePrinter `json:"printers"`
 }
 
+// filePrinter stores observed_hashes even when empty ({}, hence omitzero):
+// a printer the plan changes must carry them.
 type filePrinter struct {
 	Name           string            `json:"name"`
 	Address        string            `json:"address"`
@@ -48,7 +66,7 @@ type filePrinter struct {
 	Changes        []fileChange      `json:"changes,omitempty"`
 	Unchanged      int               `json:"unchanged,omitempty"`
 	Unsupported    []string          `json:"unsupported,omitempty"`
-	ObservedHashes map[string]string `json:"observed_hashes,omitempty"`
+	ObservedHashes map[string]string `json:"observed_hashes,omitzero"`
 	Firmware       *fileFirmware     `json:"firmware,omitempty"`
 	Files          []fileFile        `json:"files,omitempty"`
 	Notes          []string          `json:"notes,omitempty"`
@@ -68,7 +86,8 @@ type fileChange struct {
 // Write stores p. Sensitive values are never written; only their
 // hashes are. The file is compact JSON written printer by printer: at
 // fleet scale it runs to tens of megabytes, and neither indenting it nor
-// holding all of it in memory at once helps anyone.
+// holding all of it in memory at once helps anyone. It ends with the
+// SHA-256 digest of all that precedes it, which Read checks.
 func Write(w io.Writer, p *plans.Plan) error {
 	f := encodePlanHead(p)
 	f.Printers = []filePrinter{}
@@ -77,35 +96,94 @@ func Write(w io.Writer, p *plans.Plan) error {
 		return fmt.Errorf("write plan file: %w", err)
 	}
 	bw := bufio.NewWriter(w)
-	bw.Write(bytes.TrimSuffix(head, []byte("]}")))
+	h := sha256.New()
+	hw := io.MultiWriter(bw, h)
+	hw.Write(bytes.TrimSuffix(head, []byte("]}")))
 	for i := range p.Printers {
 		if i > 0 {
-			bw.WriteByte(',')
+			hw.Write([]byte{','})
 		}
 		b, err := json.Marshal(encodePrinter(&p.Printers[i]))
 		if err != nil {
 			return fmt.Errorf("write plan file: printer %s: %w", p.Printers[i].Name, err)
 		}
-		bw.Write(b)
+		hw.Write(b)
 	}
-	bw.WriteString("]}\n")
+	hw.Write([]byte{']'})
+	bw.Write(digestTrailer(h.Sum(nil)))
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write plan file: %w", err)
 	}
 	return nil
 }
 
-// Read loads a plan written by Write. A file of another
-// kind or format version is rejected.
+// A plan file ends with the digest of what precedes it, as its last field:
+// `,"digest":"sha256:<hex>"}` and a newline. It is no secret and proves
+// no author: it catches a file edited by hand or corrupted, so that show
+// never shows, nor apply carries out, something other than the plan made.
+const (
+	digestPrefix = `,"digest":"sha256:`
+	digestSuffix = "\"}\n"
+	trailerLen   = len(digestPrefix) + 2*sha256.Size + len(digestSuffix)
+)
+
+// digestTrailer is the end of a plan file whose content hashes to sum.
+func digestTrailer(sum []byte) []byte {
+	b := make([]byte, 0, trailerLen)
+	b = append(b, digestPrefix...)
+	b = hex.AppendEncode(b, sum)
+	return append(b, digestSuffix...)
+}
+
+// digestReader passes a plan file through while hashing all of it but the
+// last trailerLen bytes read so far, which it keeps: once the file is read
+// to its end, they must be the digest trailer of the rest.
+type digestReader struct {
+	r    io.Reader
+	h    hash.Hash
+	tail []byte
+}
+
+func (d *digestReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	d.tail = append(d.tail, p[:n]...)
+	if over := len(d.tail) - trailerLen; over > 0 {
+		d.h.Write(d.tail[:over])
+		d.tail = append(d.tail[:0], d.tail[over:]...)
+	}
+	return n, err
+}
+
+// check reads the rest of the file and compares its end with the digest
+// of what came before.
+func (d *digestReader) check() error {
+	if _, err := io.Copy(io.Discard, d); err != nil {
+		return err
+	}
+	if len(d.tail) < trailerLen || !bytes.HasPrefix(d.tail, []byte(digestPrefix)) || !bytes.HasSuffix(d.tail, []byte(digestSuffix)) {
+		return errors.New("it does not end with the digest inkform writes: it was made by an older inkform, or edited or cut short since; make the plan again")
+	}
+	if !bytes.Equal(d.tail, digestTrailer(d.h.Sum(nil))) {
+		return errors.New("its content does not match its digest: it was edited or corrupted since it was made; make the plan again")
+	}
+	return nil
+}
+
+// Read loads a plan written by Write. A file of another kind or format
+// version is rejected, and so is a file whose content does not match its
+// digest or whose values do not match their hashes.
 func Read(r io.Reader) (*plans.Plan, error) {
 	lr := &io.LimitedReader{R: r, N: maxPlanFile + 1}
-	dec := json.NewDecoder(lr)
-	var f planFile
-	if err := dec.Decode(&f); err != nil {
+	fail := func(err error) (*plans.Plan, error) {
 		if lr.N <= 0 {
 			return nil, fmt.Errorf("read plan file: larger than %d MiB; not a plan inkform wrote", maxPlanFile>>20)
 		}
 		return nil, fmt.Errorf("read plan file: %w", err)
+	}
+	dr := &digestReader{r: lr, h: sha256.New()}
+	var f planFile
+	if err := json.NewDecoder(dr).Decode(&f); err != nil {
+		return fail(err)
 	}
 	if f.Kind != planFileKind {
 		return nil, fmt.Errorf("read plan file: not an inkform plan (kind %q, want %q)", f.Kind, planFileKind)
@@ -113,9 +191,12 @@ func Read(r io.Reader) (*plans.Plan, error) {
 	if f.FormatVersion != plans.FormatVersion {
 		return nil, fmt.Errorf("read plan file: format version %q is not supported (this inkform reads %q); make the plan again with this version", f.FormatVersion, plans.FormatVersion)
 	}
+	if err := dr.check(); err != nil {
+		return fail(err)
+	}
 	p, err := decodePlan(f)
 	if err != nil {
-		return nil, fmt.Errorf("read plan file: %w", err)
+		return fail(err)
 	}
 	return p, nil
 }
@@ -230,9 +311,50 @@ func decodePlan(f planFile) (*plans.Plan, error) {
 				Transport: fc.Transport, BeforeHash: fc.BeforeHash, AfterHash: fc.AfterHash,
 			})
 		}
+		if err := checkHashes(&pp); err != nil {
+			return nil, err
+		}
 		p.Printers = append(p.Printers, pp)
 	}
 	return p, nil
+}
+
+// checkHashes verifies what show displays and apply relies on: every
+// value stored in clear matches the hash apply compares (whichever hashes
+// the file carries), and a printer the plan writes or adopts carries what
+// it observed, which apply compares with the device to refuse a printer
+// that changed since the plan.
+func checkHashes(pp *plans.PrinterPlan) error {
+	for _, c := range pp.Changes {
+		if c.Action == plans.Forget || c.Sensitive {
+			continue
+		}
+		if c.BeforeHash != "" && state.HashValue(c.Before) != c.BeforeHash {
+			return fmt.Errorf("printer %s: setting %s: the value before, %q, does not match its hash; the file was edited", pp.Name, c.Setting, c.Before)
+		}
+		if c.AfterHash != "" && state.HashValue(c.After) != c.AfterHash {
+			return fmt.Errorf("printer %s: setting %s: the value after, %q, does not match its hash; the file was edited", pp.Name, c.Setting, c.After)
+		}
+	}
+	if pp.Status != plans.StatusReady || (pp.Action != plans.Adopt && pp.Action != plans.Update) {
+		return nil
+	}
+	if pp.Observed == nil || pp.ObservedHashes == nil {
+		return fmt.Errorf("printer %s: the plan changes it but does not carry what it observed (observed, observed_hashes), so apply could not tell whether the printer changed since; make the plan again", pp.Name)
+	}
+	for _, c := range pp.Changes {
+		if c.Action == plans.Forget {
+			continue
+		}
+		h, ok := pp.ObservedHashes[c.Setting]
+		if !ok {
+			return fmt.Errorf("printer %s: setting %s: the plan changes it but carries no observed hash of it, so apply could not tell whether it changed since; make the plan again", pp.Name, c.Setting)
+		}
+		if c.BeforeHash != "" && h != c.BeforeHash {
+			return fmt.Errorf("printer %s: setting %s: its observed hash differs from the change's; the file was edited", pp.Name, c.Setting)
+		}
+	}
+	return nil
 }
 
 // How firmware and files are stored.

@@ -3,6 +3,7 @@ package planfile
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/planner/plannertest"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/views"
 )
 
@@ -37,6 +39,22 @@ func renderAll(t *testing.T, p *plans.Plan) map[string][]byte {
 	return out
 }
 
+// seal ends a plan file's content (a JSON object without its digest) with
+// the digest Write would give it, as if inkform had written it.
+func seal(content []byte) []byte {
+	body := bytes.TrimSuffix(bytes.TrimRight(content, "\n"), []byte("}"))
+	sum := sha256.Sum256(body)
+	return append(append([]byte{}, body...), digestTrailer(sum[:])...)
+}
+
+// unseal is a plan file's content without its digest, as seal takes it.
+func unseal(file []byte) []byte {
+	if i := bytes.LastIndex(file, []byte(digestPrefix)); i >= 0 {
+		return append(append([]byte{}, file[:i]...), '}')
+	}
+	return file
+}
+
 func TestPlanFileRejects(t *testing.T) {
 	for name, in := range map[string]string{
 		"not json":        "plan",
@@ -47,7 +65,7 @@ func TestPlanFileRejects(t *testing.T) {
 		"duplicate":       `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"no-op","status":"ready"},{"name":"a","action":"no-op","status":"ready"}]}`,
 		"clear secret":    `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"update","after":"x","sensitive":true}]}]}`,
 	} {
-		if _, err := Read(strings.NewReader(in)); err == nil {
+		if _, err := Read(bytes.NewReader(seal([]byte(in)))); err == nil {
 			t.Errorf("%s: accepted", name)
 		} else if name == "unknown version" && !strings.Contains(err.Error(), `format version "2.0" is not supported`) {
 			t.Errorf("%s: unclear error %v", name, err)
@@ -154,12 +172,18 @@ func FuzzReadPlanFile(f *testing.F) {
 	if err := Write(&file, p); err != nil {
 		f.Fatal(err)
 	}
-	f.Add(file.Bytes())
-	f.Add(file.Bytes()[:file.Len()/2])
+	// Seeds are contents without their digest: each input is sealed, so
+	// that what follows the digest check is what gets fuzzed.
+	content := unseal(file.Bytes())
+	f.Add(content)
+	f.Add(content[:len(content)/2])
 	f.Add([]byte(`{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"adopt"}]}]}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := Read(bytes.NewReader(data))
+		if _, err := Read(bytes.NewReader(data)); err == nil && !bytes.HasSuffix(data, []byte(digestSuffix)) {
+			t.Fatal("a file without a digest was accepted")
+		}
+		p, err := Read(bytes.NewReader(seal(data)))
 		if err != nil {
 			return
 		}
@@ -220,14 +244,14 @@ func TestPlanFileObservedAsInJSON(t *testing.T) {
 	}
 }
 
-// A plan file written before observations had one JSON form (empty lists
-// left out; the observation's own unsupported settings and transport,
-// which the plan keeps elsewhere) still reads.
+// An observation in the form plan files had before observations had one
+// JSON form (empty lists left out; the observation's own unsupported
+// settings and transport, which the plan keeps elsewhere) still reads.
 func TestPlanFileReadsEarlierObservation(t *testing.T) {
 	in := `{"kind":"inkform-plan","format_version":"1.0","created_at":"2025-03-04T05:06:07Z","config_hash":"sha256:cafe",` +
 		`"printers":[{"name":"a","address":"10.0.0.1:161","action":"no-op","status":"ready","transport":"snmp","unsupported":["x"],` +
 		`"observed":{"model":"M","serial":"S","firmware":"F","status":"idle","page_count":7,"observed_at":"2025-03-04T05:06:00Z","unsupported":["x"],"transport":"snmp"}}]}`
-	p, err := Read(strings.NewReader(in))
+	p, err := Read(bytes.NewReader(seal([]byte(in))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,5 +261,164 @@ func TestPlanFileReadsEarlierObservation(t *testing.T) {
 	}
 	if d := cmp.Diff(want, p.Printers[0].Observed); d != "" {
 		t.Errorf("observed (-want +got):\n%s", d)
+	}
+}
+
+// A plan file is known by its first bytes; plan -json's output and
+// configuration are not plan files.
+func TestIsPlanFile(t *testing.T) {
+	p := plannertest.RichFleet(t).Plan(t, planner.PlanOptions{})
+	var file, js bytes.Buffer
+	if err := Write(&file, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := views.RenderJSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	if !IsPlanFile(file.Bytes()[:MagicLen]) {
+		t.Errorf("a plan file is not recognised: %.60s", file.Bytes())
+	}
+	for _, other := range [][]byte{js.Bytes(), []byte("printer \"a\" {}\n"), []byte(`{"kind":"inkform`), nil} {
+		if IsPlanFile(other) {
+			t.Errorf("%.60q is taken for a plan file", other)
+		}
+	}
+}
+
+// richFile is the rich plan's file.
+func richFile(t *testing.T) []byte {
+	t.Helper()
+	var file bytes.Buffer
+	if err := Write(&file, plannertest.RichFleet(t).Plan(t, planner.PlanOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	return file.Bytes()
+}
+
+// A plan file edited or damaged after it was written is refused, whatever
+// was changed: show must not show, nor apply carry out, another plan.
+func TestPlanFileRefusesEditedOrDamagedFile(t *testing.T) {
+	file := richFile(t)
+	if _, err := Read(bytes.NewReader(file)); err != nil {
+		t.Fatalf("the file as written: %v", err)
+	}
+	const after = `"after":"HQ 3F"`
+	if !bytes.Contains(file, []byte(after)) {
+		t.Fatalf("the fixture plans no %s:\n%s", after, file)
+	}
+	flipped := bytes.Clone(file)
+	flipped[len(flipped)/2] ^= 0x01
+	for name, tc := range map[string]struct {
+		in   []byte
+		want string
+	}{
+		"after edited":   {bytes.Replace(file, []byte(after), []byte(`"after":"HQ 4F"`), 1), "does not match its digest"},
+		"a bit flipped":  {flipped, "does not match its digest"},
+		"digest removed": {unseal(file), "does not end with the digest"},
+		"newline cut":    {file[:len(file)-1], "does not end with the digest"},
+		"text appended":  {append(bytes.Clone(file), "{}\n"...), "does not end with the digest"},
+		"line ends CRLF": {bytes.ReplaceAll(file, []byte("\n"), []byte("\r\n")), "does not end with the digest"},
+	} {
+		_, err := Read(bytes.NewReader(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "make the plan again") {
+			t.Errorf("%s: err = %v, want %q", name, err, tc.want)
+		}
+	}
+}
+
+// Values stored in clear must match their hashes, which apply compares:
+// show would otherwise show a value apply does not write. The files are
+// sealed again after the edit, so that only this check can refuse them.
+func TestPlanFileValuesMatchTheirHashes(t *testing.T) {
+	file := unseal(richFile(t))
+	for _, tc := range []struct{ from, to, want string }{
+		{`"after":"HQ 3F"`, `"after":"HQ 4F"`, `printer hq-3f: setting system.location: the value after, "HQ 4F", does not match its hash`},
+		{`"before":"Unknown"`, `"before":"Known"`, `printer hq-2f-east: setting system.contact: the value before, "Known", does not match its hash`},
+	} {
+		if !bytes.Contains(file, []byte(tc.from)) {
+			t.Fatalf("the fixture plans no %s", tc.from)
+		}
+		_, err := Read(bytes.NewReader(seal(bytes.Replace(file, []byte(tc.from), []byte(tc.to), 1))))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s edited to %s: err = %v, want %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+}
+
+// A printer the plan writes or adopts must carry what was observed of it:
+// without its observed hashes apply cannot tell that the device changed
+// since the plan, and would overwrite a change made by hand. Files are
+// sealed again after the edit, so that only this check can refuse them.
+func TestPlanFileRequiresObservedHashes(t *testing.T) {
+	file := unseal(richFile(t))
+	edit := func(t *testing.T, printer string, change func(map[string]any)) []byte {
+		t.Helper()
+		var doc map[string]any
+		if err := json.Unmarshal(file, &doc); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range doc["printers"].([]any) {
+			if p := p.(map[string]any); p["name"] == printer {
+				change(p)
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no printer %s in the plan file", printer)
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seal(b)
+	}
+	for _, tc := range []struct {
+		name, printer string
+		change        func(map[string]any)
+		want          string
+	}{
+		{"hashes deleted", "hq-3f", func(p map[string]any) { delete(p, "observed_hashes") }, "printer hq-3f: the plan changes it but does not carry what it observed"},
+		{"hashes deleted", "hq-2f-east", func(p map[string]any) { delete(p, "observed_hashes") }, "printer hq-2f-east: the plan changes it but does not carry what it observed"},
+		{"hashes emptied", "hq-3f", func(p map[string]any) { p["observed_hashes"] = map[string]any{} }, "printer hq-3f: setting system.contact: the plan changes it but carries no observed hash"},
+		{"one hash deleted", "hq-2f-east", func(p map[string]any) { delete(p["observed_hashes"].(map[string]any), "system.name") }, "printer hq-2f-east: setting system.name: the plan changes it but carries no observed hash"},
+		{"one hash replaced", "hq-2f-east", func(p map[string]any) {
+			p["observed_hashes"].(map[string]any)["system.contact"] = state.HashValue("IT Service Desk x4000")
+		}, "printer hq-2f-east: setting system.contact: its observed hash differs"},
+		{"observation deleted", "hq-3f", func(p map[string]any) { delete(p, "observed") }, "printer hq-3f: the plan changes it but does not carry what it observed"},
+		{"state only, hashes deleted", "lab-3", func(p map[string]any) { delete(p, "observed_hashes") }, "printer lab-3: the plan changes it but does not carry what it observed"},
+	} {
+		_, err := Read(bytes.NewReader(edit(t, tc.printer, tc.change)))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s of %s: err = %v, want %q", tc.name, tc.printer, err, tc.want)
+		}
+	}
+	// Printers the plan does not change need none: they are not written.
+	for _, printer := range []string{"lab-1", "lab-2", "lab-4", "old-lobby"} {
+		if _, err := Read(bytes.NewReader(edit(t, printer, func(p map[string]any) { delete(p, "observed_hashes") }))); err != nil {
+			t.Errorf("%s without observed hashes: %v", printer, err)
+		}
+	}
+}
+
+// A printer observed with no setting to hash, to which the plan sends a
+// file, still carries its (empty) observed hashes through a plan file.
+func TestPlanFileKeepsEmptyObservedHashes(t *testing.T) {
+	p := &plans.Plan{Printers: []plans.PrinterPlan{{
+		Name: "a", Action: plans.Update, Status: plans.StatusReady,
+		Observed:       &plans.Observed{Serial: "S", Errors: []string{}, Supplies: []fleet.Supply{}},
+		ObservedHashes: map[string]string{},
+		Files:          []plans.FileChange{{Dest: "ca.pem", Action: plans.Adopt, Size: 1, SHA256: strings.Repeat("0", 64), Via: "ftp"}},
+	}}}
+	var file bytes.Buffer
+	if err := Write(&file, p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(&file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Printers[0].ObservedHashes == nil {
+		t.Error("empty observed hashes came back as none")
 	}
 }
