@@ -3,9 +3,10 @@
 // to their FTP server.
 //
 // The client is github.com/jlaffaye/ftp in passive mode (EPSV, falling back
-// to PASV). Every read and write on the control and data connections has an
-// idle deadline, so a printer that stops answering mid-transfer fails the
-// upload after Options.Timeout instead of hanging; cancelling the context
+// to PASV). Every reply must arrive whole within Options.Timeout of the
+// client starting to wait for it, and every write must go through within
+// it, so a printer that stops answering, or trickles a reply that never
+// ends, fails the upload instead of hanging; cancelling the context
 // closes the connections at once.
 package ftp
 
@@ -35,9 +36,10 @@ const DefaultTimeout = 10 * time.Second
 
 // Options configure a Transport. The zero value uses the defaults.
 type Options struct {
-	// Timeout bounds the dial and every wait for the printer to read or
-	// answer; 0 means DefaultTimeout. It is an idle timeout, not a bound on
-	// a whole transfer, so large firmware images are not cut short.
+	// Timeout bounds the dial, each reply (from the moment the client
+	// waits for it to its last line) and each write; 0 means
+	// DefaultTimeout. It does not bound a whole transfer, so large
+	// firmware images are not cut short: the caller's context does.
 	Timeout time.Duration
 }
 
@@ -75,6 +77,10 @@ func (t *Transport) DialFiles(ctx context.Context, p fleet.Printer) (providers.F
 		// Printers' FTP servers rarely implement MLSD correctly; LIST is the
 		// fallback the size check uses anyway.
 		ftp.DialWithDisabledMLSD(true),
+		// The reply to a STOR comes after the transfer: a fresh wait,
+		// which the client starts by setting the control connection's
+		// deadline (see deadlineConn.SetDeadline).
+		ftp.DialWithShutTimeout(c.timeout),
 	)
 	if err != nil {
 		c.abort()
@@ -284,25 +290,53 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }
 
-// deadlineConn gives every Read and Write its own deadline, so an idle wait
-// is bounded while a long transfer that keeps moving is not. The FTP client
-// reads only when it expects a reply, so a read deadline never fires on a
-// connection that is merely quiet.
+// deadlineConn bounds each wait for the peer. A write must go through
+// within the timeout. A read deadline is set when the client starts
+// waiting (its first read after a write, or after the client set a
+// deadline itself) and reads do not move it: a peer that trickles a reply
+// a line at a time, or a greeting that never ends, cannot hold the client
+// past the timeout. The FTP client reads only when it expects a reply, so
+// the deadline never fires on a connection that is merely quiet.
 type deadlineConn struct {
 	net.Conn
 	timeout time.Duration
+
+	mu      sync.Mutex
+	waiting bool // a read deadline is set for the reply being read
 }
 
 func (c *deadlineConn) Read(b []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
-		return 0, err
+	c.mu.Lock()
+	if !c.waiting {
+		if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+			c.mu.Unlock()
+			return 0, err
+		}
+		c.waiting = true
 	}
+	c.mu.Unlock()
 	return c.Conn.Read(b)
 }
 
 func (c *deadlineConn) Write(b []byte) (int, error) {
+	c.newWait()
 	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
 		return 0, err
 	}
 	return c.Conn.Write(b)
+}
+
+// SetDeadline is how the client starts waiting for the reply that ends a
+// transfer; the next read starts a fresh wait.
+func (c *deadlineConn) SetDeadline(t time.Time) error {
+	c.newWait()
+	return c.Conn.SetDeadline(t)
+}
+
+// newWait makes the next read start a new wait: a command was sent, so a
+// new reply is due.
+func (c *deadlineConn) newWait() {
+	c.mu.Lock()
+	c.waiting = false
+	c.mu.Unlock()
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -239,5 +240,93 @@ func TestSilentServerTimesOut(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("gave up after %s, want about the 300ms timeout", d)
+	}
+}
+
+// A server that trickles its greeting, or the reply to a command, one
+// continuation line at a time never finishes it: each line must not buy
+// the client another timeout, or the upload hangs forever.
+func TestTricklingReplyTimesOut(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    testservers.TrickleOptions
+		op   string
+	}{
+		{"greeting", testservers.TrickleOptions{Send: "220-still starting\r\n"}, "greeting"},
+		{"reply to USER", testservers.TrickleOptions{Greet: "220 ready\r\n", Send: "331-almost\r\n"}, "login"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := testservers.StartTrickler(t, tc.o)
+			const timeout = 300 * time.Millisecond
+			p := printerAt(t, tr.Addr, "admin", "x")
+			errc := make(chan error, 1)
+			go func() {
+				// No deadline of its own: only the reply deadline may end it.
+				c, err := ftp.New(ftp.Options{Timeout: timeout}).DialFiles(context.Background(), p)
+				if err == nil {
+					c.Close()
+				}
+				errc <- err
+			}()
+			var err error
+			select {
+			case err = <-errc:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("still waiting for the %s after 30s: each trickled line extends the deadline", tc.op)
+			}
+			if !errors.Is(err, providers.ErrUnreachable) {
+				t.Fatalf("err = %v, want ErrUnreachable", err)
+			}
+			for _, want := range []string{"test-printer", "ftp", tc.op, "no answer within 300ms"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+}
+
+// slowReader yields its data a piece at a time, pausing between pieces:
+// a transfer that takes longer than the reply timeout while every write
+// goes through at once.
+type slowReader struct {
+	data  []byte
+	piece int
+	pause time.Duration
+}
+
+func (r *slowReader) Read(b []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(r.pause) // the pace of the source, not synchronisation
+	n := copy(b[:min(len(b), r.piece)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+// The reply that ends a transfer is a new wait: a transfer longer than the
+// timeout must not leave the client too little time for it.
+func TestSlowTransferOutlastsTheReplyTimeout(t *testing.T) {
+	s := startSim(t)
+	sp := s.Printers()[0]
+	p := printerAt(t, net.JoinHostPort("127.0.0.1", strconv.Itoa(sp.Port("ftp"))), "admin", "sim-pass")
+	ctx := ctxT(t)
+	const timeout = 300 * time.Millisecond
+	conn, err := ftp.New(ftp.Options{Timeout: timeout}).DialFiles(ctx, p)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	f, data := randomFile(t, 64<<10)
+	start := time.Now()
+	if err := conn.Upload(ctx, f, &slowReader{data: data, piece: 4 << 10, pause: 50 * time.Millisecond}, nil); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	if d := time.Since(start); d < timeout {
+		t.Fatalf("the transfer took %s, less than the %s timeout: the test proves nothing", d, timeout)
+	}
+	if got := sp.Files(); len(got) != 1 || got[0].Size != int64(len(data)) {
+		t.Fatalf("printer received %+v", got)
 	}
 }
