@@ -19,6 +19,7 @@ import (
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/internal/testservers"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/providers/pjl"
 	"github.com/inkform/inkform/simulator"
@@ -425,5 +426,69 @@ func TestFirmwareStreamInstallsOrIsRejected(t *testing.T) {
 	}
 	if bad.Firmware() == "NEW.999.001" {
 		t.Fatal("a rejected image was installed")
+	}
+}
+
+// cancellingReader cancels a context once at read offset at, as a Ctrl-C
+// between two chunks of an upload would.
+type cancellingReader struct {
+	r      io.Reader
+	off    int64
+	at     int64
+	cancel context.CancelFunc
+}
+
+func (c *cancellingReader) Read(b []byte) (int, error) {
+	if c.off >= c.at && c.cancel != nil {
+		c.cancel()
+		c.cancel = nil
+	}
+	n, err := c.r.Read(b)
+	c.off += int64(n)
+	return n, err
+}
+
+// Cancelling between two chunks of an upload stops it before the next
+// chunk: the per-chunk deadline must not undo the cancellation.
+func TestCancelledUploadSendsNoMore(t *testing.T) {
+	// Repeated: the cancellation races the next chunk's write.
+	for range 20 {
+		f := startFake(t, func(string) string { return "" }) // never echoes
+		c := dial(t, pjl.New(nil, pjl.Options{Timeout: time.Minute}), f.port)
+		ctx, cancel := context.WithCancel(t.Context())
+		const at = 64 << 10
+		src := &cancellingReader{r: bytes.NewReader(make([]byte, 1<<20)), at: at, cancel: cancel}
+		var sent int64
+		start := time.Now()
+		err := c.Upload(ctx, fleet.File{Source: "big.bin"}, src, func(n int64) { sent = n })
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		if sent > at {
+			t.Fatalf("%d bytes sent after the cancellation at %d", sent-at, at)
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Fatalf("the cancelled upload returned after %s", d)
+		}
+	}
+}
+
+// A peer that keeps sending status lines but never the echo cannot hold a
+// job past its timeout: the deadline is the job's, not each read's.
+func TestTricklingPeerTimesOut(t *testing.T) {
+	tr := testservers.StartTrickler(t, testservers.TrickleOptions{Send: "@PJL USTATUS TIMED\r\nCODE=10001\r\n\f"})
+	c := dial(t, pjl.New(testCatalog(t), pjl.Options{Timeout: 300 * time.Millisecond, Retries: -1}), tr.Port)
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := c.ReadSettings(context.Background(), "lexmark", []string{"t.copies"})
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, providers.ErrUnreachable) || !strings.Contains(err.Error(), "sim-001") || !strings.Contains(err.Error(), "pjl") {
+			t.Fatalf("err = %v, want ErrUnreachable naming the printer and pjl", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("still waiting for the echo after 30s: each status line extends the deadline")
 	}
 }

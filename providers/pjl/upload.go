@@ -58,8 +58,11 @@ func (c *Conn) uploadLocked(ctx context.Context, name string, f fleet.File, r io
 		n, rerr := io.ReadFull(r, buf)
 		if n > 0 {
 			// A deadline per chunk, not per file: a large image on a slow
-			// link takes long, but no single write may stall.
-			nc.SetWriteDeadline(time.Now().Add(c.t.opts.Timeout))
+			// link takes long, but no single write may stall. The caller's
+			// context bounds the whole.
+			if err := c.extendDeadline(ctx, nc.SetWriteDeadline); err != nil {
+				return c.ioError(ctx, "send "+name, err)
+			}
 			if _, err := nc.Write(buf[:n]); err != nil {
 				return c.ioError(ctx, "send "+name, err)
 			}
@@ -88,7 +91,9 @@ func (c *Conn) uploadLocked(ctx context.Context, name string, f fleet.File, r io
 	if err != nil {
 		return fmt.Errorf("printer %s: pjl: %w", c.printer, err)
 	}
-	nc.SetDeadline(time.Now().Add(c.t.opts.Timeout))
+	if err := c.extendDeadline(ctx, nc.SetDeadline); err != nil {
+		return c.ioError(ctx, "end "+name, err)
+	}
 	if _, err := nc.Write(Job(echo)); err != nil {
 		return c.ioError(ctx, "end "+name, err)
 	}
@@ -103,6 +108,17 @@ func (c *Conn) uploadLocked(ctx context.Context, name string, f fleet.File, r io
 		return fmt.Errorf("printer %s: pjl: %s: the printer reported %s", c.printer, name, msg)
 	}
 	return nil
+}
+
+// extendDeadline sets a deadline of one timeout from now with set, unless
+// ctx has ended. A context that ends afterwards sets the deadline to now
+// (see uploadLocked); checking after setting means a cancellation that
+// came between two chunks is never undone by the next chunk's deadline.
+func (c *Conn) extendDeadline(ctx context.Context, set func(time.Time) error) error {
+	if err := set(time.Now().Add(c.t.opts.Timeout)); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // statusError finds an unsolicited status with an error code (40000 and
