@@ -14,6 +14,9 @@ type TrickleOptions struct {
 	// Greet is written once on connecting, before Send: "220 ready\r\n"
 	// lets an FTP client log in, into a reply that never ends.
 	Greet string
+	// Answer makes the peer wait for the client's first bytes before it
+	// writes anything, as an HTTP server waits for a request.
+	Answer bool
 	// Send is written every Every until the connection closes: "220-x\r\n"
 	// is an FTP greeting that never ends. Empty sends nothing.
 	Send string
@@ -93,14 +96,22 @@ func (tr *Trickler) serve() {
 			_ = c.(*net.TCPConn).SetReadBuffer(tr.o.Read)
 		}
 		tr.once.Do(func() { close(tr.accepted) })
+		spoke := make(chan struct{})
 		tr.wg.Add(2)
-		go tr.send(c)
-		go tr.read(c)
+		go tr.send(c, spoke)
+		go tr.read(c, spoke)
 	}
 }
 
-func (tr *Trickler) send(c net.Conn) {
+func (tr *Trickler) send(c net.Conn, spoke <-chan struct{}) {
 	defer tr.wg.Done()
+	if tr.o.Answer {
+		select {
+		case <-spoke:
+		case <-tr.done:
+			return
+		}
+	}
 	if _, err := io.WriteString(c, tr.o.Greet); err != nil || tr.o.Send == "" {
 		return
 	}
@@ -118,21 +129,29 @@ func (tr *Trickler) send(c net.Conn) {
 	}
 }
 
-func (tr *Trickler) read(c net.Conn) {
+// read takes what the client sends, at the peer's pace when Read is set,
+// and closes spoke once the client has sent something.
+func (tr *Trickler) read(c net.Conn, spoke chan<- struct{}) {
 	defer tr.wg.Done()
-	if tr.o.Read <= 0 {
-		n, _ := io.Copy(io.Discard, c)
-		tr.received.Add(n)
-		return
+	size := tr.o.Read
+	if size <= 0 {
+		size = 32 << 10
 	}
 	tick := time.NewTicker(tr.o.Every)
 	defer tick.Stop()
-	buf := make([]byte, tr.o.Read)
+	buf := make([]byte, size)
 	for {
 		n, err := c.Read(buf)
 		tr.received.Add(int64(n))
+		if n > 0 && spoke != nil {
+			close(spoke)
+			spoke = nil
+		}
 		if err != nil {
 			return
+		}
+		if tr.o.Read <= 0 {
+			continue // takes everything at once
 		}
 		select {
 		case <-tick.C:

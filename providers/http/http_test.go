@@ -25,6 +25,7 @@ import (
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/internal/testservers"
 	"github.com/inkform/inkform/providers"
 	ewshttp "github.com/inkform/inkform/providers/http"
 	"github.com/inkform/inkform/simulator"
@@ -500,5 +501,41 @@ func TestParseFingerprint(t *testing.T) {
 		if _, err := ewshttp.ParseFingerprint(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// A server that trickles its headers, or a body, a line at a time cannot
+// hold a request past its timeout: the deadline is the request's, not
+// each read's.
+func TestTricklingServerTimesOut(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    testservers.TrickleOptions
+	}{
+		{"headers", testservers.TrickleOptions{Answer: true, Greet: "HTTP/1.1 200 OK\r\n", Send: "X-Still: coming\r\n"}},
+		{"body", testservers.TrickleOptions{Answer: true, Greet: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{", Send: "\"x\": 1,\n"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := testservers.StartTrickler(t, tc.o)
+			p := fleet.Printer{Name: "slow", Host: "127.0.0.1", Ports: map[string]int{"http": tr.Port}}
+			errc := make(chan error, 1)
+			go func() {
+				// No deadline of its own: only the request timeouts may end it.
+				c, err := ewshttp.New(nil, ewshttp.Options{Scheme: "http", Timeout: 300 * time.Millisecond}).Dial(context.Background(), p)
+				if err == nil {
+					_, _, err = c.ReadSettings(context.Background(), "lexmark", []string{"system.contact"})
+					c.Close()
+				}
+				errc <- err
+			}()
+			select {
+			case err := <-errc:
+				if !errors.Is(err, providers.ErrUnreachable) || !strings.Contains(err.Error(), "slow") || !strings.Contains(err.Error(), "http") {
+					t.Fatalf("err = %v, want ErrUnreachable naming the printer and http", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("still waiting after 30s: each trickled line extends the deadline")
+			}
+		})
 	}
 }
