@@ -47,6 +47,12 @@ type Applier struct {
 	// often it is asked meanwhile (default: from the timeout, at most
 	// DefaultRebootPoll).
 	RebootTimeout, RebootPoll time.Duration
+	// PrinterTimeout bounds one printer's whole apply: connecting, the
+	// firmware upload and reboot wait, files, settings and their
+	// verification (default: RebootTimeout plus 15 minutes,
+	// DefaultPrinterTimeout with the default reboot wait). A printer past
+	// it fails; the rest of the fleet goes on.
+	PrinterTimeout time.Duration
 }
 
 func (ap *Applier) now() time.Time {
@@ -79,10 +85,13 @@ func (e *stateError) Unwrap() error { return e.err }
 // recorded in state as soon as it is verified, so an interrupted apply
 // loses nothing and the next plan shows exactly what is left.
 //
-// When ctx is cancelled, printers not yet started are skipped; a printer
-// whose write has begun is finished, verified and recorded. Apply returns an
-// error only when state cannot be written; per-printer failures are in the
-// result. The caller holds the state lock.
+// When ctx is cancelled, printers not yet started are skipped, and so are
+// printers not yet written; a printer whose writes have begun gets a few
+// seconds to finish, be verified and recorded, and fails unrecorded when
+// it cannot (the next plan shows what it holds). The run is then recorded
+// as cancelled, and the result says so. Apply returns an error only when
+// state cannot be written; per-printer failures are in the result. The
+// caller holds the state lock.
 func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet.Printer, o Options) (*plans.ApplyResult, error) {
 	if plan == nil {
 		return nil, errors.New("apply: no plan")
@@ -129,7 +138,9 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 		case halt != "":
 			f.result = plans.PrinterResult{Name: pp.Name, Status: plans.ResultSkipped, Detail: halt, Firmware: plans.FirmwareHalted}
 		default:
-			f.result, f.changed, f.printer, f.err = ap.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
+			pctx, cancel := ap.printerContext(runCtx)
+			f.result, f.changed, f.printer, f.err = ap.applyPrinter(pctx, memo, pp, config, plan.RefreshOnly)
+			cancel()
 		}
 		ro.done(pp.Name, f.result)
 		f.at = ap.now().UTC()
@@ -138,12 +149,16 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	stateErr := rec.close() // the recorder reports through res
 	res.Notes = ro.notes()
 
-	status := "ok"
+	// A cancelled run is cancelled even when printers it cut short failed.
+	status := state.RunOK
 	switch {
-	case stateErr != nil || res.Failed():
-		status = "failed"
+	case stateErr != nil:
+		status = state.RunFailed
 	case ctx.Err() != nil:
-		status = "cancelled"
+		status = state.RunCancelled
+		res.Cancelled = true
+	case res.Failed():
+		status = state.RunFailed
 	}
 	if err := ap.State.FinishRun(keep, runID, status); err != nil && stateErr == nil {
 		stateErr = fmt.Errorf("record run end: %w", err)
@@ -171,6 +186,11 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	r = plans.PrinterResult{Name: pp.Name}
 	fail := func(status, format string, args ...any) (plans.PrinterResult, map[string]string, *state.Printer, error) {
 		r.Status, r.Detail = status, fmt.Sprintf(format, args...)
+		return r, nil, nil, nil
+	}
+	// ended is the result of a printer whose context c ended during err.
+	ended := func(c context.Context, wrote bool, err error) (plans.PrinterResult, map[string]string, *state.Printer, error) {
+		r.Status, r.Detail = stopped(c, wrote, err)
 		return r, nil, nil, nil
 	}
 	cfg, declared := config[pp.Name]
@@ -225,15 +245,18 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 
 	// Firmware goes first: settings are written to the new version.
 	if skip, err := ap.applyFirmware(ctx, pp, cfg, &r); skip || err != nil {
-		if err == nil {
-			return fail(plans.ResultSkipped, "cancelled")
+		switch {
+		case err == nil:
+			return ended(ctx, false, nil)
+		case ctx.Err() != nil:
+			return ended(ctx, true, err)
 		}
 		return fail(plans.ResultFailed, "%v", err)
 	}
 	sess, err := ap.Connector.Connect(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fail(plans.ResultSkipped, "cancelled")
+			return ended(ctx, false, fmt.Errorf("connect: %w", err))
 		}
 		return fail(plans.ResultFailed, "connect: %v", err)
 	}
@@ -243,7 +266,7 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	obs, err := providers.Check(ctx, sess, names)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fail(plans.ResultSkipped, "cancelled")
+			return ended(ctx, false, fmt.Errorf("observe: %w", err))
 		}
 		return fail(plans.ResultFailed, "observe: %v", err)
 	}
@@ -254,15 +277,24 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 		return fail(plans.ResultStale, "observed %s changed since the plan; run plan again", strings.Join(changed, ", "))
 	}
 	if ctx.Err() != nil {
-		return fail(plans.ResultSkipped, "cancelled")
+		return ended(ctx, false, nil)
 	}
 
-	// From the first write on, the printer is finished even if ctx is
-	// cancelled, so that state can record what the device now holds.
-	if err := ap.sendFiles(keep, sess, pp, cfg); err != nil {
+	// From the first write on, a cancelled printer may finish within a
+	// grace period, so that state can record what the device now holds;
+	// an upload that takes longer is cut.
+	wctx, release := writeContext(ctx)
+	defer release()
+	if err := ap.sendFiles(wctx, sess, pp, cfg); err != nil {
+		if wctx.Err() != nil {
+			return ended(wctx, true, err)
+		}
 		return fail(plans.ResultFailed, "%v", err)
 	}
-	if err := sess.Set(keep, writes); err != nil {
+	if err := sess.Set(wctx, writes); err != nil {
+		if wctx.Err() != nil {
+			return ended(wctx, true, fmt.Errorf("set: %w", err))
+		}
 		return fail(plans.ResultFailed, "set: %v", err)
 	}
 	// Verify by reading back what was written (with the facts, which the
@@ -271,8 +303,11 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	for i, d := range writes {
 		names[i] = d.Name
 	}
-	after, err := providers.Check(keep, sess, names)
+	after, err := providers.Check(wctx, sess, names)
 	if err != nil {
+		if wctx.Err() != nil {
+			return ended(wctx, true, fmt.Errorf("verify: observe: %w", err))
+		}
 		return fail(plans.ResultFailed, "verify: observe: %v", err)
 	}
 	var wrong []string

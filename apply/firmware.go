@@ -71,10 +71,12 @@ func (ap *Applier) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, c
 	if !ok {
 		return false, fmt.Errorf("firmware: the %s transport cannot send files", sess.Transport())
 	}
-	// Once the image is on its way the printer may start flashing:
-	// finish sending even if the apply is cancelled.
-	keep := context.WithoutCancel(ctx)
-	via, err := fs.SendFile(keep, fw.File, ap.uploadProgress(pp.Name, fw.File.RemoteName(), fw.File.Size))
+	// A cancelled apply lets the image finish within a grace period and
+	// cuts it after that: sending may take minutes, longer than a signal
+	// may wait, and printers check an image whole before they flash it.
+	sctx, release := writeContext(ctx)
+	via, err := fs.SendFile(sctx, fw.File, ap.uploadProgress(pp.Name, fw.File.RemoteName(), fw.File.Size))
+	release()
 	if err != nil {
 		return false, fmt.Errorf("firmware %s: send: %w", fc.To, err)
 	}
@@ -94,15 +96,13 @@ func (ap *Applier) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, c
 // answers again, or it already reports the new version. Bounded by
 // RebootTimeout.
 func (ap *Applier) waitReboot(ctx context.Context, cfg fleet.Printer, before fleet.Observation) (fleet.Observation, error) {
-	timeout, every := ap.RebootTimeout, ap.RebootPoll
-	if timeout <= 0 {
-		timeout = DefaultRebootTimeout
-	}
+	timeout, every := ap.rebootTimeout(), ap.RebootPoll
 	if every <= 0 {
 		// A short timeout (a simulator, a lab) polls more often.
 		every = min(DefaultRebootPoll, max(200*time.Millisecond, timeout/60))
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// Its own cause tells the reboot timeout from the printer's deadline.
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errNoReboot)
 	defer cancel()
 	wentAway := false
 	tick := time.NewTicker(every)
@@ -111,7 +111,7 @@ func (ap *Applier) waitReboot(ctx context.Context, cfg fleet.Printer, before fle
 	for {
 		select {
 		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			if context.Cause(ctx) == errNoReboot {
 				if lastErr != nil {
 					return fleet.Observation{}, fmt.Errorf("not back within %s after the reboot: %w", timeout, lastErr)
 				}
@@ -132,6 +132,16 @@ func (ap *Applier) waitReboot(ctx context.Context, cfg fleet.Printer, before fle
 			return obs, nil
 		}
 	}
+}
+
+// errNoReboot ends a reboot wait at RebootTimeout.
+var errNoReboot = errors.New("reboot timeout")
+
+func (ap *Applier) rebootTimeout() time.Duration {
+	if ap.RebootTimeout > 0 {
+		return ap.RebootTimeout
+	}
+	return DefaultRebootTimeout
 }
 
 // observeFacts opens a session, reads the facts only (no supplies:

@@ -28,6 +28,9 @@ type ApplyResult struct {
 	RunID    int64
 	// Notes say which firmware rollouts halted.
 	Notes []string
+	// Cancelled is true when the apply was stopped before it was done
+	// (a signal): printers it did not reach are skipped.
+	Cancelled bool
 }
 
 // Firmware results in PrinterResult.Firmware.

@@ -652,13 +652,15 @@ func mdSettingTable(changed []*plans.PrinterPlan) string {
 // applyJSONVersion is the format_version of apply -json.
 // 2.0: snake_case keys under a format_version; before, the result was
 // encoded as it is held in Go, with CamelCase keys and no version.
-const applyJSONVersion = "2.0"
+// 2.1: cancelled.
+const applyJSONVersion = "2.1"
 
 type jsonApplyResult struct {
 	FormatVersion string              `json:"format_version"`
 	RunID         int64               `json:"run_id"`
 	Printers      []jsonPrinterResult `json:"printers"`
 	Notes         []string            `json:"notes,omitempty"`
+	Cancelled     bool                `json:"cancelled,omitempty"`
 }
 
 type jsonPrinterResult struct {
@@ -672,7 +674,7 @@ type jsonPrinterResult struct {
 // RenderApplyJSON writes the result of an apply as JSON for machines.
 func RenderApplyJSON(w io.Writer, r *plans.ApplyResult) error {
 	out := jsonApplyResult{FormatVersion: applyJSONVersion, RunID: r.RunID,
-		Printers: make([]jsonPrinterResult, 0, len(r.Printers)), Notes: r.Notes}
+		Printers: make([]jsonPrinterResult, 0, len(r.Printers)), Notes: r.Notes, Cancelled: r.Cancelled}
 	for _, pr := range r.Printers {
 		out.Printers = append(out.Printers, jsonPrinterResult{
 			Name: pr.Name, Status: pr.Status, Detail: pr.Detail, Changes: pr.Changes, Firmware: pr.Firmware,
@@ -730,7 +732,10 @@ func RenderApplyResult(w io.Writer, r *plans.ApplyResult, o RenderOptions) error
 		parts = []string{"no printers"}
 	}
 	head := c.paint(ansiGreen+ansiBold, "Apply complete:")
-	if r.Failed() {
+	switch {
+	case r.Cancelled:
+		head = c.paint(ansiYellow+ansiBold, "Apply cancelled:")
+	case r.Failed():
 		head = c.paint(ansiRed+ansiBold, "Apply finished with failures:")
 	}
 	fmt.Fprintf(bw, "%s %s.\n", head, strings.Join(parts, ", "))

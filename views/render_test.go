@@ -292,7 +292,7 @@ func TestRenderApplyJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{
-  "format_version": "2.0",
+  "format_version": "2.1",
   "run_id": 7,
   "printers": [
     {
