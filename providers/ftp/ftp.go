@@ -236,13 +236,13 @@ func (c *Conn) abort() {
 }
 
 func (c *Conn) wrapDial(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("printer %s (%s): ftp: connect: %w", c.printer, c.addr, ctx.Err())
-	}
 	var ce *connectError
 	if !errors.As(err, &ce) {
 		// Connected, but the greeting did not come.
 		return c.wrap(ctx, "greeting", err)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("printer %s (%s): ftp: connect: %w", c.printer, c.addr, ctx.Err())
 	}
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -330,3 +330,15 @@ func TestSlowTransferOutlastsTheReplyTimeout(t *testing.T) {
 		t.Fatalf("printer received %+v", got)
 	}
 }
+
+// A context that ends while the greeting trickles in says so: the
+// connection was made, the greeting did not finish.
+func TestDeadlineDuringGreetingNamesIt(t *testing.T) {
+	tr := testservers.StartTrickler(t, testservers.TrickleOptions{Send: "220-still starting\r\n"})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := ftp.New(ftp.Options{Timeout: time.Minute}).DialFiles(ctx, printerAt(t, tr.Addr, "admin", "x"))
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "test-printer") || !strings.Contains(err.Error(), "ftp: greeting") {
+		t.Fatalf("err = %v, want the deadline, naming the printer and the greeting", err)
+	}
+}
