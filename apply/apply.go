@@ -287,13 +287,13 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	defer release()
 	if err := ap.sendFiles(wctx, sess, pp, cfg); err != nil {
 		if wctx.Err() != nil {
-			return ended(wctx, true, err)
+			return ended(ctx, true, err)
 		}
 		return fail(plans.ResultFailed, "%v", err)
 	}
 	if err := sess.Set(wctx, writes); err != nil {
 		if wctx.Err() != nil {
-			return ended(wctx, true, fmt.Errorf("set: %w", err))
+			return ended(ctx, true, fmt.Errorf("set: %w", err))
 		}
 		return fail(plans.ResultFailed, "set: %v", err)
 	}
@@ -306,7 +306,7 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	after, err := providers.Check(wctx, sess, names)
 	if err != nil {
 		if wctx.Err() != nil {
-			return ended(wctx, true, fmt.Errorf("verify: observe: %w", err))
+			return ended(ctx, true, fmt.Errorf("verify: observe: %w", err))
 		}
 		return fail(plans.ResultFailed, "verify: observe: %v", err)
 	}

@@ -51,6 +51,10 @@ func (e *timeoutError) Error() string {
 // and be recorded. release frees it.
 func writeContext(ctx context.Context) (_ context.Context, release func()) {
 	w, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := func() {}
+	if d, ok := ctx.Deadline(); ok {
+		w, stop = context.WithDeadline(w, d)
+	}
 	released := make(chan struct{})
 	go func() {
 		select {
@@ -58,26 +62,27 @@ func writeContext(ctx context.Context) (_ context.Context, release func()) {
 		case <-released:
 			return
 		}
-		var te *timeoutError
-		if !errors.As(context.Cause(ctx), &te) {
-			t := time.NewTimer(finishGrace)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-released:
-				return
-			}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return // w's own deadline
 		}
-		cancel(context.Cause(ctx))
+		t := time.NewTimer(finishGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel(context.Cause(ctx))
+		case <-released:
+		}
 	}()
 	return w, func() {
 		close(released)
+		stop()
 		cancel(nil)
 	}
 }
 
-// stopped is the status and detail of a printer whose context ended while
-// it was doing what err says (nil: between two steps). Its own deadline
+// stopped is the status and detail of a printer whose context ctx (not its
+// writeContext) ended while it was doing what err says (nil: between two
+// steps). Its own deadline
 // fails it. Otherwise (a signal, or state that cannot be written) it is
 // skipped when nothing was written yet, and fails when its writes had
 // begun: the device may hold part of them, which the next plan shows.
