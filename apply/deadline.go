@@ -81,12 +81,15 @@ func writeContext(ctx context.Context) (_ context.Context, release func()) {
 }
 
 // stopped is the status and detail of a printer whose context ctx (not its
-// writeContext) ended while it was doing what err says (nil: between two
-// steps). Its own deadline
+// writeContext) ended, or whose writes ended at its deadline, while it was
+// doing what err says (nil: between two steps). Its own deadline
 // fails it. Otherwise (a signal, or state that cannot be written) it is
 // skipped when nothing was written yet, and fails when its writes had
 // begun: the device may hold part of them, which the next plan shows.
 func stopped(ctx context.Context, wrote bool, err error) (status, detail string) {
+	// A printer's writes end at its deadline on a timer of their own,
+	// which may fire first: ctx's cause is known once it has ended too.
+	<-ctx.Done()
 	var te *timeoutError
 	switch cause := context.Cause(ctx); {
 	case errors.As(cause, &te) && err != nil:

@@ -100,11 +100,11 @@ func applyBounded(t *testing.T, ctx context.Context, ap *apply.Applier, plan *pl
 // timeout, the printer and the transport; the rest of the fleet applies.
 func TestPrinterTimeoutEndsAStuckUpload(t *testing.T) {
 	ap, st, plan, printers, _ := stuckFixture(t)
-	ap.PrinterTimeout = 200 * time.Millisecond
+	ap.PrinterTimeout = time.Second
 	res := applyBounded(t, context.Background(), ap, plan, printers)
 	got := results(res)
 	if r := got["p1"]; r.Status != plans.ResultFailed ||
-		!strings.Contains(r.Detail, "not done within the printer timeout of 200ms") || !strings.Contains(r.Detail, "printer p1") || !strings.Contains(r.Detail, "ftp") {
+		!strings.Contains(r.Detail, "not done within the printer timeout of 1s") || !strings.Contains(r.Detail, "printer p1") || !strings.Contains(r.Detail, "ftp") {
 		t.Errorf("p1: %+v", r)
 	}
 	if r := got["p2"]; r.Status != plans.ResultApplied {
