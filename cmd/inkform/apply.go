@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,8 @@ type applyOptions struct {
 	planningOptions
 	PlanFile    string // from plan -out; "" plans first
 	AutoApprove bool
+	// PrinterTimeout bounds each printer's whole apply (0: the default).
+	PrinterTimeout time.Duration
 }
 
 func newApplyCommand(f *factory) *cobra.Command {
@@ -44,6 +47,7 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 	}
 	opts.register(cmd.Flags())
 	cmd.Flags().BoolVar(&opts.AutoApprove, "auto-approve", false, "apply without asking for confirmation")
+	registerPrinterTimeout(cmd, &opts.PrinterTimeout)
 	return cmd
 }
 
@@ -101,6 +105,7 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 	prog := newProgress(io, "Applying", opts.JSON)
 	ap := ws.newApplier(opts.Parallelism, len(plan.Printers), prog)
 	ap.RebootTimeout = opts.RebootTimeout
+	ap.PrinterTimeout = opts.PrinterTimeout
 	info := owner("inkform apply")
 	res, err := ap.Apply(ctx, plan, ws.cfg.Printers, apply.Options{Run: state.Run{
 		Command:    "apply",
