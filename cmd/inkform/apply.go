@@ -95,7 +95,7 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 		if !plan.HasChanges() && !plan.RefreshOnly {
 			return checkedError(plan, opts.RequireAll)
 		}
-		if !opts.AutoApprove && !confirm(io) {
+		if !opts.AutoApprove && !confirmed(ctx, io) {
 			fmt.Fprintln(io.Out, "\nApply cancelled.")
 			return &exitError{code: ExitError}
 		}

@@ -24,6 +24,8 @@ const exitCodesHelp = `Exit codes:
      not checked (or, for apply, not applied)
   2  plan -detailed-exitcode: success, and there are changes to apply
   3  fmt -check: some files are not formatted
+  130  a second SIGINT (Ctrl-C) stopped it at once (143: a second SIGTERM);
+       the first stops in order: releases the state lock and exits 1
 
 Printers not checked (unreachable, another serial, or not observable) are
 reported, counted in the summary and skipped; on their own they change the

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,17 +32,73 @@ func TestMain(m *testing.M) {
 // cliProcess is inkform running in a child process.
 type cliProcess struct {
 	cmd      *exec.Cmd
-	out, err bytes.Buffer
+	out, err lockedBuffer
 	done     chan error
+}
+
+// lockedBuffer is a buffer output is copied to while the test reads it.
+type lockedBuffer struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed, and replaced, by each Write
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.written != nil {
+		close(l.written)
+		l.written = nil
+	}
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitFor waits up to d for the output to contain s and reports whether it
+// does.
+func (l *lockedBuffer) waitFor(s string, d time.Duration) bool {
+	timeout := time.After(d)
+	for {
+		l.mu.Lock()
+		if strings.Contains(l.b.String(), s) {
+			l.mu.Unlock()
+			return true
+		}
+		if l.written == nil {
+			l.written = make(chan struct{})
+		}
+		written := l.written
+		l.mu.Unlock()
+		select {
+		case <-written:
+		case <-timeout:
+			return false
+		}
+	}
 }
 
 // startCLI starts the test binary as inkform with args and env (added to
 // a minimal environment). The process is killed if the test ends first.
 func startCLI(t *testing.T, env []string, args ...string) *cliProcess {
 	t.Helper()
+	return startCLIWith(t, nil, env, args...)
+}
+
+// startCLIWith is startCLI writing to stdout, when not nil, instead of a
+// buffer.
+func startCLIWith(t *testing.T, stdout *os.File, env []string, args ...string) *cliProcess {
+	t.Helper()
 	p := &cliProcess{cmd: exec.Command(os.Args[0], args...), done: make(chan error, 1)}
 	p.cmd.Env = append([]string{asCLIEnv + "=1", "NO_COLOR=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
+	if stdout != nil {
+		p.cmd.Stdout = stdout
+	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start inkform: %v", err)
 	}
