@@ -24,9 +24,10 @@ import (
 // not exist.
 var ErrNotFound = errors.New("not found")
 
-// ErrLockLost is returned (wrapped) by Unlock when the lease ran out and
-// another run took the lock over while this one believed it held it.
-var ErrLockLost = errors.New("state lock lost: its lease expired and another run took it over")
+// ErrLockLost is returned (wrapped) by Lock.Err and Unlock once the lease
+// ran out without renewal or another run took the lock over: what this
+// run writes from then on may overwrite that run's work.
+var ErrLockLost = errors.New("state lock lost: its lease ran out without renewal, and another run may have taken it over")
 
 // DefaultLease is how long a lock stays valid without renewal. A holder
 // renews every third of it, so a killed run blocks the next for at most
@@ -90,7 +91,7 @@ type Run struct {
 	ConfigHash string
 	StartedAt  time.Time
 	FinishedAt time.Time // zero while running (or when the process died)
-	Status     string    // RunRunning, RunOK, RunFailed, RunCancelled, …
+	Status     string    // RunRunning, RunOK, RunFailed, RunCancelled, RunLockLost, …
 }
 
 // Run statuses. RunAbandoned is never stored: it is how a run still
@@ -100,6 +101,9 @@ const (
 	RunOK        = "ok"
 	RunFailed    = "failed"
 	RunCancelled = "cancelled"
+	// RunLockLost: the run lost the state lock midway and stopped before
+	// writing any further printer or record.
+	RunLockLost  = "lock lost"
 	RunAbandoned = "abandoned"
 )
 
@@ -156,14 +160,29 @@ func (e *LockedError) Error() string {
 }
 
 // Lock is a held lock. Unlock releases it; it is safe to call more than once.
+// Err says whether it is still held; it is safe for concurrent use.
 type Lock struct {
 	Info   LockInfo
 	unlock func(context.Context) error
+	check  func() error
 }
 
-// NewLock is for backends: it wraps a held lock and its release function.
-func NewLock(info LockInfo, unlock func(context.Context) error) *Lock {
-	return &Lock{Info: info, unlock: unlock}
+// NewLock is for backends: it wraps a held lock, its release function and
+// check, which returns an error wrapping ErrLockLost once the lock is lost.
+func NewLock(info LockInfo, unlock func(context.Context) error, check func() error) *Lock {
+	return &Lock{Info: info, unlock: unlock, check: check}
+}
+
+// Err returns nil while the lock is held, and an error wrapping
+// ErrLockLost once its lease ran out without renewal or another run took
+// it over; a lost lock stays lost. It reads what the holder last knew,
+// without a round trip, so that a writer can ask before every write. A
+// nil Lock is never lost: it stands for no lock to keep.
+func (l *Lock) Err() error {
+	if l == nil || l.check == nil {
+		return nil
+	}
+	return l.check()
 }
 
 // Unlock releases the lock.

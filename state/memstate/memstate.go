@@ -141,7 +141,7 @@ func (s *Store) Lock(ctx context.Context, owner state.LockInfo) (*state.Lock, er
 			info.Expires = info.CreatedAt.Add(s.lease)
 			s.lock = &heldLock{info: info, lease: s.lease, renew: s.renew, renewed: now}
 			s.mu.Unlock()
-			return state.NewLock(info, func(context.Context) error { return s.unlock(info.ID) }), nil
+			return state.NewLock(info, func(context.Context) error { return s.unlock(info.ID) }, func() error { return s.lockErr(info.ID) }), nil
 		}
 		holder := h.info
 		s.mu.Unlock()
@@ -160,6 +160,17 @@ func (s *Store) unlock(id string) error {
 		return fmt.Errorf("state unlock %s: %w", id, state.ErrLockLost)
 	}
 	s.lock = nil
+	return nil
+}
+
+// lockErr says whether the lock with id is still held: it is lost once
+// another holder has it, it was removed, or its lease ran out unrenewed.
+func (s *Store) lockErr(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h := s.holder(time.Now()); h == nil || h.info.ID != id {
+		return fmt.Errorf("state lock %s: %w", id, state.ErrLockLost)
+	}
 	return nil
 }
 

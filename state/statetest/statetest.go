@@ -517,6 +517,9 @@ func testLockContention(t *testing.T, s state.Store) {
 	if a.Info.ID == "" || a.Info.User != ownerA.User || a.Info.Expires.Before(a.Info.CreatedAt) {
 		t.Errorf("lock info = %+v", a.Info)
 	}
+	if err := a.Err(); err != nil {
+		t.Errorf("Err of a lock just taken = %v", err)
+	}
 	_, err = lockWithin(t, s, ownerB, 300*time.Millisecond)
 	wantLocked(t, err, a)
 
@@ -608,6 +611,9 @@ func testLockRenewal(t *testing.T, s state.Store) {
 			t.Fatalf("lease still ends %v after 10s; never renewed", a.Info.Expires)
 		}
 	}
+	if err := a.Err(); err != nil {
+		t.Errorf("Err of a lock renewed = %v", err)
+	}
 	if err := a.Unlock(ctx); err != nil {
 		t.Errorf("Unlock A after renewals: %v", err)
 	}
@@ -615,11 +621,14 @@ func testLockRenewal(t *testing.T, s state.Store) {
 
 func testLockExpiredTakeover(t *testing.T, s state.Store) {
 	ctx := ctxFor(t)
-	leaseSetter(t, s).SetLease(300*time.Millisecond, -1) // A hangs: never renews
+	ls := leaseSetter(t, s)
+	ls.SetLease(300*time.Millisecond, -1) // A hangs: never renews
 	a, err := s.Lock(ctx, ownerA)
 	if err != nil {
 		t.Fatalf("Lock A: %v", err)
 	}
+	// B is alive: its lock must not run out while the test looks at it.
+	ls.SetLease(time.Minute, 0)
 	// B keeps retrying until A's lease runs out, well within the deadline.
 	start := time.Now()
 	b, err := lockWithin(t, s, ownerB, 10*time.Second)
@@ -631,6 +640,13 @@ func testLockExpiredTakeover(t *testing.T, s state.Store) {
 	}
 	if b.Info.User != ownerB.User {
 		t.Errorf("B's lock info = %+v", b.Info)
+	}
+	// A, waking up, must learn that it lost the lock before it writes.
+	if err := a.Err(); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("A.Err() after B took its lock over = %v; want ErrLockLost", err)
+	}
+	if err := b.Err(); err != nil {
+		t.Errorf("B.Err() while B holds the lock = %v", err)
 	}
 	if err := a.Unlock(ctx); !errors.Is(err, state.ErrLockLost) {
 		t.Errorf("Unlock of a lock taken over = %v; want ErrLockLost", err)
