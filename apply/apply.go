@@ -61,6 +61,11 @@ type Options struct {
 	// Run is recorded with BeginRun and closed with FinishRun by Apply.
 	// Command defaults to "apply", ConfigHash to the plan's.
 	Run state.Run
+	// Lock is the state lock the caller holds. Apply asks it before each
+	// printer's first write and before recording: once it is lost, apply
+	// writes no further printer and records nothing more but the run's
+	// end, as state.RunLockLost. Nil: no lock to keep.
+	Lock *state.Lock
 }
 
 // errConfigChanged marks a printer whose configuration differs from the
@@ -81,8 +86,9 @@ func (e *stateError) Unwrap() error { return e.err }
 //
 // When ctx is cancelled, printers not yet started are skipped; a printer
 // whose write has begun is finished, verified and recorded. Apply returns an
-// error only when state cannot be written; per-printer failures are in the
-// result. The caller holds the state lock.
+// error only when state cannot be written or o.Lock was lost (the error
+// then wraps state.ErrLockLost); per-printer failures are in the result.
+// The caller holds the state lock.
 func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet.Printer, o Options) (*plans.ApplyResult, error) {
 	if plan == nil {
 		return nil, errors.New("apply: no plan")
@@ -115,7 +121,7 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	defer stop(nil)
 
 	res := &plans.ApplyResult{RunID: runID, Printers: make([]plans.PrinterResult, len(plan.Printers))}
-	rec := ap.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
+	rec := ap.newRecorder(keep, runID, res, o.Lock, func(err error) { stop(stopCause(err)) })
 	memo := values.NewMemo(ap.Catalog)
 	ro := newRollout(plan)
 	// Every printer gets a result: one not started is skipped.
@@ -129,7 +135,7 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 		case halt != "":
 			f.result = plans.PrinterResult{Name: pp.Name, Status: plans.ResultSkipped, Detail: halt, Firmware: plans.FirmwareHalted}
 		default:
-			f.result, f.changed, f.printer, f.err = ap.applyPrinter(runCtx, memo, pp, config, plan.RefreshOnly)
+			f.result, f.changed, f.printer, f.err = ap.applyPrinter(runCtx, memo, o.Lock, pp, config, plan.RefreshOnly)
 		}
 		ro.done(pp.Name, f.result)
 		f.at = ap.now().UTC()
@@ -138,15 +144,20 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	stateErr := rec.close() // the recorder reports through res
 	res.Notes = ro.notes()
 
-	status := "ok"
+	status := state.RunOK
 	switch {
+	case errors.Is(stateErr, state.ErrLockLost):
+		status = state.RunLockLost
 	case stateErr != nil || res.Failed():
-		status = "failed"
+		status = state.RunFailed
 	case ctx.Err() != nil:
-		status = "cancelled"
+		status = state.RunCancelled
 	}
 	if err := ap.State.FinishRun(keep, runID, status); err != nil && stateErr == nil {
 		stateErr = fmt.Errorf("record run end: %w", err)
+	}
+	if errors.Is(stateErr, state.ErrLockLost) {
+		return res, fmt.Errorf("apply stopped: %w", stateErr)
 	}
 	if stateErr != nil {
 		return res, fmt.Errorf("apply: state: %w", stateErr)
@@ -154,19 +165,40 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	return res, nil
 }
 
-var errStateUnusable = errors.New("state could not be written")
+var (
+	errStateUnusable = errors.New("state could not be written")
+	errLockLost      = errors.New("the state lock was lost")
+)
+
+// stopCause is why a state error stops the apply.
+func stopCause(err error) error {
+	if errors.Is(err, state.ErrLockLost) {
+		return errLockLost
+	}
+	return errStateUnusable
+}
 
 func skipReason(ctx context.Context) string {
-	if errors.Is(context.Cause(ctx), errStateUnusable) {
-		return "not started: state could not be written"
+	if cause := context.Cause(ctx); errors.Is(cause, errStateUnusable) || errors.Is(cause, errLockLost) {
+		return "not started: " + cause.Error()
 	}
 	return "cancelled"
 }
 
+// lockLost is a printer's result when the lock turned out lost before its
+// next write: done names what was written before, if anything.
+func lockLost(r plans.PrinterResult, done string, err error) (plans.PrinterResult, map[string]string, *state.Printer, error) {
+	r.Status, r.Detail = plans.ResultSkipped, "not started: "+errLockLost.Error()
+	if done != "" {
+		r.Status, r.Detail = plans.ResultFailed, done+"; the rest not written: "+errLockLost.Error()
+	}
+	return r, nil, nil, err
+}
+
 // applyPrinter applies one printer's plan and returns the record to write
 // for it, if any; the caller writes it. The error is non-nil only when
-// state could not be read or written.
-func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
+// state could not be read or written, or lock was lost.
+func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, lock *state.Lock, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
 	keep := context.WithoutCancel(ctx)
 	r = plans.PrinterResult{Name: pp.Name, Changes: len(pp.Changes)}
 	fail := func(status, format string, args ...any) (plans.PrinterResult, map[string]string, *state.Printer, error) {
@@ -183,6 +215,9 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	case plans.StatusForgotten:
 		if declared {
 			return fail(plans.ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
+		}
+		if err := lock.Err(); err != nil {
+			return lockLost(r, "", err)
 		}
 		if err := ap.State.DeletePrinter(keep, pp.Name); err != nil {
 			return r, nil, nil, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
@@ -224,6 +259,9 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	}
 
 	// Firmware goes first: settings are written to the new version.
+	if err := lock.Err(); err != nil && pp.Firmware != nil {
+		return lockLost(r, "", err)
+	}
 	if skip, err := ap.applyFirmware(ctx, pp, cfg, &r); skip || err != nil {
 		if err == nil {
 			return fail(plans.ResultSkipped, "cancelled")
@@ -255,6 +293,13 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	}
 	if ctx.Err() != nil {
 		return fail(plans.ResultSkipped, "cancelled")
+	}
+	if err := lock.Err(); err != nil {
+		done := ""
+		if r.Firmware == plans.FirmwareUpgraded {
+			done = "firmware upgraded"
+		}
+		return lockLost(r, done, err)
 	}
 
 	// From the first write on, the printer is finished even if ctx is

@@ -169,7 +169,7 @@ func (s *Store) lockErr(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if h := s.holder(time.Now()); h == nil || h.info.ID != id {
-		return fmt.Errorf("state lock %s: %w", id, state.ErrLockLost)
+		return fmt.Errorf("lock %s: %w", id, state.ErrLockLost)
 	}
 	return nil
 }

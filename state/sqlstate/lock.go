@@ -48,7 +48,7 @@ func (h *heldLock) err() error {
 		h.lost = true
 	}
 	if h.lost {
-		return fmt.Errorf("state lock %s: %w", h.id, state.ErrLockLost)
+		return fmt.Errorf("lock %s: %w", h.id, state.ErrLockLost)
 	}
 	return nil
 }
