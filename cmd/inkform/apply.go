@@ -91,9 +91,10 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 				Host:       info.Host,
 				GitCommit:  gitCommit(ws.cfg.Dir),
 				ConfigHash: ws.cfg.Hash,
-			}})
+			}, Lock: ws.lock})
 			prog.clear()
-			if err != nil {
+			stopped := ws.lockLost(err) // said after the results
+			if err != nil && stopped == nil {
 				return err
 			}
 			if f.json {
@@ -104,6 +105,9 @@ Without it, plan first and ask for confirmation (unless -auto-approve).
 			}
 			if err != nil {
 				return err
+			}
+			if stopped != nil {
+				return stopped
 			}
 			if res.Failed() || ctx.Err() != nil {
 				return &exitError{code: ExitError}

@@ -33,25 +33,29 @@ type cliProcess struct {
 	cmd      *exec.Cmd
 	out, err bytes.Buffer
 	done     chan error
+	exited   chan struct{} // closed once the process is waited for, whoever reads done
 }
 
 // startCLI starts the test binary as inkform with args and env (added to
 // a minimal environment). The process is killed if the test ends first.
 func startCLI(t *testing.T, env []string, args ...string) *cliProcess {
 	t.Helper()
-	p := &cliProcess{cmd: exec.Command(os.Args[0], args...), done: make(chan error, 1)}
+	p := &cliProcess{cmd: exec.Command(os.Args[0], args...), done: make(chan error, 1), exited: make(chan struct{})}
 	p.cmd.Env = append([]string{asCLIEnv + "=1", "NO_COLOR=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start inkform: %v", err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
+	go func() {
+		p.done <- p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
 		select {
-		case <-p.done:
+		case <-p.exited:
 		default:
 			_ = p.cmd.Process.Kill()
-			<-p.done
+			<-p.exited
 		}
 	})
 	return p

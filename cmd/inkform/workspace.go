@@ -125,6 +125,9 @@ type workspace struct {
 	lock  *state.Lock
 	// warnedFiles: the open-files warning was shown (apply plans first).
 	warnedFiles bool
+	io          streams
+	// lockReported: the command said the lock was lost; close need not.
+	lockReported bool
 }
 
 // openWorkspace loads the configuration, opens its state and takes the lock.
@@ -146,11 +149,11 @@ func openWorkspace(ctx context.Context, io streams, f *configFlags, command stri
 		st.Close()
 		return nil, err
 	}
-	return &workspace{cfg: cfg, store: st, lock: lock}, nil
+	return &workspace{cfg: cfg, store: st, lock: lock, io: io}, nil
 }
 
 func (ws *workspace) close(ctx context.Context) {
-	_ = ws.lock.Unlock(context.WithoutCancel(ctx))
+	ws.warnUnlock(ws.lock.Unlock(context.WithoutCancel(ctx)))
 	_ = ws.store.Close()
 }
 
