@@ -30,6 +30,7 @@ type Store struct {
 	lockSeq  int
 	lease    time.Duration
 	renew    time.Duration
+	key      state.Key
 
 	// PutErr, when set, is returned by PutPrinter and PutPrinters.
 	PutErr error
@@ -52,12 +53,23 @@ var (
 	_ state.LockAdmin      = (*Store)(nil)
 )
 
-// New returns an empty store.
+// New returns an empty store with a key of its own.
 func New() *Store {
-	s := &Store{printers: map[string]state.Printer{}, outcomes: map[int64][]state.Outcome{}}
+	secret, err := state.GenerateKey()
+	if err != nil {
+		panic(err) // crypto/rand does not fail on the systems tests run on
+	}
+	key, err := state.NewKey(secret)
+	if err != nil {
+		panic(err)
+	}
+	s := &Store{printers: map[string]state.Printer{}, outcomes: map[int64][]state.Outcome{}, key: key}
 	s.SetLease(0, 0)
 	return s
 }
+
+// ValueKey returns the store's key, made by New.
+func (s *Store) ValueKey() (state.Key, error) { return s.key, nil }
 
 // SetLease changes the lease and renewal interval of locks taken from now
 // on: state.DefaultLease and a third of it when zero; a negative
@@ -75,12 +87,16 @@ func (s *Store) SetLease(lease, renewEvery time.Duration) {
 }
 
 // clonePrinter copies p so that neither the caller nor the store sees the
-// other's later edits. As from a database, Settings is never nil and Files
-// is nil when empty.
+// other's later edits. As from a database, Settings is never nil, and
+// Values and Files are nil when empty.
 func clonePrinter(p state.Printer) state.Printer {
 	p.Settings = maps.Clone(p.Settings)
 	if p.Settings == nil {
 		p.Settings = map[string]string{}
+	}
+	p.Values = maps.Clone(p.Values)
+	if len(p.Values) == 0 {
+		p.Values = nil
 	}
 	p.Files = maps.Clone(p.Files)
 	if len(p.Files) == 0 {
