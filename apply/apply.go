@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -100,6 +102,10 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	for _, p := range printers {
 		config[p.Name] = p
 	}
+	memo, err := values.MemoFor(ap.State, ap.Catalog, printers)
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
 	run := o.Run
 	if run.Command == "" {
 		run.Command = "apply"
@@ -122,7 +128,6 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 
 	res := &plans.ApplyResult{RunID: runID, Printers: make([]plans.PrinterResult, len(plan.Printers))}
 	rec := ap.newRecorder(keep, runID, res, o.Lock, func(err error) { stop(stopCause(err)) })
-	memo := values.NewMemo(ap.Catalog)
 	ro := newRollout(plan)
 	// Every printer gets a result: one not started is skipped.
 	ap.Each(keep, len(plan.Printers), ap.Progress, func(i int) {
@@ -343,7 +348,7 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, lock *st
 	r.Status = plans.ResultApplied
 	written = make(map[string]string, len(writes))
 	for _, d := range writes {
-		written[d.Name] = state.HashValue(d.Value)
+		_, written[d.Name] = memo.Get(d.Name, d.Value, d.Sensitive)
 	}
 	return r, written, ap.record(memo, cfg, pp, after), nil
 }
@@ -372,7 +377,8 @@ func (ap *Applier) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (p
 }
 
 // record builds the printer's state: identity, last observation and the
-// hash of every declared setting the device supports.
+// hash of every declared setting the device supports, with its value when
+// not sensitive.
 func (ap *Applier) record(memo *values.Memo, cfg fleet.Printer, pp *plans.PrinterPlan, obs fleet.Observation) *state.Printer {
 	unsupported := make(map[string]bool, len(pp.Unsupported))
 	for _, u := range pp.Unsupported {
@@ -393,8 +399,16 @@ func (ap *Applier) record(memo *values.Memo, cfg fleet.Printer, pp *plans.Printe
 		rec.ObservedAt = now
 	}
 	for _, d := range cfg.Settings {
-		if !unsupported[d.Name] {
-			_, rec.Settings[d.Name] = memo.Get(d.Name, d.Value, d.Sensitive)
+		if unsupported[d.Name] {
+			continue
+		}
+		v, h := memo.Get(d.Name, d.Value, d.Sensitive)
+		rec.Settings[d.Name] = h
+		if !d.Sensitive {
+			if rec.Values == nil {
+				rec.Values = make(map[string]string, len(cfg.Settings))
+			}
+			rec.Values[d.Name] = v
 		}
 	}
 	rec.Files = recordFiles(cfg)
@@ -446,6 +460,12 @@ func checkConfig(memo *values.Memo, pp *plans.PrinterPlan, cfg fleet.Printer) er
 			return fmt.Errorf("%w: %s is new or has a different value", errConfigChanged, d.Name)
 		}
 	}
+	// The plan observed only declared settings.
+	for _, name := range slices.Sorted(maps.Keys(pp.ObservedHashes)) {
+		if _, ok := cfg.Setting(name); !ok {
+			return fmt.Errorf("%w: %s is no longer declared", errConfigChanged, name)
+		}
+	}
 	return nil
 }
 
@@ -459,14 +479,14 @@ func staleSettings(memo *values.Memo, pp *plans.PrinterPlan, cfg fleet.Printer, 
 	var settings []string
 	for name, h := range pp.ObservedHashes {
 		v, ok := obs.Settings[name]
-		// A setting not declared any more is treated as sensitive: its
-		// value is then not memoised.
+		// checkConfig refused a setting no longer declared: how to hash
+		// its value is not known.
 		d, declared := cfg.Setting(name)
-		if !ok {
+		if !ok || !declared {
 			settings = append(settings, name)
 			continue
 		}
-		if _, got := memo.Get(name, v, d.Sensitive || !declared); got != h {
+		if _, got := memo.Get(name, v, d.Sensitive); got != h {
 			settings = append(settings, name)
 		}
 	}

@@ -124,8 +124,11 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 			todo = append(todo, p)
 		}
 	}
+	memo, err := values.MemoFor(pl.State, pl.Catalog, todo)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
 	results := make([]plans.PrinterPlan, len(todo))
-	memo := values.NewMemo(pl.Catalog)
 	pl.Observer.Observe(ctx, todo, func(i int, r observer.Result) {
 		results[i] = pl.planPrinter(ctx, memo, todo[i], r, sr, o.RefreshOnly)
 		if o.OnPrinter != nil {
@@ -153,10 +156,12 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 }
 
 // forgetPrinter plans a printer that is recorded but no longer declared.
+// Its settings' recorded hashes stay out of the plan: forgetting needs
+// none, and plan files are kept longer and more widely than state.
 func forgetPrinter(r state.Printer) plans.PrinterPlan {
 	pp := plans.PrinterPlan{Name: r.Name, Address: r.Address, Action: plans.Forget, Status: plans.StatusForgotten}
 	for _, name := range sortedKeys(r.Settings) {
-		pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, BeforeHash: r.Settings[name]})
+		pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget})
 	}
 	return pp
 }
@@ -237,6 +242,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 	for _, u := range pp.Unsupported {
 		unsupported[u] = true
 	}
+	var again []string // recorded in an older form
 	for i, d := range p.Settings {
 		if unsupported[d.Name] {
 			continue
@@ -259,6 +265,10 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 			c.Action = plans.Adopt
 		case c.BeforeHash != c.AfterHash:
 			c.Action = plans.Update
+		case !values.Current(prior, d.Name, d.Sensitive):
+			// As when first managed: apply records it, writing nothing.
+			c.Action = plans.Adopt
+			again = append(again, d.Name)
 		default:
 			pp.Unchanged++
 			continue
@@ -273,11 +283,14 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 	if managed {
 		for _, name := range sortedKeys(prior.Settings) {
 			if _, declared := p.Setting(name); !declared {
-				pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, Transport: transport, BeforeHash: prior.Settings[name]})
+				pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, Transport: transport})
 			}
 		}
 	}
 	sort.Slice(pp.Changes, func(i, j int) bool { return pp.Changes[i].Setting < pp.Changes[j].Setting })
+	if len(again) > 0 {
+		pp.Notes = append(pp.Notes, "apply records again what state keeps in an older form (an older inkform, or another sensitivity): "+strings.Join(again, ", "))
+	}
 	pl.planDeploys(&pp, p, prior, obs)
 	switch {
 	case !managed:

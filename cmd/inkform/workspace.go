@@ -157,7 +157,8 @@ func (ws *workspace) close(ctx context.Context) {
 	_ = ws.store.Close()
 }
 
-// openState opens the store at loc with the lease from $INKFORM_LOCK_LEASE.
+// openState opens the store at loc with the lease from $INKFORM_LOCK_LEASE
+// and its key (stateKey).
 // Errors name loc without its password.
 func openState(ctx context.Context, io streams, loc backend.Location) (state.Store, error) {
 	var opts backend.Options
@@ -168,6 +169,7 @@ func openState(ctx context.Context, io streams, loc backend.Location) (state.Sto
 		}
 		opts.Lease = d
 	}
+	opts.Key = stateKey(io, loc)
 	// The backends' errors name the database already, never the password.
 	return loc.Open(ctx, opts)
 }
