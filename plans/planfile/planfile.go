@@ -14,6 +14,7 @@ import (
 
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/state"
 )
 
 // planFileKind marks a JSON document as an inkform plan file.
@@ -65,8 +66,10 @@ type fileChange struct {
 	AfterHash  string `json:"after_hash,omitempty"`
 }
 
-// Write stores p. Sensitive values are never written; only their
-// hashes are. The file is compact JSON written printer by printer: at
+// Write stores p. Sensitive values are never written; only their hashes
+// are, keyed with the state's key (a plain hash of a short secret would
+// be undone by trying every value), which lets apply tell a stale plan
+// without the values. The file is compact JSON written printer by printer: at
 // fleet scale it runs to tens of megabytes, and neither indenting it nor
 // holding all of it in memory at once helps anyone.
 func Write(w io.Writer, p *plans.Plan) error {
@@ -225,6 +228,9 @@ func decodePlan(f planFile) (*plans.Plan, error) {
 			if fc.Sensitive && (fc.Before != "" || fc.After != "") {
 				return nil, fmt.Errorf("printer %s: setting %s: a sensitive value is stored in clear", fp.Name, fc.Setting)
 			}
+			if fc.Sensitive && (!keyedOrNone(fc.BeforeHash) || !keyedOrNone(fc.AfterHash)) {
+				return nil, fmt.Errorf("printer %s: setting %s: a sensitive value's hash is not keyed, as an older inkform wrote it; make the plan again", fp.Name, fc.Setting)
+			}
 			pp.Changes = append(pp.Changes, plans.Change{
 				Setting: fc.Setting, Action: a, Before: fc.Before, After: fc.After, Sensitive: fc.Sensitive,
 				Transport: fc.Transport, BeforeHash: fc.BeforeHash, AfterHash: fc.AfterHash,
@@ -289,6 +295,8 @@ func decodeDeploys(pp *plans.PrinterPlan, files []fileFile, fw *fileFirmware) er
 	}
 	return nil
 }
+
+func keyedOrNone(h string) bool { return h == "" || state.IsKeyedHash(h) }
 
 func isHex64(s string) bool {
 	if len(s) != 64 {
