@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,6 +69,11 @@ type Options struct {
 	// Run is recorded with BeginRun and closed with FinishRun by Apply.
 	// Command defaults to "apply", ConfigHash to the plan's.
 	Run state.Run
+	// Lock is the state lock the caller holds. Apply asks it before each
+	// printer's first write and before recording: once it is lost, apply
+	// writes no further printer and records nothing more but the run's
+	// end, as state.RunLockLost. Nil: no lock to keep.
+	Lock *state.Lock
 }
 
 // errConfigChanged marks a printer whose configuration differs from the
@@ -90,8 +97,9 @@ func (e *stateError) Unwrap() error { return e.err }
 // seconds to finish, be verified and recorded, and fails unrecorded when
 // it cannot (the next plan shows what it holds). The run is then recorded
 // as cancelled, and the result says so. Apply returns an error only when
-// state cannot be written; per-printer failures are in the result. The
-// caller holds the state lock.
+// state cannot be written or o.Lock was lost (the error then wraps
+// state.ErrLockLost); per-printer failures are in the result. The caller
+// holds the state lock.
 func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet.Printer, o Options) (*plans.ApplyResult, error) {
 	if plan == nil {
 		return nil, errors.New("apply: no plan")
@@ -102,6 +110,10 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	config := make(map[string]fleet.Printer, len(printers))
 	for _, p := range printers {
 		config[p.Name] = p
+	}
+	memo, err := values.MemoFor(ap.State, ap.Catalog, printers)
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
 	}
 	run := o.Run
 	if run.Command == "" {
@@ -124,8 +136,7 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	defer stop(nil)
 
 	res := &plans.ApplyResult{RunID: runID, Printers: make([]plans.PrinterResult, len(plan.Printers))}
-	rec := ap.newRecorder(keep, runID, res, func() { stop(errStateUnusable) })
-	memo := values.NewMemo(ap.Catalog)
+	rec := ap.newRecorder(keep, runID, res, o.Lock, func(err error) { stop(stopCause(err)) })
 	ro := newRollout(plan)
 	// Every printer gets a result: one not started is skipped.
 	ap.Each(keep, len(plan.Printers), ap.Progress, func(i int) {
@@ -139,7 +150,7 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 			f.result = plans.PrinterResult{Name: pp.Name, Status: plans.ResultSkipped, Detail: halt, Firmware: plans.FirmwareHalted}
 		default:
 			pctx, cancel := ap.printerContext(runCtx)
-			f.result, f.changed, f.printer, f.err = ap.applyPrinter(pctx, memo, pp, config, plan.RefreshOnly)
+			f.result, f.changed, f.printer, f.err = ap.applyPrinter(pctx, memo, o.Lock, pp, config, plan.RefreshOnly)
 			cancel()
 		}
 		ro.done(pp.Name, f.result)
@@ -149,9 +160,12 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	stateErr := rec.close() // the recorder reports through res
 	res.Notes = ro.notes()
 
-	// A cancelled run is cancelled even when printers it cut short failed.
+	// A lost lock says so first; a cancelled run is cancelled even when
+	// printers it cut short failed.
 	status := state.RunOK
 	switch {
+	case errors.Is(stateErr, state.ErrLockLost):
+		status = state.RunLockLost
 	case stateErr != nil:
 		status = state.RunFailed
 	case ctx.Err() != nil:
@@ -163,25 +177,49 @@ func (ap *Applier) Apply(ctx context.Context, plan *plans.Plan, printers []fleet
 	if err := ap.State.FinishRun(keep, runID, status); err != nil && stateErr == nil {
 		stateErr = fmt.Errorf("record run end: %w", err)
 	}
+	if errors.Is(stateErr, state.ErrLockLost) {
+		return res, fmt.Errorf("apply stopped: %w", stateErr)
+	}
 	if stateErr != nil {
 		return res, fmt.Errorf("apply: state: %w", stateErr)
 	}
 	return res, nil
 }
 
-var errStateUnusable = errors.New("state could not be written")
+var (
+	errStateUnusable = errors.New("state could not be written")
+	errLockLost      = errors.New("the state lock was lost")
+)
+
+// stopCause is why a state error stops the apply.
+func stopCause(err error) error {
+	if errors.Is(err, state.ErrLockLost) {
+		return errLockLost
+	}
+	return errStateUnusable
+}
 
 func skipReason(ctx context.Context) string {
-	if errors.Is(context.Cause(ctx), errStateUnusable) {
-		return "not started: state could not be written"
+	if cause := context.Cause(ctx); errors.Is(cause, errStateUnusable) || errors.Is(cause, errLockLost) {
+		return "not started: " + cause.Error()
 	}
 	return "cancelled"
 }
 
+// lockLost is a printer's result when the lock turned out lost before its
+// next write: done names what was written before, if anything.
+func lockLost(r plans.PrinterResult, done string, err error) (plans.PrinterResult, map[string]string, *state.Printer, error) {
+	r.Status, r.Detail = plans.ResultSkipped, "not started: "+errLockLost.Error()
+	if done != "" {
+		r.Status, r.Detail = plans.ResultFailed, done+"; the rest not written: "+errLockLost.Error()
+	}
+	return r, nil, nil, err
+}
+
 // applyPrinter applies one printer's plan and returns the record to write
 // for it, if any; the caller writes it. The error is non-nil only when
-// state could not be read or written.
-func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
+// state could not be read or written, or lock was lost.
+func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, lock *state.Lock, pp *plans.PrinterPlan, config map[string]fleet.Printer, refreshOnly bool) (r plans.PrinterResult, written map[string]string, rec *state.Printer, err error) {
 	keep := context.WithoutCancel(ctx)
 	r = plans.PrinterResult{Name: pp.Name}
 	fail := func(status, format string, args ...any) (plans.PrinterResult, map[string]string, *state.Printer, error) {
@@ -203,6 +241,9 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	case plans.StatusForgotten:
 		if declared {
 			return fail(plans.ResultFailed, "%v: the printer is declared again; run plan again", errConfigChanged)
+		}
+		if err := lock.Err(); err != nil {
+			return lockLost(r, "", err)
 		}
 		if err := ap.State.DeletePrinter(keep, pp.Name); err != nil {
 			return r, nil, nil, &stateError{fmt.Errorf("printer %s: forget: %w", pp.Name, err)}
@@ -244,6 +285,9 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	}
 
 	// Firmware goes first: settings are written to the new version.
+	if err := lock.Err(); err != nil && pp.Firmware != nil {
+		return lockLost(r, "", err)
+	}
 	if skip, err := ap.applyFirmware(ctx, pp, cfg, &r); skip || err != nil {
 		switch {
 		case err == nil:
@@ -278,6 +322,13 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	}
 	if ctx.Err() != nil {
 		return ended(ctx, false, nil)
+	}
+	if err := lock.Err(); err != nil {
+		done := ""
+		if r.Firmware == plans.FirmwareUpgraded {
+			done = "firmware upgraded"
+		}
+		return lockLost(r, done, err)
 	}
 
 	// From the first write on, a cancelled printer may finish within a
@@ -333,7 +384,7 @@ func (ap *Applier) applyPrinter(ctx context.Context, memo *values.Memo, pp *plan
 	r.Status = plans.ResultApplied
 	written = make(map[string]string, len(writes))
 	for _, d := range writes {
-		written[d.Name] = state.HashValue(d.Value)
+		_, written[d.Name] = memo.Get(d.Name, d.Value, d.Sensitive)
 	}
 	r.Changes = len(written)
 	return r, written, ap.record(memo, cfg, pp, after), nil
@@ -363,7 +414,8 @@ func (ap *Applier) refreshPrinter(ctx context.Context, pp *plans.PrinterPlan) (p
 }
 
 // record builds the printer's state: identity, last observation and the
-// hash of every declared setting the device supports.
+// hash of every declared setting the device supports, with its value when
+// not sensitive.
 func (ap *Applier) record(memo *values.Memo, cfg fleet.Printer, pp *plans.PrinterPlan, obs fleet.Observation) *state.Printer {
 	unsupported := make(map[string]bool, len(pp.Unsupported))
 	for _, u := range pp.Unsupported {
@@ -384,8 +436,16 @@ func (ap *Applier) record(memo *values.Memo, cfg fleet.Printer, pp *plans.Printe
 		rec.ObservedAt = now
 	}
 	for _, d := range cfg.Settings {
-		if !unsupported[d.Name] {
-			_, rec.Settings[d.Name] = memo.Get(d.Name, d.Value, d.Sensitive)
+		if unsupported[d.Name] {
+			continue
+		}
+		v, h := memo.Get(d.Name, d.Value, d.Sensitive)
+		rec.Settings[d.Name] = h
+		if !d.Sensitive {
+			if rec.Values == nil {
+				rec.Values = make(map[string]string, len(cfg.Settings))
+			}
+			rec.Values[d.Name] = v
 		}
 	}
 	rec.Files = recordFiles(cfg)
@@ -437,6 +497,12 @@ func checkConfig(memo *values.Memo, pp *plans.PrinterPlan, cfg fleet.Printer) er
 			return fmt.Errorf("%w: %s is new or has a different value", errConfigChanged, d.Name)
 		}
 	}
+	// The plan observed only declared settings.
+	for _, name := range slices.Sorted(maps.Keys(pp.ObservedHashes)) {
+		if _, ok := cfg.Setting(name); !ok {
+			return fmt.Errorf("%w: %s is no longer declared", errConfigChanged, name)
+		}
+	}
 	return nil
 }
 
@@ -450,14 +516,14 @@ func staleSettings(memo *values.Memo, pp *plans.PrinterPlan, cfg fleet.Printer, 
 	var settings []string
 	for name, h := range pp.ObservedHashes {
 		v, ok := obs.Settings[name]
-		// A setting not declared any more is treated as sensitive: its
-		// value is then not memoised.
+		// checkConfig refused a setting no longer declared: how to hash
+		// its value is not known.
 		d, declared := cfg.Setting(name)
-		if !ok {
+		if !ok || !declared {
 			settings = append(settings, name)
 			continue
 		}
-		if _, got := memo.Get(name, v, d.Sensitive || !declared); got != h {
+		if _, got := memo.Get(name, v, d.Sensitive); got != h {
 			settings = append(settings, name)
 		}
 	}

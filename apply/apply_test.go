@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -95,8 +96,13 @@ func TestApplyRichThenPlanIsEmpty(t *testing.T) {
 		t.Error("old-lobby still in state")
 	}
 	east, ok, _ := f.Store.Printer(ctx, "hq-2f-east")
-	if !ok || east.Settings["system.name"] != state.HashValue(plannertest.SecretDesired) || len(east.Settings) != 3 || east.Serial != "7531A2B" {
+	key, _ := f.Store.ValueKey()
+	if !ok || east.Settings["system.name"] != key.Hash(plannertest.SecretDesired) || len(east.Settings) != 3 || east.Serial != "7531A2B" {
 		t.Errorf("hq-2f-east state = %+v", east)
+	}
+	// Values in clear, but the sensitive one.
+	if want := map[string]string{"system.contact": "IT Service Desk x4000", "system.location": "HQ 2F East"}; !maps.Equal(east.Values, want) {
+		t.Errorf("hq-2f-east values = %v, want %v", east.Values, want)
 	}
 	lab3, _, _ := f.Store.Printer(ctx, "lab-3")
 	if _, ok := lab3.Settings["system.location"]; ok {

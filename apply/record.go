@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -42,7 +43,8 @@ type recorder struct {
 	ctx   context.Context
 	runID int64
 	res   *plans.ApplyResult
-	onErr func() // called on the first state error
+	lock  *state.Lock     // asked before each batch; nil: none to keep
+	onErr func(err error) // called with the first state error
 	batch int
 	in    chan *finished
 	done  chan struct{}
@@ -50,10 +52,10 @@ type recorder struct {
 }
 
 // newRecorder starts a recorder writing with ctx, which should outlive
-// the apply's cancellation.
-func (ap *Applier) newRecorder(ctx context.Context, runID int64, res *plans.ApplyResult, onErr func()) *recorder {
+// the apply's cancellation, while lock is held.
+func (ap *Applier) newRecorder(ctx context.Context, runID int64, res *plans.ApplyResult, lock *state.Lock, onErr func(error)) *recorder {
 	r := &recorder{
-		st: ap.State, ctx: ctx, runID: runID, res: res, onErr: onErr,
+		st: ap.State, ctx: ctx, runID: runID, res: res, lock: lock, onErr: onErr,
 		batch: recordBatch,
 		in:    make(chan *finished), done: make(chan struct{}),
 	}
@@ -106,8 +108,23 @@ func (r *recorder) run() {
 
 // write records a batch: the printers' records in one transaction, then
 // their outcomes in another. A printer whose record could not be written
-// gets no outcome and turns failed.
+// gets no outcome and turns failed. Once the lock is lost nothing is
+// written: another run may own the state now.
 func (r *recorder) write(batch []*finished) {
+	if err := r.lock.Err(); err != nil {
+		r.note(err)
+		for _, f := range batch {
+			switch {
+			case f.err != nil:
+				r.fail(f, f.err)
+			case f.printer != nil:
+				r.fail(f, err)
+			default: // nothing to record but its outcome
+				r.res.Printers[f.i] = f.result
+			}
+		}
+		return
+	}
 	var records []state.Printer
 	var ok []*finished
 	for _, f := range batch {
@@ -172,16 +189,25 @@ func (r *recorder) recordOutcomes(outs []state.Outcome) error {
 	return nil
 }
 
+// note keeps the first state error and stops the apply with it.
+func (r *recorder) note(err error) {
+	if r.err == nil {
+		r.err = err
+		r.onErr(err)
+	}
+}
+
 // fail notes a state error: the apply stops starting printers, and a
 // printer that would have counted as done is reported failed instead.
 func (r *recorder) fail(f *finished, err error) {
-	if r.err == nil {
-		r.err = err
-		r.onErr()
-	}
+	r.note(err)
 	res := f.result
 	if res.Status == plans.ResultApplied || res.Status == plans.ResultUnchanged || res.Status == "" {
-		res = plans.PrinterResult{Name: res.Name, Status: plans.ResultFailed, Detail: err.Error(), Changes: res.Changes}
+		detail := err.Error()
+		if errors.Is(err, state.ErrLockLost) {
+			detail = "not recorded: " + errLockLost.Error()
+		}
+		res = plans.PrinterResult{Name: res.Name, Status: plans.ResultFailed, Detail: detail, Changes: res.Changes}
 	}
 	r.res.Printers[f.i] = res
 }

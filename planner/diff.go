@@ -125,6 +125,10 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 			todo = append(todo, p)
 		}
 	}
+	memo, err := values.MemoFor(pl.State, pl.Catalog, todo)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
 	results := make([]plans.PrinterPlan, len(todo))
 	onPrinter := func(pp *plans.PrinterPlan) {
 		if o.OnPrinter != nil {
@@ -150,7 +154,6 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 			subset[k] = todo[i]
 		}
 	}
-	memo := values.NewMemo(pl.Catalog)
 	pl.Observer.Observe(ctx, subset, func(k int, r observer.Result) {
 		i := observe[k]
 		results[i] = pl.planPrinter(ctx, memo, todo[i], r, sr, o.RefreshOnly)
@@ -180,10 +183,12 @@ func (pl *Planner) Plan(ctx context.Context, printers []fleet.Printer, o PlanOpt
 }
 
 // forgetPrinter plans a printer that is recorded but no longer declared.
+// Its settings' recorded hashes stay out of the plan: forgetting needs
+// none, and plan files are kept longer and more widely than state.
 func forgetPrinter(r state.Printer) plans.PrinterPlan {
 	pp := plans.PrinterPlan{Name: r.Name, Address: r.Address, Action: plans.Forget, Status: plans.StatusForgotten}
 	for _, name := range sortedKeys(r.Settings) {
-		pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, BeforeHash: r.Settings[name]})
+		pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget})
 	}
 	return pp
 }
@@ -272,6 +277,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 	for _, u := range pp.Unsupported {
 		unsupported[u] = true
 	}
+	var again []string // recorded in an older form
 	for i, d := range p.Settings {
 		if unsupported[d.Name] {
 			continue
@@ -294,6 +300,10 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 			c.Action = plans.Adopt
 		case c.BeforeHash != c.AfterHash:
 			c.Action = plans.Update
+		case !values.Current(prior, d.Name, d.Sensitive):
+			// As when first managed: apply records it, writing nothing.
+			c.Action = plans.Adopt
+			again = append(again, d.Name)
 		default:
 			pp.Unchanged++
 			continue
@@ -308,16 +318,21 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 	if managed {
 		for _, name := range sortedKeys(prior.Settings) {
 			if _, declared := p.Setting(name); !declared {
-				pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, Transport: transport, BeforeHash: prior.Settings[name]})
+				pp.Changes = append(pp.Changes, plans.Change{Setting: name, Action: plans.Forget, Transport: transport})
 			}
 		}
 	}
 	sort.Slice(pp.Changes, func(i, j int) bool { return pp.Changes[i].Setting < pp.Changes[j].Setting })
+	if len(again) > 0 {
+		pp.Notes = append(pp.Notes, "apply records again what state keeps in an older form (an older inkform, or another sensitivity): "+strings.Join(again, ", "))
+	}
 	pl.planDeploys(&pp, p, prior, obs)
 	switch {
 	case !managed:
 		pp.Action = plans.Adopt
-	case pp.Deploys() || slices.ContainsFunc(pp.Changes, plans.Change.Counts):
+	case pp.Deploys() || len(again) > 0 || slices.ContainsFunc(pp.Changes, plans.Change.Counts):
+		// Records kept in an older form change state even when no
+		// device write is due: apply keys them again.
 		pp.Action = plans.Update
 	default:
 		// Only settings newly declared with the value the device holds:

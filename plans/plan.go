@@ -5,7 +5,8 @@
 // views and stored by plans/planfile.
 //
 // A Plan never holds a sensitive value: for settings marked sensitive only
-// value hashes are kept, so no rendering or plan file can leak one.
+// value hashes keyed with the state's key are kept, so no rendering or
+// plan file can leak one, nor a hash that trying every value would undo.
 package plans
 
 import (
@@ -83,8 +84,9 @@ type Change struct {
 	After     string // desired value ("" for Forget)
 	Sensitive bool
 	Transport string
-	// BeforeHash and AfterHash are state.HashValue of the observed and the
-	// desired value. For Forget, BeforeHash is the hash recorded in state.
+	// BeforeHash and AfterHash are the hashes of the observed and the
+	// desired value as values.Memo makes them: keyed for a sensitive
+	// setting. Both are empty for Forget.
 	BeforeHash string
 	AfterHash  string
 }
@@ -145,8 +147,9 @@ type PrinterPlan struct {
 	Unchanged int
 	// Unsupported lists requested settings the model does not support.
 	Unsupported []string
-	// ObservedHashes maps each observed setting to state.HashValue of its
-	// value; apply compares them to refuse a printer that changed since.
+	// ObservedHashes maps each observed setting to the hash of its value,
+	// as values.Memo makes it; apply compares them to refuse a printer
+	// that changed since.
 	ObservedHashes map[string]string
 	Transport      string
 	// Firmware is the firmware upgrade planned (nil: none); Files are the

@@ -93,6 +93,7 @@ func (s *Snapshot) Checksum() string {
 		tm(p.ObservedAt)
 		tm(p.AppliedAt)
 		kv(p.Settings)
+		kv(p.Values)
 		kv(p.Files)
 	}
 	num(int64(len(s.Runs)))

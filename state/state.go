@@ -1,8 +1,9 @@
 // Package state records what inkform has applied: printers under
-// management with their identity and last observation, hashes of the setting
-// values applied (never the values, so never secrets), the history of runs
-// with an outcome per printer, and a leased lock so that two applies never
-// write one fleet at once.
+// management with their identity and last observation, the setting values
+// applied (in clear, with their hashes; sensitive ones only as hashes keyed
+// with the state's own key, see Key), the history of runs with an outcome
+// per printer, and a leased lock so that two applies never write one fleet
+// at once.
 //
 // Store is the one interface every backend implements. What only some
 // backends offer (batched writes, history, lock administration, copying)
@@ -24,9 +25,10 @@ import (
 // not exist.
 var ErrNotFound = errors.New("not found")
 
-// ErrLockLost is returned (wrapped) by Unlock when the lease ran out and
-// another run took the lock over while this one believed it held it.
-var ErrLockLost = errors.New("state lock lost: its lease expired and another run took it over")
+// ErrLockLost is returned (wrapped) by Lock.Err and Unlock once the lease
+// ran out without renewal or another run took the lock over: what this
+// run writes from then on may overwrite that run's work.
+var ErrLockLost = errors.New("state lock lost: its lease ran out without renewal, and another run may have taken it over")
 
 // DefaultLease is how long a lock stays valid without renewal. A holder
 // renews every third of it, so a killed run blocks the next for at most
@@ -60,6 +62,12 @@ type Store interface {
 	// Runs returns the most recent runs first, at most limit.
 	Runs(ctx context.Context, limit int) ([]Run, error)
 
+	// ValueKey returns the state's secret key, which sensitive values
+	// are hashed with. It is kept outside the state's database, and may
+	// be made on first use; an error wrapping ErrNoKey says there is
+	// none, and what to do.
+	ValueKey() (Key, error)
+
 	Close() error
 }
 
@@ -72,9 +80,14 @@ type Printer struct {
 	Firmware   string
 	ObservedAt time.Time // last observation
 	AppliedAt  time.Time // last successful apply
-	// Settings maps each managed setting name to HashValue of the value
-	// last applied.
+	// Settings maps each managed setting name to the hash of the value
+	// last applied: HashValue of it, or for a sensitive setting the state
+	// key's Key.Hash; "" when not known (recorded by an older inkform).
 	Settings map[string]string
+	// Values maps each setting in Settings that is not sensitive to the
+	// value last applied, in clear; nil when none is. A setting recorded
+	// by an older inkform has none.
+	Values map[string]string
 	// Files maps the name on the printer of each file deployed to
 	// HashValue of the content's hex SHA-256; nil when none was.
 	Files map[string]string
@@ -90,7 +103,7 @@ type Run struct {
 	ConfigHash string
 	StartedAt  time.Time
 	FinishedAt time.Time // zero while running (or when the process died)
-	Status     string    // RunRunning, RunOK, RunFailed, RunCancelled, …
+	Status     string    // RunRunning, RunOK, RunFailed, RunCancelled, RunLockLost, …
 }
 
 // Run statuses. RunAbandoned is never stored: it is how a run still
@@ -100,6 +113,9 @@ const (
 	RunOK        = "ok"
 	RunFailed    = "failed"
 	RunCancelled = "cancelled"
+	// RunLockLost: the run lost the state lock midway and stopped before
+	// writing any further printer or record.
+	RunLockLost  = "lock lost"
 	RunAbandoned = "abandoned"
 )
 
@@ -126,8 +142,9 @@ type Outcome struct {
 	Changes int
 	At      time.Time
 	// Changed maps each setting written to the printer in this run to the
-	// HashValue of the value written (never the value itself). Optional:
-	// nil when the run changed nothing or did not say what.
+	// hash of the value written, as Printer.Settings holds it (never the
+	// value itself). Optional: nil when the run changed nothing or did
+	// not say what.
 	Changed map[string]string
 }
 
@@ -156,14 +173,29 @@ func (e *LockedError) Error() string {
 }
 
 // Lock is a held lock. Unlock releases it; it is safe to call more than once.
+// Err says whether it is still held; it is safe for concurrent use.
 type Lock struct {
 	Info   LockInfo
 	unlock func(context.Context) error
+	check  func() error
 }
 
-// NewLock is for backends: it wraps a held lock and its release function.
-func NewLock(info LockInfo, unlock func(context.Context) error) *Lock {
-	return &Lock{Info: info, unlock: unlock}
+// NewLock is for backends: it wraps a held lock, its release function and
+// check, which returns an error wrapping ErrLockLost once the lock is lost.
+func NewLock(info LockInfo, unlock func(context.Context) error, check func() error) *Lock {
+	return &Lock{Info: info, unlock: unlock, check: check}
+}
+
+// Err returns nil while the lock is held, and an error wrapping
+// ErrLockLost once its lease ran out without renewal or another run took
+// it over; a lost lock stays lost. It reads what the holder last knew,
+// without a round trip, so that a writer can ask before every write. A
+// nil Lock is never lost: it stands for no lock to keep.
+func (l *Lock) Err() error {
+	if l == nil || l.check == nil {
+		return nil
+	}
+	return l.check()
 }
 
 // Unlock releases the lock.
@@ -176,9 +208,13 @@ func (l *Lock) Unlock(ctx context.Context) error {
 	return f(ctx)
 }
 
-// HashValue is how applied values are recorded: a SHA-256 over a domain
-// prefix and the value, hex encoded with an algorithm tag.
+// valueDomain keeps value hashes apart from any other use of SHA-256.
+const valueDomain = "inkform-setting-v1\x00"
+
+// HashValue is how applied values that are not sensitive are recorded: a
+// SHA-256 over a domain prefix and the value, hex encoded with an
+// algorithm tag. Sensitive values are recorded with Key.Hash.
 func HashValue(v string) string {
-	h := sha256.Sum256([]byte("inkform-setting-v1\x00" + v))
+	h := sha256.Sum256([]byte(valueDomain + v))
 	return "sha256:" + hex.EncodeToString(h[:])
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -30,8 +31,9 @@ func RenderState(w io.Writer, printers []state.Printer) error {
 	return nil
 }
 
-// RenderRecord writes what state records of one printer, for a person.
-// Only hashes of setting values are recorded, so none is shown.
+// RenderRecord writes what state records of one printer, for a person:
+// the value applied of each setting, but for sensitive ones. No hash of a
+// setting is shown.
 func RenderRecord(w io.Writer, p state.Printer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "# printer.%s\n", p.Name)
@@ -48,8 +50,14 @@ func RenderRecord(w io.Writer, p state.Printer) error {
 	sort.Strings(names)
 	fmt.Fprintf(tw, "managed settings\t%d\n", len(names))
 	for _, n := range names {
-		// Only hashes are stored: values may be secret.
-		fmt.Fprintf(tw, "  %s\t%s\n", n, p.Settings[n])
+		shown := notRecordedText
+		switch v, known, sensitive := recorded(p, n); {
+		case sensitive:
+			shown = sensitiveText
+		case known:
+			shown = strconv.Quote(v)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", safe(n), shown)
 	}
 	if len(p.Files) > 0 {
 		fmt.Fprintf(tw, "deployed files\t%d\n", len(p.Files))
@@ -60,31 +68,62 @@ func RenderRecord(w io.Writer, p state.Printer) error {
 	return tw.Flush()
 }
 
+// notRecordedText stands for a value the state does not know: recorded
+// by an inkform that kept hashes only.
+const notRecordedText = "(not recorded)"
+
+// recorded returns what p records of setting: its value in clear when
+// known; sensitive when it is recorded keyed, and then never its value.
+func recorded(p state.Printer, setting string) (value string, known, sensitive bool) {
+	if state.IsKeyedHash(p.Settings[setting]) {
+		return "", false, true
+	}
+	value, known = p.Values[setting]
+	return value, known, false
+}
+
 // stateJSONVersion is the format_version of the JSON renderings of the
 // recorded printers: show -json without a plan, state list -json and
 // state show -json.
 // 1.1: deployed files are under file_hashes, no longer among the
 // setting_hashes as "file:<dest>".
-const stateJSONVersion = "1.1"
+// 1.2: settings replace setting_hashes: the value applied of each (null
+// when sensitive or not recorded) and whether it is sensitive.
+const stateJSONVersion = "1.2"
 
-// recordJSON is a recorded printer as JSON. Only hashes of setting values
-// are recorded, so none is shown.
+// recordJSON is a recorded printer as JSON: the value applied of each
+// setting that is not sensitive, and no hash of any.
 type recordJSON struct {
-	Name       string            `json:"name"`
-	Address    string            `json:"address"`
-	Serial     string            `json:"serial"`
-	Model      string            `json:"model"`
-	Firmware   string            `json:"firmware"`
-	ObservedAt string            `json:"observed_at"`
-	AppliedAt  string            `json:"applied_at"`
-	Settings   map[string]string `json:"setting_hashes"`
-	Files      map[string]string `json:"file_hashes,omitempty"`
+	Name       string                 `json:"name"`
+	Address    string                 `json:"address"`
+	Serial     string                 `json:"serial"`
+	Model      string                 `json:"model"`
+	Firmware   string                 `json:"firmware"`
+	ObservedAt string                 `json:"observed_at"`
+	AppliedAt  string                 `json:"applied_at"`
+	Settings   map[string]settingJSON `json:"settings"`
+	Files      map[string]string      `json:"file_hashes,omitempty"`
+}
+
+type settingJSON struct {
+	Value     *string `json:"value"`
+	Sensitive bool    `json:"sensitive"`
 }
 
 func recordJSONOf(p state.Printer) recordJSON {
+	settings := make(map[string]settingJSON, len(p.Settings))
+	for n := range p.Settings {
+		var s settingJSON
+		v, known, sensitive := recorded(p, n)
+		s.Sensitive = sensitive
+		if known {
+			s.Value = &v
+		}
+		settings[n] = s
+	}
 	return recordJSON{
 		Name: p.Name, Address: p.Address, Serial: p.Serial, Model: p.Model, Firmware: p.Firmware,
-		ObservedAt: FormatTime(p.ObservedAt), AppliedAt: FormatTime(p.AppliedAt), Settings: p.Settings, Files: p.Files,
+		ObservedAt: FormatTime(p.ObservedAt), AppliedAt: FormatTime(p.AppliedAt), Settings: settings, Files: p.Files,
 	}
 }
 

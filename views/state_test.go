@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,9 +13,15 @@ import (
 
 func TestRenderState(t *testing.T) {
 	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.FixedZone("CET", 3600))
+	key, err := state.NewKey(strings.Repeat("k", state.MinKeyLen))
+	if err != nil {
+		t.Fatal(err)
+	}
 	printers := []state.Printer{
 		{Name: "a", Address: "10.0.0.1:161", Serial: "S1", Model: "M", Firmware: "F", ObservedAt: at, AppliedAt: at,
-			Settings: map[string]string{"system.location": "sha256:2", "system.contact": "sha256:1"}},
+			// In clear, sensitive, and recorded by an inkform that kept hashes only.
+			Settings: map[string]string{"system.location": state.HashValue("HQ \x1b[31m"), "system.contact": "", "system.name": key.Hash("4711")},
+			Values:   map[string]string{"system.location": "HQ \x1b[31m"}},
 		{Name: "b", Address: "10.0.0.2:161"},
 	}
 	var human, js bytes.Buffer
@@ -26,8 +33,8 @@ func TestRenderState(t *testing.T) {
 	}
 	// Each record is aligned on its own.
 	wantHuman := "# printer.a\naddress            10.0.0.1:161\nserial             S1\nmodel              M\nfirmware           F\n" +
-		"observed           2025-03-04T04:06:07Z\napplied            2025-03-04T04:06:07Z\nmanaged settings   2\n" +
-		"  system.contact   sha256:1\n  system.location  sha256:2\n" +
+		"observed           2025-03-04T04:06:07Z\napplied            2025-03-04T04:06:07Z\nmanaged settings   3\n" +
+		"  system.contact   (not recorded)\n  system.location  \"HQ \\x1b[31m\"\n  system.name      (sensitive)\n" +
 		"\n" +
 		"# printer.b\naddress           10.0.0.2:161\nserial            \nmodel             \nfirmware          \n" +
 		"observed          never\napplied           never\nmanaged settings  0\n"
@@ -35,7 +42,7 @@ func TestRenderState(t *testing.T) {
 		t.Errorf("human (-want +got):\n%s", d)
 	}
 	wantJSON := `{
-  "format_version": "1.1",
+  "format_version": "1.2",
   "printers": [
     {
       "name": "a",
@@ -45,9 +52,19 @@ func TestRenderState(t *testing.T) {
       "firmware": "F",
       "observed_at": "2025-03-04T04:06:07Z",
       "applied_at": "2025-03-04T04:06:07Z",
-      "setting_hashes": {
-        "system.contact": "sha256:1",
-        "system.location": "sha256:2"
+      "settings": {
+        "system.contact": {
+          "value": null,
+          "sensitive": false
+        },
+        "system.location": {
+          "value": "HQ \u001b[31m",
+          "sensitive": false
+        },
+        "system.name": {
+          "value": null,
+          "sensitive": true
+        }
       }
     },
     {
@@ -58,13 +75,18 @@ func TestRenderState(t *testing.T) {
       "firmware": "",
       "observed_at": "never",
       "applied_at": "never",
-      "setting_hashes": null
+      "settings": {}
     }
   ]
 }
 `
 	if d := cmp.Diff(wantJSON, js.String()); d != "" {
 		t.Errorf("JSON (-want +got):\n%s", d)
+	}
+	for _, out := range []string{human.String(), js.String()} {
+		if strings.Contains(out, "sha256:") {
+			t.Errorf("a setting's hash is shown:\n%s", out)
+		}
 	}
 }
 

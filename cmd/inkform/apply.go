@@ -113,9 +113,10 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 		Host:       info.Host,
 		GitCommit:  gitCommit(ws.cfg.Dir),
 		ConfigHash: ws.cfg.Hash,
-	}})
+	}, Lock: ws.lock})
 	prog.clear()
-	if err != nil {
+	stopped := ws.lockLost(err) // said after the results
+	if err != nil && stopped == nil {
 		return err
 	}
 	if opts.JSON {
@@ -126,6 +127,9 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 	}
 	if err != nil {
 		return err
+	}
+	if stopped != nil {
+		return stopped
 	}
 	if res.Failed() || ctx.Err() != nil {
 		return &exitError{code: ExitError}

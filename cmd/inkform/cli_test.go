@@ -68,10 +68,14 @@ func TestShowPlanFileAndState(t *testing.T) {
 	}
 	f.mustRun(ExitOK, "apply", planFile)
 	st := f.mustRun(ExitOK, "state", "show", "printer.p01")
-	for _, want := range []string{"printer.p01", f.sim.Printers()[1].Serial(), "system.contact", "sha256:"} {
+	// What was applied, in clear but for the secret; never a hash.
+	for _, want := range []string{"printer.p01", f.sim.Printers()[1].Serial(), `system.contact   "IT Service Desk x4000"`, "system.name      (sensitive)"} {
 		if !strings.Contains(st.out, want) {
 			t.Fatalf("state show lacks %q:\n%s", want, st.out)
 		}
+	}
+	if strings.Contains(st.out, "sha256:") {
+		t.Fatalf("state show shows a hash:\n%s", st.out)
 	}
 	if all := f.mustRun(ExitOK, "show", "-json"); !strings.Contains(all.out, `"p00"`) {
 		t.Fatalf("show -json:\n%s", all.out)

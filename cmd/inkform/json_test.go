@@ -15,7 +15,7 @@ var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 
 // dataKeyed are the JSON fields whose keys are data (setting names, file
 // names on the printer), not names of fields.
-var dataKeyed = map[string]bool{"setting_hashes": true, "file_hashes": true}
+var dataKeyed = map[string]bool{"settings": true, "file_hashes": true}
 
 // Every command's JSON is one document with a format_version, and every
 // key of it is snake_case.

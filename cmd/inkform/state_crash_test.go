@@ -25,7 +25,8 @@ const crashFleet = 200
 func testApplyKilledMidway(t *testing.T, loc string) {
 	f := newFixture(t, crashFleet, simulator.Options{Latency: 3 * time.Millisecond})
 	const lease = "2s"
-	env := []string{"INKFORM_VAR_community=private", stateEnv + "=" + loc, leaseEnv + "=" + lease}
+	// A server keeps no key file: the key comes with the environment.
+	env := []string{"INKFORM_VAR_community=private", stateEnv + "=" + loc, leaseEnv + "=" + lease, keyEnv + "=" + strings.Repeat("k", 32)}
 
 	child := startCLI(t, env, "apply", "-config", f.dir, "-auto-approve", "-parallelism", "2")
 	waitFor(t, "20 printers applied", 2*time.Minute, func() bool { return len(appliedIn(t, loc)) >= 20 }, child.done)

@@ -34,6 +34,7 @@ type cliProcess struct {
 	cmd      *exec.Cmd
 	out, err lockedBuffer
 	done     chan error
+	exited   chan struct{} // closed once the process is waited for, whoever reads done
 }
 
 // lockedBuffer is a buffer output is copied to while the test reads it.
@@ -93,7 +94,7 @@ func startCLI(t *testing.T, env []string, args ...string) *cliProcess {
 // buffer.
 func startCLIWith(t *testing.T, stdout *os.File, env []string, args ...string) *cliProcess {
 	t.Helper()
-	p := &cliProcess{cmd: exec.Command(os.Args[0], args...), done: make(chan error, 1)}
+	p := &cliProcess{cmd: exec.Command(os.Args[0], args...), done: make(chan error, 1), exited: make(chan struct{})}
 	p.cmd.Env = append([]string{asCLIEnv + "=1", "NO_COLOR=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
 	if stdout != nil {
@@ -102,13 +103,16 @@ func startCLIWith(t *testing.T, stdout *os.File, env []string, args ...string) *
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start inkform: %v", err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
+	go func() {
+		p.done <- p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
 		select {
-		case <-p.done:
+		case <-p.exited:
 		default:
 			_ = p.cmd.Process.Kill()
-			<-p.done
+			<-p.exited
 		}
 	})
 	return p

@@ -25,10 +25,14 @@ func newStateMigrateCommand(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate --to DSN",
 		Short: "Copy the whole state to another backend and verify the copy",
-		Long: `Copy everything the state holds (printers, their setting hashes, runs, per-printer
+		Long: `Copy everything the state holds (printers, their settings, runs, per-printer
 outcomes and changes; not the lock) into another, empty, state, then read the
 copy back and compare counts and a checksum with the source. Both states are
 locked meanwhile. Runs are renumbered in the same order.
+
+Sensitive values are recorded as hashes keyed with the source's key, which is
+not copied: use the copy with the same key (` + keyEnv + `, or for SQLite a
+copy of the key file beside the source database, next to the target's).
 
 --to takes a state location (sqlite:PATH, firebird://..., sqlserver://...), or
 env:NAME to read it from the environment variable NAME, which keeps its

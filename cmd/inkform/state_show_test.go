@@ -17,7 +17,8 @@ func TestStateShowsFiles(t *testing.T) {
 	st := openLoc(t, loc)
 	ca := state.HashValue("3a7bd3e2")
 	err := st.PutPrinter(context.Background(), state.Printer{Name: "lobby", Address: "10.0.0.7",
-		Settings: map[string]string{"system.contact": state.HashValue("IT")}, Files: map[string]string{"ca.pem": ca}})
+		Settings: map[string]string{"system.contact": state.HashValue("IT")}, Values: map[string]string{"system.contact": "IT"},
+		Files: map[string]string{"ca.pem": ca}})
 	st.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -34,14 +35,16 @@ func TestStateShowsFiles(t *testing.T) {
 
 	var js struct {
 		Printers []struct {
-			Settings map[string]string `json:"setting_hashes"`
-			Files    map[string]string `json:"file_hashes"`
+			Settings map[string]struct {
+				Value *string `json:"value"`
+			} `json:"settings"`
+			Files map[string]string `json:"file_hashes"`
 		} `json:"printers"`
 	}
 	if err := json.Unmarshal([]byte(run("show", "-json")), &js); err != nil {
 		t.Fatal(err)
 	}
-	if p := js.Printers; len(p) != 1 || len(p[0].Settings) != 1 || p[0].Files["ca.pem"] != ca {
+	if p := js.Printers; len(p) != 1 || len(p[0].Settings) != 1 || *p[0].Settings["system.contact"].Value != "IT" || p[0].Files["ca.pem"] != ca {
 		t.Errorf("show -json = %+v", p)
 	}
 	out := run("state", "show", "printer.lobby")

@@ -112,6 +112,7 @@ func openState(ctx context.Context, io streams, open storeOpener, loc backend.Lo
 		}
 		opts.Lease = d
 	}
+	opts.Key = stateKey(io, loc)
 	// The backends' errors name the database already, never the password.
 	return open(ctx, loc, opts)
 }

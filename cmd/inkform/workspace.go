@@ -24,6 +24,8 @@ type workspace struct {
 	connect connectFunc
 	// warnedFiles: the open-files warning was shown (apply plans first).
 	warnedFiles bool
+	// lockReported: the command said the lock was lost; close need not.
+	lockReported bool
 }
 
 // openWorkspace loads the configuration, opens its state and takes the
@@ -50,7 +52,7 @@ func (o *planningOptions) openWorkspace(ctx context.Context, command string) (*w
 }
 
 func (ws *workspace) close(ctx context.Context) {
-	_ = ws.lock.Unlock(context.WithoutCancel(ctx))
+	ws.warnUnlock(ws.lock.Unlock(context.WithoutCancel(ctx)))
 	_ = ws.store.Close()
 }
 

@@ -71,11 +71,35 @@ func NewDevice(serial string, settings map[string]string) Device {
 	}}
 }
 
-// Managed is the state record of a printer managing settings.
+// Managed is the state record of a printer managing settings, none of
+// them sensitive.
 func Managed(name, address string, settings ...string) state.Printer {
-	p := state.Printer{Name: name, Address: address, Serial: "S-" + name, Settings: map[string]string{}}
+	p := state.Printer{Name: name, Address: address, Serial: "S-" + name, Settings: map[string]string{}, Values: map[string]string{}}
 	for _, s := range settings {
-		p.Settings[s] = state.HashValue("recorded " + s)
+		p.Values[s] = "recorded " + s
+		p.Settings[s] = state.HashValue(p.Values[s])
+	}
+	return p
+}
+
+// WithoutKey is st without a key for sensitive values.
+func WithoutKey(st state.Store) state.Store { return noKey{st} }
+
+type noKey struct{ state.Store }
+
+func (noKey) ValueKey() (state.Key, error) { return state.Key{}, state.ErrNoKey }
+
+// Sensitive records the named settings of p as sensitive, keyed with the
+// fleet's state key.
+func (f *Fleet) Sensitive(t testing.TB, p state.Printer, settings ...string) state.Printer {
+	t.Helper()
+	key, err := f.Store.ValueKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		p.Settings[s] = key.Hash("recorded " + s)
+		delete(p.Values, s)
 	}
 	return p
 }
@@ -135,7 +159,7 @@ func RichFleet(t testing.TB) *Fleet {
 	f.Conn.Add("hq-2f-east", NewDevice("7531A2B", map[string]string{
 		"system.contact": "Unknown", "system.location": "", "system.name": SecretObserved,
 	}))
-	f.Put(t, Managed("hq-2f-east", "10.20.1.21:161", "system.contact", "system.name"))
+	f.Put(t, f.Sensitive(t, Managed("hq-2f-east", "10.20.1.21:161", "system.contact", "system.name"), "system.name"))
 
 	// New printer: one value already right, one to write, one control character.
 	f.Conn.Add("hq-3f", NewDevice("X1", map[string]string{

@@ -83,8 +83,10 @@ type fileChange struct {
 	AfterHash  string `json:"after_hash,omitempty"`
 }
 
-// Write stores p. Sensitive values are never written; only their
-// hashes are. The file is compact JSON written printer by printer: at
+// Write stores p. Sensitive values are never written; only their hashes
+// are, keyed with the state's key (a plain hash of a short secret would
+// be undone by trying every value), which lets apply tell a stale plan
+// without the values. The file is compact JSON written printer by printer: at
 // fleet scale it runs to tens of megabytes, and neither indenting it nor
 // holding all of it in memory at once helps anyone. It ends with the
 // SHA-256 digest of all that precedes it, which Read checks.
@@ -306,6 +308,9 @@ func decodePlan(f planFile) (*plans.Plan, error) {
 			if fc.Sensitive && (fc.Before != "" || fc.After != "") {
 				return nil, fmt.Errorf("printer %s: setting %s: a sensitive value is stored in clear", fp.Name, fc.Setting)
 			}
+			if fc.Sensitive && (!keyedOrNone(fc.BeforeHash) || !keyedOrNone(fc.AfterHash)) {
+				return nil, fmt.Errorf("printer %s: setting %s: a sensitive value's hash is not keyed, as an older inkform wrote it; make the plan again", fp.Name, fc.Setting)
+			}
 			pp.Changes = append(pp.Changes, plans.Change{
 				Setting: fc.Setting, Action: a, Before: fc.Before, After: fc.After, Sensitive: fc.Sensitive,
 				Transport: fc.Transport, BeforeHash: fc.BeforeHash, AfterHash: fc.AfterHash,
@@ -411,6 +416,8 @@ func decodeDeploys(pp *plans.PrinterPlan, files []fileFile, fw *fileFirmware) er
 	}
 	return nil
 }
+
+func keyedOrNone(h string) bool { return h == "" || state.IsKeyedHash(h) }
 
 func isHex64(s string) bool {
 	if len(s) != 64 {

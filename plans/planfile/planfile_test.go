@@ -64,6 +64,8 @@ func TestPlanFileRejects(t *testing.T) {
 		"bad status":      `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"no-op","status":"fine"}]}`,
 		"duplicate":       `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"no-op","status":"ready"},{"name":"a","action":"no-op","status":"ready"}]}`,
 		"clear secret":    `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"update","after":"x","sensitive":true}]}]}`,
+		"plain hash of a secret": `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"update","sensitive":true,"after_hash":"` +
+			state.HashValue("4711") + `"}]}]}`,
 	} {
 		if _, err := Read(bytes.NewReader(seal([]byte(in)))); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -132,6 +134,10 @@ func TestPlanFileHoldsNoSecret(t *testing.T) {
 	for _, secret := range []string{plannertest.SecretDesired, plannertest.SecretObserved} {
 		if bytes.Contains(file.Bytes(), []byte(secret)) {
 			t.Error("the plan file contains a secret")
+		}
+		// Nor its plain hash, which trying every value would undo.
+		if bytes.Contains(file.Bytes(), []byte(strings.TrimPrefix(state.HashValue(secret), "sha256:"))) {
+			t.Error("the plan file contains the plain hash of a secret")
 		}
 	}
 }

@@ -1,11 +1,18 @@
 // Package values says how setting values and deployed files are compared
 // and recorded, alike when planning and when applying: a setting's value
-// in the catalog's canonical form and state.HashValue of that form, made
-// once per distinct value (Memo), and the key and hash under which state
-// records a deployed file.
+// in the catalog's canonical form and its hash, made once per distinct
+// value (Memo), whether a printer's record of a setting is in the form it
+// should be (Current), and the key and hash under which state records a
+// deployed file.
+//
+// A value that is not sensitive is hashed with state.HashValue and
+// recorded in clear too. A sensitive one is hashed with the state's key
+// (state.Key.Hash): a plain hash of a short secret is undone by trying
+// every value, and plans and plan files carry these hashes.
 package values
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +35,7 @@ const maxMemoValues = 4096
 // values are never kept. Safe for concurrent use.
 type Memo struct {
 	cat *catalog.Catalog
+	key state.Key
 	m   sync.Map // memoKey → memoValue
 	n   atomic.Int32
 }
@@ -36,16 +44,39 @@ type memoKey struct{ setting, value string }
 
 type memoValue struct{ canonical, hash string }
 
-// NewMemo returns a memo canonicalising with cat; a nil catalog keeps
-// values verbatim.
-func NewMemo(cat *catalog.Catalog) *Memo { return &Memo{cat: cat} }
+// NewMemo returns a memo canonicalising with cat (a nil catalog keeps
+// values verbatim) and hashing sensitive values with key. With the zero
+// key it must not be given a sensitive value: MemoFor is how callers ask
+// for the key when one is needed.
+func NewMemo(cat *catalog.Catalog, key state.Key) *Memo { return &Memo{cat: cat, key: key} }
 
-// Get returns v in the catalog's canonical form for setting and
-// state.HashValue of that form.
+// MemoFor returns a memo for the values of printers: with st's key when
+// one of them declares a sensitive setting, so that a state without a key
+// serves configurations without secrets. The error says which setting
+// needs the key.
+func MemoFor(st state.Store, cat *catalog.Catalog, printers []fleet.Printer) (*Memo, error) {
+	for _, p := range printers {
+		for _, d := range p.Settings {
+			if !d.Sensitive {
+				continue
+			}
+			key, err := st.ValueKey()
+			if err != nil {
+				return nil, fmt.Errorf("printer %s: %s is sensitive, and its value is recorded as a hash keyed with the state's key: %w", p.Name, d.Name, err)
+			}
+			return NewMemo(cat, key), nil
+		}
+	}
+	return NewMemo(cat, state.Key{}), nil
+}
+
+// Get returns v in the catalog's canonical form for setting and the hash
+// of that form: state.HashValue, or the memo's key's Key.Hash when
+// sensitive.
 func (vm *Memo) Get(setting, v string, sensitive bool) (canonical, hash string) {
 	if sensitive {
 		c := vm.canonical(setting, v)
-		return c, state.HashValue(c)
+		return c, vm.key.Hash(c)
 	}
 	k := memoKey{setting, v}
 	if e, ok := vm.m.Load(k); ok {
@@ -78,6 +109,18 @@ func (vm *Memo) canonical(setting, v string) string {
 		return c
 	}
 	return v
+}
+
+// Current reports whether p records setting in the form its sensitivity
+// asks: a keyed hash when sensitive, a value in clear otherwise. Records
+// made by an older inkform, or while the setting's sensitivity was the
+// other, are not, and apply records them again.
+func Current(p state.Printer, setting string, sensitive bool) bool {
+	if sensitive {
+		return state.IsKeyedHash(p.Settings[setting])
+	}
+	_, ok := p.Values[setting]
+	return ok
 }
 
 // FileHash is what state records for a file: the content's SHA-256,

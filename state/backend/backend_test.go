@@ -108,13 +108,18 @@ func seed(t *testing.T, s sqlStore) {
 	t.Helper()
 	ctx := ctxFor(t)
 	base := time.Date(2025, 9, 1, 7, 0, 0, 123456789, time.UTC)
+	key, err := state.NewKey(strings.Repeat("k", state.MinKeyLen))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var ps []state.Printer
 	for i := range 30 {
 		ps = append(ps, state.Printer{
 			Name: fmt.Sprintf("p%03d", i), Address: fmt.Sprintf("udp://10.0.%d.%d:161", i/250, i%250),
 			Serial: fmt.Sprintf("SN%05d", i), Model: "MX711", Firmware: "LW80 ü",
 			ObservedAt: base.Add(time.Duration(i) * time.Second), AppliedAt: base.Add(time.Duration(i)*time.Second + 1),
-			Settings: map[string]string{"sleep_mode": state.HashValue(fmt.Sprint(i)), "contact": state.HashValue("IT")},
+			Settings: map[string]string{"sleep_mode": state.HashValue(fmt.Sprint(i)), "contact": key.Hash("IT")},
+			Values:   map[string]string{"sleep_mode": fmt.Sprint(i)},
 		})
 		if i%10 == 0 {
 			ps[i].Files = map[string]string{"ca.pem": state.HashValue("ca"), fmt.Sprintf("logo-%d.png", i): state.HashValue(fmt.Sprint(i))}
@@ -225,6 +230,7 @@ func TestChecksumSeesEveryField(t *testing.T) {
 		"printer serial":  func(x *state.Snapshot) { x.Printers[0].Serial += "x" },
 		"printer time":    func(x *state.Snapshot) { x.Printers[1].ObservedAt = x.Printers[1].ObservedAt.Add(1) },
 		"setting hash":    func(x *state.Snapshot) { x.Printers[2].Settings["contact"] = state.HashValue("other") },
+		"setting value":   func(x *state.Snapshot) { x.Printers[2].Values["sleep_mode"] += "0" },
 		"file hash":       func(x *state.Snapshot) { x.Printers[1].Files["ca.pem"] = state.HashValue("other") },
 		"file dropped":    func(x *state.Snapshot) { delete(x.Printers[11].Files, "ca.pem") },
 		"run status":      func(x *state.Snapshot) { x.Runs[0].Run.Status = "ok" },
@@ -253,7 +259,7 @@ func TestChecksumSeesEveryField(t *testing.T) {
 func TestMigratesForwardFromVersion1(t *testing.T) {
 	// Each engine: a location, and how to reach its database without a
 	// store (whose prepared statements keep the tables in use).
-	type engine struct{ loc, driver, dsn string }
+	type engine struct{ loc, driver, dsn, dropColumn string }
 	engines := map[string]func(t *testing.T) engine{
 		"sqlite": func(t *testing.T) engine {
 			path := filepath.Join(t.TempDir(), "v1.db")
@@ -261,7 +267,7 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return engine{"sqlite:" + path, "sqlite", dsn}
+			return engine{"sqlite:" + path, "sqlite", dsn, "ALTER TABLE %s DROP COLUMN %s"}
 		},
 		"firebird": func(t *testing.T) engine {
 			fb := testservers.StartFirebird(t)
@@ -270,6 +276,7 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			return engine{
 				fmt.Sprintf("firebird://%s@%s:%d%s", u.String(), fb.Host, fb.Port, path),
 				"firebirdsql", fmt.Sprintf("%s@%s:%d/%s", u.String(), fb.Host, fb.Port, path),
+				"ALTER TABLE %s DROP %s",
 			}
 		},
 	}
@@ -283,8 +290,10 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			}
 			s := open(t, l)
 			seed(t, s)
-			// Wind the schema back to version 1; the seeded changes and
-			// files go with their tables, the rest must survive the upgrade.
+			// Wind the schema back to version 1; the seeded changes, files
+			// and values in clear go with their tables and column, the
+			// settings' hashes are dropped (as plain hashes would be), the
+			// rest must survive the upgrade.
 			want := export(t, s)
 			for _, r := range want.Runs {
 				for i := range r.Outcomes {
@@ -292,7 +301,11 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 				}
 			}
 			for i := range want.Printers {
-				want.Printers[i].Files = nil
+				p := &want.Printers[i]
+				p.Files, p.Values = nil, nil
+				for k := range p.Settings {
+					p.Settings[k] = ""
+				}
 			}
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
@@ -301,7 +314,8 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range []string{`DROP TABLE run_changes`, `DROP TABLE printer_files`, `DELETE FROM schema_migrations WHERE version >= 2`} {
+			for _, q := range []string{`DROP TABLE run_changes`, `DROP TABLE printer_files`, fmt.Sprintf(e.dropColumn, "printer_settings", "clear_value"),
+				`DELETE FROM schema_migrations WHERE version >= 2`} {
 				if _, err := db.ExecContext(ctx, q); err != nil {
 					t.Fatalf("%s: %v", q, err)
 				}

@@ -34,8 +34,10 @@ func open(t *testing.T, dsn string, opts firebird.Options) *firebird.Store {
 
 func TestConformance(t *testing.T) {
 	fb := testservers.StartFirebird(t)
+	// A server keeps no key file: the caller gives the key.
+	key := func() (state.Key, error) { return state.NewKey(strings.Repeat("k", state.MinKeyLen)) }
 	statetest.Run(t, func(t *testing.T) state.Store {
-		s, err := firebird.Open(ctxFor(t), fb.NewDatabase(t.Name()))
+		s, err := firebird.OpenStore(ctxFor(t), fb.NewDatabase(t.Name()), firebird.Options{Key: key})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
@@ -63,15 +65,27 @@ func TestSchemaVersions(t *testing.T) {
 	}
 }
 
+// upgradeDB is the database at dsn for the sqltest upgrade checks.
+func upgradeDB(t *testing.T, dsn string) sqltest.Database {
+	return sqltest.Database{
+		Open: func() (*sqlstate.Store, error) {
+			s, err := firebird.OpenStore(ctxFor(t), dsn, firebird.Options{})
+			if err != nil {
+				return nil, err
+			}
+			return s.Store, nil
+		},
+		Raw:        func() (*sql.DB, error) { return sql.Open("firebirdsql", dsn) },
+		DropColumn: func(table, column string) string { return "ALTER TABLE " + table + " DROP " + column },
+	}
+}
+
 func TestUpgradeFiles(t *testing.T) {
-	dsn := testservers.StartFirebird(t).NewDatabase("upgrade")
-	sqltest.RunUpgradeFiles(t, func() (*sqlstate.Store, error) {
-		s, err := firebird.OpenStore(ctxFor(t), dsn, firebird.Options{})
-		if err != nil {
-			return nil, err
-		}
-		return s.Store, nil
-	}, func() (*sql.DB, error) { return sql.Open("firebirdsql", dsn) })
+	sqltest.RunUpgradeFiles(t, upgradeDB(t, testservers.StartFirebird(t).NewDatabase("upgrade")))
+}
+
+func TestUpgradeValues(t *testing.T) {
+	sqltest.RunUpgradeValues(t, upgradeDB(t, testservers.StartFirebird(t).NewDatabase("upgrade-values")))
 }
 
 // Two processes opening a brand-new database at once both succeed and

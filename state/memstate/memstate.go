@@ -30,6 +30,7 @@ type Store struct {
 	lockSeq  int
 	lease    time.Duration
 	renew    time.Duration
+	key      state.Key
 
 	// PutErr, when set, is returned by PutPrinter and PutPrinters.
 	PutErr error
@@ -52,12 +53,23 @@ var (
 	_ state.LockAdmin      = (*Store)(nil)
 )
 
-// New returns an empty store.
+// New returns an empty store with a key of its own.
 func New() *Store {
-	s := &Store{printers: map[string]state.Printer{}, outcomes: map[int64][]state.Outcome{}}
+	secret, err := state.GenerateKey()
+	if err != nil {
+		panic(err) // crypto/rand does not fail on the systems tests run on
+	}
+	key, err := state.NewKey(secret)
+	if err != nil {
+		panic(err)
+	}
+	s := &Store{printers: map[string]state.Printer{}, outcomes: map[int64][]state.Outcome{}, key: key}
 	s.SetLease(0, 0)
 	return s
 }
+
+// ValueKey returns the store's key, made by New.
+func (s *Store) ValueKey() (state.Key, error) { return s.key, nil }
 
 // SetLease changes the lease and renewal interval of locks taken from now
 // on: state.DefaultLease and a third of it when zero; a negative
@@ -75,12 +87,16 @@ func (s *Store) SetLease(lease, renewEvery time.Duration) {
 }
 
 // clonePrinter copies p so that neither the caller nor the store sees the
-// other's later edits. As from a database, Settings is never nil and Files
-// is nil when empty.
+// other's later edits. As from a database, Settings is never nil, and
+// Values and Files are nil when empty.
 func clonePrinter(p state.Printer) state.Printer {
 	p.Settings = maps.Clone(p.Settings)
 	if p.Settings == nil {
 		p.Settings = map[string]string{}
+	}
+	p.Values = maps.Clone(p.Values)
+	if len(p.Values) == 0 {
+		p.Values = nil
 	}
 	p.Files = maps.Clone(p.Files)
 	if len(p.Files) == 0 {
@@ -141,7 +157,7 @@ func (s *Store) Lock(ctx context.Context, owner state.LockInfo) (*state.Lock, er
 			info.Expires = info.CreatedAt.Add(s.lease)
 			s.lock = &heldLock{info: info, lease: s.lease, renew: s.renew, renewed: now}
 			s.mu.Unlock()
-			return state.NewLock(info, func(context.Context) error { return s.unlock(info.ID) }), nil
+			return state.NewLock(info, func(context.Context) error { return s.unlock(info.ID) }, func() error { return s.lockErr(info.ID) }), nil
 		}
 		holder := h.info
 		s.mu.Unlock()
@@ -160,6 +176,17 @@ func (s *Store) unlock(id string) error {
 		return fmt.Errorf("state unlock %s: %w", id, state.ErrLockLost)
 	}
 	s.lock = nil
+	return nil
+}
+
+// lockErr says whether the lock with id is still held: it is lost once
+// another holder has it, it was removed, or its lease ran out unrenewed.
+func (s *Store) lockErr(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h := s.holder(time.Now()); h == nil || h.info.ID != id {
+		return fmt.Errorf("lock %s: %w", id, state.ErrLockLost)
+	}
 	return nil
 }
 

@@ -1,5 +1,8 @@
 // Package sqlite is the embedded default state backend: a single SQLite
-// file (pure Go, modernc.org/sqlite) next to the configuration.
+// file (pure Go, modernc.org/sqlite) next to the configuration. The file
+// is made readable by its owner only, and so is its key file (the file's
+// name with ".key" added), which holds the key that sensitive values are
+// hashed with, made on first use unless Options.Key gives one.
 //
 // Several processes may open one file: writes take SQLite's write lock up
 // front (BEGIN IMMEDIATE) and wait for it up to BusyTimeout, and the WAL
@@ -11,7 +14,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -49,6 +54,12 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := create(path); err != nil {
+		return nil, fmt.Errorf("state %s: create: %w", path, err)
+	}
+	if opts.Key == nil {
+		opts.Key = keyFile(path + KeyFileSuffix)
+	}
 	// Opening connects now, so that a bad path fails here, naming it.
 	db, err := sqlstate.OpenDB(ctx, "sqlite", dsn)
 	if err != nil {
@@ -64,13 +75,29 @@ func OpenStore(ctx context.Context, path string, opts Options) (*Store, error) {
 // Path returns the file the store was opened on.
 func (s *Store) Path() string { return s.path }
 
+// create makes an empty database file readable only by its owner, unless
+// one exists: SQLite would make it (and its journals, which take the
+// file's mode) readable by everyone the umask allows.
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // DSN builds the driver data source name for path: WAL journal (readers
 // never block the writer), a busy timeout (wait for other processes
 // instead of failing), foreign keys on every connection, BEGIN IMMEDIATE
 // for transactions (they are only used to write, and taking the write
-// lock up front avoids deadlocks upgrading a read lock), and
+// lock up front avoids deadlocks upgrading a read lock),
 // synchronous=NORMAL, which in WAL mode keeps every commit atomic across
-// a crash of the process and only defers the fsync.
+// a crash of the process and only defers the fsync, and secure_delete, so
+// that a hash replaced (a migration drops old ones) leaves no copy in the
+// file's free space.
 func DSN(path string) (string, error) {
 	if path == "" {
 		return "", errors.New("state: empty sqlite path")
@@ -84,6 +111,7 @@ func DSN(path string) (string, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_txlock", "immediate")
 	return path + "?" + q.Encode(), nil
 }
@@ -154,6 +182,17 @@ func (Dialect) IsRetryable(err error) bool {
 }
 
 func (Dialect) SingleWriter() bool { return true }
+
+var _ sqlstate.Compacter = Dialect{}
+
+// Compact vacuums the file: SQLite keeps deleted rows in free pages
+// until they are reused.
+func (Dialect) Compact(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `VACUUM`); err != nil {
+		return fmt.Errorf("vacuum: %w", err)
+	}
+	return nil
+}
 
 func code(err error) (int, bool) {
 	var e *sqlite.Error

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -83,21 +84,45 @@ func TestSchemaVersions(t *testing.T) {
 	}
 }
 
+// upgradeDB is the database at path for the sqltest upgrade checks.
+func upgradeDB(t *testing.T, path string) sqltest.Database {
+	return sqltest.Database{
+		Open: func() (*sqlstate.Store, error) {
+			s, err := sqlite.OpenStore(ctxFor(t), path, sqlite.Options{})
+			if err != nil {
+				return nil, err
+			}
+			return s.Store, nil
+		},
+		// As older inkforms opened it: without secure_delete, deleted
+		// rows stay in the file's free space.
+		Raw: func() (*sql.DB, error) {
+			return sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+		},
+		DropColumn: func(table, column string) string { return "ALTER TABLE " + table + " DROP COLUMN " + column },
+	}
+}
+
 func TestUpgradeFiles(t *testing.T) {
+	sqltest.RunUpgradeFiles(t, upgradeDB(t, dbPath(t)))
+}
+
+// After the upgrade no byte of the database's files holds the plain hash
+// of the secret: neither a row nor the free space a row left.
+func TestUpgradeValues(t *testing.T) {
 	path := dbPath(t)
-	sqltest.RunUpgradeFiles(t, func() (*sqlstate.Store, error) {
-		s, err := sqlite.OpenStore(ctxFor(t), path, sqlite.Options{})
+	hash := sqltest.RunUpgradeValues(t, upgradeDB(t, path))
+	hexPart := strings.TrimPrefix(hash, "sha256:")
+	files, _ := filepath.Glob(path + "*")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, err
+			t.Fatal(err)
 		}
-		return s.Store, nil
-	}, func() (*sql.DB, error) {
-		dsn, err := sqlite.DSN(path)
-		if err != nil {
-			return nil, err
+		if bytes.Contains(b, []byte(hexPart)) {
+			t.Errorf("%s holds the plain hash of a sensitive value after the upgrade", filepath.Base(f))
 		}
-		return sql.Open("sqlite", dsn)
-	})
+	}
 }
 
 func TestBadPath(t *testing.T) {

@@ -86,8 +86,10 @@ func newDatabase(t *testing.T, serverDSN string) string {
 
 func TestConformance(t *testing.T) {
 	srv := server(t)
+	// A server keeps no key file: the caller gives the key.
+	key := func() (state.Key, error) { return state.NewKey(strings.Repeat("k", state.MinKeyLen)) }
 	statetest.Run(t, func(t *testing.T) state.Store {
-		s, err := sqlserver.Open(ctxFor(t), newDatabase(t, srv))
+		s, err := sqlserver.OpenStore(ctxFor(t), newDatabase(t, srv), sqlserver.Options{Key: key})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
@@ -111,15 +113,27 @@ func TestTwoStoresContend(t *testing.T) {
 	})
 }
 
+// upgradeDB is the database at dsn for the sqltest upgrade checks.
+func upgradeDB(t *testing.T, dsn string) sqltest.Database {
+	return sqltest.Database{
+		Open: func() (*sqlstate.Store, error) {
+			s, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
+			if err != nil {
+				return nil, err
+			}
+			return s.Store, nil
+		},
+		Raw:        func() (*sql.DB, error) { return sql.Open("sqlserver", dsn) },
+		DropColumn: func(table, column string) string { return "ALTER TABLE " + table + " DROP COLUMN " + column },
+	}
+}
+
 func TestUpgradeFiles(t *testing.T) {
-	dsn := newDatabase(t, server(t))
-	sqltest.RunUpgradeFiles(t, func() (*sqlstate.Store, error) {
-		s, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
-		if err != nil {
-			return nil, err
-		}
-		return s.Store, nil
-	}, func() (*sql.DB, error) { return sql.Open("sqlserver", dsn) })
+	sqltest.RunUpgradeFiles(t, upgradeDB(t, newDatabase(t, server(t))))
+}
+
+func TestUpgradeValues(t *testing.T) {
+	sqltest.RunUpgradeValues(t, upgradeDB(t, newDatabase(t, server(t))))
 }
 
 func TestSchemaTooNewIsRefused(t *testing.T) {

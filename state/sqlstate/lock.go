@@ -9,7 +9,6 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/inkform/inkform/state"
@@ -28,8 +27,47 @@ type heldLock struct {
 	id     string
 	cancel context.CancelFunc
 	done   chan struct{}
-	lost   atomic.Bool
 	once   sync.Once
+
+	mu sync.Mutex
+	// until is when the lease runs out unless renewed, read on this
+	// process's monotonic clock: a renewal started at t moves it to
+	// t+lease, never later than the expiry it writes. A process stopped
+	// (SIGSTOP, a hung VM) past it finds its lease gone on waking, before
+	// the renewer runs again.
+	until time.Time
+	lost  bool // sticky: a lock found lost is never trusted again
+}
+
+// err returns nil while the lock is held, ErrLockLost (wrapped) once it
+// was found taken over or its lease ran out unrenewed.
+func (h *heldLock) err() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.lost && !time.Now().Before(h.until) {
+		h.lost = true
+	}
+	if h.lost {
+		return fmt.Errorf("lock %s: %w", h.id, state.ErrLockLost)
+	}
+	return nil
+}
+
+// renewed moves the lease end after a renewal started at start; a lock
+// already found lost stays lost.
+func (h *heldLock) renewed(start time.Time, lease time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.lost && !time.Now().After(start.Add(lease)) {
+		h.until = start.Add(lease)
+	}
+}
+
+// lose marks the lock lost.
+func (h *heldLock) lose() {
+	h.mu.Lock()
+	h.lost = true
+	h.mu.Unlock()
 }
 
 // stop ends renewal and waits for the renewer to exit.
@@ -59,6 +97,9 @@ func (s *Store) Lock(ctx context.Context, owner state.LockInfo) (*state.Lock, er
 	)
 	backoff := lockBackoffMin
 	for {
+		// Before the expiry is computed: the local lease end is never
+		// later than the one written.
+		start := time.Now()
 		info := owner
 		info.ID = id
 		info.CreatedAt = s.now().UTC()
@@ -66,7 +107,7 @@ func (s *Store) Lock(ctx context.Context, owner state.LockInfo) (*state.Lock, er
 		got, cur, err := s.tryLock(ctx, info)
 		switch {
 		case err == nil && got:
-			return s.hold(info, lease, renew), nil
+			return s.hold(info, start.Add(lease), lease, renew), nil
 		case err == nil:
 			if cur.ID != "" {
 				holder = &cur
@@ -154,12 +195,13 @@ func (s *Store) tryLock(ctx context.Context, info state.LockInfo) (got bool, cur
 	return got, cur, err
 }
 
-// hold starts renewing a freshly taken lock and wraps it for the caller.
-func (s *Store) hold(info state.LockInfo, lease, renew time.Duration) *state.Lock {
+// hold starts renewing a freshly taken lock, whose lease runs out at until
+// unless renewed, and wraps it for the caller.
+func (s *Store) hold(info state.LockInfo, until time.Time, lease, renew time.Duration) *state.Lock {
 	// Renewal outlives the ctx given to Lock, which often only bounds
 	// the wait; it ends with Unlock or Close.
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &heldLock{id: info.ID, cancel: cancel, done: make(chan struct{})}
+	h := &heldLock{id: info.ID, cancel: cancel, done: make(chan struct{}), until: until}
 	s.mu.Lock()
 	s.held[h] = struct{}{}
 	s.mu.Unlock()
@@ -168,12 +210,14 @@ func (s *Store) hold(info state.LockInfo, lease, renew time.Duration) *state.Loc
 	} else {
 		close(h.done)
 	}
-	return state.NewLock(info, func(ctx context.Context) error { return s.unlock(ctx, h) })
+	return state.NewLock(info, func(ctx context.Context) error { return s.unlock(ctx, h) }, h.err)
 }
 
 // renewLoop extends the lease every interval. A failed renewal is retried
-// at the next tick; if the lease runs out meanwhile, the takeover is
-// noticed here or by Unlock.
+// at the next tick; if the lease runs out meanwhile, the lock is lost
+// (heldLock.err), and a takeover is noticed here or by Unlock. Renewal
+// ends once the lock is lost: the run must stop writing, and keeping a
+// lease it no longer trusts would only hold others off.
 func (s *Store) renewLoop(ctx context.Context, h *heldLock, lease, every time.Duration) {
 	defer close(h.done)
 	t := time.NewTicker(every)
@@ -184,8 +228,12 @@ func (s *Store) renewLoop(ctx context.Context, h *heldLock, lease, every time.Du
 			return
 		case <-t.C:
 		}
+		if h.err() != nil {
+			return
+		}
 		// Half the lease: a slow renewal is still worth finishing, and
 		// a stuck one must end before the lease does.
+		start := time.Now()
 		rctx, cancel := context.WithTimeout(ctx, lease/2)
 		var n int64
 		err := s.write(rctx, func(tx *sql.Tx) error {
@@ -198,9 +246,12 @@ func (s *Store) renewLoop(ctx context.Context, h *heldLock, lease, every time.Du
 			return err
 		})
 		cancel()
-		if err == nil && n == 0 {
-			h.lost.Store(true)
+		switch {
+		case err == nil && n == 0:
+			h.lose()
 			return
+		case err == nil:
+			h.renewed(start, lease)
 		}
 	}
 }
@@ -214,7 +265,7 @@ func (s *Store) unlock(ctx context.Context, h *heldLock) error {
 	if err != nil {
 		return fmt.Errorf("state unlock %s: %w", h.id, err)
 	}
-	if n == 0 || h.lost.Load() {
+	if n == 0 || h.err() != nil {
 		return fmt.Errorf("state unlock %s: %w", h.id, state.ErrLockLost)
 	}
 	return nil

@@ -22,11 +22,23 @@ func (e *SchemaVersionError) Error() string {
 // migration moves the schema from version-1 to version. Statements are
 // built from the dialect so that one logical schema serves every engine;
 // data that SQL alone cannot move the same way on every engine is moved
-// by run, after the statements, in the same transaction.
+// by run, after the statements, in the same transaction. What no
+// transaction may hold (compacting a file) is done by outside, before the
+// transaction that records the version: if it fails, the next open tries
+// again.
 type migration struct {
 	version int
 	stmts   func(d Dialect) []string
 	run     func(ctx context.Context, s *Store, tx *sql.Tx) error
+	outside func(ctx context.Context, s *Store) error
+}
+
+// Compacter is implemented by dialects whose database file keeps deleted
+// content in its free space until it is compacted.
+type Compacter interface {
+	// Compact rewrites the database without its free space; it runs
+	// outside any transaction.
+	Compact(ctx context.Context, db *sql.DB) error
 }
 
 // migrations run forward in order, each in its own transaction. Never edit
@@ -117,6 +129,34 @@ var migrations = []migration{
 	// 4: the "file:<dest>" settings move into it; a step of its own, as
 	// migrate explains.
 	{version: 4, run: moveFileSettings},
+	// 5: settings that are not sensitive keep the value applied in clear
+	// (NULL: sensitive, or not known).
+	{version: 5, stmts: func(d Dialect) []string {
+		return []string{`ALTER TABLE printer_settings ADD clear_value ` + d.ColumnType(TypeText)}
+	}},
+	// 6: sensitive values are hashed with the state's key from now on.
+	// Before, every value was a plain SHA-256, which a guess undoes for a
+	// short secret; which of them were sensitive the state cannot tell,
+	// so none is kept ('' is a hash not known). Nothing decides on a
+	// recorded hash: the next apply records each setting again, in clear
+	// or keyed, as the configuration says.
+	{version: 6, stmts: func(Dialect) []string {
+		return []string{
+			`UPDATE printer_settings SET value_hash = ''`,
+			`UPDATE run_changes SET value_hash = ''`,
+		}
+	}},
+	// 7: the hashes dropped by 6, and every value replaced before, may
+	// still sit in the free space of a database file.
+	{version: 7, outside: compact},
+}
+
+// compact compacts the database when its dialect can.
+func compact(ctx context.Context, s *Store) error {
+	if c, ok := s.d.(Compacter); ok {
+		return c.Compact(ctx, s.db)
+	}
+	return nil
 }
 
 // fileSettingPrefix marked a deployed file among a printer's settings
@@ -176,9 +216,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	known := SchemaVersion()
+	ranOutside := map[int]bool{}
 	for {
 		done := false
 		var tried int
+		var outside *migration
 		err := s.write(ctx, func(tx *sql.Tx) error {
 			cur, err := s.schemaVersion(ctx, tx)
 			if err != nil {
@@ -192,6 +234,10 @@ func (s *Store) migrate(ctx context.Context) error {
 				return nil
 			}
 			m := migrations[cur] // versions are dense from 1
+			if m.outside != nil && !ranOutside[m.version] {
+				outside = &m
+				return nil
+			}
 			tried = m.version
 			if m.stmts != nil {
 				for _, stmt := range m.stmts(s.d) {
@@ -212,6 +258,13 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			return nil
 		})
+		if err == nil && outside != nil {
+			if err := outside.outside(ctx, s); err != nil {
+				return fmt.Errorf("migration %d: %w", outside.version, err)
+			}
+			ranOutside[outside.version] = true
+			continue
+		}
 		if err != nil && tried > 0 && s.migratedElsewhere(ctx, tried) {
 			// Engines that do not lock out a second migrator (Firebird)
 			// fail the loser of the race; the winner's work stands.

@@ -22,6 +22,10 @@ type Options struct {
 	RenewEvery time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Key gives the state's key for sensitive values (Store.ValueKey);
+	// it is kept outside the database, so the caller says where: a key
+	// file, the environment. When nil the store has none.
+	Key func() (state.Key, error)
 }
 
 // Store is a state.Store over database/sql. It is safe for concurrent use;
@@ -32,6 +36,7 @@ type Store struct {
 	d   Dialect
 	now func() time.Time
 	sem chan struct{} // write queue; nil when the engine has many writers
+	key func() (state.Key, error)
 
 	// Prepared once: at fleet scale the same statements run hundreds of
 	// thousands of times, and preparing is much of their cost.
@@ -71,7 +76,7 @@ func OpenDB(ctx context.Context, driver, dsn string) (*sql.DB, error) {
 // New wraps db, bringing its schema up to date. The Store takes ownership
 // of db: Close closes it, and so does a failed New.
 func New(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, error) {
-	s := &Store{db: db, d: d, now: opts.Now, held: map[*heldLock]struct{}{}}
+	s := &Store{db: db, d: d, now: opts.Now, key: opts.Key, held: map[*heldLock]struct{}{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -98,12 +103,12 @@ func New(ctx context.Context, db *sql.DB, d Dialect, opts Options) (*Store, erro
 	s.upsertPrinter = prep(d.Upsert("printers", []string{"name"},
 		[]string{"name", "address", "serial", "model", "firmware", "observed_at", "applied_at"}))
 	// One round trip reads both a printer's settings (kind 0) and files.
-	s.selectRecorded = prep(`SELECT setting, value_hash, 0 FROM printer_settings WHERE printer = ?
+	s.selectRecorded = prep(`SELECT setting, value_hash, clear_value, 0 FROM printer_settings WHERE printer = ?
 UNION ALL
-SELECT dest, content_hash, 1 FROM printer_files WHERE printer = ?`)
-	s.settingStmts = hashStmts{what: "setting",
-		insert: prep(`INSERT INTO printer_settings (printer, setting, value_hash) VALUES (?, ?, ?)`),
-		update: prep(`UPDATE printer_settings SET value_hash = ? WHERE printer = ? AND setting = ?`),
+SELECT dest, content_hash, NULL, 1 FROM printer_files WHERE printer = ?`)
+	s.settingStmts = hashStmts{what: "setting", values: true,
+		insert: prep(`INSERT INTO printer_settings (printer, setting, value_hash, clear_value) VALUES (?, ?, ?, ?)`),
+		update: prep(`UPDATE printer_settings SET value_hash = ?, clear_value = ? WHERE printer = ? AND setting = ?`),
 		delete: prep(`DELETE FROM printer_settings WHERE printer = ? AND setting = ?`),
 	}
 	s.fileStmts = hashStmts{what: "file",
@@ -123,6 +128,15 @@ SELECT dest, content_hash, 1 FROM printer_files WHERE printer = ?`)
 
 // DB returns the underlying handle, for maintenance commands.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// ValueKey returns the key Options.Key gives; without one, an error
+// wrapping state.ErrNoKey.
+func (s *Store) ValueKey() (state.Key, error) {
+	if s.key == nil {
+		return state.Key{}, fmt.Errorf("%s state: %w", s.d.Name(), state.ErrNoKey)
+	}
+	return s.key()
+}
 
 // SetLease changes the lease and renewal interval (see Options) of locks
 // taken from now on.
@@ -327,32 +341,47 @@ func (s *Store) putPrinter(ctx context.Context, tx *sql.Tx, p state.Printer) err
 	if err != nil {
 		return err
 	}
-	if err := s.settingStmts.write(ctx, tx, p.Name, p.Settings, settings); err != nil {
+	if err := s.settingStmts.write(ctx, tx, p.Name, p.Settings, p.Values, settings); err != nil {
 		return err
 	}
-	return s.fileStmts.write(ctx, tx, p.Name, p.Files, files)
+	return s.fileStmts.write(ctx, tx, p.Name, p.Files, nil, files)
 }
 
 // hashStmts keep one table of a printer's name → hash rows: its settings
-// or its files. Each statement takes (printer, name, hash) in the order
-// written below.
+// (with their values in clear, when values is set) or its files. Each
+// statement takes (printer, name, hash[, value]) in the order written
+// below.
 type hashStmts struct {
 	what                   string // "setting", for messages
+	values                 bool
 	insert, update, delete *sql.Stmt
 }
 
-// write makes the rows of printer match want, given the rows it has,
-// touching only those that differ.
-func (h hashStmts) write(ctx context.Context, tx *sql.Tx, printer string, want, have map[string]string) error {
+// recordedRow is one row of a hashStmts table as read back.
+type recordedRow struct {
+	hash  string
+	value sql.NullString // NULL: not in clear
+}
+
+// write makes the rows of printer match want and its values, given the
+// rows it has, touching only those that differ.
+func (h hashStmts) write(ctx context.Context, tx *sql.Tx, printer string, want, values map[string]string, have map[string]recordedRow) error {
 	for _, k := range sortedKeys(want) {
 		v := want[k]
+		var cv sql.NullString
+		cv.String, cv.Valid = values[k]
 		old, recorded := have[k]
 		delete(have, k)
 		var err error
 		switch {
+		case !recorded && h.values:
+			_, err = tx.StmtContext(ctx, h.insert).ExecContext(ctx, printer, k, v, cv)
 		case !recorded:
 			_, err = tx.StmtContext(ctx, h.insert).ExecContext(ctx, printer, k, v)
-		case old != v:
+		case old.hash == v && old.value == cv:
+		case h.values:
+			_, err = tx.StmtContext(ctx, h.update).ExecContext(ctx, v, cv, printer, k)
+		default:
 			_, err = tx.StmtContext(ctx, h.update).ExecContext(ctx, v, printer, k)
 		}
 		if err != nil {
@@ -367,29 +396,30 @@ func (h hashStmts) write(ctx context.Context, tx *sql.Tx, printer string, want, 
 	return nil
 }
 
-// recorded reads a printer's recorded setting and file hashes inside tx.
-func (s *Store) recorded(ctx context.Context, tx *sql.Tx, name string) (settings, files map[string]string, err error) {
+// recorded reads a printer's recorded settings and files inside tx.
+func (s *Store) recorded(ctx context.Context, tx *sql.Tx, name string) (settings, files map[string]recordedRow, err error) {
 	rows, err := tx.StmtContext(ctx, s.selectRecorded).QueryContext(ctx, name, name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read settings: %w", err)
 	}
 	defer rows.Close()
-	settings = map[string]string{}
+	settings = map[string]recordedRow{}
 	var (
-		k, v string
+		k    string
+		r    recordedRow
 		kind int
 	)
 	for rows.Next() {
-		if err := rows.Scan(&k, &v, &kind); err != nil {
+		if err := rows.Scan(&k, &r.hash, &r.value, &kind); err != nil {
 			return nil, nil, fmt.Errorf("read settings: %w", err)
 		}
 		switch {
 		case kind == 0:
-			settings[k] = v
+			settings[k] = r
 		case files == nil:
-			files = map[string]string{k: v}
+			files = map[string]recordedRow{k: r}
 		default:
-			files[k] = v
+			files[k] = r
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -401,17 +431,17 @@ func (s *Store) recorded(ctx context.Context, tx *sql.Tx, name string) (settings
 // selectPrinters reads printers, their settings and their files in one
 // statement (a consistent snapshot even while writers are busy): a row per
 // printer, then a row per setting and per file, whose printer columns are
-// NULL; a file's row has its name in the last column instead of the
+// NULL; a file's row has its name in the dest column instead of the
 // setting's. A join would repeat the printer's columns on every setting
 // row, which at fleet scale was most of the cost of reading the state.
-const selectPrinters = `SELECT name, address, serial, model, firmware, observed_at, applied_at, NULL, NULL, NULL FROM printers%s
+const selectPrinters = `SELECT name, address, serial, model, firmware, observed_at, applied_at, NULL, NULL, NULL, NULL FROM printers%s
 UNION ALL
-SELECT printer, NULL, NULL, NULL, NULL, NULL, NULL, setting, value_hash, NULL FROM printer_settings%s
+SELECT printer, NULL, NULL, NULL, NULL, NULL, NULL, setting, value_hash, NULL, clear_value FROM printer_settings%s
 UNION ALL
-SELECT printer, NULL, NULL, NULL, NULL, NULL, NULL, NULL, content_hash, dest FROM printer_files%s`
+SELECT printer, NULL, NULL, NULL, NULL, NULL, NULL, NULL, content_hash, dest, NULL FROM printer_files%s`
 
 // Printers returns every printer, sorted by name. Settings is never nil;
-// Files is nil when the printer has none.
+// Values and Files are nil when the printer has none.
 func (s *Store) Printers(ctx context.Context) ([]state.Printer, error) {
 	ps, err := s.queryPrinters(ctx, s.bind(fmt.Sprintf(selectPrinters, "", "", "")))
 	if err != nil {
@@ -458,10 +488,10 @@ func (s *Store) queryPrinters(ctx context.Context, q string, args ...any) ([]sta
 		name                             string
 		address, serial, model, firmware sql.NullString
 		obs, app                         sql.NullInt64
-		setting, hash, dest              sql.NullString
+		setting, hash, dest, value       sql.NullString
 	)
 	for rows.Next() {
-		if err := rows.Scan(&name, &address, &serial, &model, &firmware, &obs, &app, &setting, &hash, &dest); err != nil {
+		if err := rows.Scan(&name, &address, &serial, &model, &firmware, &obs, &app, &setting, &hash, &dest, &value); err != nil {
 			return nil, err
 		}
 		p := byName[name]
@@ -470,7 +500,14 @@ func (s *Store) queryPrinters(ctx context.Context, q string, args ...any) ([]sta
 			byName[name] = p
 		}
 		if setting.Valid {
-			p.Settings[intern(setting.String)] = intern(hash.String)
+			k := intern(setting.String)
+			p.Settings[k] = intern(hash.String)
+			if value.Valid {
+				if p.Values == nil {
+					p.Values = map[string]string{}
+				}
+				p.Values[k] = intern(value.String)
+			}
 			continue
 		}
 		if dest.Valid {
@@ -608,7 +645,7 @@ func (s *Store) insertOutcome(ctx context.Context, tx *sql.Tx, runID int64, o st
 	return nil
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

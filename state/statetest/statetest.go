@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) state.Store) {
 		{"DeletePrinter", testDeletePrinter},
 		{"Files", testFiles},
 		{"RefusesPlainValues", testRefusesPlainValues},
+		{"Values", testValues},
+		{"ValueKey", testValueKey},
 		{"Runs", testRuns},
 		{"Changes", testChanges},
 		{"PrinterBatch", testPrinterBatch},
@@ -260,6 +262,74 @@ func testRefusesPlainValues(t *testing.T, s state.Store) {
 	}
 	if err := s.PutPrinter(ctx, state.Printer{}); err == nil {
 		t.Error("PutPrinter with empty name succeeded")
+	}
+}
+
+// testValues checks that values in clear round-trip next to their hashes,
+// that keyed hashes and hashes not known ("") are stored as they are, and
+// that a value in clear is refused unless its setting is recorded with
+// its plain hash: a sensitive value, hashed with a key, must never sit
+// next to its value.
+func testValues(t *testing.T, s state.Store) {
+	ctx := ctxFor(t)
+	key, err := state.NewKey(strings.Repeat("k", state.MinKeyLen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := printer("lobby", map[string]string{
+		"system.contact": state.HashValue("IT ü\x00x"), "system.location": state.HashValue(""),
+		"pin": key.Hash("4711"), "legacy": "",
+	})
+	p.Values = map[string]string{"system.contact": "IT ü\x00x", "system.location": ""}
+	mustPut(t, s, p)
+	if diff := cmp.Diff(p, mustGet(t, s, "lobby"), cmpTime); diff != "" {
+		t.Errorf("values round trip (-want +got):\n%s", diff)
+	}
+	// Changed: one value gone to sensitive, one new.
+	p.Settings["system.contact"] = key.Hash("IT ü\x00x")
+	p.Settings["new"] = state.HashValue("7")
+	p.Values = map[string]string{"system.location": "", "new": "7"}
+	mustPut(t, s, p)
+	if diff := cmp.Diff(p, mustGet(t, s, "lobby"), cmpTime); diff != "" {
+		t.Errorf("values replaced (-want +got):\n%s", diff)
+	}
+	if all, err := s.Printers(ctx); err != nil || len(all) != 1 || !cmp.Equal(all[0].Values, p.Values) {
+		t.Errorf("Printers values = %+v, %v", all, err)
+	}
+
+	for name, bad := range map[string]state.Printer{
+		"keyed hash": {Name: "x", Settings: map[string]string{"pin": key.Hash("4711")}, Values: map[string]string{"pin": "4711"}},
+		"wrong hash": {Name: "x", Settings: map[string]string{"pin": state.HashValue("4712")}, Values: map[string]string{"pin": "4711"}},
+		"no hash":    {Name: "x", Settings: map[string]string{}, Values: map[string]string{"pin": "4711"}},
+	} {
+		err := s.PutPrinter(ctx, bad)
+		if err == nil {
+			t.Errorf("%s: a value in clear was stored", name)
+		} else if strings.Contains(err.Error(), "4711") {
+			t.Errorf("%s: the error repeats the value: %v", name, err)
+		}
+	}
+	if _, ok, _ := s.Printer(ctx, "x"); ok {
+		t.Error("a refused printer was stored")
+	}
+}
+
+// testValueKey checks that a store either has a key, the same at every
+// call, or says that it has none.
+func testValueKey(t *testing.T, s state.Store) {
+	k, err := s.ValueKey()
+	if errors.Is(err, state.ErrNoKey) {
+		t.Skipf("store has no key: %v", err)
+	}
+	if err != nil || k.IsZero() {
+		t.Fatalf("ValueKey = %v, %v; want a key or ErrNoKey", k, err)
+	}
+	again, err := s.ValueKey()
+	if err != nil || again.Hash("4711") != k.Hash("4711") {
+		t.Errorf("ValueKey changed between calls: %v", err)
+	}
+	if h := k.Hash("4711"); !state.IsKeyedHash(h) || h == state.HashValue("4711") {
+		t.Errorf("Hash = %q, want a keyed hash", h)
 	}
 }
 
@@ -517,6 +587,9 @@ func testLockContention(t *testing.T, s state.Store) {
 	if a.Info.ID == "" || a.Info.User != ownerA.User || a.Info.Expires.Before(a.Info.CreatedAt) {
 		t.Errorf("lock info = %+v", a.Info)
 	}
+	if err := a.Err(); err != nil {
+		t.Errorf("Err of a lock just taken = %v", err)
+	}
 	_, err = lockWithin(t, s, ownerB, 300*time.Millisecond)
 	wantLocked(t, err, a)
 
@@ -608,6 +681,9 @@ func testLockRenewal(t *testing.T, s state.Store) {
 			t.Fatalf("lease still ends %v after 10s; never renewed", a.Info.Expires)
 		}
 	}
+	if err := a.Err(); err != nil {
+		t.Errorf("Err of a lock renewed = %v", err)
+	}
 	if err := a.Unlock(ctx); err != nil {
 		t.Errorf("Unlock A after renewals: %v", err)
 	}
@@ -615,11 +691,14 @@ func testLockRenewal(t *testing.T, s state.Store) {
 
 func testLockExpiredTakeover(t *testing.T, s state.Store) {
 	ctx := ctxFor(t)
-	leaseSetter(t, s).SetLease(300*time.Millisecond, -1) // A hangs: never renews
+	ls := leaseSetter(t, s)
+	ls.SetLease(300*time.Millisecond, -1) // A hangs: never renews
 	a, err := s.Lock(ctx, ownerA)
 	if err != nil {
 		t.Fatalf("Lock A: %v", err)
 	}
+	// B is alive: its lock must not run out while the test looks at it.
+	ls.SetLease(time.Minute, 0)
 	// B keeps retrying until A's lease runs out, well within the deadline.
 	start := time.Now()
 	b, err := lockWithin(t, s, ownerB, 10*time.Second)
@@ -631,6 +710,13 @@ func testLockExpiredTakeover(t *testing.T, s state.Store) {
 	}
 	if b.Info.User != ownerB.User {
 		t.Errorf("B's lock info = %+v", b.Info)
+	}
+	// A, waking up, must learn that it lost the lock before it writes.
+	if err := a.Err(); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("A.Err() after B took its lock over = %v; want ErrLockLost", err)
+	}
+	if err := b.Err(); err != nil {
+		t.Errorf("B.Err() while B holds the lock = %v", err)
 	}
 	if err := a.Unlock(ctx); !errors.Is(err, state.ErrLockLost) {
 		t.Errorf("Unlock of a lock taken over = %v; want ErrLockLost", err)

@@ -103,4 +103,35 @@ func RunTwoStores(t *testing.T, open func(t *testing.T) (s1, s2 *sqlstate.Store)
 	if _, ok, err := s1.LockHolder(ctx); ok || err != nil {
 		t.Errorf("lock still held after ForceUnlock: %v", err)
 	}
+
+	// A live holder whose lock is removed and taken by another store
+	// learns it at its next renewal, without waiting for its lease.
+	s1.SetLease(time.Minute, 20*time.Millisecond)
+	c, err := s1.Lock(ctx, state.LockInfo{User: "ana", Host: "h1", PID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.ForceUnlock(ctx, c.Info.ID); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s2.Lock(ctx, state.LockInfo{User: "bo", Host: "h2", PID: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	for deadline := time.Now().Add(10 * time.Second); c.Err() == nil; <-poll.C {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder still believes it holds a lock taken from it 10s ago")
+		}
+	}
+	if err := c.Err(); !errors.Is(err, state.ErrLockLost) {
+		t.Errorf("Err of a lock taken over = %v, want ErrLockLost", err)
+	}
+	if err := d.Err(); err != nil {
+		t.Errorf("Err of the new holder = %v", err)
+	}
+	if err := d.Unlock(ctx); err != nil {
+		t.Errorf("Unlock of the new holder: %v", err)
+	}
 }

@@ -2,6 +2,8 @@ package sqltest
 
 import (
 	"database/sql"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -10,14 +12,25 @@ import (
 	"github.com/inkform/inkform/state/sqlstate"
 )
 
+// Database is how the upgrade checks reach one fresh database: Open opens
+// a store on it each call; Raw opens it without a store, as an older
+// inkform would have, to wind its schema back (a store's prepared
+// statements would keep the tables in use); DropColumn returns the
+// engine's statement that drops column from table. What they open is
+// closed by the checks.
+type Database struct {
+	Open       func() (*sqlstate.Store, error)
+	Raw        func() (*sql.DB, error)
+	DropColumn func(table, column string) string
+}
+
 // RunUpgradeFiles checks that a state written before files had a table of
 // their own (schema version 2, which kept them as settings named
 // "file:<dest>") is upgraded in place when opened: the files leave the
-// settings with their hashes, and everything else stays. open opens a store
-// on one fresh database each call; raw opens that database without a store,
-// to wind its schema back (a store's prepared statements would keep the
-// tables in use). Both are closed here.
-func RunUpgradeFiles(t *testing.T, open func() (*sqlstate.Store, error), raw func() (*sql.DB, error)) {
+// settings with their hashes, and everything else stays but the settings'
+// hashes, which version 6 drops.
+func RunUpgradeFiles(t *testing.T, db Database) {
+	open, raw, drop := db.Open, db.Raw, db.DropColumn
 	t.Helper()
 	ctx := ctxFor(t)
 	s, err := open()
@@ -32,7 +45,7 @@ func RunUpgradeFiles(t *testing.T, open func() (*sqlstate.Store, error), raw fun
 	}
 	s.Close()
 
-	db, err := raw()
+	rawDB, err := raw()
 	if err != nil {
 		t.Fatalf("open the database: %v", err)
 	}
@@ -40,16 +53,17 @@ func RunUpgradeFiles(t *testing.T, open func() (*sqlstate.Store, error), raw fun
 	// Literals rather than parameters: their syntax differs between engines.
 	for _, q := range []string{
 		`DROP TABLE printer_files`,
+		drop("printer_settings", "clear_value"),
 		`DELETE FROM schema_migrations WHERE version > 2`,
 		`INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('lobby', 'file:ca.pem', '` + ca + `')`,
 		`INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('lobby', 'file:docs/file:x.txt', '` + doc + `')`,
 	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			db.Close()
+		if _, err := rawDB.ExecContext(ctx, q); err != nil {
+			rawDB.Close()
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if err := db.Close(); err != nil {
+	if err := rawDB.Close(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -65,9 +79,10 @@ func RunUpgradeFiles(t *testing.T, open func() (*sqlstate.Store, error), raw fun
 	if err != nil {
 		t.Fatal(err)
 	}
+	dropped := map[string]string{"sleep_mode": "", "FILE:odd": ""}
 	want := []state.Printer{
-		{Name: "annex", Address: "10.0.0.1", Settings: settings},
-		{Name: "lobby", Address: "10.0.0.1", Settings: settings, Files: map[string]string{"ca.pem": ca, "docs/file:x.txt": doc}},
+		{Name: "annex", Address: "10.0.0.1", Settings: dropped},
+		{Name: "lobby", Address: "10.0.0.1", Settings: dropped, Files: map[string]string{"ca.pem": ca, "docs/file:x.txt": doc}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after the upgrade (-want +got):\n%s", diff)
@@ -80,4 +95,89 @@ func RunUpgradeFiles(t *testing.T, open func() (*sqlstate.Store, error), raw fun
 	if p, _, err := s.Printer(ctx, "annex"); err != nil || !cmp.Equal(p.Files, want[0].Files) {
 		t.Errorf("files written after the upgrade = %v, %v", p.Files, err)
 	}
+}
+
+// RunUpgradeValues checks that a state written before sensitive values
+// were keyed (schema version 4, which kept a plain SHA-256 of every value
+// applied) is upgraded in place when opened: no setting or change keeps
+// its hash, which a guess could undo for a short secret, and settings then
+// take values in clear and keyed hashes. It returns the plain hash of the
+// secret it recorded, for the caller to look for in the database's files.
+func RunUpgradeValues(t *testing.T, db Database) (secretHash string) {
+	open, raw, drop := db.Open, db.Raw, db.DropColumn
+	t.Helper()
+	ctx := ctxFor(t)
+	s, err := open()
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	pin := state.HashValue("4711")
+	old := state.Printer{Name: "lobby", Address: "10.0.0.1", Settings: map[string]string{"pin": pin, "contact": state.HashValue("IT")}}
+	if err := s.PutPrinter(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.BeginRun(ctx, state.Run{Command: "apply", User: "ana", Host: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordOutcome(ctx, id, state.Outcome{Printer: "lobby", Status: "applied", Changes: 1, Changed: map[string]string{"pin": pin}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	rawDB, err := raw()
+	if err != nil {
+		t.Fatalf("open the database: %v", err)
+	}
+	wind := []string{drop("printer_settings", "clear_value"), `DELETE FROM schema_migrations WHERE version > 4`}
+	// Printers recorded and removed again: their rows leave copies of the
+	// hash in the file's free space, as years of applies would.
+	for i := range 100 {
+		wind = append(wind,
+			fmt.Sprintf(`INSERT INTO printers (name, address, serial, model, firmware) VALUES ('spare-%d', '', '', '', '')`, i),
+			fmt.Sprintf(`INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('spare-%d', 'pin', '%s')`, i, pin))
+	}
+	wind = append(wind, `DELETE FROM printer_settings WHERE printer LIKE 'spare-%'`, `DELETE FROM printers WHERE name LIKE 'spare-%'`)
+	for _, q := range wind {
+		if _, err := rawDB.ExecContext(ctx, q); err != nil {
+			rawDB.Close()
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := rawDB.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = open()
+	if err != nil {
+		t.Fatalf("open at version 4: %v", err)
+	}
+	defer s.Close()
+	if vs, err := s.AppliedMigrations(ctx); err != nil || len(vs) != sqlstate.SchemaVersion() {
+		t.Errorf("AppliedMigrations after the upgrade = %v, %v", vs, err)
+	}
+	got, _, err := s.Printer(ctx, "lobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"pin": "", "contact": ""}; !cmp.Equal(got.Settings, want) || got.Values != nil {
+		t.Errorf("settings after the upgrade = %v, values %v; want %v, no values", got.Settings, got.Values, want)
+	}
+	if os, err := s.Outcomes(ctx, id); err != nil || len(os) != 1 || !cmp.Equal(os[0].Changed, map[string]string{"pin": ""}) {
+		t.Errorf("outcomes after the upgrade = %+v, %v; want pin changed, its hash dropped", os, err)
+	}
+	// What the next apply records.
+	key, err := state.NewKey(strings.Repeat("k", state.MinKeyLen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := state.Printer{Name: "lobby", Address: "10.0.0.1",
+		Settings: map[string]string{"pin": key.Hash("4711"), "contact": state.HashValue("IT")}, Values: map[string]string{"contact": "IT"}}
+	if err := s.PutPrinter(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.Printer(ctx, "lobby"); err != nil || !cmp.Equal(got, now) {
+		t.Errorf("recorded after the upgrade = %+v, %v; want %+v", got, err, now)
+	}
+	return pin
 }
