@@ -91,13 +91,14 @@ func TestRenderState(t *testing.T) {
 }
 
 func TestRenderRecordAndListJSON(t *testing.T) {
-	p := state.Printer{Name: "lobby", Address: "10.0.0.7", Settings: map[string]string{"system.contact": "sha256:1"}}
+	p := state.Printer{Name: "lobby", Address: "10.0.0.7", Settings: map[string]string{"system.contact": "sha256:1"},
+		Values: map[string]string{"system.contact": "IT x4000"}}
 	var b bytes.Buffer
 	if err := RenderRecordJSON(&b, p); err != nil {
 		t.Fatal(err)
 	}
 	want := `{
-  "format_version": "1.1",
+  "format_version": "1.2",
   "printer": {
     "name": "lobby",
     "address": "10.0.0.7",
@@ -106,8 +107,11 @@ func TestRenderRecordAndListJSON(t *testing.T) {
     "firmware": "",
     "observed_at": "never",
     "applied_at": "never",
-    "setting_hashes": {
-      "system.contact": "sha256:1"
+    "settings": {
+      "system.contact": {
+        "value": "IT x4000",
+        "sensitive": false
+      }
     }
   }
 }
@@ -119,7 +123,7 @@ func TestRenderRecordAndListJSON(t *testing.T) {
 	if err := RenderPrinterListJSON(&b, []state.Printer{p}); err != nil {
 		t.Fatal(err)
 	}
-	if want := "{\n  \"format_version\": \"1.1\",\n  \"printers\": [\n    {\n      \"name\": \"lobby\"\n    }\n  ]\n}\n"; b.String() != want {
+	if want := "{\n  \"format_version\": \"1.2\",\n  \"printers\": [\n    {\n      \"name\": \"lobby\"\n    }\n  ]\n}\n"; b.String() != want {
 		t.Errorf("state list -json:\n%s", b.String())
 	}
 	b.Reset()
