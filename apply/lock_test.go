@@ -3,6 +3,7 @@ package apply_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -25,8 +26,8 @@ func TestApplyStopsWhenTheLockIsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	var other *state.Lock
-	for _, n := range []string{"a", "b", "c", "d"} {
-		f.Printers = append(f.Printers, plannertest.Printer(n, "10.0.0.1", plannertest.Desired("system.contact", "new")...))
+	for i, n := range []string{"a", "b", "c", "d"} {
+		f.Printers = append(f.Printers, plannertest.Printer(n, fmt.Sprintf("10.0.0.%d", i+1), plannertest.Desired("system.contact", "new")...))
 		d := plannertest.NewDevice("S-"+n, map[string]string{"system.contact": "old"})
 		if n == "b" {
 			// Another run takes the lock over while b is written, as when
