@@ -94,7 +94,8 @@ func hexText(s string) (string, bool) {
 }
 
 // detectedErrorNames are the bits of hrPrinterDetectedErrorState (RFC 3805
-// / RFC 2790 as updated), most significant bit of the first octet first.
+// updates RFC 2790's eight to fifteen over two octets), most significant
+// bit of the first octet first.
 var detectedErrorNames = [...]string{
 	"lowPaper", "noPaper", "lowToner", "noToner",
 	"doorOpen", "jammed", "offline", "serviceRequested",
@@ -116,49 +117,4 @@ func detectedErrors(b []byte) []string {
 		}
 	}
 	return out
-}
-
-// printerStatusNames maps hrPrinterStatus values.
-var printerStatusNames = map[int64]string{1: "other", 2: "unknown", 3: "idle", 4: "printing", 5: "warmup"}
-
-// firmwareFromText finds a firmware version in free text such as Brother's
-// "Firmware Ver.1.01 (08.12.12)" or a sysDescr that embeds it.
-func firmwareFromText(s string) string {
-	// ASCII-only folding keeps byte offsets equal to s's; strings.ToLower
-	// may change lengths on invalid or non-ASCII text.
-	lower := strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + ('a' - 'A')
-		}
-		return r
-	}, s)
-	if len(lower) != len(s) {
-		// strings.Map replaced invalid UTF-8; fall back to exact matching.
-		lower = s
-	}
-	for _, key := range []string{"firmware ver.", "firmware version", "firmware ver", "firmware:", "firmware"} {
-		i := strings.Index(lower, key)
-		if i < 0 {
-			continue
-		}
-		rest := strings.TrimLeft(s[i+len(key):], " :.")
-		// The version runs to the next comma or slash.
-		if j := strings.IndexAny(rest, ",/;"); j >= 0 {
-			rest = rest[:j]
-		}
-		return strings.TrimSpace(rest)
-	}
-	return ""
-}
-
-// fieldFromText returns the value of a "KEY:value," field as HP JetDirect
-// puts in sysDescr ("SN:VNCRC48198,PID:HP LaserJet …").
-func fieldFromText(s, key string) string {
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if v, ok := strings.CutPrefix(part, key+":"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

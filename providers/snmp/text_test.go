@@ -69,22 +69,6 @@ func TestDetectedErrors(t *testing.T) {
 	}
 }
 
-func TestFirmwareAndFieldsFromText(t *testing.T) {
-	if got := firmwareFromText("Brother NC-6800h, Firmware Ver.1.01  (08.12.12),MID 84UB05"); got != "1.01  (08.12.12)" {
-		t.Errorf("firmware from Brother sysDescr = %q", got)
-	}
-	if got := firmwareFromText("Linux vm 6.18"); got != "" {
-		t.Errorf("firmware from Linux sysDescr = %q", got)
-	}
-	desc := "HP ETHERNET MULTI-ENVIRONMENT,SN:VNCRC48198,FN:4Q817L4,SVCID:31339,PID:HP LaserJet MFP M130nw"
-	if got := fieldFromText(desc, "SN"); got != "VNCRC48198" {
-		t.Errorf("SN = %q", got)
-	}
-	if got := fieldFromText(desc, "PID"); got != "HP LaserJet MFP M130nw" {
-		t.Errorf("PID = %q", got)
-	}
-}
-
 func TestCompareOID(t *testing.T) {
 	oids := []string{".1.3.6.1.10", ".1.3.6.1.2.1", ".1.3.6.1.2", ".1.3.6.1.9.9"}
 	slices.SortFunc(oids, compareOID)
@@ -151,20 +135,6 @@ func FuzzDetectedErrors(f *testing.F) {
 			if !slices.Contains(detectedErrorNames[:], name) {
 				t.Fatalf("unknown error %q", name)
 			}
-		}
-	})
-}
-
-func FuzzTextFields(f *testing.F) {
-	f.Add("Brother NC-6800h, Firmware Ver.1.01  (08.12.12),MID 84UB05")
-	f.Add("HP ETHERNET MULTI-ENVIRONMENT,SN:VNCRC48198,PID:HP LaserJet MFP M130nw")
-	f.Add("firmware")
-	f.Fuzz(func(t *testing.T, s string) {
-		if fw := firmwareFromText(s); len(fw) > len(s) {
-			t.Fatalf("firmware %q longer than its source", fw)
-		}
-		if sn := fieldFromText(s, "SN"); len(sn) > len(s) {
-			t.Fatalf("serial %q longer than its source", sn)
 		}
 	})
 }
