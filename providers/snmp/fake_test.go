@@ -22,8 +22,8 @@ var wantFakePrinter = fleet.Observation{
 	Status:   "printing",
 	Errors:   []string{"lowToner", "jammed", "overduePreventMaint"},
 	Supplies: []fleet.Supply{
-		{Description: "Black Cartridge", Level: 2000, Max: 8000},
-		{Description: "Cyan", Level: -3, Max: 100},
+		{Description: "Black Cartridge", Kind: "toner", Color: "black", Level: 2000, Max: 8000},
+		{Description: "Cyan", Kind: "other", Color: "cyan", Level: -3, Max: 100},
 	},
 	PageCount:   12345,
 	Uptime:      time.Hour,

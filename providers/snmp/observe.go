@@ -187,52 +187,6 @@ func (s *Session) findPrinterDevice(ctx context.Context) (string, error) {
 	return "", nil
 }
 
-// supplies walks the marker supplies table's description, max capacity and
-// level columns together.
-func (s *Session) supplies(ctx context.Context) ([]fleet.Supply, error) {
-	cols, err := s.walkColumns(ctx, "walk prtMarkerSuppliesTable", []string{oidSupplyDescr, oidSupplyMax, oidSupplyLevel}, maxWalkRows)
-	if err != nil {
-		return nil, err
-	}
-	rows := map[string]*fleet.Supply{}
-	var order []string
-	row := func(index string) *fleet.Supply {
-		if r, ok := rows[index]; ok {
-			return r
-		}
-		r := &fleet.Supply{Level: -2, Max: -2} // unknown until read
-		rows[index] = r
-		order = append(order, index)
-		return r
-	}
-	for _, c := range cols[0] {
-		if b, ok := c.pdu.Value.([]byte); ok {
-			row(c.index).Description = cleanDescription(b)
-		} else {
-			row(c.index).Description = cleanText([]byte(fmt.Sprint(c.pdu.Value)))
-		}
-	}
-	for _, c := range cols[1] {
-		if n, ok := intValue(c.pdu); ok {
-			row(c.index).Max = clampInt(n)
-		}
-	}
-	for _, c := range cols[2] {
-		if n, ok := intValue(c.pdu); ok {
-			row(c.index).Level = clampInt(n)
-		}
-	}
-	if len(order) == 0 {
-		return nil, nil
-	}
-	slices.SortFunc(order, compareOID)
-	out := make([]fleet.Supply, len(order))
-	for i, idx := range order {
-		out[i] = *rows[idx]
-	}
-	return out, nil
-}
-
 func clampInt(n int64) int {
 	const maxInt32 = 1<<31 - 1
 	if n > maxInt32 {
@@ -393,13 +347,14 @@ func (s *Session) getChunk(ctx context.Context, op string, oids []string, out ma
 	return nil
 }
 
-// textValue returns a cleaned string value, "" when absent or not a string.
+// textValue returns a string value decoded as display text, "" when
+// absent or not a string.
 func textValue(v gosnmp.SnmpPDU) string {
 	if b, ok := v.Value.([]byte); ok {
-		return cleanText(b)
+		return decodeText(b)
 	}
 	if str, ok := v.Value.(string); ok && v.Type == gosnmp.OctetString {
-		return cleanText([]byte(str))
+		return decodeText([]byte(str))
 	}
 	return ""
 }

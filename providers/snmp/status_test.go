@@ -15,7 +15,7 @@ func TestStatus(t *testing.T) {
 		{printerIdle, deviceRunning, nil, fleet.StatusIdle},
 		{printerPrinting, deviceRunning, nil, fleet.StatusPrinting},
 		{printerWarmup, deviceRunning, nil, fleet.StatusWarmup},
-		{printerIdle, deviceWarning, []string{"lowToner"}, fleet.StatusWarning},    // non-critical alert
+		{printerIdle, deviceWarning, []string{"lowToner"}, fleet.StatusWarning},     // non-critical alert
 		{printerPrinting, deviceWarning, []string{"lowPaper"}, fleet.StatusWarning}, // printing, but needs attention
 		{printerPrinting, deviceDown, []string{"jammed"}, fleet.StatusDown},         // critical alert mid-job
 		{1, deviceDown, []string{"doorOpen"}, fleet.StatusDown},                     // unavailable

@@ -31,7 +31,7 @@ func TestCleanText(t *testing.T) {
 	}
 }
 
-func TestCleanDescription(t *testing.T) {
+func TestDecodeText(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want string
@@ -43,9 +43,23 @@ func TestCleanDescription(t *testing.T) {
 		{"Drum Unit", "Drum Unit"}, // plain text
 		{"00 00", "00 00"},         // empty once decoded
 		{"Black Cartridge\x00", "Black Cartridge"},
+		{"Black Toner\r\nCartridge", "Black Toner Cartridge"}, // a line break in the name
+		// A first line of text, then hex lines: HP PML model name as
+		// recorded from a JetDirect.
+		{"\x01\x15HP LaserJet MF\n50 20 4D 31 33 30 6E 77 20", "HP LaserJet MFP M130nw"},
+		{"\x01\x15U69696H9N19924\n32", "U69696H9N199242"},
+		{"Toner\n12 34 5", "Toner 12 34 5"},  // not all hex bytes: text
+		{"Toner\n01 02", "Toner 01 02"},      // not printable: text
+		{"42 6C 61\n63 6B", "Black"},         // hex on every line
+		{"Tray\n\n41 20 42\n43", "TrayA BC"}, // the hex bytes carry their own spaces
+		{"Tóner negro", "Tóner negro"},       // UTF-8 kept
+		{"Toner \xe9l\xe8ve", "Toner élève"}, // Latin-1
+		{"4F 4B 00 41", "4F 4B 00 41"},       // bytes after the NUL padding: not hex text
+		{"\n41 42", "AB"},                    // nothing before the hex line
+		{"", ""},
 	} {
-		if got := cleanDescription([]byte(tc.in)); got != tc.want {
-			t.Errorf("cleanDescription(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := decodeText([]byte(tc.in)); got != tc.want {
+			t.Errorf("decodeText(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -98,12 +112,15 @@ func TestCompareOID(t *testing.T) {
 
 // The functions below parse bytes that come from printers.
 
+// FuzzCleanText decodes text as agents send it, hex-encoded and
+// multi-line descriptions included.
 func FuzzCleanText(f *testing.F) {
-	for _, seed := range []string{"Black Toner\x00\x00", "\x01\x15VNCRC48198", "Toner \xe9l\xe8ve", "42 6C 61 63 6B 00", " \n\t", "\xff\xfe\xfd"} {
+	for _, seed := range []string{"Black Toner\x00\x00", "\x01\x15VNCRC48198", "Toner \xe9l\xe8ve", "42 6C 61 63 6B 00", " \n\t", "\xff\xfe\xfd",
+		"\x01\x15HP LaserJet MF\n50 20 4D 31 33 30 6E 77 20", "A\r\n41 42\n43"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, s := range []string{cleanText(b), cleanDescription(b)} {
+		for _, s := range []string{cleanText(b), decodeText(b)} {
 			if !utf8.ValidString(s) {
 				t.Fatalf("invalid UTF-8 %q from %q", s, b)
 			}
