@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -56,7 +57,10 @@ type DeviceRule struct {
 	Firmware []Source `json:"firmware"`
 	Serial   []Source `json:"serial"`
 
-	devices *Devices // for the placeholders and the default sources
+	devices *Devices // for the placeholders
+	// chains are the sources of model, firmware and serial, each
+	// followed by the default rule's.
+	chains [3][]*Source
 }
 
 // DeviceMatch fits a device when each of its set fields does.
@@ -156,7 +160,23 @@ func ParseDevices(data []byte) (*Devices, error) {
 			return nil, fmt.Errorf("device rules: %s: %w", r.Vendor, err)
 		}
 	}
+	d.Default.chain(nil)
+	for i := range d.Vendors {
+		d.Vendors[i].chain(&d.Default)
+	}
 	return &d, nil
+}
+
+// chain lists the rule's sources of each value, then the fallback's.
+func (r *DeviceRule) chain(fallback *DeviceRule) {
+	for i, list := range [][]Source{r.Model, r.Firmware, r.Serial} {
+		for j := range list {
+			r.chains[i] = append(r.chains[i], &list[j])
+		}
+		if fallback != nil {
+			r.chains[i] = append(r.chains[i], fallback.chains[i]...)
+		}
+	}
 }
 
 func (r *DeviceRule) compile() error {
@@ -261,67 +281,30 @@ func enterpriseOf(oid string) (int, bool) {
 	return n, true
 }
 
-// sources lists the rule's sources of one fact, then the default's.
-func (r *DeviceRule) sources(fact func(*DeviceRule) []Source) [][]Source {
-	if r.devices == nil || r == &r.devices.Default {
-		return [][]Source{fact(r)}
-	}
-	return [][]Source{fact(r), fact(&r.devices.Default)}
-}
-
-var facts = []func(*DeviceRule) []Source{
-	func(r *DeviceRule) []Source { return r.Model },
-	func(r *DeviceRule) []Source { return r.Firmware },
-	func(r *DeviceRule) []Source { return r.Serial },
-}
-
-// Missing lists the objects (OIDs without a leading dot, each once) the
-// rule would read before a source that already yields a value: what one
-// more request should ask for. It is empty when the facts read so far
-// settle every value the rule can find.
-func (r *DeviceRule) Missing(f DeviceFacts) []string {
-	var out []string
-	for _, fact := range facts {
-	sources:
-		for _, list := range r.sources(fact) {
-			for i := range list {
-				s := &list[i]
-				switch s.From {
-				case FromOID, FromDeviceID:
-					if _, read := f.Objects[s.OID]; !read {
-						if !containsString(out, s.OID) {
-							out = append(out, s.OID)
-						}
-						continue
+// Identify reads the device's identity from the facts, and lists the
+// objects (OIDs without a leading dot, each once) that the rule prefers to
+// a value found, or that might give a value where none was found, and that
+// have not been read: what one more request should ask for before
+// calling Identify again. The list is empty when the facts settle every
+// value the rule can find.
+func (r *DeviceRule) Identify(f DeviceFacts) (Identity, []string) {
+	id := Identity{Vendor: r.Vendor}
+	var missing []string
+	for i, chain := range r.chains {
+		v := ""
+		for _, s := range chain {
+			if s.From == FromOID || s.From == FromDeviceID {
+				if _, read := f.Objects[s.OID]; !read {
+					if !slices.Contains(missing, s.OID) {
+						missing = append(missing, s.OID)
 					}
-				case FromHrDeviceDescr:
-					if f.HrDeviceDescrPending {
-						continue
-					}
-				}
-				if r.value(s, f) != "" {
-					break sources
+					continue
 				}
 			}
+			if v = r.value(s, f); v != "" {
+				break
+			}
 		}
-	}
-	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// Identify reads the device's identity from the facts.
-func (r *DeviceRule) Identify(f DeviceFacts) Identity {
-	id := Identity{Vendor: r.Vendor}
-	for i, fact := range facts {
-		v := r.first(fact, f)
 		switch i {
 		case 0:
 			id.Model = v
@@ -331,18 +314,7 @@ func (r *DeviceRule) Identify(f DeviceFacts) Identity {
 			id.Serial = v
 		}
 	}
-	return id
-}
-
-func (r *DeviceRule) first(fact func(*DeviceRule) []Source, f DeviceFacts) string {
-	for _, list := range r.sources(fact) {
-		for i := range list {
-			if v := r.value(&list[i], f); v != "" {
-				return v
-			}
-		}
-	}
-	return ""
+	return id, missing
 }
 
 // value is what one source yields from the facts, cleaned; "" for none.
@@ -405,6 +377,9 @@ func hasPrefixFold(s, prefix string) bool {
 // cleanIdentity collapses white space, drops control characters and
 // separators left at either end, and bounds the length.
 func cleanIdentity(s string) string {
+	if isCleanIdentity(s) {
+		return s
+	}
 	var b strings.Builder
 	space := false
 	for _, c := range s {
@@ -422,6 +397,30 @@ func cleanIdentity(s string) string {
 		b.WriteRune(c)
 	}
 	return strings.TrimRight(b.String(), " ,;:/")
+}
+
+// isCleanIdentity reports whether cleanIdentity would return s as it is,
+// as it does for most values: checking costs no allocation.
+func isCleanIdentity(s string) bool {
+	if s == "" || len(s) > maxIdentityLen || s[0] == ' ' || strings.ContainsRune(" ,;:/", rune(s[len(s)-1])) {
+		return false
+	}
+	prevSpace := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80 || c < 0x20 || c == 0x7f:
+			return false // not ASCII, or a control character: the slow path decides
+		case c == ' ':
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+		default:
+			prevSpace = false
+		}
+	}
+	return true
 }
 
 // deviceIDKeys maps the long IEEE 1284 keys to the short ones.

@@ -135,11 +135,17 @@ func TestIdentify(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := DefaultDevices().Match(tc.f.SysObjectID, tc.f.SysDescr)
-			if got := r.Identify(tc.f); got != tc.want {
+			if got, _ := r.Identify(tc.f); got != tc.want {
 				t.Errorf("Identify = %+v, want %+v", got, tc.want)
 			}
 		})
 	}
+}
+
+// missing is what Identify says one more request should read.
+func missing(d *Devices, f DeviceFacts) []string {
+	_, m := d.Match(f.SysObjectID, f.SysDescr).Identify(f)
+	return m
 }
 
 func TestMissing(t *testing.T) {
@@ -148,33 +154,33 @@ func TestMissing(t *testing.T) {
 	// objects every observation reads: no second request.
 	lex := DeviceFacts{SysObjectID: "1.3.6.1.4.1.641.1", SysDescr: "Lexmark MS821 version MSNGM.230.037 kernel 5.4.178 All-N-1",
 		HrDeviceDescr: "Lexmark MS821", Objects: map[string]string{oidPrtSerial: "LXK4M0002"}}
-	if got := d.Match(lex.SysObjectID, lex.SysDescr).Missing(lex); len(got) != 0 {
+	if got := missing(d, lex); len(got) != 0 {
 		t.Errorf("Lexmark: Missing = %v, want none", got)
 	}
 	bro := DeviceFacts{SysObjectID: "1.3.6.1.4.1.2435.2.3.9.1", SysDescr: "Brother NC-8800w, Firmware Ver.1.07  (19.08.14),MID 8CE-F01,FID 2",
 		HrDeviceDescr: "Brother HL-L6400DW series", Objects: map[string]string{oidPrtSerial: "E782150004"}}
-	if got := d.Match(bro.SysObjectID, bro.SysDescr).Missing(bro); len(got) != 0 {
+	if got := missing(d, bro); len(got) != 0 {
 		t.Errorf("Brother: Missing = %v, want none", got)
 	}
 	// HP keeps its model in the device ID: ask for it, and for the
 	// firmware objects, but not for a serial the Printer MIB gave.
 	hp := DeviceFacts{SysObjectID: "1.3.6.1.4.1.11.2.3.9.1", SysDescr: "HP ETHERNET MULTI-ENVIRONMENT,SN:VNCRC48198",
 		HrDeviceDescr: "HP LaserJet MFP M130nw", Objects: map[string]string{oidPrtSerial: "VNCRC48198"}}
-	if got, want := d.Match(hp.SysObjectID, hp.SysDescr).Missing(hp), []string{oidHPDeviceID, oidHPFwRev, oidHPDatecode}; !slices.Equal(got, want) {
+	if got, want := missing(d, hp), []string{oidHPDeviceID, oidHPFwRev, oidHPDatecode}; !slices.Equal(got, want) {
 		t.Errorf("HP: Missing = %v, want %v", got, want)
 	}
 	// Once asked, nothing more.
 	for _, oid := range []string{oidHPDeviceID, oidHPFwRev, oidHPDatecode} {
 		hp.Objects[oid] = ""
 	}
-	if got := d.Match(hp.SysObjectID, hp.SysDescr).Missing(hp); len(got) != 0 {
+	if got := missing(d, hp); len(got) != 0 {
 		t.Errorf("HP after asking: Missing = %v", got)
 	}
 	// A printer row other than 1 is read with the second request: its
 	// hrDeviceDescr is pending, not absent, so the device ID is not asked
 	// for in its place.
 	oki := DeviceFacts{SysObjectID: "1.3.6.1.4.1.99999.1", SysDescr: "x", HrDeviceDescrPending: true, Objects: map[string]string{oidPrtSerial: "S1"}}
-	if got, want := d.Match(oki.SysObjectID, oki.SysDescr).Missing(oki), []string{oidPWGDeviceID, oidHPDeviceID}; !slices.Equal(got, want) {
+	if got, want := missing(d, oki), []string{oidPWGDeviceID, oidHPDeviceID}; !slices.Equal(got, want) {
 		t.Errorf("pending hrDeviceDescr: Missing = %v, want %v", got, want)
 	}
 }
@@ -282,10 +288,11 @@ func FuzzIdentify(f *testing.F) {
 		d := DefaultDevices()
 		r := d.Match(sysObjectID, sysDescr)
 		facts := DeviceFacts{SysObjectID: sysObjectID, SysDescr: sysDescr, HrDeviceDescr: hrDeviceDescr, Objects: map[string]string{}}
-		for _, oid := range r.Missing(facts) {
+		_, missing := r.Identify(facts)
+		for _, oid := range missing {
 			facts.Objects[oid] = vendorText
 		}
-		id := r.Identify(facts)
+		id, still := r.Identify(facts)
 		for _, v := range []string{id.Model, id.Firmware, id.Serial} {
 			if len(v) > maxIdentityLen {
 				t.Fatalf("value %q longer than %d bytes", v, maxIdentityLen)
@@ -299,8 +306,32 @@ func FuzzIdentify(f *testing.F) {
 				}
 			}
 		}
-		if got := r.Missing(facts); len(got) != 0 {
-			t.Fatalf("still missing %v after reading every object asked for", got)
+		if len(still) != 0 {
+			t.Fatalf("still missing %v after reading every object asked for", still)
 		}
 	})
+}
+
+// BenchmarkIdentify is the identity rules' share of observing one of the
+// simulator's printers, which every plan does per printer.
+func BenchmarkIdentify(b *testing.B) {
+	d := DefaultDevices()
+	fleet := []DeviceFacts{
+		{SysObjectID: "1.3.6.1.4.1.641.1", SysDescr: "Lexmark CX725 version CXTPC.230.037 kernel 5.4.178 All-N-1", HrDeviceDescr: "Lexmark CX725"},
+		{SysObjectID: "1.3.6.1.4.1.11.2.3.9.1", SysDescr: "HP ETHERNET MULTI-ENVIRONMENT,ROM none,JETDIRECT,JD153,EEPROM 2409048_052457,CIDATE 06/17/2022,SN:PHBQH0003", HrDeviceDescr: "HP LaserJet M507"},
+		{SysObjectID: "1.3.6.1.4.1.2435.2.3.9.1", SysDescr: "Brother NC-8800w, Firmware Ver.1.07  (19.08.14),MID 8CE-F01,FID 2", HrDeviceDescr: "Brother HL-L6400DW series"},
+		{SysObjectID: "1.3.6.1.4.1.367.1.1", SysDescr: "RICOH IM C3000 1.04 / RICOH Network Printer C model / RICOH Network Scanner C model", HrDeviceDescr: "RICOH IM C3000"},
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		f := fleet[i%len(fleet)]
+		f.Objects = map[string]string{oidPrtSerial: "S1"}
+		r := d.Match(f.SysObjectID, f.SysDescr)
+		if _, missing := r.Identify(f); len(missing) > 0 {
+			for _, oid := range missing {
+				f.Objects[oid] = ""
+			}
+			_, _ = r.Identify(f)
+		}
+	}
 }

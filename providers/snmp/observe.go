@@ -110,7 +110,7 @@ func (s *Session) observe(ctx context.Context, settings []string, supplies bool)
 		second = append(second, oidHrDeviceDescr+"."+printerIndex, oidHrDeviceStatus+"."+printerIndex,
 			oidHrPrinterStatus+"."+printerIndex, oidHrPrinterErrors+"."+printerIndex)
 	}
-	missing := rule.Missing(facts)
+	id, missing := rule.Identify(facts)
 	for _, oid := range missing {
 		second = append(second, "."+oid)
 	}
@@ -130,7 +130,9 @@ func (s *Session) observe(ctx context.Context, settings []string, supplies bool)
 			facts.HrDeviceDescrPending = false
 		}
 	}
-	id := rule.Identify(facts)
+	if len(second) > 0 {
+		id, _ = rule.Identify(facts)
+	}
 	obs.Vendor, obs.Model, obs.Firmware, obs.Serial = id.Vendor, id.Model, id.Firmware, id.Serial
 
 	if ticks, ok := intValue(vals[oidSysUpTime]); ok {
