@@ -193,6 +193,11 @@ var (
 
 // splitSupplyName moves part and serial numbers out of a supply's name.
 func splitSupplyName(s string) (name, part, serial string) {
+	// Every label has an N (PN, S/N, Part No, Serial Number) and HP's
+	// brand an H: most names have neither pattern to try.
+	if !strings.ContainsAny(s, "NH") {
+		return s, "", ""
+	}
 	name = s
 	if m := labelledSerial.FindStringSubmatchIndex(name); m != nil {
 		serial = name[m[2]:m[3]]

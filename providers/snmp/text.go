@@ -64,15 +64,31 @@ func decodeText(b []byte) string {
 	if i := indexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}
-	if decoded, ok := hexText(string(b)); ok {
-		return decoded
+	// Most values are plain text: rule hex out without allocating.
+	if onlyHexAndSpace(b) {
+		if decoded, ok := hexText(string(b)); ok {
+			return decoded
+		}
 	}
-	if first, rest, ok := cutLine(b); ok {
+	if first, rest, ok := cutLine(b); ok && onlyHexAndSpace(rest) {
 		if tail, ok := hexBytes(string(rest)); ok {
 			return cleanText(slices.Concat(first, tail))
 		}
 	}
 	return cleanText(b)
+}
+
+// onlyHexAndSpace reports whether b holds hex digits and white space only.
+func onlyHexAndSpace(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		case c == ' ', c == '\t', c == '\n', c == '\r':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // cutLine splits b at its first line break.
