@@ -64,7 +64,7 @@ func (ap *Applier) upgradeFirmware(ctx context.Context, pp *plans.PrinterPlan, c
 	if reason := cfg.SerialMismatch(before.Serial); reason != "" {
 		return false, fmt.Errorf("firmware: %s (not sent)", reason)
 	}
-	if catalog.CompareVersions(ap.Catalog.FamilyOf(before.Model), before.Firmware, fc.To) >= 0 {
+	if c, ordered := catalog.OrderVersions(ap.Catalog.FamilyOf(before.Model), before.Firmware, fc.To); ordered && c >= 0 {
 		return false, nil
 	}
 	fs, ok := sess.(providers.FileSender)

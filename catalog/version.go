@@ -36,6 +36,31 @@ func CompareVersions(family, a, b string) int {
 	return 0
 }
 
+// OrderVersions orders two firmware versions as CompareVersions does, but
+// only when they are of one firmware line: ok is false when they are not,
+// and then nothing says which is newer. A line is named by the letters a
+// version starts with, Lexmark's platform prefix: "MSNGM.230.037" (an
+// MS821's) and "CXTPC.240.001" are of different lines, and comparing their
+// prefixes as text would call one newer for no reason. Versions that start
+// with digits (HP date codes, Brother's and Ricoh's "1.07") are of one
+// line.
+func OrderVersions(family, a, b string) (c int, ok bool) {
+	if !strings.EqualFold(versionLine(a), versionLine(b)) {
+		return 0, false
+	}
+	return CompareVersions(family, a, b), true
+}
+
+// versionLine is the run of letters a version starts with, "" when it
+// starts with a digit.
+func versionLine(v string) string {
+	t := versionTokens(v)
+	if len(t) == 0 || isDigits(t[0]) {
+		return ""
+	}
+	return t[0]
+}
+
 // versionTokens splits v into letter and digit runs; digit runs lose their
 // leading zeros.
 func versionTokens(v string) []string {

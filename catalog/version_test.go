@@ -70,3 +70,30 @@ func FuzzCompareVersions(f *testing.F) {
 		}
 	})
 }
+
+func TestOrderVersions(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+		ok   bool
+	}{
+		{"CXTPC.221.010", "CXTPC.230.037", -1, true},
+		{"cxtpc.230.037", "CXTPC.230.37", 0, true},
+		{"MSNGM.230.037", "LXTEST.240.001", 0, false}, // an MS821's line is not the test line
+		{"MSNGM.230.037", "CXTPC.230.037", 0, false},
+		{"2409081_000123", "2510001_000001", -1, true},
+		{"1.07", "1.10", -1, true},
+		{"1.07", "CXTPC.230.037", 0, false},
+		{"Q", "Z", 0, false}, // letters only: no numbers to order by
+		{"", "", 0, true},
+	}
+	for _, tt := range tests {
+		got, ok := OrderVersions("", tt.a, tt.b)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("OrderVersions(%q, %q) = %d, %v; want %d, %v", tt.a, tt.b, got, ok, tt.want, tt.ok)
+		}
+		if back, okBack := OrderVersions("", tt.b, tt.a); back != -tt.want || okBack != tt.ok {
+			t.Errorf("OrderVersions(%q, %q) = %d, %v; want %d, %v", tt.b, tt.a, back, okBack, -tt.want, tt.ok)
+		}
+	}
+}

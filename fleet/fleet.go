@@ -172,11 +172,22 @@ type SNMP struct {
 
 // Observation is what was read from one printer. Observing never changes it.
 type Observation struct {
-	Model      string
-	Serial     string
-	Firmware   string
-	Status     string        // hrPrinterStatus: "idle", "printing", "warmup", "other", "unknown"
-	Errors     []string      // hrPrinterDetectedErrorState bits by name, e.g. "lowToner"
+	// Vendor is the brand the identity rules (catalog.Devices) recognised,
+	// e.g. "HP", "Lexmark"; "" when no rule knows the device.
+	Vendor string
+	// Model is the product name without serials, engine codes or firmware
+	// fields, e.g. "Dell S5830dn"; it keeps the brand so that firmware
+	// blocks' patterns ("Lexmark *") match it.
+	Model    string
+	Serial   string
+	Firmware string
+	// SysDescr is the raw sysDescr, kept for reference.
+	SysDescr string
+	// Status is one of the Status* values.
+	Status string
+	// Errors names the hrPrinterDetectedErrorState bits set, by their
+	// RFC 3805 names, e.g. "lowToner".
+	Errors     []string
 	Supplies   []Supply      // in device order
 	PageCount  int64         // prtMarkerLifeCount; -1 when unknown
 	Uptime     time.Duration // sysUpTime: a reset means the printer rebooted
@@ -195,17 +206,16 @@ type Observation struct {
 	Notes []string
 }
 
-// Supply is one marker supply (toner, drum, waste box…).
-type Supply struct {
-	Description string `json:"description"`
-	Level       int    `json:"level"` // RFC 3805: -1 other, -2 unknown, -3 some remaining
-	Max         int    `json:"max"`   // -1 no restriction, -2 unknown
-}
-
-// Percent returns the remaining level in percent, or -1 when not computable.
-func (s Supply) Percent() int {
-	if s.Max <= 0 || s.Level < 0 {
-		return -1
-	}
-	return s.Level * 100 / s.Max
-}
+// Printer statuses: one vocabulary for every observation, plan and event.
+const (
+	StatusIdle     = "idle"
+	StatusPrinting = "printing"
+	StatusWarmup   = "warmup"
+	// StatusWarning: the printer works but needs attention soon (low
+	// supplies, service requested).
+	StatusWarning = "warning"
+	// StatusDown: the printer cannot print (jam, door open, empty supply).
+	StatusDown    = "down"
+	StatusOffline = "offline"
+	StatusUnknown = "unknown"
+)

@@ -28,7 +28,7 @@ func (pl *Planner) planDeploys(pp *plans.PrinterPlan, p fleet.Printer, prior sta
 
 // planFirmware decides whether the printer's declared firmware applies to
 // the observed model and is newer than what it runs. note explains an
-// upgrade not made.
+// upgrade not made, or one made without knowing it is newer.
 func (pl *Planner) planFirmware(p fleet.Printer, obs fleet.Observation) (fc *plans.FirmwareChange, note string) {
 	fw := p.Firmware
 	if fw == nil || !modelMatches(fw.Models, obs.Model) {
@@ -37,17 +37,22 @@ func (pl *Planner) planFirmware(p fleet.Printer, obs fleet.Observation) (fc *pla
 	if strings.TrimSpace(obs.Firmware) == "" {
 		return nil, fmt.Sprintf("firmware %s: the printer does not report its firmware version; not upgraded", fw.Name)
 	}
-	switch c := catalog.CompareVersions(pl.Catalog.FamilyOf(obs.Model), obs.Firmware, fw.Version); {
-	case c == 0:
+	c, ordered := catalog.OrderVersions(pl.Catalog.FamilyOf(obs.Model), obs.Firmware, fw.Version)
+	switch {
+	case ordered && c == 0:
 		return nil, ""
-	case c > 0:
+	case ordered && c > 0:
 		return nil, fmt.Sprintf("firmware %s: the printer runs %s, newer than %s; not downgraded", fw.Name, obs.Firmware, fw.Version)
+	case !ordered:
+		// The block's models say the printer should run its version; what
+		// cannot be said is whether that is an upgrade.
+		note = fmt.Sprintf("firmware %s: %s and %s are of different firmware lines and cannot be ordered; installing the declared version", fw.Name, obs.Firmware, fw.Version)
 	}
 	return &plans.FirmwareChange{
 		Name: fw.Name, From: obs.Firmware, To: fw.Version,
 		Size: fw.File.Size, SHA256: strings.ToLower(fw.File.SHA256), Via: plannedVia(p, fw.File),
 		Batch: fw.Rollout.Batch, MaxFailures: fw.Rollout.MaxFailures,
-	}, ""
+	}, note
 }
 
 func modelMatches(patterns []string, model string) bool {

@@ -58,3 +58,22 @@ func TestFirmwareNotPlanned(t *testing.T) {
 		t.Errorf("p1 notes = %q", n)
 	}
 }
+
+// Versions of different firmware lines have no order: the declared one is
+// installed, and the plan says it could not tell whether it is newer.
+func TestFirmwareOfAnotherLine(t *testing.T) {
+	f := plannertest.DeployFleet()
+	fw := *f.Printers[0].Firmware
+	fw.Models = []string{"Lexmark *"}
+	p := plannertest.Printer("ms821", "10.0.0.9")
+	p.Firmware = &fw
+	f.Printers = []fleet.Printer{p}
+	f.Conn.Add("ms821", plannertest.Device{Observation: fleet.Observation{Model: "Lexmark MS821", Serial: "S-ms821", Firmware: "MSNGM.230.037"}})
+	pp := f.Plan(t, planner.PlanOptions{}).Printers[0]
+	if pp.Firmware == nil || pp.Firmware.From != "MSNGM.230.037" || pp.Firmware.To != fw.Version {
+		t.Fatalf("firmware change = %+v", pp.Firmware)
+	}
+	if len(pp.Notes) != 1 || !strings.Contains(pp.Notes[0], "cannot be ordered") {
+		t.Errorf("notes = %q", pp.Notes)
+	}
+}

@@ -372,7 +372,8 @@ func observedHashes(memo *values.Memo, p fleet.Printer, obs fleet.Observation) (
 // changes and hashes, and each change names its transport).
 func observed(o *fleet.Observation) *plans.Observed {
 	return &plans.Observed{
-		Model: o.Model, Serial: o.Serial, Firmware: o.Firmware, Status: o.Status,
+		Vendor: o.Vendor, Model: o.Model, Serial: o.Serial, Firmware: o.Firmware,
+		SysDescr: o.SysDescr, Status: o.Status,
 		Errors:    append([]string{}, o.Errors...),
 		Supplies:  append([]fleet.Supply{}, o.Supplies...),
 		PageCount: o.PageCount, ObservedAt: o.ObservedAt,

@@ -5,7 +5,8 @@
 //
 // Per printer it sends what the SNMP provider sends on a plan: the facts
 // and setting OIDs in GETs of at most -max-oids varbinds, then one GETBULK
-// walk of the supplies table's description, max-capacity and level columns.
+// walk of the supplies table's type, description, max-capacity and level
+// columns.
 //
 //	floor -targets targets.txt -oids 1.3.6.1.2.1.1.4.0,... -parallelism 64
 //
@@ -39,15 +40,14 @@ import (
 // in its order.
 var factOIDs = []string{
 	".1.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.1.2.0", ".1.3.6.1.2.1.1.3.0",
-	".1.3.6.1.2.1.25.3.2.1.2.1", ".1.3.6.1.2.1.25.3.2.1.3.1",
+	".1.3.6.1.2.1.25.3.2.1.2.1", ".1.3.6.1.2.1.25.3.2.1.3.1", ".1.3.6.1.2.1.25.3.2.1.5.1",
 	".1.3.6.1.2.1.25.3.5.1.1.1", ".1.3.6.1.2.1.25.3.5.1.2.1",
 	".1.3.6.1.2.1.43.5.1.1.17.1", ".1.3.6.1.2.1.43.10.2.1.4.1.1",
-	".1.3.6.1.4.1.641.2.1.2.1.4.1", ".1.3.6.1.4.1.641.2.1.2.1.6.1",
 }
 
 // supplyColumns are walked together, as the provider walks them.
 var supplyColumns = []string{
-	".1.3.6.1.2.1.43.11.1.1.6", ".1.3.6.1.2.1.43.11.1.1.8", ".1.3.6.1.2.1.43.11.1.1.9",
+	".1.3.6.1.2.1.43.11.1.1.5", ".1.3.6.1.2.1.43.11.1.1.6", ".1.3.6.1.2.1.43.11.1.1.8", ".1.3.6.1.2.1.43.11.1.1.9",
 }
 
 const bulkRepetitions = 16

@@ -14,14 +14,16 @@ import (
 )
 
 var wantFakePrinter = fleet.Observation{
+	Vendor:   "Lexmark",
+	SysDescr: "Lexmark CX725 version CXTPC.230.037 kernel 5.10",
 	Model:    "Lexmark CX725",
 	Serial:   "7531A2B",
 	Firmware: "CXTPC.230.037",
 	Status:   "printing",
 	Errors:   []string{"lowToner", "jammed", "overduePreventMaint"},
 	Supplies: []fleet.Supply{
-		{Description: "Black Cartridge", Level: 2000, Max: 8000},
-		{Description: "Cyan", Level: -3, Max: 100},
+		{Description: "Black Cartridge", Kind: "toner", Color: "black", Level: 2000, Max: 8000},
+		{Description: "Cyan", Kind: "other", Color: "cyan", Level: -3, Max: 100},
 	},
 	PageCount:   12345,
 	Uptime:      time.Hour,
@@ -82,10 +84,12 @@ func TestV1NoSuchNameDropsOneObjectAndRetries(t *testing.T) {
 		}
 		retries++
 	}
-	// Missing from the first GET: hrPrinterStatus.1, hrPrinterDetectedErrorState.1
-	// (the printer is device 2), prtGeneralSerialNumber and sysLocation.
-	if retries != 4 {
-		t.Errorf("noSuchName retries = %d, want 4", retries)
+	// Missing from the first GET: hrDeviceStatus.1, hrPrinterStatus.1,
+	// hrPrinterDetectedErrorState.1 (the printer is device 2),
+	// prtGeneralSerialNumber and sysLocation; from the second, which reads
+	// device 2 and Lexmark's serial, hrDeviceStatus.2.
+	if retries != 6 {
+		t.Errorf("noSuchName retries = %d, want 6", retries)
 	}
 	for _, r := range log {
 		if r.pdu == gosnmp.GetBulkRequest {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 )
 
@@ -22,12 +23,12 @@ const (
 	oidSysUpTime       = ".1.3.6.1.2.1.1.3.0"
 	oidHrDeviceType    = ".1.3.6.1.2.1.25.3.2.1.2"
 	oidHrDeviceDescr   = ".1.3.6.1.2.1.25.3.2.1.3"
+	oidHrDeviceStatus  = ".1.3.6.1.2.1.25.3.2.1.5"
 	oidHrPrinterStatus = ".1.3.6.1.2.1.25.3.5.1.1"
 	oidHrPrinterErrors = ".1.3.6.1.2.1.25.3.5.1.2"
 	oidPrtSerial       = ".1.3.6.1.2.1.43.5.1.1.17.1"
 	oidPrtLifeCount    = ".1.3.6.1.2.1.43.10.2.1.4.1.1"
-	oidLexmarkFirmware = ".1.3.6.1.4.1.641.2.1.2.1.4.1"
-	oidLexmarkSerial   = ".1.3.6.1.4.1.641.2.1.2.1.6.1"
+	oidSupplyType      = ".1.3.6.1.2.1.43.11.1.1.5"
 	oidSupplyDescr     = ".1.3.6.1.2.1.43.11.1.1.6"
 	oidSupplyMax       = ".1.3.6.1.2.1.43.11.1.1.8"
 	oidSupplyLevel     = ".1.3.6.1.2.1.43.11.1.1.9"
@@ -35,33 +36,6 @@ const (
 	// hrDevicePrinter is the hrDeviceType of a printer.
 	hrDevicePrinter = ".1.3.6.1.2.1.25.3.1.5"
 )
-
-// vendor holds an enterprise's own objects for facts the Printer MIB leaves
-// out. They are asked only of devices whose sysObjectID is under the
-// enterprise, and only when the standard objects gave nothing.
-type vendor struct {
-	enterprise string // sysObjectID prefix, with trailing dot
-	serial     []string
-	firmware   []string
-}
-
-var vendors = []vendor{
-	{ // HP: PML objects; values carry two type bytes that cleanText drops.
-		enterprise: ".1.3.6.1.4.1.11.",
-		serial:     []string{".1.3.6.1.4.1.11.2.3.9.4.2.1.1.3.3.0"},
-		firmware:   []string{".1.3.6.1.4.1.11.2.3.9.4.2.1.1.3.5.0"}, // firmware date code
-	},
-	{ // Brother
-		enterprise: ".1.3.6.1.4.1.2435.",
-		serial:     []string{".1.3.6.1.4.1.2435.2.3.9.4.2.1.5.5.1.0"},
-		firmware:   []string{".1.3.6.1.4.1.2435.2.4.3.1240.6.5.0"},
-	},
-	{ // Ricoh
-		enterprise: ".1.3.6.1.4.1.367.",
-		serial:     []string{".1.3.6.1.4.1.367.3.2.1.2.1.4.0"},
-		firmware:   []string{".1.3.6.1.4.1.367.3.2.1.1.1.2.0"},
-	},
-}
 
 // Bounds on table walks: printers have a handful of supplies and devices;
 // a misbehaving agent must not keep us looping.
@@ -73,14 +47,15 @@ const (
 )
 
 // Observe reads the printer's facts and the requested settings. It costs
-// two to four round trips: the scalars in as few GETs as MaxOIDsPerPDU
-// allows, the supplies table (GETBULK, or GETNEXT on v1), and only when
-// needed the host device table and vendor objects.
+// two to four round trips: the standard objects and the settings in as few
+// GETs as MaxOIDsPerPDU allows, the supplies table (GETBULK, or GETNEXT on
+// v1), and only when needed the host device table and one GET of the
+// vendor objects the identity rules (catalog.Devices) name.
 //
-// Facts an agent lacks stay at their zero value, except Status ("unknown"
-// without hrPrinterStatus) and PageCount (-1). Requested settings that are
-// not in the catalog, have no SNMP binding or that the agent lacks are
-// listed in Unsupported, sorted.
+// Facts an agent lacks stay at their zero value, except Status ("unknown")
+// and PageCount (-1). Requested settings that are not in the catalog, have
+// no SNMP binding or that the agent lacks are listed in Unsupported,
+// sorted.
 func (s *Session) Observe(ctx context.Context, settings []string) (fleet.Observation, error) {
 	return s.observe(ctx, settings, true)
 }
@@ -92,49 +67,52 @@ func (s *Session) Check(ctx context.Context, settings []string) (fleet.Observati
 }
 
 func (s *Session) observe(ctx context.Context, settings []string, supplies bool) (fleet.Observation, error) {
-	obs := fleet.Observation{PageCount: -1, Transport: Transport, Status: "unknown"}
+	obs := fleet.Observation{PageCount: -1, Transport: Transport, Status: fleet.StatusUnknown}
 	if err := s.begin(ctx); err != nil {
 		return obs, err
 	}
 
 	rp := s.plans.get(settings)
 	obs.Unsupported = slices.Clone(rp.unsupported)
-	first := rp.scalars
-	vals, err := s.getScalars(ctx, "get", first)
+	vals, err := s.getScalars(ctx, "get", rp.scalars)
 	if err != nil {
 		return obs, err
 	}
 
 	// The printer's row in the host device table is usually 1; find it
-	// otherwise.
-	printerIndex := ""
-	if oidValue(vals[oidHrDeviceType+".1"]) == hrDevicePrinter {
-		printerIndex = "1"
-	} else {
-		printerIndex, err = s.findPrinterDevice(ctx)
+	// otherwise. Agents without the table (some print servers) still
+	// answer the status objects of row 1.
+	printerIndex := "1"
+	pending := false
+	if oidValue(vals[oidHrDeviceType+".1"]) != hrDevicePrinter {
+		idx, err := s.findPrinterDevice(ctx)
 		if err != nil {
 			return obs, err
 		}
+		if idx != "" && idx != "1" {
+			printerIndex, pending = idx, true
+		}
 	}
 
-	sysObjectID := oidValue(vals[oidSysObjectID])
+	obs.SysDescr = textValue(vals[oidSysDescr])
+	rule := s.devices.Match(oidValue(vals[oidSysObjectID]), obs.SysDescr)
+	facts := catalog.DeviceFacts{
+		SysObjectID:          oidValue(vals[oidSysObjectID]),
+		SysDescr:             obs.SysDescr,
+		HrDeviceDescr:        textValue(vals[oidHrDeviceDescr+".1"]),
+		HrDeviceDescrPending: pending,
+		Objects:              make(map[string]string, 4),
+	}
+	facts.Objects[oidPrtSerial[1:]] = textValue(vals[oidPrtSerial])
+
 	var second []string
-	if printerIndex != "" && printerIndex != "1" {
-		second = append(second, oidHrDeviceDescr+"."+printerIndex, oidHrPrinterStatus+"."+printerIndex, oidHrPrinterErrors+"."+printerIndex)
+	if pending {
+		second = append(second, oidHrDeviceDescr+"."+printerIndex, oidHrDeviceStatus+"."+printerIndex,
+			oidHrPrinterStatus+"."+printerIndex, oidHrPrinterErrors+"."+printerIndex)
 	}
-	var vend *vendor
-	for i := range vendors {
-		if strings.HasPrefix(sysObjectID, vendors[i].enterprise) {
-			vend = &vendors[i]
-		}
-	}
-	if vend != nil {
-		if textValue(vals[oidPrtSerial]) == "" && textValue(vals[oidLexmarkSerial]) == "" {
-			second = append(second, vend.serial...)
-		}
-		if textValue(vals[oidLexmarkFirmware]) == "" {
-			second = append(second, vend.firmware...)
-		}
+	id, missing := rule.Identify(facts)
+	for _, oid := range missing {
+		second = append(second, "."+oid)
 	}
 	if len(second) > 0 {
 		more, err := s.getScalars(ctx, "get", second)
@@ -144,50 +122,29 @@ func (s *Session) observe(ctx context.Context, settings []string, supplies bool)
 		for k, v := range more {
 			vals[k] = v
 		}
+		for _, oid := range missing {
+			facts.Objects[oid] = textValue(vals["."+oid])
+		}
+		if pending {
+			facts.HrDeviceDescr = textValue(vals[oidHrDeviceDescr+"."+printerIndex])
+			facts.HrDeviceDescrPending = false
+		}
 	}
+	if len(second) > 0 {
+		id, _ = rule.Identify(facts)
+	}
+	obs.Vendor, obs.Model, obs.Firmware, obs.Serial = id.Vendor, id.Model, id.Firmware, id.Serial
 
-	sysDescr := textValue(vals[oidSysDescr])
 	if ticks, ok := intValue(vals[oidSysUpTime]); ok {
 		// TimeTicks are hundredths of a second; a reset means a reboot.
 		obs.Uptime = time.Duration(ticks) * 10 * time.Millisecond
 	}
-	if printerIndex != "" {
-		obs.Model = textValue(vals[oidHrDeviceDescr+"."+printerIndex])
-		if st, ok := intValue(vals[oidHrPrinterStatus+"."+printerIndex]); ok {
-			if name, ok := printerStatusNames[st]; ok {
-				obs.Status = name
-			}
-		}
-		if b, ok := vals[oidHrPrinterErrors+"."+printerIndex].Value.([]byte); ok {
-			obs.Errors = detectedErrors(b)
-		}
+	if b, ok := vals[oidHrPrinterErrors+"."+printerIndex].Value.([]byte); ok {
+		obs.Errors = detectedErrors(b)
 	}
-	if obs.Model == "" {
-		obs.Model = sysDescr
-		if pid := fieldFromText(sysDescr, "PID"); pid != "" {
-			obs.Model = pid
-		}
-	}
-	obs.Serial = firstText(vals, oidPrtSerial, oidLexmarkSerial)
-	obs.Firmware = firstText(vals, oidLexmarkFirmware)
-	if vend != nil {
-		if obs.Serial == "" {
-			obs.Serial = firstText(vals, vend.serial...)
-		}
-		if obs.Firmware == "" {
-			fw := firstText(vals, vend.firmware...)
-			if v := firmwareFromText(fw); v != "" {
-				fw = v
-			}
-			obs.Firmware = fw
-		}
-	}
-	if obs.Serial == "" {
-		obs.Serial = fieldFromText(sysDescr, "SN")
-	}
-	if obs.Firmware == "" {
-		obs.Firmware = firmwareFromText(sysDescr)
-	}
+	printerStatus, _ := intValue(vals[oidHrPrinterStatus+"."+printerIndex])
+	deviceStatus, _ := intValue(vals[oidHrDeviceStatus+"."+printerIndex])
+	obs.Status = status(printerStatus, deviceStatus, obs.Errors)
 	if n, ok := intValue(vals[oidPrtLifeCount]); ok && n >= 0 {
 		obs.PageCount = n
 	}
@@ -230,52 +187,6 @@ func (s *Session) findPrinterDevice(ctx context.Context) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// supplies walks the marker supplies table's description, max capacity and
-// level columns together.
-func (s *Session) supplies(ctx context.Context) ([]fleet.Supply, error) {
-	cols, err := s.walkColumns(ctx, "walk prtMarkerSuppliesTable", []string{oidSupplyDescr, oidSupplyMax, oidSupplyLevel}, maxWalkRows)
-	if err != nil {
-		return nil, err
-	}
-	rows := map[string]*fleet.Supply{}
-	var order []string
-	row := func(index string) *fleet.Supply {
-		if r, ok := rows[index]; ok {
-			return r
-		}
-		r := &fleet.Supply{Level: -2, Max: -2} // unknown until read
-		rows[index] = r
-		order = append(order, index)
-		return r
-	}
-	for _, c := range cols[0] {
-		if b, ok := c.pdu.Value.([]byte); ok {
-			row(c.index).Description = cleanDescription(b)
-		} else {
-			row(c.index).Description = cleanText([]byte(fmt.Sprint(c.pdu.Value)))
-		}
-	}
-	for _, c := range cols[1] {
-		if n, ok := intValue(c.pdu); ok {
-			row(c.index).Max = clampInt(n)
-		}
-	}
-	for _, c := range cols[2] {
-		if n, ok := intValue(c.pdu); ok {
-			row(c.index).Level = clampInt(n)
-		}
-	}
-	if len(order) == 0 {
-		return nil, nil
-	}
-	slices.SortFunc(order, compareOID)
-	out := make([]fleet.Supply, len(order))
-	for i, idx := range order {
-		out[i] = *rows[idx]
-	}
-	return out, nil
 }
 
 func clampInt(n int64) int {
@@ -438,22 +349,14 @@ func (s *Session) getChunk(ctx context.Context, op string, oids []string, out ma
 	return nil
 }
 
-// textValue returns a cleaned string value, "" when absent or not a string.
+// textValue returns a string value decoded as display text, "" when
+// absent or not a string.
 func textValue(v gosnmp.SnmpPDU) string {
 	if b, ok := v.Value.([]byte); ok {
-		return cleanText(b)
+		return decodeText(b)
 	}
 	if str, ok := v.Value.(string); ok && v.Type == gosnmp.OctetString {
-		return cleanText([]byte(str))
-	}
-	return ""
-}
-
-func firstText(vals map[string]gosnmp.SnmpPDU, oids ...string) string {
-	for _, oid := range oids {
-		if t := textValue(vals[oid]); t != "" {
-			return t
-		}
+		return decodeText([]byte(str))
 	}
 	return ""
 }

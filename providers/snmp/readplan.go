@@ -28,10 +28,9 @@ type oidSettings struct {
 // factOIDs are read on every observation, in this order.
 var factOIDs = []string{
 	oidSysDescr, oidSysObjectID, oidSysUpTime,
-	oidHrDeviceType + ".1", oidHrDeviceDescr + ".1",
+	oidHrDeviceType + ".1", oidHrDeviceDescr + ".1", oidHrDeviceStatus + ".1",
 	oidHrPrinterStatus + ".1", oidHrPrinterErrors + ".1",
 	oidPrtSerial, oidPrtLifeCount,
-	oidLexmarkFirmware, oidLexmarkSerial,
 }
 
 func newReadPlan(cat *catalog.Catalog, settings []string) *readPlan {

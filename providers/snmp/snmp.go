@@ -2,8 +2,8 @@
 // (USM) with gosnmp. It implements providers.Connector.
 //
 // Facts come from the standard MIBs (system group, Host Resources, Printer
-// MIB) with vendor fallbacks (Lexmark, HP, Brother, Ricoh) for serial
-// numbers and firmware; settings come from the catalog's SNMP bindings.
+// MIB) and, where the catalog's identity rules say so, from a vendor's
+// objects; settings come from the catalog's SNMP bindings.
 package snmp
 
 import (
@@ -40,6 +40,8 @@ type Options struct {
 	// MaxIdleClients bounds the clients of closed sessions kept, sockets
 	// open, for reuse; zero means DefaultMaxIdleClients.
 	MaxIdleClients int
+	// Devices are the identity rules; nil means the built-in ones.
+	Devices *catalog.Devices
 }
 
 // Connector opens SNMP sessions. It is safe for concurrent use; it holds no
@@ -80,6 +82,9 @@ func New(cat *catalog.Catalog, o Options) *Connector {
 	}
 	if o.MaxIdleClients <= 0 {
 		o.MaxIdleClients = DefaultMaxIdleClients
+	}
+	if o.Devices == nil {
+		o.Devices = catalog.DefaultDevices()
 	}
 	return &Connector{cat: cat, opts: o, idle: make(chan *gosnmp.GoSNMP, o.MaxIdleClients), plans: newReadPlans(cat)}
 }
@@ -164,6 +169,7 @@ func (c *Connector) Connect(ctx context.Context, p fleet.Printer) (providers.Ses
 	}
 	return &Session{
 		cat:     c.cat,
+		devices: c.opts.Devices,
 		plans:   c.plans,
 		g:       g,
 		idle:    idle,
@@ -239,6 +245,7 @@ var privProtocols = map[string]gosnmp.SnmpV3PrivProtocol{
 // time. Close releases its socket.
 type Session struct {
 	cat       *catalog.Catalog
+	devices   *catalog.Devices
 	plans     *readPlans
 	g         *gosnmp.GoSNMP
 	name      string // printer name for errors

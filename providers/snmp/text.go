@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"encoding/hex"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -52,32 +53,63 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-// cleanDescription cleans a supply description. Some agents put the text
-// as hex digits ("42 6C 61 63 6B 00"): when every space-separated token is
-// one hex byte and the decoded bytes are printable, the decoded text wins.
-func cleanDescription(b []byte) string {
-	s := cleanText(b)
-	if decoded, ok := hexText(s); ok {
-		return decoded
+// decodeText turns an OCTET STRING meant as text into display text the
+// way the printer meant it. Besides what cleanText handles, some agents
+// send the text as hex digits ("42 6C 61 63 6B 00"), and some recordings
+// and relays keep the first line as text and the rest as hex lines
+// (net-snmp prints long values 16 bytes a line): "HP LaserJet MF\n50 20
+// 4D 31 33 30" is "HP LaserJet MFP M130". Hex is decoded only where every
+// token is one hex byte and the bytes decoded are printable.
+func decodeText(b []byte) string {
+	if i := indexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
-	return s
+	// Most values are plain text: rule hex out without allocating.
+	if onlyHexAndSpace(b) {
+		if decoded, ok := hexText(string(b)); ok {
+			return decoded
+		}
+	}
+	if first, rest, ok := cutLine(b); ok && onlyHexAndSpace(rest) {
+		if tail, ok := hexBytes(string(rest)); ok {
+			return cleanText(slices.Concat(first, tail))
+		}
+	}
+	return cleanText(b)
 }
 
+// onlyHexAndSpace reports whether b holds hex digits and white space only.
+func onlyHexAndSpace(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		case c == ' ', c == '\t', c == '\n', c == '\r':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// cutLine splits b at its first line break.
+func cutLine(b []byte) (first, rest []byte, ok bool) {
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			return b[:i], b[i+1:], true
+		}
+	}
+	return b, nil, false
+}
+
+// hexText decodes text that is only hex bytes separated by white space
+// into the text those bytes hold.
 func hexText(s string) (string, bool) {
-	tokens := strings.Fields(s)
-	if len(tokens) < 2 {
+	if len(strings.Fields(s)) < 2 {
 		return "", false
 	}
-	raw := make([]byte, 0, len(tokens))
-	for _, t := range tokens {
-		if len(t) != 2 {
-			return "", false
-		}
-		v, err := hex.DecodeString(t)
-		if err != nil {
-			return "", false
-		}
-		raw = append(raw, v[0])
+	raw, ok := hexBytes(s)
+	if !ok {
+		return "", false
 	}
 	if i := indexByte(raw, 0); i >= 0 {
 		raw = raw[:i]
@@ -85,16 +117,48 @@ func hexText(s string) (string, bool) {
 	if len(raw) == 0 {
 		return "", false
 	}
-	for _, c := range raw {
-		if c < 0x20 || c > 0x7e {
-			return "", false
-		}
-	}
 	return cleanText(raw), true
 }
 
+// hexBytes decodes white-space separated hex bytes ("50 20 4D"), and
+// fails unless every token is one and every byte is printable ASCII or a
+// NUL padding the end.
+func hexBytes(s string) ([]byte, bool) {
+	tokens := strings.Fields(s)
+	if len(tokens) == 0 {
+		return nil, false
+	}
+	raw := make([]byte, 0, len(tokens))
+	for _, t := range tokens {
+		if len(t) != 2 {
+			return nil, false
+		}
+		v, err := hex.DecodeString(t)
+		if err != nil {
+			return nil, false
+		}
+		raw = append(raw, v[0])
+	}
+	end := len(raw)
+	if i := indexByte(raw, 0); i >= 0 {
+		end = i
+	}
+	for _, c := range raw[:end] {
+		if c < 0x20 || c > 0x7e {
+			return nil, false
+		}
+	}
+	for _, c := range raw[end:] {
+		if c != 0 {
+			return nil, false
+		}
+	}
+	return raw[:end], true
+}
+
 // detectedErrorNames are the bits of hrPrinterDetectedErrorState (RFC 3805
-// / RFC 2790 as updated), most significant bit of the first octet first.
+// updates RFC 2790's eight to fifteen over two octets), most significant
+// bit of the first octet first.
 var detectedErrorNames = [...]string{
 	"lowPaper", "noPaper", "lowToner", "noToner",
 	"doorOpen", "jammed", "offline", "serviceRequested",
@@ -116,49 +180,4 @@ func detectedErrors(b []byte) []string {
 		}
 	}
 	return out
-}
-
-// printerStatusNames maps hrPrinterStatus values.
-var printerStatusNames = map[int64]string{1: "other", 2: "unknown", 3: "idle", 4: "printing", 5: "warmup"}
-
-// firmwareFromText finds a firmware version in free text such as Brother's
-// "Firmware Ver.1.01 (08.12.12)" or a sysDescr that embeds it.
-func firmwareFromText(s string) string {
-	// ASCII-only folding keeps byte offsets equal to s's; strings.ToLower
-	// may change lengths on invalid or non-ASCII text.
-	lower := strings.Map(func(r rune) rune {
-		if 'A' <= r && r <= 'Z' {
-			return r + ('a' - 'A')
-		}
-		return r
-	}, s)
-	if len(lower) != len(s) {
-		// strings.Map replaced invalid UTF-8; fall back to exact matching.
-		lower = s
-	}
-	for _, key := range []string{"firmware ver.", "firmware version", "firmware ver", "firmware:", "firmware"} {
-		i := strings.Index(lower, key)
-		if i < 0 {
-			continue
-		}
-		rest := strings.TrimLeft(s[i+len(key):], " :.")
-		// The version runs to the next comma or slash.
-		if j := strings.IndexAny(rest, ",/;"); j >= 0 {
-			rest = rest[:j]
-		}
-		return strings.TrimSpace(rest)
-	}
-	return ""
-}
-
-// fieldFromText returns the value of a "KEY:value," field as HP JetDirect
-// puts in sysDescr ("SN:VNCRC48198,PID:HP LaserJet …").
-func fieldFromText(s, key string) string {
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if v, ok := strings.CutPrefix(part, key+":"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

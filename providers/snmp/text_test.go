@@ -31,7 +31,7 @@ func TestCleanText(t *testing.T) {
 	}
 }
 
-func TestCleanDescription(t *testing.T) {
+func TestDecodeText(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want string
@@ -43,9 +43,23 @@ func TestCleanDescription(t *testing.T) {
 		{"Drum Unit", "Drum Unit"}, // plain text
 		{"00 00", "00 00"},         // empty once decoded
 		{"Black Cartridge\x00", "Black Cartridge"},
+		{"Black Toner\r\nCartridge", "Black Toner Cartridge"}, // a line break in the name
+		// A first line of text, then hex lines: HP PML model name as
+		// recorded from a JetDirect.
+		{"\x01\x15HP LaserJet MF\n50 20 4D 31 33 30 6E 77 20", "HP LaserJet MFP M130nw"},
+		{"\x01\x15U69696H9N19924\n32", "U69696H9N199242"},
+		{"Toner\n12 34 5", "Toner 12 34 5"},  // not all hex bytes: text
+		{"Toner\n01 02", "Toner 01 02"},      // not printable: text
+		{"42 6C 61\n63 6B", "Black"},         // hex on every line
+		{"Tray\n\n41 20 42\n43", "TrayA BC"}, // the hex bytes carry their own spaces
+		{"Tóner negro", "Tóner negro"},       // UTF-8 kept
+		{"Toner \xe9l\xe8ve", "Toner élève"}, // Latin-1
+		{"4F 4B 00 41", "4F 4B 00 41"},       // bytes after the NUL padding: not hex text
+		{"\n41 42", "AB"},                    // nothing before the hex line
+		{"", ""},
 	} {
-		if got := cleanDescription([]byte(tc.in)); got != tc.want {
-			t.Errorf("cleanDescription(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := decodeText([]byte(tc.in)); got != tc.want {
+			t.Errorf("decodeText(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -66,22 +80,6 @@ func TestDetectedErrors(t *testing.T) {
 		if got := detectedErrors(tc.in); !slices.Equal(got, tc.want) {
 			t.Errorf("detectedErrors(%x) = %v, want %v", tc.in, got, tc.want)
 		}
-	}
-}
-
-func TestFirmwareAndFieldsFromText(t *testing.T) {
-	if got := firmwareFromText("Brother NC-6800h, Firmware Ver.1.01  (08.12.12),MID 84UB05"); got != "1.01  (08.12.12)" {
-		t.Errorf("firmware from Brother sysDescr = %q", got)
-	}
-	if got := firmwareFromText("Linux vm 6.18"); got != "" {
-		t.Errorf("firmware from Linux sysDescr = %q", got)
-	}
-	desc := "HP ETHERNET MULTI-ENVIRONMENT,SN:VNCRC48198,FN:4Q817L4,SVCID:31339,PID:HP LaserJet MFP M130nw"
-	if got := fieldFromText(desc, "SN"); got != "VNCRC48198" {
-		t.Errorf("SN = %q", got)
-	}
-	if got := fieldFromText(desc, "PID"); got != "HP LaserJet MFP M130nw" {
-		t.Errorf("PID = %q", got)
 	}
 }
 
@@ -114,12 +112,15 @@ func TestCompareOID(t *testing.T) {
 
 // The functions below parse bytes that come from printers.
 
+// FuzzCleanText decodes text as agents send it, hex-encoded and
+// multi-line descriptions included.
 func FuzzCleanText(f *testing.F) {
-	for _, seed := range []string{"Black Toner\x00\x00", "\x01\x15VNCRC48198", "Toner \xe9l\xe8ve", "42 6C 61 63 6B 00", " \n\t", "\xff\xfe\xfd"} {
+	for _, seed := range []string{"Black Toner\x00\x00", "\x01\x15VNCRC48198", "Toner \xe9l\xe8ve", "42 6C 61 63 6B 00", " \n\t", "\xff\xfe\xfd",
+		"\x01\x15HP LaserJet MF\n50 20 4D 31 33 30 6E 77 20", "A\r\n41 42\n43"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, s := range []string{cleanText(b), cleanDescription(b)} {
+		for _, s := range []string{cleanText(b), decodeText(b)} {
 			if !utf8.ValidString(s) {
 				t.Fatalf("invalid UTF-8 %q from %q", s, b)
 			}
@@ -151,20 +152,6 @@ func FuzzDetectedErrors(f *testing.F) {
 			if !slices.Contains(detectedErrorNames[:], name) {
 				t.Fatalf("unknown error %q", name)
 			}
-		}
-	})
-}
-
-func FuzzTextFields(f *testing.F) {
-	f.Add("Brother NC-6800h, Firmware Ver.1.01  (08.12.12),MID 84UB05")
-	f.Add("HP ETHERNET MULTI-ENVIRONMENT,SN:VNCRC48198,PID:HP LaserJet MFP M130nw")
-	f.Add("firmware")
-	f.Fuzz(func(t *testing.T, s string) {
-		if fw := firmwareFromText(s); len(fw) > len(s) {
-			t.Fatalf("firmware %q longer than its source", fw)
-		}
-		if sn := fieldFromText(s, "SN"); len(sn) > len(s) {
-			t.Fatalf("serial %q longer than its source", sn)
 		}
 	})
 }
