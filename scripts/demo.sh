@@ -29,8 +29,10 @@ mkdir -p "$config"
 cp examples/quickstart/main.hcl "$config/"
 
 step "inkform sim --printers $printers --base-port 0 --write-csv sim.csv"
+# INKFORM_DEMO_SIM_ARGS adds simulator flags (its test makes printers offline).
+# shellcheck disable=SC2086
 "$bin" sim --printers "$printers" --listen 127.0.0.1 --base-port 0 --print-rate 0 \
-  --write-csv "$work/sim.csv" >"$work/sim.log" 2>&1 &
+  --write-csv "$work/sim.csv" ${INKFORM_DEMO_SIM_ARGS:-} >"$work/sim.log" 2>&1 &
 sim_pid=$!
 # Wait for the simulator's "ready" line (bounded), not a fixed sleep.
 for _ in $(seq 1 100); do
