@@ -15,7 +15,7 @@ import (
 )
 
 // FormatVersion is the version of the JSON rendering and of plan files.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // Action is what a plan does to a printer or a setting. Its value is also
 // its display symbol.

@@ -104,7 +104,7 @@ func TestRenderJSONShape(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.FormatVersion != "1.0" {
+	if doc.FormatVersion != "1.1" {
 		t.Errorf("format_version = %q", doc.FormatVersion)
 	}
 	if doc.Summary != p.Summary() {

@@ -58,13 +58,13 @@ func unseal(file []byte) []byte {
 func TestPlanFileRejects(t *testing.T) {
 	for name, in := range map[string]string{
 		"not json":        "plan",
-		"other kind":      `{"kind":"terraform-plan","format_version":"1.0"}`,
+		"other kind":      `{"kind":"terraform-plan","format_version":"1.1"}`,
 		"unknown version": `{"kind":"inkform-plan","format_version":"2.0"}`,
-		"bad action":      `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"destroy","status":"ready"}]}`,
-		"bad status":      `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"no-op","status":"fine"}]}`,
-		"duplicate":       `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"no-op","status":"ready"},{"name":"a","action":"no-op","status":"ready"}]}`,
-		"clear secret":    `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"update","after":"x","sensitive":true}]}]}`,
-		"plain hash of a secret": `{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"update","sensitive":true,"after_hash":"` +
+		"bad action":      `{"kind":"inkform-plan","format_version":"1.1","printers":[{"name":"a","action":"destroy","status":"ready"}]}`,
+		"bad status":      `{"kind":"inkform-plan","format_version":"1.1","printers":[{"name":"a","action":"no-op","status":"fine"}]}`,
+		"duplicate":       `{"kind":"inkform-plan","format_version":"1.1","printers":[{"name":"a","action":"no-op","status":"ready"},{"name":"a","action":"no-op","status":"ready"}]}`,
+		"clear secret":    `{"kind":"inkform-plan","format_version":"1.1","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"update","after":"x","sensitive":true}]}]}`,
+		"plain hash of a secret": `{"kind":"inkform-plan","format_version":"1.1","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"update","sensitive":true,"after_hash":"` +
 			state.HashValue("4711") + `"}]}]}`,
 	} {
 		if _, err := Read(bytes.NewReader(seal([]byte(in)))); err == nil {
@@ -183,7 +183,7 @@ func FuzzReadPlanFile(f *testing.F) {
 	content := unseal(file.Bytes())
 	f.Add(content)
 	f.Add(content[:len(content)/2])
-	f.Add([]byte(`{"kind":"inkform-plan","format_version":"1.0","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"adopt"}]}]}`))
+	f.Add([]byte(`{"kind":"inkform-plan","format_version":"1.1","printers":[{"name":"a","action":"update","status":"ready","changes":[{"setting":"s","action":"adopt"}]}]}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, err := Read(bytes.NewReader(data)); err == nil && !bytes.HasSuffix(data, []byte(digestSuffix)) {
@@ -254,7 +254,7 @@ func TestPlanFileObservedAsInJSON(t *testing.T) {
 // JSON form (empty lists left out; the observation's own unsupported
 // settings and transport, which the plan keeps elsewhere) still reads.
 func TestPlanFileReadsEarlierObservation(t *testing.T) {
-	in := `{"kind":"inkform-plan","format_version":"1.0","created_at":"2025-03-04T05:06:07Z","config_hash":"sha256:cafe",` +
+	in := `{"kind":"inkform-plan","format_version":"1.1","created_at":"2025-03-04T05:06:07Z","config_hash":"sha256:cafe",` +
 		`"printers":[{"name":"a","address":"10.0.0.1:161","action":"no-op","status":"ready","transport":"snmp","unsupported":["x"],` +
 		`"observed":{"model":"M","serial":"S","firmware":"F","status":"idle","page_count":7,"observed_at":"2025-03-04T05:06:00Z","unsupported":["x"],"transport":"snmp"}}]}`
 	p, err := Read(bytes.NewReader(seal([]byte(in))))
