@@ -112,7 +112,9 @@ func (s *Store) Lock(ctx context.Context, owner state.LockInfo) (*state.Lock, er
 			if cur.ID != "" {
 				holder = &cur
 			}
-		case ctx.Err() != nil || s.d.IsRetryable(err):
+		case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || s.d.IsRetryable(err):
+			// A driver may report the deadline before ctx says so: end
+			// through wait below, which names the holder.
 			lastErr = err
 		default:
 			return nil, fmt.Errorf("state lock: %w", err)

@@ -1,6 +1,7 @@
 package sqltest
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -45,27 +46,15 @@ func RunUpgradeFiles(t *testing.T, db Database) {
 	}
 	s.Close()
 
-	rawDB, err := raw()
-	if err != nil {
-		t.Fatalf("open the database: %v", err)
-	}
 	ca, doc := state.HashValue("3a7bd3e2"), state.HashValue("9f86d081")
 	// Literals rather than parameters: their syntax differs between engines.
-	for _, q := range []string{
+	execRaw(ctx, t, raw, []string{
 		`DROP TABLE printer_files`,
 		drop("printer_settings", "clear_value"),
 		`DELETE FROM schema_migrations WHERE version > 2`,
 		`INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('lobby', 'file:ca.pem', '` + ca + `')`,
 		`INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('lobby', 'file:docs/file:x.txt', '` + doc + `')`,
-	} {
-		if _, err := rawDB.ExecContext(ctx, q); err != nil {
-			rawDB.Close()
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := rawDB.Close(); err != nil {
-		t.Fatal(err)
-	}
+	})
 
 	s, err = open()
 	if err != nil {
@@ -125,10 +114,6 @@ func RunUpgradeValues(t *testing.T, db Database) (secretHash string) {
 	}
 	s.Close()
 
-	rawDB, err := raw()
-	if err != nil {
-		t.Fatalf("open the database: %v", err)
-	}
 	wind := []string{drop("printer_settings", "clear_value"), `DELETE FROM schema_migrations WHERE version > 4`}
 	// Printers recorded and removed again: their rows leave copies of the
 	// hash in the file's free space, as years of applies would.
@@ -138,15 +123,7 @@ func RunUpgradeValues(t *testing.T, db Database) (secretHash string) {
 			fmt.Sprintf(`INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('spare-%d', 'pin', '%s')`, i, pin))
 	}
 	wind = append(wind, `DELETE FROM printer_settings WHERE printer LIKE 'spare-%'`, `DELETE FROM printers WHERE name LIKE 'spare-%'`)
-	for _, q := range wind {
-		if _, err := rawDB.ExecContext(ctx, q); err != nil {
-			rawDB.Close()
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := rawDB.Close(); err != nil {
-		t.Fatal(err)
-	}
+	execRaw(ctx, t, raw, wind)
 
 	s, err = open()
 	if err != nil {
@@ -180,4 +157,24 @@ func RunUpgradeValues(t *testing.T, db Database) (secretHash string) {
 		t.Errorf("recorded after the upgrade = %+v, %v; want %+v", got, err, now)
 	}
 	return pin
+}
+
+// execRaw runs queries on the database behind a store (closed), as an
+// older inkform would have left it. Literals rather than parameters: their
+// syntax differs between engines.
+func execRaw(ctx context.Context, t *testing.T, raw func() (*sql.DB, error), queries []string) {
+	t.Helper()
+	db, err := raw()
+	if err != nil {
+		t.Fatalf("open the database: %v", err)
+	}
+	defer db.Close()
+	for _, q := range queries {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
