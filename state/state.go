@@ -35,6 +35,19 @@ var ErrLockLost = errors.New("state lock lost: its lease ran out without renewal
 // this long.
 var DefaultLease = 30 * time.Second
 
+// LeaseTimes fills in a backend's lease and renewal interval: DefaultLease
+// when lease is not positive, and renewal every third of the lease when
+// renewEvery is zero (a negative renewEvery, for tests, never renews).
+func LeaseTimes(lease, renewEvery time.Duration) (time.Duration, time.Duration) {
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	if renewEvery == 0 {
+		renewEvery = lease / 3
+	}
+	return lease, renewEvery
+}
+
 // Store is safe for concurrent use by the goroutines of one process.
 type Store interface {
 	// Lock takes the state lock for owner. When another live holder has it,

@@ -23,6 +23,17 @@ func newProgress(io streams, verb string, quiet bool) *progress {
 	return &progress{io: io, verb: verb}
 }
 
+// due says whether to draw now: at most every 100 ms, and always the last
+// step. The caller holds p.mu.
+func (p *progress) due(last bool) bool {
+	now := time.Now()
+	if !last && now.Sub(p.last) < 100*time.Millisecond {
+		return false
+	}
+	p.last, p.shown = now, true
+	return true
+}
+
 // update is a progress callback of observing or applying.
 func (p *progress) update(done, total int) {
 	if p == nil {
@@ -30,12 +41,9 @@ func (p *progress) update(done, total int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
-	if done < total && now.Sub(p.last) < 100*time.Millisecond {
+	if !p.due(done >= total) {
 		return
 	}
-	p.last = now
-	p.shown = true
 	fmt.Fprintf(p.io.Err, "\r%s printers: %d/%d", p.verb, done, total)
 }
 
@@ -47,12 +55,9 @@ func (p *progress) upload(printer, file string, sent, total int64) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
-	if sent < total && now.Sub(p.last) < 100*time.Millisecond {
+	if !p.due(sent >= total) {
 		return
 	}
-	p.last = now
-	p.shown = true
 	pct := ""
 	if total > 0 {
 		pct = fmt.Sprintf(" (%d%%)", sent*100/total)

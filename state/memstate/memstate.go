@@ -75,12 +75,7 @@ func (s *Store) ValueKey() (state.Key, error) { return s.key, nil }
 // on: state.DefaultLease and a third of it when zero; a negative
 // renewEvery never renews, as if the holder had hung.
 func (s *Store) SetLease(lease, renewEvery time.Duration) {
-	if lease <= 0 {
-		lease = state.DefaultLease
-	}
-	if renewEvery == 0 {
-		renewEvery = lease / 3
-	}
+	lease, renewEvery = state.LeaseTimes(lease, renewEvery)
 	s.mu.Lock()
 	s.lease, s.renew = lease, renewEvery
 	s.mu.Unlock()

@@ -141,12 +141,7 @@ func (s *Store) ValueKey() (state.Key, error) {
 // SetLease changes the lease and renewal interval (see Options) of locks
 // taken from now on.
 func (s *Store) SetLease(lease, renewEvery time.Duration) {
-	if lease <= 0 {
-		lease = state.DefaultLease
-	}
-	if renewEvery == 0 {
-		renewEvery = lease / 3
-	}
+	lease, renewEvery = state.LeaseTimes(lease, renewEvery)
 	s.mu.Lock()
 	s.lease, s.renew = lease, renewEvery
 	s.mu.Unlock()
