@@ -204,6 +204,23 @@ type Observation struct {
 	SettingTransports map[string]string
 	// Notes explain transport choices, e.g. "pjl: port 9100 closed; using snmp".
 	Notes []string
+	// Alerts is the printer's prtAlertTable (RFC 3805) when it was asked
+	// for (watch polls it; plans do not), in table order; AlertsRead says
+	// whether the printer has the table at all.
+	Alerts     []Alert
+	AlertsRead bool
+}
+
+// Alert is one row of the printer's prtAlertTable: an alert active now.
+type Alert struct {
+	Index       int // prtAlertIndex
+	Severity    int // prtAlertSeverityLevel: 1 other, 3 critical, 4 warning, 5 warningBinaryChangeEvent
+	Training    int // prtAlertTrainingLevel
+	Group       int // prtAlertGroup (the subunit: 8 input, 9 output, 11 supplies, …)
+	GroupIndex  int // prtAlertGroupIndex: which input, supply, …
+	Location    int // prtAlertLocation
+	Code        int // prtAlertCode
+	Description string
 }
 
 // Printer statuses: one vocabulary for every observation, plan and event.

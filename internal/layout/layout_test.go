@@ -20,6 +20,8 @@ var rules = []struct {
 		"the settings catalog is data at the bottom of the graph"},
 	{"fleet", []string{"hcl", "plans", "planner", "apply", "views", "observer", "providers", "state", "simulator", "watch", "cmd"},
 		"the shared model knows no language, protocol or store"},
+	{"alerts", []string{"catalog", "fleet", "hcl", "plans", "planner", "apply", "views", "observer", "providers", "state", "simulator", "watch", "cmd"},
+		"the alert model is data at the bottom of the graph, like fleet"},
 	{"hcl", []string{"providers", "plans", "planner", "apply", "views", "observer", "state/sqlstate", "simulator", "watch", "cmd"},
 		"the language knows no protocol and no engine"},
 	{"simulator", []string{"providers", "hcl", "plans", "planner", "apply", "views", "observer", "state", "watch", "cmd"},
@@ -38,13 +40,15 @@ var rules = []struct {
 		"the executor reports through data, not renderings"},
 	{"views", []string{"planner", "apply", "observer", "providers", "state/sqlstate", "watch", "cmd"},
 		"views render plans and results; they do not make them"},
+	{"watch", []string{"planner", "apply", "views", "state/sqlstate", "cmd"},
+		"the service runs through interfaces: plans and state come in through them"},
 	{"cmd", []string{"state/sqlstate"},
 		"commands use state.Store and its capabilities, never the SQL core"},
 }
 
 // required are the packages the architecture names.
 var required = []string{"catalog", "fleet", "hcl", "plans", "plans/planfile", "planner", "apply", "views", "observer",
-	"providers", "state", "state/backend", "state/memstate", "simulator"}
+	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch"}
 
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()

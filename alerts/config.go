@@ -1,0 +1,111 @@
+package alerts
+
+import "time"
+
+// Defaults, as Alertmanager's where the concept is the same.
+const (
+	DefaultPoll          = 5 * time.Minute
+	DefaultTrapTTL       = time.Hour
+	DefaultOfflineAfter  = 2 // polls
+	DefaultLowPercent    = 15
+	DefaultGroupWait     = 30 * time.Second
+	DefaultGroupInterval = 5 * time.Minute
+	DefaultRepeat        = 4 * time.Hour
+	DefaultTrapListen    = ":162"
+	DefaultSMTPTimeout   = 30 * time.Second
+)
+
+// Route is one alert_route block: which events go to whom, and when.
+type Route struct {
+	Name  string
+	Match Match
+	Email Email
+	// Grace: an alert that clears within it sends nothing.
+	Grace time.Duration
+	// Repeat re-sends an alert while it stays active; 0 never.
+	Repeat        time.Duration
+	AlsoOnClear   bool
+	GroupWait     time.Duration
+	GroupInterval time.Duration
+	// Subject and Body are text/template sources; "" means the default.
+	Subject string
+	Body    string
+}
+
+// Match selects events. Empty lists match everything; the lists are ANDed,
+// the entries within one list ORed.
+type Match struct {
+	Events   []string   // event names
+	Severity []Severity // severities
+	Printers []string   // printer names or path.Match globs ("lab-*")
+	Keywords []string   // a printer with any of them
+}
+
+// Email says where a route's mail goes.
+type Email struct {
+	To []string
+	Cc []string
+}
+
+// Encryption of the SMTP connection.
+const (
+	EncryptionNone     = "none"     // port 25
+	EncryptionSSL      = "ssl"      // port 465, implicit TLS
+	EncryptionSTARTTLS = "starttls" // port 587, required: never a silent downgrade
+)
+
+// SMTP is the smtp block. Password is secret: never print, log or store it.
+type SMTP struct {
+	Host       string
+	Port       int // 0: the encryption's standard port
+	Encryption string
+	Username   string
+	Password   string
+	From       string
+	CACertFile string // verifies the server's certificate instead of the system roots
+	Timeout    time.Duration
+}
+
+// Watch is the watch block: how alerts come in and how often printers are
+// polled.
+type Watch struct {
+	// Traps is nil when the configuration has no traps block.
+	Traps        *Traps
+	Poll         time.Duration
+	TrapTTL      time.Duration
+	OfflineAfter int
+	LowPercent   int
+	// Drift is nil when the configuration has no drift block.
+	Drift *DriftCheck
+}
+
+// Traps is the watch.traps block.
+type Traps struct {
+	Listen string
+	// Allow lists CIDR prefixes whose traps are accepted besides the
+	// configured printers' addresses.
+	Allow []string
+}
+
+// DriftCheck is the watch.drift block.
+type DriftCheck struct {
+	Every   time.Duration
+	Enforce bool
+}
+
+// Report views.
+const (
+	ViewInventory  = "inventory"
+	ViewSupplies   = "supplies"
+	ViewPageCounts = "page_counts"
+	ViewAlerts     = "alerts"
+	ViewDrift      = "drift"
+)
+
+// Report is one report block: a view emailed as CSV on a cron schedule.
+type Report struct {
+	Name     string
+	Schedule string // standard 5-field cron expression
+	View     string
+	Email    Email
+}

@@ -1,0 +1,143 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/inkform/inkform/alerts"
+)
+
+// ErrClaimLost is returned (wrapped) when a process finishes or releases a
+// delivery that it no longer holds: its lease ran out and another process
+// may have claimed it.
+var ErrClaimLost = errors.New("delivery claim lost")
+
+// Outbox is what watch keeps in state, so that a restart, a reload or a
+// second watch process on the same state neither loses nor repeats
+// anything: every event is recorded before it is acted on, every email is
+// a delivery row that is claimed with a lease, and marked sent only once
+// the mail server accepted it. Backends that keep no outbox lack it.
+type Outbox interface {
+	// AppendEvents records events in one transaction, all or none, and
+	// returns their ids in order. It keeps the set of active alerts in the
+	// same transaction: a raised event makes its Key active (replacing an
+	// older raise of that key, keeping its acknowledgement), a cleared
+	// one ends it.
+	AppendEvents(ctx context.Context, evs []alerts.Event) ([]int64, error)
+	// ActiveAlerts returns the alerts raised and not cleared, by key.
+	ActiveAlerts(ctx context.Context) ([]ActiveAlert, error)
+	// Events returns recorded events matching f, most recent first.
+	Events(ctx context.Context, f EventFilter) ([]alerts.Event, error)
+	// UnroutedEvents returns up to limit events that no process has
+	// routed yet, oldest first.
+	UnroutedEvents(ctx context.Context, limit int) ([]alerts.Event, error)
+	// RouteEvent marks one event routed and adds the deliveries it makes,
+	// in one transaction. It returns false, and adds nothing, when the
+	// event was routed already (by this process or another).
+	RouteEvent(ctx context.Context, eventID int64, ds []Delivery) (bool, error)
+	// AddDeliveries adds deliveries that no event routing makes (repeats,
+	// reports, tests) in one transaction, skipping those whose (Route,
+	// Dedupe) is stored already; it returns how many it added.
+	AddDeliveries(ctx context.Context, ds []Delivery) (int, error)
+	// ClaimDeliveries leases to owner, until now+lease, up to limit
+	// pending deliveries due by now that hold no live claim of another
+	// owner, earliest due first. A claim of owner's own that is still
+	// live is returned again.
+	ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
+	// FinishDeliveries sets the final status (DeliverySent,
+	// DeliverySuppressed, DeliveryFailed) of deliveries owner holds, in
+	// one transaction; an error wrapping ErrClaimLost, changing nothing,
+	// when owner no longer holds one of them.
+	FinishDeliveries(ctx context.Context, owner string, ids []int64, status string, at time.Time, detail string) error
+	// ReleaseDeliveries gives back deliveries owner holds, to be tried
+	// again at next; attempt says whether a sending attempt failed
+	// (counted in Attempts, detail kept as the last error) or the
+	// delivery was only postponed (group_interval).
+	ReleaseDeliveries(ctx context.Context, owner string, ids []int64, next time.Time, attempt bool, detail string) error
+	// Deliveries returns deliveries matching f, most recent first.
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+	// LastSent returns when route last had a delivery sent; zero when never.
+	LastSent(ctx context.Context, route string) (time.Time, error)
+
+	// AddSilence records a silence and returns its id.
+	AddSilence(ctx context.Context, s Silence) (int64, error)
+	// Silences returns the silences active at t, or all when t is zero,
+	// most recent first.
+	Silences(ctx context.Context, t time.Time) ([]Silence, error)
+	// ExpireSilence ends a silence at t; ErrNotFound for an unknown id.
+	ExpireSilence(ctx context.Context, id int64, t time.Time) error
+	// Ack acknowledges an active alert; ErrNotFound when the key is not active.
+	Ack(ctx context.Context, key, by, comment string, at time.Time) error
+}
+
+// ActiveAlert is an alert raised and not cleared.
+type ActiveAlert struct {
+	Event   alerts.Event // the event that raised it
+	AckedBy string       // "" when not acknowledged
+	AckedAt time.Time
+	Comment string
+}
+
+// EventFilter selects events; zero fields select all.
+type EventFilter struct {
+	Printer string
+	Key     string
+	Since   time.Time
+	Limit   int // 0: no limit
+}
+
+// Delivery statuses.
+const (
+	DeliveryPending    = "pending"
+	DeliverySent       = "sent"
+	DeliverySuppressed = "suppressed" // grace, silence, inhibition: said in Detail
+	DeliveryFailed     = "failed"     // refused for good (a 5xx), said in Detail
+)
+
+// Delivery kinds.
+const (
+	DeliveryNotify = "notify" // an event routed to a route
+	DeliveryRepeat = "repeat" // an active alert re-sent (route repeat)
+	DeliveryReport = "report" // a scheduled report
+	DeliveryTest   = "test"   // inkform alerts test
+)
+
+// Delivery is one email to be sent, or sent. Deliveries of one route due
+// together are sent as one digest.
+type Delivery struct {
+	ID      int64
+	EventID int64 // 0 when no event made it
+	Route   string
+	Kind    string
+	// Dedupe makes a delivery unique within its route: "event:<id>",
+	// "repeat:<key>:<n>", "report:<name>:<slot>".
+	Dedupe     string
+	To, Cc     []string
+	DueAt      time.Time
+	Status     string
+	Attempts   int
+	ClaimedBy  string
+	ClaimUntil time.Time
+	SentAt     time.Time
+	Detail     string
+}
+
+// DeliveryFilter selects deliveries; zero fields select all.
+type DeliveryFilter struct {
+	Route   string
+	Status  string
+	EventID int64
+	Limit   int
+}
+
+// Silence mutes matching events from Starts until Ends.
+type Silence struct {
+	ID      int64
+	Printer string // a printer name or glob; "" any
+	Event   string // an event name; "" any
+	Starts  time.Time
+	Ends    time.Time
+	Comment string
+	By      string
+}
