@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agext/levenshtein"
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/observer"
@@ -399,7 +400,11 @@ func matchTargets(targets, names []string) (func(string) bool, error) {
 	for _, t := range targets {
 		pattern, ok := strings.CutPrefix(t, "printer.")
 		if !ok || pattern == "" {
-			return nil, fmt.Errorf("target %q: expected printer.NAME", t)
+			msg := fmt.Sprintf("target %q: expected printer.NAME", t)
+			if slices.Contains(names, t) {
+				msg += fmt.Sprintf("; did you mean printer.%s?", t)
+			}
+			return nil, errors.New(msg)
 		}
 		matched := false
 		var badPattern error
@@ -421,8 +426,44 @@ func matchTargets(targets, names []string) (func(string) bool, error) {
 			if badPattern != nil {
 				return nil, fmt.Errorf("target %q: %w", t, badPattern)
 			}
-			return nil, fmt.Errorf("target %q matches no printer in the configuration or the state", t)
+			return nil, errors.New(noTargetMessage(t, pattern, names))
 		}
 	}
 	return func(n string) bool { return selected[n] }, nil
+}
+
+// noTargetMessage says that target matches no printer, with the names
+// closest to it, and how to quote a for_each instance's name in a shell
+// (which otherwise eats its quotes: printer.branch[branch-a]).
+func noTargetMessage(target, pattern string, names []string) string {
+	msg := fmt.Sprintf("target %q matches no printer in the configuration or the state", target)
+	type cand struct {
+		name string
+		d    int
+	}
+	var cs []cand
+	for _, n := range names {
+		if d := levenshtein.Distance(pattern, n, nil); d <= max(2, len(pattern)/3) {
+			cs = append(cs, cand{n, d})
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].d < cs[j].d || cs[i].d == cs[j].d && cs[i].name < cs[j].name })
+	if len(cs) > 3 {
+		cs = cs[:3]
+	}
+	for i, c := range cs {
+		if i == 0 {
+			msg += "; did you mean "
+		} else {
+			msg += " or "
+		}
+		msg += "printer." + c.name
+	}
+	if len(cs) > 0 {
+		msg += "?"
+	}
+	if strings.Contains(pattern, "[") && !strings.Contains(pattern, `"`) {
+		msg += "\nA for_each printer's name has quotes inside its brackets, which a shell removes: quote the whole target, as in -target 'printer.branch[\"branch-a\"]'"
+	}
+	return msg
 }

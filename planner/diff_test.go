@@ -230,7 +230,11 @@ func TestTargets(t *testing.T) {
 		{[]string{`printer.fleet["a"]`}, []string{`fleet["a"]`}, ""},
 		{[]string{"printer.fleet*", "printer.lab"}, []string{`fleet["a"]`, `fleet["b"]`, "lab"}, ""},
 		{[]string{"printer.nope"}, nil, `target "printer.nope" matches no printer`},
-		{[]string{"hq-1"}, nil, "expected printer.NAME"},
+		{[]string{"hq-1"}, nil, "expected printer.NAME; did you mean printer.hq-1?"},
+		{[]string{"printer.lbb"}, nil, "did you mean printer.lab?"},
+		{[]string{"printer.hq-3"}, nil, "did you mean printer.hq-1 or printer.hq-2?"},
+		// What a shell leaves of printer.fleet["a"] written unquoted.
+		{[]string{"printer.fleet[a]"}, nil, `quote the whole target, as in -target 'printer.branch["branch-a"]'`},
 		{[]string{"printer.[x"}, nil, "syntax error in pattern"},
 	}
 	for _, tt := range tests {

@@ -28,6 +28,9 @@ type connectFunc func(cat *catalog.Catalog, inFlight int) providers.Connector
 
 // newFactory reaches real state backends and real printers.
 func newFactory(io streams) *factory {
+	if io.noColor == nil {
+		io.noColor = new(bool)
+	}
 	return &factory{
 		IO: io,
 		OpenStore: func(ctx context.Context, loc backend.Location, opts backend.Options) (state.Store, error) {

@@ -16,6 +16,8 @@ type streams struct {
 	// colours (unless NO_COLOR), progress lines and the apply prompt.
 	Terminal bool
 	Env      []string
+	// noColor is the -no-color flag, shared by every copy of the streams.
+	noColor *bool
 }
 
 func defaultStreams() streams {
@@ -37,7 +39,11 @@ func (s streams) getenv(name string) string {
 	return ""
 }
 
-// color reports whether output may use ANSI colours.
+// color reports whether output may use ANSI colours: on a terminal that
+// can show them, unless NO_COLOR or -no-color says otherwise.
 func (s streams) color() bool {
-	return s.Terminal && s.getenv("NO_COLOR") == ""
+	if s.noColor != nil && *s.noColor {
+		return false
+	}
+	return s.Terminal && s.getenv("NO_COLOR") == "" && s.getenv("TERM") != "dumb"
 }

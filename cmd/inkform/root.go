@@ -59,6 +59,11 @@ makes them match and verifies every write.
 		newSimCommand(f),
 		newVersionCommand(f),
 	)
+	root.Version = versionString()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.PersistentFlags().BoolVar(f.IO.noColor, "no-color", false, "Do not colour the output (also NO_COLOR=1 or TERM=dumb)")
+	root.SetFlagErrorFunc(flagError)
+	guardGroups(root)
 	return root
 }
 
@@ -77,6 +82,8 @@ func normalizeArgs(root *cobra.Command, args []string) []string {
 		}
 	}
 	walk(root)
+	// cobra adds these two only when it executes.
+	long["help"], long["version"] = true, true
 	out := make([]string, 0, len(args))
 	for i, a := range args {
 		if a == "--" {

@@ -34,6 +34,10 @@ func runValidate(_ context.Context, opts *validateOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Success! The configuration is valid: %d printers.\n", len(cfg.Printers))
+	what := "printers"
+	if len(cfg.Printers) == 1 {
+		what = "printer"
+	}
+	fmt.Fprintf(opts.IO.Out, "Success! The configuration is valid: %d %s.\n", len(cfg.Printers), what)
 	return nil
 }

@@ -30,12 +30,17 @@ func newVersionCommand(f *factory) *cobra.Command {
 }
 
 func runVersion(_ context.Context, opts *versionOptions) error {
+	fmt.Fprintln(opts.IO.Out, versionString())
+	return nil
+}
+
+// versionString is what version and --version print.
+func versionString() string {
 	v := version
 	if v == "dev" {
 		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v = bi.Main.Version
 		}
 	}
-	fmt.Fprintf(opts.IO.Out, "inkform %s (%s, %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return nil
+	return fmt.Sprintf("inkform %s (%s, %s/%s)", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

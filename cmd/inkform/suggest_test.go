@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/inkform/inkform/simulator"
+)
+
+func runArgs(t *testing.T, env []string, args ...string) (ExitCode, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := runContext(context.Background(), args, streams{In: strings.NewReader(""), Out: &out, Err: &errb, Env: env})
+	return code, out.String(), errb.String()
+}
+
+func TestTyposFailWithSuggestions(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"state", "lst"}, "Did you mean this?\n\tlist"},
+		{[]string{"state", "histroy"}, "Did you mean this?\n\thistory"},
+		{[]string{"plna"}, "Did you mean this?\n\tplan"},
+		{[]string{"plan", "-detailed-exit-code"}, "unknown flag -detailed-exit-code for \"inkform plan\"; did you mean -detailed-exitcode?"},
+		{[]string{"plan", "--detailed-exit-code"}, "did you mean -detailed-exitcode?"},
+		{[]string{"apply", "-auto-aprove"}, "did you mean -auto-approve?"},
+	} {
+		code, _, errOut := runArgs(t, nil, tc.args...)
+		if code != ExitError || !strings.Contains(errOut, tc.want) {
+			t.Errorf("inkform %s: exit %d, stderr %q; want exit 1 and %q", strings.Join(tc.args, " "), code, errOut, tc.want)
+		}
+	}
+	// A group without arguments still shows its help.
+	if code, out, _ := runArgs(t, nil, "state"); code != ExitOK || !strings.Contains(out, "Available Commands") {
+		t.Errorf("inkform state: exit %d\n%s", code, out)
+	}
+}
+
+func TestVersionFlags(t *testing.T) {
+	for _, arg := range []string{"-version", "--version"} {
+		code, out, errOut := runArgs(t, nil, arg)
+		if code != ExitOK || !strings.HasPrefix(out, "inkform ") {
+			t.Errorf("inkform %s: exit %d %q %q", arg, code, out, errOut)
+		}
+	}
+}
+
+func TestColourFollowsTerminalAndFlags(t *testing.T) {
+	f := newFixture(t, 1, simulator.Options{})
+	for _, tc := range []struct {
+		env    []string
+		args   []string
+		colour bool
+	}{
+		{nil, nil, true},
+		{[]string{"NO_COLOR=1"}, nil, false},
+		{[]string{"TERM=dumb"}, nil, false},
+		{nil, []string{"-no-color"}, false},
+	} {
+		var out, errb bytes.Buffer
+		env := append([]string{"INKFORM_VAR_community=private"}, tc.env...)
+		io := streams{In: strings.NewReader(""), Out: &out, Err: &errb, Terminal: true, Env: env}
+		args := append([]string{"plan", "-config", f.dir}, tc.args...)
+		code := runContext(context.Background(), args, io)
+		if code != ExitOK {
+			t.Fatalf("%v %v: exit %d\n%s%s", tc.env, tc.args, code, out.String(), errb.String())
+		}
+		if got := strings.Contains(out.String(), "\033["); got != tc.colour {
+			t.Errorf("env %v args %v: colour codes = %v, want %v\n%s", tc.env, tc.args, got, tc.colour, out.String())
+		}
+	}
+}
+
+func TestValidateCountsPrinters(t *testing.T) {
+	f := newFixture(t, 1, simulator.Options{})
+	if r := f.mustRun(ExitOK, "validate"); !strings.Contains(r.out, "valid: 1 printer.") {
+		t.Errorf("validate: %q", r.out)
+	}
+}
