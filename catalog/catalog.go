@@ -271,7 +271,7 @@ func (s Setting) Validate(value string) (string, error) {
 				return value, nil
 			}
 		}
-		return "", fmt.Errorf("%s: %q is not one of %q", s.Name, value, s.Enum)
+		return "", fmt.Errorf("%s: %q is not one of %s", s.Name, value, hclList(s.Enum))
 	case TypeBool:
 		b, err := strconv.ParseBool(value)
 		if err != nil {
@@ -291,4 +291,14 @@ func (s Setting) rangeText() string {
 		hi = strconv.FormatInt(*s.Max, 10)
 	}
 	return lo + ".." + hi
+}
+
+// hclList writes names as an HCL list of strings, the form a user would
+// write them in: ["A3", "A4"].
+func hclList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }

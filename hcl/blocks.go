@@ -102,6 +102,11 @@ func (l *loader) decodeSNMP(ctx *hhcl.EvalContext, credName string, b *hhcl.Bloc
 		s, ev, set, d := evalString(ctx, attr, n)
 		diags = append(diags, d...)
 		f[n] = snmpField{value: s, set: set, ev: ev}
+		if ev.unknown {
+			// It depends on a missing variable, reported once where that
+			// is declared (which fails the load): nothing to check here.
+			return fleet.SNMP{}, diags
+		}
 	}
 	if diags.HasErrors() {
 		// Checking how the fields fit together needs them all; what is

@@ -4,42 +4,91 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	hhcl "github.com/hashicorp/hcl/v2"
 )
 
-// WriteDiagnostics prints diagnostics for people: a file:line:col line that
-// editors and CI annotations understand, then HCL's rendering with the
-// source line and the message. files supplies the source lines (see
-// Config.Files and LoadOptions.Files); without an entry only the location
-// is shown.
+// WriteDiagnostics prints diagnostics for people, each once: HCL's
+// rendering with the source lines and the message. files supplies the
+// source (see Config.Files and LoadOptions.Files); a diagnostic whose file
+// is not there is printed as one file:line:col line, which editors and CI
+// annotations understand, then its detail.
 func WriteDiagnostics(w io.Writer, files map[string]*hhcl.File, diags hhcl.Diagnostics, color bool) error {
-	tw := hhcl.NewDiagnosticTextWriter(w, files, 0, color)
+	return WriteDiagnosticsStyled(w, files, diags, DiagnosticStyle{Color: color})
+}
+
+// DiagnosticStyle says how WriteDiagnosticsStyled prints.
+type DiagnosticStyle struct {
+	Color bool
+	// CompactWarnings prints each warning as one file:line:col line
+	// (Terraform's -compact-warnings); errors stay in full.
+	CompactWarnings bool
+}
+
+// WriteDiagnosticsStyled is WriteDiagnostics with a choice of style.
+func WriteDiagnosticsStyled(w io.Writer, files map[string]*hhcl.File, diags hhcl.Diagnostics, style DiagnosticStyle) error {
 	for _, d := range diags {
-		sev := "error"
-		if d.Severity == hhcl.DiagWarning {
-			sev = "warning"
-		}
-		if d.Subject != nil {
-			s := d.Subject.Start
-			if _, err := fmt.Fprintf(w, "%s:%d:%d: %s: %s\n", d.Subject.Filename, s.Line, s.Column, sev, d.Summary); err != nil {
-				return fmt.Errorf("write diagnostics: %w", err)
+		var err error
+		switch {
+		case style.CompactWarnings && d.Severity == hhcl.DiagWarning:
+			err = writeCompact(w, d, false)
+		case d.Subject != nil && strings.HasPrefix(d.Subject.Filename, "<"):
+			// "<command line>", "<value for var.x>": no file to point into.
+			nd := *d
+			nd.Subject, nd.Context = nil, nil
+			err = hhcl.NewDiagnosticTextWriter(w, nil, 0, style.Color).WriteDiagnostic(&nd)
+		case d.Subject != nil && files[d.Subject.Filename] == nil:
+			err = writeCompact(w, d, true)
+		default:
+			var buf bytes.Buffer
+			if cut, standIn := excerpt(files, d); standIn != nil {
+				// HCL's writer prints whole lines: give it the window only.
+				err = hhcl.NewDiagnosticTextWriter(&buf, map[string]*hhcl.File{cut.Subject.Filename: standIn}, 0, style.Color).WriteDiagnostic(cut)
+			} else {
+				err = hhcl.NewDiagnosticTextWriter(&buf, files, 0, style.Color).WriteDiagnostic(d)
+			}
+			if err == nil {
+				_, err = w.Write(withColumn(buf.Bytes(), d))
 			}
 		}
-		if cut, standIn := excerpt(files, d); standIn != nil {
-			// HCL's writer prints whole lines: give it the window only.
-			err := hhcl.NewDiagnosticTextWriter(w, map[string]*hhcl.File{cut.Subject.Filename: standIn}, 0, color).WriteDiagnostic(cut)
-			if err != nil {
-				return fmt.Errorf("write diagnostics: %w", err)
-			}
-			continue
-		}
-		if err := tw.WriteDiagnostic(d); err != nil {
+		if err != nil {
 			return fmt.Errorf("write diagnostics: %w", err)
 		}
 	}
 	return nil
+}
+
+// withColumn turns HCL's "on main.hcl line 3" into "on main.hcl:3:39",
+// the form editors and CI annotations jump to, so that the one rendering
+// of a diagnostic carries its column too.
+func withColumn(text []byte, d *hhcl.Diagnostic) []byte {
+	if d.Subject == nil {
+		return text
+	}
+	s := d.Subject.Start
+	old := fmt.Sprintf("on %s line %d", d.Subject.Filename, s.Line)
+	return bytes.Replace(text, []byte(old), fmt.Appendf(nil, "on %s:%d:%d", d.Subject.Filename, s.Line, s.Column), 1)
+}
+
+// writeCompact prints d as "file:line:col: severity: summary", with its
+// detail on the next line when withDetail.
+func writeCompact(w io.Writer, d *hhcl.Diagnostic, withDetail bool) error {
+	sev := "error"
+	if d.Severity == hhcl.DiagWarning {
+		sev = "warning"
+	}
+	line := sev + ": " + d.Summary
+	if d.Subject != nil {
+		s := d.Subject.Start
+		line = fmt.Sprintf("%s:%d:%d: %s", d.Subject.Filename, s.Line, s.Column, line)
+	}
+	if withDetail && d.Detail != "" {
+		line += "\n  " + d.Detail + "\n"
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
 }
 
 // Source lines longer than maxExcerpt bytes are cut around the subject:

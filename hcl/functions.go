@@ -3,6 +3,7 @@ package hcl
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
@@ -26,7 +27,7 @@ func functions(dir string, maxFileSize int64) map[string]function.Function {
 		"compact":         stdlib.CompactFunc,
 		"concat":          stdlib.ConcatFunc,
 		"contains":        stdlib.ContainsFunc,
-		"csvdecode":       stdlib.CSVDecodeFunc,
+		"csvdecode":       csvDecodeFunc,
 		"distinct":        stdlib.DistinctFunc,
 		"element":         stdlib.ElementFunc,
 		"file":            fileFunc(dir, maxFileSize),
@@ -137,3 +138,28 @@ var lengthFunc = function.New(&function.Spec{
 		return stdlib.Length(args[0])
 	},
 })
+
+// csvDecodeFunc is cty's csvdecode without the byte-order mark that
+// spreadsheet programs put at the start of a UTF-8 CSV: left there, it
+// becomes part of the first column's name ("\ufeffname"), and every
+// r.name then fails with a name that looks right.
+var csvDecodeFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "str", Type: cty.String}},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		return stdlib.CSVDecodeFunc.ReturnTypeForValues(withoutBOM(args))
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		return stdlib.CSVDecodeFunc.Call(withoutBOM(args))
+	},
+})
+
+func withoutBOM(args []cty.Value) []cty.Value {
+	if len(args) != 1 || !args[0].IsKnown() || args[0].IsNull() || args[0].Type() != cty.String {
+		return args
+	}
+	v, marks := args[0].Unmark()
+	if s, ok := strings.CutPrefix(v.AsString(), "\ufeff"); ok {
+		return []cty.Value{cty.StringVal(s).WithMarks(marks)}
+	}
+	return args
+}

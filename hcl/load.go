@@ -125,6 +125,7 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 		maxSize = DefaultMaxFileSize
 	}
 	l := newLoader(dir, cat, maxSize)
+	l.sources = opts.Files
 	hash := sha256.New()
 	// Files are read and hashed in order, then parsed concurrently.
 	type parsed struct {
@@ -196,13 +197,9 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 // configFiles lists the files to read and the absolute configuration
 // directory. Editor droppings (dot files, #autosave#, backup~) are skipped.
 func configFiles(path string) ([]string, string, hhcl.Diagnostics) {
+	// These are about the path itself: no source location to point into.
 	fail := func(summary, detail string) ([]string, string, hhcl.Diagnostics) {
-		return nil, "", hhcl.Diagnostics{{
-			Severity: hhcl.DiagError,
-			Summary:  summary,
-			Detail:   detail,
-			Subject:  &hhcl.Range{Filename: path, Start: hhcl.InitialPos, End: hhcl.InitialPos},
-		}}
+		return nil, "", hhcl.Diagnostics{{Severity: hhcl.DiagError, Summary: summary, Detail: detail}}
 	}
 	info, err := os.Stat(path)
 	if err != nil {
@@ -223,7 +220,7 @@ func configFiles(path string) ([]string, string, hhcl.Diagnostics) {
 			names = append(names, filepath.Join(path, n))
 		}
 		if len(names) == 0 {
-			return fail("No configuration files", fmt.Sprintf("The directory %s holds no *.hcl files.", path))
+			return fail("No configuration files", fmt.Sprintf("The directory %s holds no *.hcl files. Run inkform in the directory of the configuration, or name it with -config DIR (or -config FILE.hcl).", path))
 		}
 		sort.Strings(names)
 	} else {

@@ -339,7 +339,7 @@ func TestWriteDiagnosticsColor(t *testing.T) {
 	}
 	buf.Reset()
 	_ = WriteDiagnostics(&buf, nil, diags, false)
-	if !strings.Contains(buf.String(), "source code not available") || !strings.Contains(buf.String(), "m.hcl:1:15: error: Unsupported argument") {
+	if strings.Contains(buf.String(), "source code not available") || !strings.Contains(buf.String(), "m.hcl:1:15: error: Unsupported argument") {
 		t.Errorf("without files: %q", buf.String())
 	}
 }

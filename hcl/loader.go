@@ -39,7 +39,10 @@ type loader struct {
 	printerRanges  map[string]hhcl.Range // printer name → its block
 
 	maxFileSize int64 // bound on every file read
-	stateBlock  *hhcl.Block
+	// sources receives the variables files as they are parsed, so that
+	// their diagnostics show the source (LoadOptions.Files; may be nil).
+	sources    map[string]*hhcl.File
+	stateBlock *hhcl.Block
 
 	// brokenSettings are declared settings with errors: uses of them are
 	// not reported again as unknown.

@@ -160,6 +160,9 @@ type evaluated struct {
 	val       cty.Value
 	sensitive bool
 	rng       hhcl.Range
+	// unknown: the value depends on one that is missing or broken, which
+	// was reported where it is; checks that need it stay quiet.
+	unknown bool
 }
 
 // eval evaluates expr and converts it to ty (cty.DynamicPseudoType keeps
@@ -183,7 +186,7 @@ func eval(ctx *hhcl.EvalContext, expr hhcl.Expression, ty cty.Type, what string)
 		}
 	}
 	if !v.IsWhollyKnown() {
-		return evaluated{}, false, diags
+		return evaluated{rng: out.rng, unknown: true}, false, diags
 	}
 	if ty.Equals(cty.List(cty.String)) && isStringTuple(v.Type()) {
 		// ["a", each.value.b]: what a list of strings usually is, turned

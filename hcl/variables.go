@@ -230,6 +230,9 @@ func (l *loader) loadVarFile(path string) hhcl.Diagnostics {
 		return hhcl.Diagnostics{d}
 	}
 	f, diags := hclsyntax.ParseConfig(src, path, hhcl.InitialPos)
+	if f != nil && l.sources != nil {
+		l.sources[path] = f
+	}
 	if diags.HasErrors() {
 		return diags
 	}

@@ -20,12 +20,15 @@ type configFlags struct {
 	VarFiles []string
 	// MaxFileSize bounds every file the configuration reads.
 	MaxFileSize byteSize
+	// CompactWarnings prints warnings on one line each.
+	CompactWarnings bool
 }
 
 func (f *configFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Dir, "config", ".", "configuration directory (every *.hcl file in it) or one file")
 	fs.StringArrayVar(&f.Vars, "var", nil, "set a variable: -var name=value (repeatable)")
 	fs.StringArrayVar(&f.VarFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
+	fs.BoolVar(&f.CompactWarnings, "compact-warnings", false, "print configuration warnings one line each (file:line:col: warning: summary); errors stay in full")
 	f.MaxFileSize = hcl.DefaultMaxFileSize
 	fs.Var(&f.MaxFileSize, "max-file-size", "the largest file the configuration may read (*.hcl, -var-file, file(), ca_cert), in bytes or with a k, M or G suffix (KiB, MiB, GiB)")
 }
@@ -43,7 +46,7 @@ func (f *configFlags) load(io streams) (*hcl.Config, error) {
 		MaxFileSize: int64(f.MaxFileSize),
 	})
 	if len(diags) > 0 {
-		_ = hcl.WriteDiagnostics(io.Err, files, diags, io.color())
+		_ = hcl.WriteDiagnosticsStyled(io.Err, files, diags, hcl.DiagnosticStyle{Color: io.color(), CompactWarnings: f.CompactWarnings})
 	}
 	if diags.HasErrors() || cfg == nil {
 		return nil, &exitError{code: ExitError}
