@@ -261,8 +261,11 @@ func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 			return diags
 		}
 		// The DSN holds a password: no message repeats it.
-		dsn, _, set, d := evalString(ctx, attr, "dsn")
+		dsn, ev, set, d := evalString(ctx, attr, "dsn")
 		diags = append(diags, d...)
+		if ev.unknown && l.stateOnly {
+			return append(diags, unsetStateVariable(attr))
+		}
 		if !set {
 			return diags
 		}
@@ -278,8 +281,11 @@ func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 			"dsn is for server state backends; the "+backend+" backend takes path."))
 	}
 	if attr, ok := attrs["path"]; ok {
-		p, _, set, d := evalString(ctx, attr, "path")
+		p, ev, set, d := evalString(ctx, attr, "path")
 		diags = append(diags, d...)
+		if ev.unknown && l.stateOnly {
+			return append(diags, unsetStateVariable(attr))
+		}
 		if set {
 			if strings.TrimSpace(p) == "" {
 				return append(diags, errorAt(attr.Expr.Range(), "Invalid state path", "path must not be empty."))
@@ -288,6 +294,25 @@ func (l *loader) decodeState(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// unsetStateVariable reports a state block attribute that depends on a
+// variable without a value (only StateOnly loads leave them unreported).
+func unsetStateVariable(attr *hhcl.Attribute) *hhcl.Diagnostic {
+	var names []string
+	for _, tr := range attr.Expr.Variables() {
+		if tr.RootName() == "var" && len(tr) > 1 {
+			if a, ok := tr[1].(hhcl.TraverseAttr); ok {
+				names = append(names, a.Name)
+			}
+		}
+	}
+	detail := "The state block's " + attr.Name + " uses a variable that has no value."
+	if len(names) > 0 {
+		detail = fmt.Sprintf("The state block's %s uses variable %q, which has no value. Set it with -var %s=..., in a -var-file, or with the environment variable %s%s.",
+			attr.Name, names[0], names[0], EnvVarPrefix, names[0])
+	}
+	return errorAt(attr.Expr.Range(), "No value for required variable", detail)
 }
 
 // quotedList writes names as "a", "b", "c".

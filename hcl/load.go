@@ -47,6 +47,12 @@ type LoadOptions struct {
 	// MaxFileSize bounds every file Load reads, in bytes; 0 means
 	// DefaultMaxFileSize. Only regular files are read, whatever the size.
 	MaxFileSize int64
+	// StateOnly decodes the state block and what it needs (variables,
+	// locals), nothing else: commands that read the state without talking
+	// to printers need no credentials. A variable without a value is an
+	// error only when the state block uses it. The Config holds State, Dir
+	// and Files only.
+	StateOnly bool
 }
 
 // Config is a loaded, fully evaluated and valid configuration.

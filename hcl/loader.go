@@ -41,7 +41,10 @@ type loader struct {
 	maxFileSize int64 // bound on every file read
 	// sources receives the variables files as they are parsed, so that
 	// their diagnostics show the source (LoadOptions.Files; may be nil).
-	sources    map[string]*hhcl.File
+	sources map[string]*hhcl.File
+	// stateOnly: missing variables are reported only where the state
+	// block uses them (LoadOptions.StateOnly).
+	stateOnly  bool
 	stateBlock *hhcl.Block
 
 	// brokenSettings are declared settings with errors: uses of them are
@@ -95,6 +98,10 @@ func (l *loader) load(opts LoadOptions) hhcl.Diagnostics {
 	diags = append(diags, l.loadVariables(opts)...)
 	diags = append(diags, l.resolveLocals()...)
 	ctx := l.evalContext(nil)
+	if opts.StateOnly {
+		l.stateOnly = true
+		return append(diags, l.decodeState(ctx)...)
+	}
 	diags = append(diags, l.decodeUserSettings(ctx)...)
 	for _, name := range sortedKeys(l.credentials) {
 		diags = append(diags, l.decodeCredentials(ctx, l.credentials[name])...)

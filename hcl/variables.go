@@ -150,6 +150,11 @@ func (l *loader) loadVariables(opts LoadOptions) hhcl.Diagnostics {
 	for _, name := range l.varNames {
 		v := l.variables[name]
 		val, ok := l.varValues[name]
+		if !ok && opts.StateOnly {
+			// Reported by decodeState if the state block needs it.
+			l.varValues[name] = cty.DynamicVal
+			continue
+		}
 		if !ok {
 			diags = append(diags, errorAt(v.block.DefRange, "No value for required variable",
 				fmt.Sprintf("Variable %q has no default. Set it with -var %s=..., in a -var-file, or with the environment variable %s%s.",

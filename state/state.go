@@ -25,6 +25,10 @@ import (
 // not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrNoState is returned (wrapped) when a state that must exist does not
+// (see sqlstate.Options.MustExist).
+var ErrNoState = errors.New("no state yet")
+
 // ErrLockLost is returned (wrapped) by Lock.Err and Unlock once the lease
 // ran out without renewal or another run took the lock over: what this
 // run writes from then on may overwrite that run's work.

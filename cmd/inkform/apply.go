@@ -62,7 +62,7 @@ func runApply(ctx context.Context, opts *applyOptions) error {
 		saved = p
 	}
 	tuneGC(0) // before loading, as in plan
-	ws, err := opts.openWorkspace(ctx, "inkform apply")
+	ws, err := opts.openWorkspace(ctx, "inkform apply", false)
 	if err != nil {
 		return err
 	}

@@ -35,13 +35,24 @@ func (f *configFlags) register(fs *pflag.FlagSet) {
 
 // load reads and validates the configuration, printing diagnostics.
 func (f *configFlags) load(io streams) (*hcl.Config, error) {
+	return f.loadWith(io, false)
+}
+
+// loadStateOnly reads only what locates the state (see
+// hcl.LoadOptions.StateOnly).
+func (f *configFlags) loadStateOnly(io streams) (*hcl.Config, error) {
+	return f.loadWith(io, true)
+}
+
+func (f *configFlags) loadWith(io streams, stateOnly bool) (*hcl.Config, error) {
 	files := map[string]*hhcl.File{}
 	cfg, diags := hcl.Load(f.Dir, hcl.LoadOptions{
-		Vars:     f.Vars,
-		VarFiles: f.VarFiles,
-		Env:      io.Env,
-		Catalog:  catalog.Default(),
-		Files:    files,
+		StateOnly: stateOnly,
+		Vars:      f.Vars,
+		VarFiles:  f.VarFiles,
+		Env:       io.Env,
+		Catalog:   catalog.Default(),
+		Files:     files,
 		// Unset (a command built without register) leaves hcl's default.
 		MaxFileSize: int64(f.MaxFileSize),
 	})

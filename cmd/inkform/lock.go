@@ -28,6 +28,9 @@ func openLocked(ctx context.Context, io streams, open storeOpener, f *stateFlags
 	if err != nil {
 		return nil, nil, err
 	}
+	if ns, ok := st.(noState); ok {
+		return nil, nil, &exitError{code: ExitError, msg: fmt.Sprintf("No state yet: %s does not exist.", ns.where)}
+	}
 	lock, err := lockState(ctx, st, command, timeout)
 	if err != nil {
 		st.Close()

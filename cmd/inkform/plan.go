@@ -93,7 +93,7 @@ func runPlan(ctx context.Context, opts *planOptions) error {
 	// Loading a large configuration allocates heavily too: tune before
 	// it, and again for the fleet's size once it is known.
 	tuneGC(0)
-	ws, err := opts.openWorkspace(ctx, "inkform plan")
+	ws, err := opts.openWorkspace(ctx, "inkform plan", opts.Out == "")
 	if err != nil {
 		return err
 	}

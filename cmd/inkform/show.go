@@ -52,6 +52,9 @@ func runShow(ctx context.Context, opts *showOptions) error {
 		return err
 	}
 	defer st.Close()
+	if !opts.JSON && sayNoState(opts.IO, st) {
+		return nil
+	}
 	printers, err := st.Printers(ctx)
 	if err != nil {
 		return err

@@ -51,6 +51,9 @@ func runStateHistory(ctx context.Context, opts *stateHistoryOptions) error {
 		return err
 	}
 	defer st.Close()
+	if !opts.JSON && sayNoState(opts.IO, st) {
+		return nil
+	}
 	hist, err := capability[state.HistoryReader](st, "list history")
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ func runStateList(ctx context.Context, opts *stateListOptions) error {
 		return err
 	}
 	defer st.Close()
+	if !opts.JSON && sayNoState(opts.IO, st) {
+		return nil
+	}
 	printers, err := st.Printers(ctx)
 	if err != nil {
 		return err

@@ -40,6 +40,9 @@ func runStateShow(ctx context.Context, opts *stateShowOptions) error {
 		return err
 	}
 	defer st.Close()
+	if !opts.JSON && sayNoState(opts.IO, st) {
+		return nil
+	}
 	name := trimPrinterPrefix(opts.Printer)
 	p, ok, err := st.Printer(ctx, name)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/state/backend"
+	"github.com/inkform/inkform/state/memstate"
 )
 
 // Environment variables of the state.
@@ -84,13 +85,15 @@ func (f *stateFlags) location(io streams, cfg *hcl.Config) (backend.Location, er
 	return l, nil
 }
 
-// open opens the state, loading the configuration only when it is what
-// names the state.
+// open opens the state for a command that talks to no printer: it loads
+// only the configuration's state block (when that is what names the
+// state), so that no credentials are needed. A state file that does not
+// exist is not created: a noState stands in for it.
 func (f *stateFlags) open(ctx context.Context, io streams, open storeOpener) (state.Store, error) {
 	var cfg *hcl.Config
 	if !f.overridden(io) {
 		var err error
-		if cfg, err = f.load(io); err != nil {
+		if cfg, err = f.loadStateOnly(io); err != nil {
 			return nil, err
 		}
 	}
@@ -98,13 +101,44 @@ func (f *stateFlags) open(ctx context.Context, io streams, open storeOpener) (st
 	if err != nil {
 		return nil, err
 	}
-	return openState(ctx, io, open, loc)
+	return openExisting(ctx, io, open, loc)
+}
+
+// openExisting opens the state at loc, or returns a noState when it is a
+// file that does not exist yet.
+func openExisting(ctx context.Context, io streams, open storeOpener, loc backend.Location) (state.Store, error) {
+	st, err := openStateWith(ctx, io, open, loc, true)
+	if errors.Is(err, state.ErrNoState) {
+		return noState{Store: memstate.New(), where: loc.String()}, nil
+	}
+	return st, err
+}
+
+// noState stands in for a state file that does not exist yet: it is empty,
+// and commands that only read say "No state yet" instead of creating it.
+type noState struct {
+	*memstate.Store
+	where string
+}
+
+// sayNoState prints, when st stands in for a missing state, that there is
+// none yet, and reports whether it did.
+func sayNoState(io streams, st state.Store) bool {
+	ns, ok := st.(noState)
+	if ok {
+		fmt.Fprintf(io.Out, "No state yet: %s does not exist. inkform apply creates it.\n", ns.where)
+	}
+	return ok
 }
 
 // openState opens the store at loc with the lease from $INKFORM_LOCK_LEASE.
 // Errors name loc without its password.
 func openState(ctx context.Context, io streams, open storeOpener, loc backend.Location) (state.Store, error) {
-	var opts backend.Options
+	return openStateWith(ctx, io, open, loc, false)
+}
+
+func openStateWith(ctx context.Context, io streams, open storeOpener, loc backend.Location, mustExist bool) (state.Store, error) {
+	opts := backend.Options{MustExist: mustExist}
 	if v := io.getenv(leaseEnv); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

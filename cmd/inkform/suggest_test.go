@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -78,5 +82,33 @@ func TestValidateCountsPrinters(t *testing.T) {
 	f := newFixture(t, 1, simulator.Options{})
 	if r := f.mustRun(ExitOK, "validate"); !strings.Contains(r.out, "valid: 1 printer.") {
 		t.Errorf("validate: %q", r.out)
+	}
+}
+
+// Commands that only read create no state; those that talk to no printer
+// need no credentials.
+func TestReadOnlyCommandsCreateNoState(t *testing.T) {
+	f := newFixture(t, 1, simulator.Options{})
+	db := filepath.Join(f.dir, "inkform.db")
+	noCreds := []string{"NO_COLOR=1"} // no INKFORM_VAR_community
+	for _, args := range [][]string{{"show"}, {"state", "list"}, {"state", "history"}} {
+		r := f.runEnv(noCreds, args...)
+		if r.code != ExitOK || !strings.Contains(r.out, "No state yet: ") {
+			t.Errorf("inkform %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.out, r.err)
+		}
+	}
+	if r := f.runEnv(noCreds, "state", "list", "-json"); r.code != ExitOK || !strings.Contains(r.out, `"printers": []`) {
+		t.Errorf("state list -json: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	if r := f.runEnv(noCreds, "state", "rm", "printer.p00"); r.code != ExitError || !strings.Contains(r.err, "No state yet") {
+		t.Errorf("state rm: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	f.mustRun(ExitOK, "plan")
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("read-only commands created the state: %v", err)
+	}
+	f.mustRun(ExitOK, "apply", "-auto-approve")
+	if r := f.runEnv(noCreds, "state", "list"); r.code != ExitOK || !strings.Contains(r.out, "p00") {
+		t.Errorf("state list after apply, without credentials: exit %d\n%s%s", r.code, r.out, r.err)
 	}
 }

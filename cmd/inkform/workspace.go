@@ -29,8 +29,10 @@ type workspace struct {
 }
 
 // openWorkspace loads the configuration, opens its state and takes the
-// lock for command.
-func (o *planningOptions) openWorkspace(ctx context.Context, command string) (*workspace, error) {
+// lock for command. A read-only command (a plan that is not saved) does
+// not create a state that does not exist yet: it plans against an empty
+// one, as a first apply would find.
+func (o *planningOptions) openWorkspace(ctx context.Context, command string, readOnly bool) (*workspace, error) {
 	cfg, err := o.State.load(o.IO)
 	if err != nil {
 		return nil, err
@@ -39,7 +41,11 @@ func (o *planningOptions) openWorkspace(ctx context.Context, command string) (*w
 	if err != nil {
 		return nil, err
 	}
-	st, err := openState(ctx, o.IO, o.OpenStore, loc)
+	open := openState
+	if readOnly {
+		open = openExisting
+	}
+	st, err := open(ctx, o.IO, o.OpenStore, loc)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 
@@ -62,6 +64,11 @@ var table = []Backend{
 			return Location{Path: p, where: p}, nil
 		},
 		open: func(ctx context.Context, l Location, opts Options) (state.Store, error) {
+			if opts.MustExist {
+				if _, err := os.Stat(l.Path); errors.Is(err, fs.ErrNotExist) {
+					return nil, fmt.Errorf("%s: %w", l.Path, state.ErrNoState)
+				}
+			}
 			return opened(sqlite.OpenStore(ctx, l.Path, opts))
 		},
 	},

@@ -26,6 +26,11 @@ type Options struct {
 	// it is kept outside the database, so the caller says where: a key
 	// file, the environment. When nil the store has none.
 	Key func() (state.Key, error)
+	// MustExist: a state kept in a file that does not exist yet is not
+	// created; opening it fails with an error wrapping state.ErrNoState.
+	// Commands that only read create nothing. (A server database always
+	// exists; its schema is made on first use either way.)
+	MustExist bool
 }
 
 // Store is a state.Store over database/sql. It is safe for concurrent use;
