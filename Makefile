@@ -3,12 +3,16 @@ GO      ?= go
 BIN     := bin/inkform
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test demo fuzz lint clean bench
+.PHONY: build install test demo fuzz lint clean bench
 
 # gosnmp_nodebug compiles gosnmp's debug logging out (fewer allocations per
 # request); inkform never installs a gosnmp logger.
 build:
 	$(GO) build -tags gosnmp_nodebug -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/inkform
+
+# inkform into $(go env GOPATH)/bin, with its version.
+install:
+	$(GO) install -tags gosnmp_nodebug -ldflags "-X main.version=$(VERSION)" ./cmd/inkform
 
 # vet, then the whole suite under the race detector. Integration tests start
 # net-snmp's snmpd and snmpsimd when installed (.ci/run installs them) and skip

@@ -301,6 +301,7 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 			c.Action = plans.Adopt
 		case c.BeforeHash != c.AfterHash:
 			c.Action = plans.Update
+			c.Drift = prior.Settings[d.Name] == c.AfterHash
 		case !values.Current(prior, d.Name, d.Sensitive):
 			// As when first managed: apply records it, writing nothing.
 			c.Action = plans.Adopt

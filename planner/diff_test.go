@@ -360,3 +360,26 @@ func TestPlanStateReadFails(t *testing.T) {
 		t.Fatalf("Plan with targets = %v, want read state: disk on fire", err)
 	}
 }
+
+// A value changed on the device since inkform applied it is drift; a
+// value changed in the configuration is not.
+func TestDriftIsMarked(t *testing.T) {
+	f := plannertest.NewFleet()
+	f.Conn.Add("p", plannertest.NewDevice("S-p", map[string]string{
+		"system.contact": "someone at the panel", "system.location": "old",
+	}))
+	f.Put(t, plannertest.Managed("p", "10.0.0.1:161", "system.contact", "system.location"))
+	f.Printers = []fleet.Printer{plannertest.Printer("p", "10.0.0.1",
+		plannertest.Desired("system.contact", "recorded system.contact", "system.location", "new")...)}
+	p, err := f.Planner.Plan(context.Background(), f.Printers, planner.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drift := map[string]bool{}
+	for _, c := range p.Printers[0].Changes {
+		drift[c.Setting] = c.Drift
+	}
+	if !drift["system.contact"] || drift["system.location"] {
+		t.Errorf("drift = %v, want system.contact only", drift)
+	}
+}

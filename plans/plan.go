@@ -89,6 +89,10 @@ type Change struct {
 	// setting. Both are empty for Forget.
 	BeforeHash string
 	AfterHash  string
+	// Drift: the device no longer holds the value state recorded as
+	// applied, which is still the one declared: it was changed on the
+	// device (the front panel, another tool), not in the configuration.
+	Drift bool
 }
 
 // Write reports whether the device must be written for this change.

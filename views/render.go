@@ -104,9 +104,21 @@ func changeLines(pp *plans.PrinterPlan) []line {
 		case c.Action == plans.Forget && pp.Status == plans.StatusForgotten:
 		case c.Action == plans.Forget:
 			l.value = "(no longer managed; the device keeps its value)"
+		case c.Write() && c.Action == plans.Adopt:
+			// Adopting records the declared value; the device's shows
+			// only when there is one to lose.
+			buf = appendShown(append(buf[:0], "= "...), c, c.After)
+			if c.Sensitive || c.Before != "" {
+				buf = appendShown(append(buf, " (the device has "...), c, c.Before)
+				buf = append(buf, ')')
+			}
+			l.value = string(append(buf, settingVia(pp, c)...))
 		case c.Write():
 			buf = append(appendShown(append(buf[:0], "= "...), c, c.Before), " -> "...)
 			buf = append(appendShown(buf, c, c.After), settingVia(pp, c)...)
+			if c.Drift {
+				buf = append(buf, " (changed on the device)"...)
+			}
 			l.value = string(buf)
 		default:
 			buf = append(appendShown(append(buf[:0], "= "...), c, c.After), " (already set on the device)"...)
@@ -115,6 +127,17 @@ func changeLines(pp *plans.PrinterPlan) []line {
 		out = append(out, l)
 	}
 	return out
+}
+
+// appendBlockName appends how a printer's block is named: printer "lobby",
+// or for an instance of a for_each block the address HCL would write,
+// printer.branch["branch-a"] (quoting that whole name would escape its
+// quotes).
+func appendBlockName(b []byte, name string) []byte {
+	if strings.IndexByte(name, '[') >= 0 {
+		return append(append(b, "printer."...), safe(name)...)
+	}
+	return strconv.AppendQuote(append(b, "printer "...), name)
 }
 
 // appendShown appends a setting's value as a plan shows it: quoted, or
@@ -319,7 +342,7 @@ func appendHumanBlock(b []byte, c painter, pp *plans.PrinterPlan) []byte {
 	b = slices.Grow(b, 128+len(lines)*(width+64))
 	b = append(c.appendPaint(append(b, "  "...), ansiBold, "# "+header(pp)), '\n')
 	b = c.appendAction(append(b, "  "...), pp.Action, pp.Action.Symbol())
-	b = append(strconv.AppendQuote(append(b, " printer "...), pp.Name), " {\n"...)
+	b = append(appendBlockName(append(b, ' '), pp.Name), " {\n"...)
 	for _, l := range lines {
 		b = c.appendAction(append(b, "      "...), l.action, l.action.Symbol())
 		b = append(append(b, ' '), l.setting...)
@@ -373,7 +396,9 @@ type jsonChange struct {
 	After     *string  `json:"after"`
 	Sensitive bool     `json:"sensitive"`
 	Write     bool     `json:"write"`
-	Transport string   `json:"transport,omitempty"`
+	// Drift: changed on the device since inkform applied it.
+	Drift     bool   `json:"drift,omitempty"`
+	Transport string `json:"transport,omitempty"`
 }
 
 // RenderJSON writes the plan as JSON for machines: a jsonPlan.
@@ -460,7 +485,7 @@ func jsonPrinterOf(pp *plans.PrinterPlan) jsonPrinter {
 	for _, c := range pp.Changes {
 		jc := jsonChange{
 			Setting: c.Setting, Actions: []string{c.Action.String()},
-			Sensitive: c.Sensitive, Write: c.Write(), Transport: c.Transport,
+			Sensitive: c.Sensitive, Write: c.Write(), Drift: c.Drift, Transport: c.Transport,
 		}
 		if !c.Sensitive && c.Action != plans.Forget {
 			before, after := c.Before, c.After
@@ -555,19 +580,31 @@ func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 	}
 
 	if p.HasChanges() {
-		// Symbols in the first column so that the diff is highlighted.
+		// Symbols in the first column so that the diff is highlighted,
+		// and "!" for "~", which GitHub's diff highlighting does not
+		// colour (as tfcmt does); "=" aligned as in the terminal.
 		out.WriteString("<details><summary>Full diff</summary>\n\n```diff\n")
 		var block bytes.Buffer
 		for i, pp := range changed {
 			block.Reset()
+			if i > 0 {
+				block.WriteByte('\n')
+			}
 			fmt.Fprintf(&block, "# %s\n", header(pp))
-			fmt.Fprintf(&block, "%s printer %s {\n", pp.Action.Symbol(), strconv.Quote(pp.Name))
-			for _, l := range changeLines(pp) {
+			fmt.Fprintf(&block, "%s %s {\n", diffSymbol(pp.Action), appendBlockName(nil, pp.Name))
+			lines := changeLines(pp)
+			width := 0
+			for _, l := range lines {
+				if l.value != "" && utf8.RuneCountInString(l.setting) > width {
+					width = utf8.RuneCountInString(l.setting)
+				}
+			}
+			for _, l := range lines {
 				text := l.setting
 				if l.value != "" {
-					text += " " + l.value
+					text += strings.Repeat(" ", width-utf8.RuneCountInString(l.setting)) + " " + l.value
 				}
-				fmt.Fprintf(&block, "%s     %s\n", l.action.Symbol(), text)
+				fmt.Fprintf(&block, "%s     %s\n", diffSymbol(l.action), text)
 			}
 			for _, n := range noteLines(pp) {
 				fmt.Fprintf(&block, "      %s\n", n)
@@ -588,6 +625,15 @@ func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 	}
 	_, err := w.Write(out.Bytes())
 	return err
+}
+
+// diffSymbol is an action's symbol for a Markdown diff block: "!" for
+// an update, which GitHub colours, where the terminal shows "~".
+func diffSymbol(a plans.Action) string {
+	if s := a.Symbol(); s != "~" {
+		return s
+	}
+	return "!"
 }
 
 // writeMDTable writes a table's head and as many rows as fit in max bytes,

@@ -65,7 +65,7 @@ func TestRunFunctionsUseInjectedClients(t *testing.T) {
 	if ee, ok := err.(*exitError); !ok || ee.code != ExitChanges {
 		t.Fatalf("runPlan = %v, want the changes exit code\n%s%s", err, f.out.String(), f.err.String())
 	}
-	if !strings.Contains(f.out.String(), `"nobody" -> "IT x4000"`) {
+	if !strings.Contains(f.out.String(), `= "IT x4000" (the device has "nobody")`) {
 		t.Errorf("plan output:\n%s", f.out.String())
 	}
 

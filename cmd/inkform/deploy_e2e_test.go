@@ -263,7 +263,7 @@ printer "fallback" {
 
 	plan := inkform(t, dir, ExitChanges, "plan", "-detailed-exitcode")
 	for _, want := range []string{
-		`print.default_copies = "1" -> "3" via pjl`,
+		`print.default_copies = "3" (the device has "1") via pjl`,
 		fmt.Sprintf("# pjl: port %d closed; falling back to snmp", closed),
 		"printer.raw (" + p0.Addr() + ") will be adopted via pjl",
 		"printer.fallback (" + p1.Addr() + ") will be adopted via snmp",

@@ -81,6 +81,7 @@ type fileChange struct {
 	Transport  string `json:"transport,omitempty"`
 	BeforeHash string `json:"before_hash,omitempty"`
 	AfterHash  string `json:"after_hash,omitempty"`
+	Drift      bool   `json:"drift,omitempty"`
 }
 
 // Write stores p. Sensitive values are never written; only their hashes
@@ -233,7 +234,7 @@ func encodePrinter(pp *plans.PrinterPlan) filePrinter {
 	for _, c := range pp.Changes {
 		fc := fileChange{
 			Setting: c.Setting, Action: c.Action.String(), Sensitive: c.Sensitive,
-			Transport: c.Transport, BeforeHash: c.BeforeHash, AfterHash: c.AfterHash,
+			Transport: c.Transport, BeforeHash: c.BeforeHash, AfterHash: c.AfterHash, Drift: c.Drift,
 		}
 		if !c.Sensitive {
 			fc.Before, fc.After = c.Before, c.After
@@ -313,7 +314,7 @@ func decodePlan(f planFile) (*plans.Plan, error) {
 			}
 			pp.Changes = append(pp.Changes, plans.Change{
 				Setting: fc.Setting, Action: a, Before: fc.Before, After: fc.After, Sensitive: fc.Sensitive,
-				Transport: fc.Transport, BeforeHash: fc.BeforeHash, AfterHash: fc.AfterHash,
+				Transport: fc.Transport, BeforeHash: fc.BeforeHash, AfterHash: fc.AfterHash, Drift: fc.Drift,
 			})
 		}
 		if err := checkHashes(&pp); err != nil {

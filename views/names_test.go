@@ -1,0 +1,48 @@
+package views
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/inkform/inkform/plans"
+)
+
+func TestDriftAndForEachNames(t *testing.T) {
+	p := &plans.Plan{Printers: []plans.PrinterPlan{{
+		Name: `branch["branch-a"]`, Address: "10.0.0.1:161", Transport: "snmp", Action: plans.Update, Status: plans.StatusReady,
+		Changes: []plans.Change{{
+			Setting: "system.location", Action: plans.Update, Before: "Basement", After: "HQ 2F",
+			BeforeHash: "h1", AfterHash: "h2", Transport: "snmp", Drift: true,
+		}},
+	}}}
+	var human, md, js bytes.Buffer
+	if err := RenderHuman(&human, p, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderMarkdown(&md, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderJSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`~ printer.branch["branch-a"] {`,
+		`~ system.location = "Basement" -> "HQ 2F" (changed on the device)`,
+	} {
+		if !strings.Contains(human.String(), want) {
+			t.Errorf("human plan lacks %q:\n%s", want, human.String())
+		}
+	}
+	for _, want := range []string{
+		`! printer.branch["branch-a"] {`,
+		`!     system.location = "Basement" -> "HQ 2F" (changed on the device)`,
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("Markdown plan lacks %q:\n%s", want, md.String())
+		}
+	}
+	if !strings.Contains(js.String(), `"drift": true`) {
+		t.Errorf("JSON plan lacks the drift mark:\n%s", js.String())
+	}
+}
