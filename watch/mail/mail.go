@@ -372,7 +372,13 @@ func (n *Notifier) cause(ctx context.Context, err error) error {
 		return fmt.Errorf("%w (%v)", err, context.Cause(ctx))
 	}
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	// go-mail's SendError keeps the network error only as text.
+	if errors.As(err, &ne) && ne.Timeout() || strings.Contains(err.Error(), "i/o timeout") {
+		// A wait is cut at the context's deadline when that comes first,
+		// maybe a moment before the context itself says so.
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Add(time.Millisecond).Before(dl) {
+			return fmt.Errorf("%w (%v)", err, context.DeadlineExceeded)
+		}
 		return fmt.Errorf("%w (no answer within %s)", err, n.timeout)
 	}
 	return err
