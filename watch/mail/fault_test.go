@@ -348,6 +348,63 @@ func TestPasswordEchoRedacted(t *testing.T) {
 	}
 }
 
+// TestAuthLogin: a server that offers only LOGIN gets LOGIN, with the
+// username and password it asks for.
+func TestAuthLogin(t *testing.T) {
+	t.Parallel()
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	var mu sync.Mutex
+	var got []string
+	step := 0
+	cfg := scripted(t, func(cmd string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"):
+			return "250-localhost\r\n250-AUTH LOGIN\r\n250 8BITMIME"
+		case cmd == "AUTH LOGIN" || strings.HasPrefix(cmd, "AUTH LOGIN "):
+			step = 1
+			got = append(got, cmd)
+			return "334 " + b64("Username:")
+		case step == 1:
+			step = 2
+			got = append(got, cmd)
+			return "334 " + b64("Password:")
+		case step == 2:
+			step = 0
+			got = append(got, cmd)
+			return "235 2.7.0 authenticated"
+		}
+		return standardReply(cmd)
+	})
+	cfg.Username, cfg.Password = testUser, testPassword
+	if err := newNotifier(t, cfg).Send(ctxFor(t), alertMessage("login")); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 3 || got[1] != b64(testUser) || got[2] != b64(testPassword) {
+		t.Errorf("AUTH LOGIN exchange %q", got)
+	}
+}
+
+// TestNoAuthOffered: a username is configured and the server offers no
+// AUTH: sending unauthenticated instead would hide the mistake.
+func TestNoAuthOffered(t *testing.T) {
+	t.Parallel()
+	cfg := scripted(t, func(cmd string) string {
+		if strings.HasPrefix(cmd, "EHLO") {
+			return "250-localhost\r\n250 8BITMIME"
+		}
+		if strings.HasPrefix(cmd, "MAIL") {
+			t.Error("MAIL FROM without the configured AUTH")
+		}
+		return standardReply(cmd)
+	})
+	cfg.Username, cfg.Password = testUser, testPassword
+	assertTemporary(t, newNotifier(t, cfg).Send(ctxFor(t), alertMessage("no-auth")), "AUTH")
+}
+
 // TestNew checks the smtp block before anything is sent.
 func TestNew(t *testing.T) {
 	t.Parallel()

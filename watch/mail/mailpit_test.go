@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/inkform/inkform/alerts"
+	"github.com/inkform/inkform/fleet"
 	"github.com/inkform/inkform/internal/testservers"
+	"github.com/inkform/inkform/reports"
 	"github.com/inkform/inkform/watch"
 	"github.com/inkform/inkform/watch/mail"
 )
@@ -63,7 +67,28 @@ func ctxFor(t *testing.T) context.Context {
 	return ctx
 }
 
-const reportCSV = "name,model,page_count\r\nlab-1,Lexmark CX725,1234\r\n\"lab-2, hall\",\"HP \"\"M507\"\"\",\r\n"
+// reportCSV is a supplies report as the reports package renders it, with
+// the cells that make CSV hard: a comma, quotes, an empty unknown, a guarded
+// formula, non-ASCII text.
+var reportCSV = func() []byte {
+	in := reports.Input{
+		Printers: []fleet.Printer{{Name: "lab-1", Host: "10.0.0.11", Port: 161}, {Name: "lab-2", Host: "10.0.0.12", Port: 161}},
+		Observations: map[string]reports.Observed{
+			"lab-1": {Observation: fleet.Observation{Model: `HP "Color" LaserJet, M553`, PageCount: -1,
+				ObservedAt: time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC),
+				Supplies: []fleet.Supply{
+					{Description: "Schwarzer Toner", Kind: fleet.SupplyKindToner, Color: "black", Level: 1200, Max: 10000},
+					{Description: "=cmd|' /C calc'!A0", Kind: fleet.SupplyKindOther, Level: -2, Max: -2},
+				}}},
+			"lab-2": {Err: errors.New("no answer within 2s")},
+		},
+	}
+	var b bytes.Buffer
+	if err := reports.Write(&b, alerts.ViewSupplies, in); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}()
 
 func alertMessage(id string) watch.Message {
 	return watch.Message{
@@ -73,7 +98,7 @@ func alertMessage(id string) watch.Message {
 		Subject: "[inkform] jam on lab-1 — Fach 2 prüfen",
 		Body:    "lab-1 (Lexmark CX725, Raum 2.14): jam in tray 2.\nGrüße, inkform\n",
 		Attachments: []watch.Attachment{{
-			Name: "supplies.csv", ContentType: "text/csv", Data: []byte(reportCSV),
+			Name: "supplies.csv", ContentType: reports.ContentType, Data: reportCSV,
 		}},
 	}
 }
@@ -136,14 +161,16 @@ func TestSendArrives(t *testing.T) {
 				t.Errorf("attachment %q of type %q", att.FileName, att.ContentType)
 			}
 			data := mp.Attachment(got.ID, att.PartID)
-			if !bytes.Equal(data, []byte(reportCSV)) {
+			if !bytes.Equal(data, reportCSV) {
 				t.Errorf("attachment content changed on the way:\n%q\nwant\n%q", data, reportCSV)
 			}
 			rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 			if err != nil {
 				t.Fatalf("attachment does not parse as CSV: %v", err)
 			}
-			if len(rows) != 3 || rows[2][0] != "lab-2, hall" || rows[2][1] != `HP "M507"` || rows[2][2] != "" {
+			if len(rows) != 4 || rows[0][0] != "printer" || rows[1][1] != `HP "Color" LaserJet, M553` ||
+				rows[1][2] != "Schwarzer Toner" || rows[2][2] != "'=cmd|' /C calc'!A0" || rows[2][8] != "" ||
+				rows[3][0] != "lab-2" || rows[3][11] != "no answer within 2s" {
 				t.Errorf("CSV rows %q", rows)
 			}
 			raw := string(mp.Raw(got.ID))
@@ -310,5 +337,43 @@ func TestOutage(t *testing.T) {
 	slices.Sort(ids)
 	if want := []string{"before-outage@example.test", "during-outage@example.test"}; !slices.Equal(ids, want) {
 		t.Fatalf("Mailpit holds %v, want %v", ids, want)
+	}
+}
+
+// TestConcurrentSends: one Notifier serves concurrent sends, each on its
+// own session, and every message arrives once.
+func TestConcurrentSends(t *testing.T) {
+	t.Parallel()
+	mp := testservers.StartMailpit(t, testservers.MailpitOptions{TLS: testservers.MailpitSTARTTLS, Users: testUsers})
+	n := newNotifier(t, smtpFor(mp, alerts.EncryptionSTARTTLS))
+	ctx := ctxFor(t)
+	const count = 12
+	var wg sync.WaitGroup
+	errs := make(chan error, count)
+	for i := range count {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := alertMessage(fmt.Sprintf("concurrent-%d", i))
+			m.Subject = fmt.Sprintf("message %d", i)
+			errs <- n.Send(ctx, m)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Send: %v", err)
+		}
+	}
+	msgs := mp.WaitMessages(count, 10*time.Second)
+	seen := map[string]int{}
+	for _, m := range msgs {
+		seen[m.MessageID]++
+	}
+	for i := range count {
+		if id := fmt.Sprintf("concurrent-%d@example.test", i); seen[id] != 1 {
+			t.Errorf("%s arrived %d times", id, seen[id])
+		}
 	}
 }
