@@ -42,13 +42,15 @@ var rules = []struct {
 		"views render plans and results; they do not make them"},
 	{"watch", []string{"planner", "apply", "views", "state/sqlstate", "cmd"},
 		"the service runs through interfaces: plans and state come in through them"},
+	{"reports", []string{"hcl", "plans", "planner", "apply", "views", "observer", "providers", "state/sqlstate", "simulator", "watch", "cmd"},
+		"a report renders the data it is given; it neither observes, plans nor stores"},
 	{"cmd", []string{"state/sqlstate"},
 		"commands use state.Store and its capabilities, never the SQL core"},
 }
 
 // required are the packages the architecture names.
 var required = []string{"catalog", "fleet", "hcl", "plans", "plans/planfile", "planner", "apply", "views", "observer",
-	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch"}
+	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports"}
 
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()
