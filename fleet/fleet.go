@@ -197,6 +197,10 @@ type Observation struct {
 	Settings map[string]string
 	// Unsupported lists requested settings the printer does not support.
 	Unsupported []string
+	// UnsupportedWhy says, per setting in Unsupported when known, why:
+	// "no route over snmp; add pjl or http to transports", "pjl: port
+	// 9100 closed", "the printer does not answer it over snmp".
+	UnsupportedWhy map[string]string
 	// Transport names how the facts were observed ("snmp").
 	Transport string
 	// SettingTransports names, per setting in Settings, the transport that

@@ -271,6 +271,14 @@ func (pl *Planner) planPrinter(ctx context.Context, memo *values.Memo, p fleet.P
 	}
 	pp.Observed = observed(&obs)
 	pp.Unsupported, pp.ObservedHashes = observedHashes(memo, p, obs)
+	for _, u := range pp.Unsupported {
+		if why, ok := obs.UnsupportedWhy[u]; ok {
+			if pp.UnsupportedWhy == nil {
+				pp.UnsupportedWhy = make(map[string]string, len(pp.Unsupported))
+			}
+			pp.UnsupportedWhy[u] = why
+		}
+	}
 	if refreshOnly {
 		return pp
 	}

@@ -151,6 +151,8 @@ type PrinterPlan struct {
 	Unchanged int
 	// Unsupported lists requested settings the model does not support.
 	Unsupported []string
+	// UnsupportedWhy says why, per setting, when known.
+	UnsupportedWhy map[string]string
 	// ObservedHashes maps each observed setting to the hash of its value,
 	// as values.Memo makes it; apply compares them to refuse a printer
 	// that changed since.

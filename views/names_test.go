@@ -15,6 +15,8 @@ func TestDriftAndForEachNames(t *testing.T) {
 			Setting: "system.location", Action: plans.Update, Before: "Basement", After: "HQ 2F",
 			BeforeHash: "h1", AfterHash: "h2", Transport: "snmp", Drift: true,
 		}},
+		Unsupported:    []string{"paper.default_size"},
+		UnsupportedWhy: map[string]string{"paper.default_size": "no route over snmp; add pjl or http to transports"},
 	}}}
 	var human, md, js bytes.Buffer
 	if err := RenderHuman(&human, p, RenderOptions{}); err != nil {
@@ -29,6 +31,7 @@ func TestDriftAndForEachNames(t *testing.T) {
 	for _, want := range []string{
 		`~ printer.branch["branch-a"] {`,
 		`~ system.location = "Basement" -> "HQ 2F" (changed on the device)`,
+		`! printer.branch["branch-a"] does not support: paper.default_size (no route over snmp; add pjl or http to transports)`,
 	} {
 		if !strings.Contains(human.String(), want) {
 			t.Errorf("human plan lacks %q:\n%s", want, human.String())
@@ -41,6 +44,12 @@ func TestDriftAndForEachNames(t *testing.T) {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("Markdown plan lacks %q:\n%s", want, md.String())
 		}
+	}
+	if !strings.Contains(md.String(), "| paper.default\\_size (no route over snmp; add pjl or http to transports) |") {
+		t.Errorf("Markdown plan lacks the reason:\n%s", md.String())
+	}
+	if !strings.Contains(js.String(), `"paper.default_size": "no route over snmp; add pjl or http to transports"`) {
+		t.Errorf("JSON plan lacks the reason:\n%s", js.String())
 	}
 	if !strings.Contains(js.String(), `"drift": true`) {
 		t.Errorf("JSON plan lacks the drift mark:\n%s", js.String())

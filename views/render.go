@@ -192,13 +192,22 @@ func problems(pp *plans.PrinterPlan) []string {
 		out = append(out, name+addr+" could not be observed: "+safe(pp.Reason)+" (skipped)")
 	}
 	if len(pp.Unsupported) > 0 {
-		names := make([]string, len(pp.Unsupported))
-		for i, u := range pp.Unsupported {
-			names[i] = safe(u)
-		}
-		out = append(out, name+" does not support: "+strings.Join(names, ", "))
+		out = append(out, name+" does not support: "+unsupportedText(pp))
 	}
 	return out
+}
+
+// unsupportedText lists a printer's unsupported settings, each with why
+// when known: "paper.default_size (pjl: port 9100 closed)".
+func unsupportedText(pp *plans.PrinterPlan) string {
+	names := make([]string, len(pp.Unsupported))
+	for i, u := range pp.Unsupported {
+		names[i] = safe(u)
+		if why := pp.UnsupportedWhy[u]; why != "" {
+			names[i] += " (" + safe(why) + ")"
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func plural(n int, one, many string) string {
@@ -384,9 +393,11 @@ type jsonPrinter struct {
 	Changes     []jsonChange        `json:"changes"`
 	Unchanged   int                 `json:"unchanged"`
 	Unsupported []string            `json:"unsupported,omitempty"`
-	Firmware    *jsonFirmware       `json:"firmware,omitempty"`
-	Files       []jsonFile          `json:"files,omitempty"`
-	Notes       []string            `json:"notes,omitempty"`
+	// UnsupportedWhy says why each unsupported setting is, when known.
+	UnsupportedWhy map[string]string `json:"unsupported_reasons,omitempty"`
+	Firmware       *jsonFirmware     `json:"firmware,omitempty"`
+	Files          []jsonFile        `json:"files,omitempty"`
+	Notes          []string          `json:"notes,omitempty"`
 }
 
 type jsonChange struct {
@@ -469,17 +480,18 @@ type jsonTail struct {
 // jsonPrinterOf is one printer of the JSON rendering.
 func jsonPrinterOf(pp *plans.PrinterPlan) jsonPrinter {
 	jp := jsonPrinter{
-		Name:        pp.Name,
-		Address:     pp.Address,
-		Action:      []string{pp.Action.String()},
-		Status:      pp.Status,
-		Reason:      pp.Reason,
-		Transport:   pp.Transport,
-		Changes:     make([]jsonChange, 0, len(pp.Changes)),
-		Unchanged:   pp.Unchanged,
-		Unsupported: pp.Unsupported,
-		Observed:    pp.Observed,
-		Notes:       pp.Notes,
+		Name:           pp.Name,
+		Address:        pp.Address,
+		Action:         []string{pp.Action.String()},
+		Status:         pp.Status,
+		Reason:         pp.Reason,
+		Transport:      pp.Transport,
+		Changes:        make([]jsonChange, 0, len(pp.Changes)),
+		Unchanged:      pp.Unchanged,
+		Unsupported:    pp.Unsupported,
+		UnsupportedWhy: pp.UnsupportedWhy,
+		Observed:       pp.Observed,
+		Notes:          pp.Notes,
 	}
 	jp.Files, jp.Firmware = jsonDeploys(pp)
 	for _, c := range pp.Changes {
@@ -571,7 +583,7 @@ func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 			rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", mdText(pp.Name), pp.Status, mdText(pp.Reason)))
 		}
 		if len(pp.Unsupported) > 0 {
-			rows = append(rows, fmt.Sprintf("| %s | unsupported | %s |\n", mdText(pp.Name), mdText(strings.Join(pp.Unsupported, ", "))))
+			rows = append(rows, fmt.Sprintf("| %s | unsupported | %s |\n", mdText(pp.Name), mdText(unsupportedText(pp))))
 		}
 	}
 	if len(rows) > 0 {

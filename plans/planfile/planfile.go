@@ -66,6 +66,7 @@ type filePrinter struct {
 	Changes        []fileChange      `json:"changes,omitempty"`
 	Unchanged      int               `json:"unchanged,omitempty"`
 	Unsupported    []string          `json:"unsupported,omitempty"`
+	UnsupportedWhy map[string]string `json:"unsupported_reasons,omitempty"`
 	ObservedHashes map[string]string `json:"observed_hashes,omitzero"`
 	Firmware       *fileFirmware     `json:"firmware,omitempty"`
 	Files          []fileFile        `json:"files,omitempty"`
@@ -226,6 +227,7 @@ func encodePrinter(pp *plans.PrinterPlan) filePrinter {
 		Transport:      pp.Transport,
 		Unchanged:      pp.Unchanged,
 		Unsupported:    pp.Unsupported,
+		UnsupportedWhy: pp.UnsupportedWhy,
 		Observed:       pp.Observed,
 		ObservedHashes: pp.ObservedHashes,
 		Notes:          pp.Notes,
@@ -282,6 +284,7 @@ func decodePlan(f planFile) (*plans.Plan, error) {
 			Transport:      fp.Transport,
 			Unchanged:      fp.Unchanged,
 			Unsupported:    fp.Unsupported,
+			UnsupportedWhy: fp.UnsupportedWhy,
 			ObservedHashes: fp.ObservedHashes,
 			Notes:          fp.Notes,
 		}

@@ -187,8 +187,14 @@ func (s *Session) observeSNMP(ctx context.Context, names []string, read readSNMP
 	var unsupported []string
 	for _, n := range names {
 		_, ok := values[n]
-		if !ok || !s.hasBinding(n, s.family, snmpName) || slices.Contains(snmpUnsupported, n) {
+		if !s.hasBinding(n, s.family, snmpName) {
 			unsupported = append(unsupported, n)
+			s.why(&obs, n, s.noRoute(n, []string{snmpName}))
+			continue
+		}
+		if !ok || slices.Contains(snmpUnsupported, n) {
+			unsupported = append(unsupported, n)
+			s.why(&obs, n, "the printer does not answer it over snmp")
 			continue
 		}
 		s.route[n] = snmpName
@@ -244,6 +250,15 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 		}
 		if t == "" {
 			unsupported[n] = true
+			if len(closed) > 0 {
+				var why []string
+				for _, c := range closed {
+					why = append(why, c+": "+s.closedText(c))
+				}
+				s.why(&obs, n, strings.Join(why, "; "))
+			} else {
+				s.why(&obs, n, s.noRoute(n, pref))
+			}
 			continue
 		}
 		s.route[n] = t
@@ -261,6 +276,7 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 		if !ok || snmpMissing[n] {
 			unsupported[n] = true
 			delete(s.route, n)
+			s.why(&obs, n, "the printer does not answer it over snmp")
 			continue
 		}
 		obs.Settings[n] = v
@@ -284,6 +300,7 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 			if !ok || gone[n] {
 				unsupported[n] = true
 				delete(s.route, n)
+				s.why(&obs, n, "the printer does not answer it over "+t)
 				continue
 			}
 			obs.Settings[n] = v
@@ -358,6 +375,34 @@ func (s *Session) settingsConn(ctx context.Context, t string) (providers.Setting
 	}
 	s.settings[t] = c
 	return c, nil
+}
+
+// why records why setting n is not supported.
+func (s *Session) why(obs *fleet.Observation, n, reason string) {
+	if obs.UnsupportedWhy == nil {
+		obs.UnsupportedWhy = map[string]string{}
+	}
+	obs.UnsupportedWhy[n] = reason
+}
+
+// noRoute says that no transport in tried carries setting n on this
+// printer's family, and which transports would: "no route over snmp;
+// add pjl or http to transports".
+func (s *Session) noRoute(n string, tried []string) string {
+	msg := "no route over " + strings.Join(tried, ", ")
+	var others []string
+	for _, t := range catalog.SettingsTransports() {
+		if !slices.Contains(tried, t) && s.hasBinding(n, s.family, t) {
+			others = append(others, t)
+		}
+	}
+	switch len(others) {
+	case 0:
+		return msg + "; no transport carries it on this model"
+	case 1:
+		return msg + "; add " + others[0] + " to transports"
+	}
+	return msg + "; add " + strings.Join(others[:len(others)-1], ", ") + " or " + others[len(others)-1] + " to transports"
 }
 
 func (s *Session) closedText(t string) string {

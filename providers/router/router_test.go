@@ -178,6 +178,9 @@ func TestRouteByPreferenceAndBinding(t *testing.T) {
 	if d := cmp.Diff([]string{"d.ews_hp"}, obs.Unsupported); d != "" {
 		t.Errorf("Unsupported (-want +got):\n%s", d)
 	}
+	if d := cmp.Diff(map[string]string{"d.ews_hp": "no route over pjl, snmp; no transport carries it on this model"}, obs.UnsupportedWhy); d != "" {
+		t.Errorf("UnsupportedWhy (-want +got):\n%s", d)
+	}
 	if pjl.dials != 1 {
 		t.Errorf("pjl dialled %d times, want once per session", pjl.dials)
 	}
@@ -228,6 +231,9 @@ func TestClosedPortFallsBackAndSaysSo(t *testing.T) {
 	if d := cmp.Diff([]string{"c.pjl_only"}, obs.Unsupported); d != "" {
 		t.Errorf("Unsupported (-want +got):\n%s", d)
 	}
+	if d := cmp.Diff(map[string]string{"c.pjl_only": "pjl: port 9100 closed"}, obs.UnsupportedWhy); d != "" {
+		t.Errorf("UnsupportedWhy (-want +got):\n%s", d)
+	}
 	if d := cmp.Diff([]string{"pjl: port 9100 closed; falling back to snmp"}, obs.Notes); d != "" {
 		t.Errorf("Notes (-want +got):\n%s", d)
 	}
@@ -261,6 +267,13 @@ func TestDefaultPreferenceIsSNMP(t *testing.T) {
 	obs, _ := observe(t, r, fleet.Printer{Name: "p"}, "a.snmp_only", "c.pjl_only", "unknown.setting")
 	if d := cmp.Diff([]string{"c.pjl_only", "unknown.setting"}, obs.Unsupported); d != "" {
 		t.Errorf("Unsupported (-want +got):\n%s", d)
+	}
+	wantWhy := map[string]string{
+		"c.pjl_only":      "no route over snmp; add pjl to transports",
+		"unknown.setting": "the printer does not answer it over snmp",
+	}
+	if d := cmp.Diff(wantWhy, obs.UnsupportedWhy); d != "" {
+		t.Errorf("UnsupportedWhy (-want +got):\n%s", d)
 	}
 	if pjl.dials != 0 {
 		t.Errorf("pjl dialled although not preferred")
