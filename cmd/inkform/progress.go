@@ -14,19 +14,21 @@ type progress struct {
 	verb  string
 	shown bool
 	last  time.Time
+	start time.Time // the first update: the ETA counts from there
+	now   func() time.Time
 }
 
 func newProgress(io streams, verb string, quiet bool) *progress {
 	if quiet || !io.Terminal {
 		return nil
 	}
-	return &progress{io: io, verb: verb}
+	return &progress{io: io, verb: verb, now: time.Now}
 }
 
 // due says whether to draw now: at most every 100 ms, and always the last
 // step. The caller holds p.mu.
 func (p *progress) due(last bool) bool {
-	now := time.Now()
+	now := p.now()
 	if !last && now.Sub(p.last) < 100*time.Millisecond {
 		return false
 	}
@@ -41,10 +43,37 @@ func (p *progress) update(done, total int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.start.IsZero() {
+		p.start = p.now()
+	}
 	if !p.due(done >= total) {
 		return
 	}
-	fmt.Fprintf(p.io.Err, "\r%s printers: %d/%d", p.verb, done, total)
+	fmt.Fprintf(p.io.Err, "\r\033[K%s", p.line(done, total))
+}
+
+// line is "Observing printers: 2500/10000 (25%), about 9s left": the ETA
+// once a second of work gives a rate to go by.
+func (p *progress) line(done, total int) string {
+	s := fmt.Sprintf("%s printers: %d/%d", p.verb, done, total)
+	if total <= 0 {
+		return s
+	}
+	s += fmt.Sprintf(" (%d%%)", done*100/total)
+	elapsed := p.now().Sub(p.start)
+	if done > 0 && done < total && elapsed >= time.Second {
+		left := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
+		s += ", about " + roughDuration(left) + " left"
+	}
+	return s
+}
+
+// roughDuration is d to the second under a minute, to the minute above.
+func roughDuration(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
+	}
+	return d.Round(time.Minute).String()
 }
 
 // upload is an apply upload-progress callback: one self-overwriting
