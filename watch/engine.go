@@ -119,7 +119,10 @@ type Deps struct {
 	// differ between engines on one state. "" makes one from the host
 	// name, the process id and random bytes.
 	Instance string
-	Tuning   Tuning
+	// Compose makes the email of a delivery that no alert routing made
+	// (kind report: the scheduled reports); nil fails such deliveries.
+	Compose func(ctx context.Context, d state.Delivery) (Message, error)
+	Tuning  Tuning
 }
 
 // Clock is the engine's time, injectable so that grace, group_wait,
@@ -169,6 +172,7 @@ type Engine struct {
 	notifier Notifier
 	sources  []Source
 	poller   Poller
+	compose  func(ctx context.Context, d state.Delivery) (Message, error)
 	clock    Clock
 	log      *slog.Logger
 	owner    string
@@ -217,7 +221,8 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	}
 	e := &Engine{
 		out: deps.Outbox, notifier: deps.Notifier, sources: deps.Sources, poller: deps.Poller,
-		clock: deps.Clock, log: deps.Logger, owner: deps.Instance, tune: deps.Tuning.withDefaults(),
+		compose: deps.Compose,
+		clock:   deps.Clock, log: deps.Logger, owner: deps.Instance, tune: deps.Tuning.withDefaults(),
 		space: make(chan struct{}, 1), routeKick: make(chan struct{}, 1), sendKick: make(chan struct{}, 1),
 		pollKick: make(chan struct{}, 1), view: map[string]alerts.Event{}, pollSoon: map[string]bool{},
 		groupDue: map[string]time.Time{}, unreach: map[string]int{},

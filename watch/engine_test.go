@@ -437,3 +437,34 @@ func TestConfigErrors(t *testing.T) {
 	h.src.trap("lab-1", jam("1"))
 	waitFor(t, "an email by the old route", func() bool { return h.notif.count() == 1 })
 }
+
+func TestTestAndReportDeliveries(t *testing.T) {
+	var composed []int64
+	h := start(t, nil, nil, defaultConfig(jamsRoute(func(r *alerts.Route) { r.GroupInterval = time.Hour })), func(c *watch.Config, d *watch.Deps) {
+		d.Compose = func(ctx context.Context, d state.Delivery) (watch.Message, error) {
+			composed = append(composed, d.ID)
+			return watch.Message{ID: "report", To: d.To, Subject: "[inkform] report supplies",
+				Attachments: []watch.Attachment{{Name: "supplies.csv", ContentType: "text/csv", Data: []byte("printer\n")}}}, nil
+		}
+	})
+	h.src.trap("lab-1", jam("1"))
+	waitFor(t, "the jam email", func() bool { return h.notif.count() == 1 })
+	// Neither waits for the route's group_interval, nor joins a digest.
+	n, err := h.store.AddDeliveries(context.Background(), []state.Delivery{
+		{Route: "jams", Kind: state.DeliveryTest, Dedupe: "test:1", To: []string{"ops@example.test"}, DueAt: t0},
+		{Route: "report:supplies", Kind: state.DeliveryReport, Dedupe: "report:supplies:1", To: []string{"ops@example.test"}, DueAt: t0},
+	})
+	if err != nil || n != 2 {
+		t.Fatal(n, err)
+	}
+	h.clock.Advance(time.Second)
+	waitFor(t, "the test and the report", func() bool { return h.notif.count() == 3 })
+	h.stop()
+	subjects := map[string]bool{}
+	for _, m := range h.notif.sent() {
+		subjects[m.Subject] = true
+	}
+	if !subjects[`[inkform] test message for alert_route "jams"`] || !subjects["[inkform] report supplies"] || len(composed) != 1 {
+		t.Fatalf("subjects %v, composed %v", subjects, composed)
+	}
+}

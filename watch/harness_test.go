@@ -297,20 +297,6 @@ func (h *harness) waitDeliveries(status string, n int) {
 	})
 }
 
-// waitIdle waits until no delivery is due and unclaimed-or-claimed: every
-// pending delivery is due later than now.
-func (h *harness) waitUnclaimed() {
-	h.t.Helper()
-	waitFor(h.t, "no claimed delivery", func() bool {
-		for _, d := range h.deliveries(state.DeliveryFilter{Status: state.DeliveryPending}) {
-			if d.ClaimedBy != "" && d.ClaimUntil.After(h.clock.Now()) {
-				return false
-			}
-		}
-		return true
-	})
-}
-
 // lines counts key|kind lines across messages made with keysBody.
 func lines(msgs []watch.Message) map[string]int {
 	out := map[string]int{}

@@ -46,7 +46,7 @@ func (e *Engine) accept(source string, r Received) {
 		at = e.clock.Now()
 	}
 	for _, s := range r.Signals {
-		e.enqueue(nil, event(printer, source, from, at, s))
+		_ = e.enqueue(context.Background(), event(printer, source, from, at, s), false)
 	}
 	if r.Printer != "" && e.poller != nil {
 		e.pollSoonFor(r.Printer)
@@ -61,7 +61,7 @@ func (e *Engine) Signal(ctx context.Context, printer, source string, at time.Tim
 		at = e.clock.Now()
 	}
 	for _, s := range sigs {
-		if err := e.enqueue(ctx, event(printer, source, "", at, s)); err != nil {
+		if err := e.enqueue(ctx, event(printer, source, "", at, s), true); err != nil {
 			return err
 		}
 	}
@@ -72,9 +72,9 @@ var errStopped = errors.New("watch: engine stopped")
 
 // enqueue queues ev unless it changes nothing in the intake's view (a
 // raise of an active alert, a clear of an alert not active): a storm of
-// one alert records it once. With a nil ctx it drops ev when the queue
-// is full; otherwise it waits for room.
-func (e *Engine) enqueue(ctx context.Context, ev alerts.Event) error {
+// one alert records it once. When the queue is full it waits for room
+// until ctx is done if wait is set, and drops ev otherwise.
+func (e *Engine) enqueue(ctx context.Context, ev alerts.Event, wait bool) error {
 	for {
 		e.mu.Lock()
 		if e.closed {
@@ -102,7 +102,7 @@ func (e *Engine) enqueue(ctx context.Context, ev alerts.Event) error {
 		default:
 		}
 		e.mu.Unlock()
-		if ctx == nil {
+		if !wait {
 			e.n.dropped.Add(1)
 			return nil
 		}

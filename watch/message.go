@@ -66,8 +66,8 @@ const DefaultBody = `{{range .Alerts -}}
 inkform watch, alert_route "{{.Route}}"
 `
 
-// compose renders the email of ds, deliveries of one route.
-func (e *Engine) compose(sc *sendCycle, r *route, name string, ds []state.Delivery) (Message, error) {
+// render renders the email of ds, deliveries of one route.
+func (e *Engine) render(sc *sendCycle, r *route, name string, ds []state.Delivery) (Message, error) {
 	data := MessageData{Route: name, Count: len(ds), StatusURL: sc.cfg.statusURL}
 	for _, d := range ds {
 		ev := sc.events[d.EventID]

@@ -106,7 +106,7 @@ func (e *Engine) pollCycle(ctx context.Context, c *compiled, printers []string, 
 		evs = append(evs, e.diff(c, p, active[p], res, polled, now)...)
 	}
 	for _, ev := range evs {
-		if err := e.enqueue(ctx, ev); err != nil {
+		if err := e.enqueue(ctx, ev, true); err != nil {
 			return
 		}
 	}

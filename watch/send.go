@@ -318,11 +318,15 @@ func (e *Engine) sendGroup(ctx context.Context, sc *sendCycle, r *route, name st
 	var err error
 	switch ds[0].Kind {
 	case state.DeliveryNotify, state.DeliveryRepeat:
-		m, err = e.compose(sc, r, name, ds)
+		m, err = e.render(sc, r, name, ds)
 	case state.DeliveryTest:
 		m = testMessage(sc.cfg, name, ds[0])
 	default:
-		err = fmt.Errorf("route %s: delivery %d: kind %q is sent by another part of watch", name, ds[0].ID, ds[0].Kind)
+		if e.compose == nil {
+			err = fmt.Errorf("route %s: delivery %d: nothing composes deliveries of kind %q", name, ds[0].ID, ds[0].Kind)
+		} else if m, err = e.compose(ctx, ds[0]); err != nil {
+			err = fmt.Errorf("route %s: delivery %d (%s): %w", name, ds[0].ID, ds[0].Kind, err)
+		}
 	}
 	if err != nil {
 		e.finish(ctx, ids(ds), state.DeliveryFailed, sc.now, err.Error())
@@ -336,7 +340,11 @@ func (e *Engine) sendGroup(ctx context.Context, sc *sendCycle, r *route, name st
 	switch {
 	case err == nil:
 		e.n.messages.Add(1)
-		if e.finish(ctx, ids(ds), state.DeliverySent, at, "") {
+		// The server took it: record that even when stopping cuts ctx.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.tune.StopTimeout)
+		ok := e.finish(fctx, ids(ds), state.DeliverySent, at, "")
+		cancel()
+		if ok {
 			e.n.sent.Add(int64(len(ds)))
 		}
 		e.log.Info("watch: sent", "route", name, "deliveries", len(ds), "message_id", m.ID)

@@ -41,8 +41,8 @@ type Notifier interface {
 
 // Message is one email.
 type Message struct {
-	// ID is the Message-ID, derived from the deliveries it carries so
-	// that a receiver can tell a resend.
+	// ID is the Message-ID without its angle brackets, derived from the
+	// deliveries it carries so that a receiver can tell a resend.
 	ID          string
 	To, Cc      []string
 	Subject     string
