@@ -216,8 +216,9 @@ func TestTwoEnginesSendEachOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// Both engines saw the same 300 alerts (lab-1 and lab-2, jams 0–149):
-	// each recorded its own; their routers and senders race on them all.
+	// Both engines saw the same 150 alerts (jams 0–149 on lab-1 and lab-2)
+	// and each recorded them; their routers and senders race on them all,
+	// and each alert is emailed once.
 	waitFor(t, "every event recorded, routed and sent", func() bool {
 		for _, h := range []*harness{a, b} {
 			st := h.eng.Stats()
@@ -241,12 +242,14 @@ func TestTwoEnginesSendEachOnce(t *testing.T) {
 		}
 		deliveries++
 	}
-	got := 0
-	for _, n := range lines(append(sa, sb...)) {
-		got += n
+	got := lines(append(sa, sb...))
+	if len(got) != 150 || deliveries != 150 {
+		t.Fatalf("%d alerts emailed, %d deliveries; want 150", len(got), deliveries)
 	}
-	if got != deliveries {
-		t.Fatalf("%d alert lines emailed for %d deliveries", got, deliveries)
+	for k, n := range got {
+		if n != 1 {
+			t.Errorf("%s emailed %d times", k, n)
+		}
 	}
 	st := a.eng.Stats()
 	stb := b.eng.Stats()

@@ -195,7 +195,14 @@ func (e *Engine) routeOnce(ctx context.Context) error {
 		c := e.cfg.Load()
 		now := e.clock.Now()
 		for _, ev := range evs {
-			ds := e.deliveriesFor(c, ev, now)
+			var ds []state.Delivery
+			again, err := e.repeatsPrevious(ctx, ev)
+			if err != nil {
+				return err
+			}
+			if !again {
+				ds = e.deliveriesFor(c, ev, now)
+			}
 			ok, err := e.out.RouteEvent(ctx, ev.ID, ds)
 			if err != nil {
 				return fmt.Errorf("route event %d (%s): %w", ev.ID, ev.Key, err)
@@ -212,6 +219,25 @@ func (e *Engine) routeOnce(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// repeatsPrevious says whether ev only repeats the event before it of
+// the same alert (a raise after a raise, a clear after a clear): another
+// engine on the same state recorded the same signal. Such an event is
+// routed to nobody, so that it makes no second email, whichever engine
+// routes it.
+func (e *Engine) repeatsPrevious(ctx context.Context, ev alerts.Event) (bool, error) {
+	evs, err := e.out.Events(ctx, state.EventFilter{Key: ev.Key})
+	if err != nil {
+		return false, fmt.Errorf("events of %s: %w", ev.Key, err)
+	}
+	var prev *alerts.Event
+	for i := range evs {
+		if p := &evs[i]; p.Key == ev.Key && p.ID < ev.ID && (prev == nil || p.ID > prev.ID) {
+			prev = p
+		}
+	}
+	return prev != nil && prev.Kind == ev.Kind, nil
 }
 
 // deliveriesFor returns the deliveries ev makes: one per matching route;
