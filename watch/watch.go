@@ -12,7 +12,8 @@ import (
 	"github.com/inkform/inkform/alerts"
 )
 
-// A Source delivers alerts from printers (SNMP traps, NPAP). Run blocks
+// A Source delivers alerts from printers (SNMP traps, NPAP). Its Name is
+// the Source of the events it makes (alerts.SourceTrap, …). Run blocks
 // until ctx is done or the source fails to start, calling deliver for
 // every datagram accepted; it drops and counts what its Attributor refuses.
 type Source interface {
