@@ -2,7 +2,6 @@ package watch_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -292,9 +291,13 @@ func (h *harness) events() []alerts.Event {
 // waitDeliveries waits until n deliveries have status.
 func (h *harness) waitDeliveries(status string, n int) {
 	h.t.Helper()
-	waitFor(h.t, fmt.Sprintf("%d deliveries %s", n, status), func() bool {
-		return len(h.deliveries(state.DeliveryFilter{Status: status})) >= n
-	})
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.deliveries(state.DeliveryFilter{Status: status})) < n {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %d deliveries %s at %v: %+v", n, status, h.clock.Now(), h.deliveries(state.DeliveryFilter{}))
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // lines counts key|kind lines across messages made with keysBody.

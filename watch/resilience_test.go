@@ -339,3 +339,34 @@ func TestFloodKeepsMemoryBounded(t *testing.T) {
 		t.Fatalf("%d events recorded, %d accepted", n, accepted)
 	}
 }
+
+// TestSlowSendGivesBackWhatCouldOutlastItsClaim: a send that takes most of
+// the lease leaves the batch's other groups to the next round, claimed
+// afresh, rather than sending them on a claim that may run out meanwhile.
+func TestSlowSendGivesBackWhatCouldOutlastItsClaim(t *testing.T) {
+	cfg := defaultConfig(
+		route("a", func(r *alerts.Route) { r.Match.Printers = []string{"lab-1"}; r.GroupWait = time.Minute }),
+		route("b", func(r *alerts.Route) { r.Match.Printers = []string{"lab-2"}; r.GroupWait = time.Minute }),
+	)
+	h := start(t, nil, nil, cfg, func(c *watch.Config, d *watch.Deps) { d.Tuning.Lease = 10 * time.Minute })
+	h.notif.fail = func(ctx context.Context, n int, m watch.Message) error {
+		if n == 1 {
+			h.clock.Advance(9 * time.Minute) // past the lease less the send timeout
+		}
+		return nil
+	}
+	h.src.trap("lab-1", jam("1"))
+	h.src.trap("lab-2", jam("1"))
+	waitFor(t, "both routed", func() bool { return h.eng.Stats().Routed == 2 })
+	h.clock.Advance(time.Minute)
+	h.waitDeliveries(state.DeliverySent, 2)
+	h.stop()
+	if h.notif.calls != 2 || h.eng.Stats().ClaimsLost != 0 {
+		t.Fatalf("%d sends, %d claims lost; want 2 and none", h.notif.calls, h.eng.Stats().ClaimsLost)
+	}
+	ds := h.deliveries(state.DeliveryFilter{})
+	// b was given back at 09:10 (its due time moved there), untried.
+	if ds[0].Route != "b" || !ds[0].DueAt.Equal(t0.Add(10*time.Minute)) || ds[0].Attempts+ds[1].Attempts != 0 {
+		t.Fatalf("the second group was not left to the next round untried: %+v", ds)
+	}
+}

@@ -167,16 +167,18 @@ func (c *compiled) printer(name string) Printer {
 func (e *Engine) routeLoop(ctx context.Context) {
 	var nextRepeat time.Time
 	for {
+		now := e.clock.Now()
 		if err := e.routeOnce(ctx); err != nil && ctx.Err() == nil {
 			e.log.Error("watch: routing", "err", err)
 		}
-		if now := e.clock.Now(); !now.Before(nextRepeat) {
+		if !now.Before(nextRepeat) {
 			if err := e.repeatOnce(ctx, now); err != nil && ctx.Err() == nil {
 				e.log.Error("watch: repeats", "err", err)
 			}
 			nextRepeat = now.Add(e.tune.Tick)
 		}
-		if !e.sleep(ctx, e.clock.Now().Add(e.tune.Tick), e.routeKick) {
+		// From the pass's start: what came due while it ran is seen next.
+		if !e.sleep(ctx, now.Add(e.tune.Tick), e.routeKick) {
 			return
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path"
-	"slices"
 	"strings"
 	"time"
 
@@ -39,7 +38,8 @@ func (e *Engine) sendLoop(ctx, stopCtx context.Context) {
 		if err := e.sendOnce(ctx, stopCtx); err != nil && ctx.Err() == nil {
 			e.log.Error("watch: sending", "err", err)
 		}
-		next := e.clock.Now().Add(e.tune.Tick)
+		// From the pass's start: what came due while it ran is seen next.
+		next := now.Add(e.tune.Tick)
 		e.wakeMu.Lock()
 		if !e.wakeAt.IsZero() && e.wakeAt.Before(next) {
 			next = e.wakeAt
@@ -148,10 +148,13 @@ func (e *Engine) sendBatch(ctx, stopCtx context.Context) (int, error) {
 	for _, why := range failOrder {
 		e.finish(stopCtx, failed[why], state.DeliveryFailed, sc.now, why)
 	}
+	// A group whose send could outlast the claims is given back rather
+	// than sent: past its lease another engine may send it too.
+	deadline := sc.now.Add(e.tune.Lease - e.tune.SendTimeout)
 	for i, g := range groups {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || e.clock.Now().After(deadline) {
 			for _, g := range groups[i:] {
-				e.release(stopCtx, g.ds, sc.now, false, "")
+				e.release(stopCtx, g.ds, e.clock.Now(), false, "")
 			}
 			break
 		}
@@ -164,8 +167,10 @@ func (e *Engine) sendBatch(ctx, stopCtx context.Context) (int, error) {
 // against.
 func (sc *sendCycle) load(ctx context.Context, out state.Outbox, ds []state.Delivery) error {
 	var ids []int64
+	want := map[int64]bool{}
 	for _, d := range ds {
-		if d.EventID != 0 && !slices.Contains(ids, d.EventID) {
+		if d.EventID != 0 && !want[d.EventID] {
+			want[d.EventID] = true
 			ids = append(ids, d.EventID)
 		}
 	}
@@ -176,7 +181,7 @@ func (sc *sendCycle) load(ctx context.Context, out state.Outbox, ds []state.Deli
 			return fmt.Errorf("events of deliveries: %w", err)
 		}
 		for _, ev := range evs {
-			if slices.Contains(ids, ev.ID) {
+			if want[ev.ID] {
 				sc.events[ev.ID] = ev
 			}
 		}
