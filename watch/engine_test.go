@@ -468,3 +468,37 @@ func TestTestAndReportDeliveries(t *testing.T) {
 		t.Fatalf("subjects %v, composed %v", subjects, composed)
 	}
 }
+
+func TestPollReadErrorKeepsAlerts(t *testing.T) {
+	poller := &fakePoller{}
+	cfg := defaultConfig(route("all", func(r *alerts.Route) { r.AlsoOnClear = true; r.Body = keysBody }))
+	cfg.Watch = alerts.Watch{Poll: 5 * time.Minute}
+	low := alerts.Signal{Name: alerts.TonerLow, Code: 1104, Index: "1"}
+	poller.set("lab-1", watch.PollResult{AlertsRead: true, Signals: []alerts.Signal{low}})
+	h := start(t, nil, nil, cfg, func(c *watch.Config, d *watch.Deps) { d.Poller = poller })
+	waitFor(t, "toner low", func() bool { return h.notif.count() == 1 })
+	// A reading that failed part-way says nothing about the alerts.
+	poller.set("lab-1", watch.PollResult{AlertsRead: true, Err: errors.New("get 1.3.6.1.2.1.43.18.1.1: timeout")})
+	h.clock.Advance(5 * time.Minute)
+	waitFor(t, "the second poll", func() bool { return poller.count() == 2 })
+	poller.set("lab-1", watch.PollResult{AlertsRead: true, Signals: []alerts.Signal{low}})
+	// Reloaded with a shorter poll interval, the next poll comes sooner.
+	cfg.Watch.Poll = time.Minute
+	if err := h.eng.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Minute)
+	waitFor(t, "the third poll", func() bool { return poller.count() == 3 })
+	// Had the failed reading cleared it, this poll would raise it again.
+	poller.set("lab-1", watch.PollResult{AlertsRead: true})
+	h.clock.Advance(time.Minute)
+	waitFor(t, "the toner clear", func() bool { return h.notif.count() == 2 })
+	h.stop()
+	want := map[string]int{"lab-1/toner_low/1|raised": 1, "lab-1/toner_low/1|cleared": 1}
+	if got := lines(h.notif.sent()); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("emails %v, want %v", got, want)
+	}
+	if polls := poller.count(); polls != 4 {
+		t.Fatalf("%d polls, want 4", polls)
+	}
+}

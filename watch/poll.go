@@ -18,7 +18,9 @@ type Poller interface {
 
 // PollResult is what polling one printer found.
 type PollResult struct {
-	// Unreachable says the printer did not answer; Err says why.
+	// Unreachable says the printer did not answer; Err says why. An Err
+	// without Unreachable (the printer answered, the reading failed
+	// part-way) leaves its alerts as they are.
 	Unreachable bool
 	Err         error
 	// AlertsRead says the printer has a prtAlertTable. Without one, an
@@ -46,14 +48,19 @@ func (e *Engine) pollSoonFor(printer string) {
 // that a restart sees what changed while it was down), and the printers
 // that sent traps shortly after.
 func (e *Engine) pollLoop(ctx context.Context) {
-	var nextFull time.Time // zero: now
+	var nextFull, lastFull time.Time // zero: now
+	var last *compiled
 	for {
 		now := e.clock.Now()
 		c := e.cfg.Load()
+		if last != nil && c != last && lastFull.Add(c.poll).Before(nextFull) {
+			nextFull = lastFull.Add(c.poll) // reloaded with a shorter interval
+		}
+		last = c
 		var printers []string
 		if !now.Before(nextFull) {
 			printers = c.names
-			nextFull = now.Add(c.poll)
+			lastFull, nextFull = now, now.Add(c.poll)
 			e.pollMu.Lock()
 			clear(e.pollSoon)
 			e.pollMu.Unlock()
@@ -141,7 +148,7 @@ func (e *Engine) diff(c *compiled, printer string, active []alerts.Event, res Po
 			offline = &active[i]
 		}
 	}
-	if !polled {
+	if !polled || (res.Err != nil && !res.Unreachable) {
 		ttl(nil)
 		return evs
 	}
