@@ -108,6 +108,19 @@ func TestRouteEventOnce(t *testing.T) {
 	if un, _ := s.UnroutedEvents(ctx, 10); len(un) != 0 {
 		t.Fatalf("routed event still unrouted")
 	}
+	// A delivery that exists already fails the whole routing, as a
+	// unique index would: the second event stays unrouted.
+	id2, _ := s.AppendEvents(ctx, []alerts.Event{raised("b", alerts.Jam, t0)})
+	clash := []state.Delivery{{Route: "other", Dedupe: "event:2", DueAt: t0}, d}
+	if ok, err := s.RouteEvent(ctx, id2[0], clash); ok || err == nil {
+		t.Fatalf("routing with a clashing delivery: %v, %v", ok, err)
+	}
+	if un, _ := s.UnroutedEvents(ctx, 0); len(un) != 1 || un[0].ID != id2[0] {
+		t.Fatalf("unrouted after a failed routing: %+v", un)
+	}
+	if ds, _ := s.Deliveries(ctx, state.DeliveryFilter{Route: "other"}); len(ds) != 0 {
+		t.Fatalf("a failed routing added %+v", ds)
+	}
 	if _, err := s.RouteEvent(ctx, 42, nil); !errors.Is(err, state.ErrNotFound) {
 		t.Fatalf("unknown event: %v", err)
 	}
