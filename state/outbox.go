@@ -84,7 +84,9 @@ type EventFilter struct {
 	Printer string
 	Key     string
 	Since   time.Time
-	Limit   int // 0: no limit
+	// IDs selects the events with these ids (what deliveries point at).
+	IDs   []int64
+	Limit int // 0: no limit
 }
 
 // Delivery statuses.

@@ -12,7 +12,8 @@ import (
 	"github.com/inkform/inkform/alerts"
 )
 
-// A Source delivers alerts from printers (SNMP traps, NPAP). Run blocks
+// A Source delivers alerts from printers (SNMP traps, NPAP). Its Name is
+// the Source of the events it makes (alerts.SourceTrap, …). Run blocks
 // until ctx is done or the source fails to start, calling deliver for
 // every datagram accepted; it drops and counts what its Attributor refuses.
 type Source interface {
@@ -41,8 +42,8 @@ type Notifier interface {
 
 // Message is one email.
 type Message struct {
-	// ID is the Message-ID, derived from the deliveries it carries so
-	// that a receiver can tell a resend.
+	// ID is the Message-ID without its angle brackets, derived from the
+	// deliveries it carries so that a receiver can tell a resend.
 	ID          string
 	To, Cc      []string
 	Subject     string

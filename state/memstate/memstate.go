@@ -1,7 +1,7 @@
-// Package memstate holds an in-memory state.Store, for tests only: it keeps
-// nothing after the process ends and its lock guards one process. It
-// passes the conformance suite (statetest), so tests of the planner and
-// the commands can use it in place of a database.
+// Package memstate holds an in-memory state.Store and state.Outbox, for
+// tests only: it keeps nothing after the process ends and its lock guards
+// one process. It passes the conformance suite (statetest), so tests of
+// the planner, the commands and watch can use it in place of a database.
 package memstate
 
 import (
@@ -31,6 +31,7 @@ type Store struct {
 	lease    time.Duration
 	renew    time.Duration
 	key      state.Key
+	out      *outbox // watch's outbox, made on first use
 
 	// PutErr, when set, is returned by PutPrinter and PutPrinters.
 	PutErr error
