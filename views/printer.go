@@ -276,4 +276,3 @@ func supplyMaxText(n int) string {
 	}
 	return strconv.Itoa(n)
 }
-
