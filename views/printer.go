@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/state"
@@ -22,7 +23,7 @@ type PrinterDetail struct {
 	Observed *plans.Observed
 	Error    string
 	// Uptime is the printer's sysUpTime; 0 when not observed.
-	Uptime string
+	Uptime time.Duration
 	// Settings are the declared settings, sorted by name.
 	Settings []SettingDetail
 	// Unsupported lists declared settings the printer does not support.
@@ -71,7 +72,7 @@ type printerFullJSON struct {
 	Address     string              `json:"address"`
 	Observed    *plans.Observed     `json:"observed"` // null when not observed
 	Error       string              `json:"error,omitempty"`
-	Uptime      string              `json:"uptime,omitempty"`
+	Uptime      *int64              `json:"uptime_seconds"` // null when not observed
 	Settings    []settingDetailJSON `json:"settings"`
 	Unsupported []string            `json:"unsupported"`
 	Firmware    *firmwareJSON       `json:"firmware"`
@@ -98,9 +99,13 @@ type firmwareJSON struct {
 // machines (show printer.NAME -json).
 func RenderPrinterDetailJSON(w io.Writer, d PrinterDetail) error {
 	j := printerFullJSON{
-		Name: d.Name, Address: d.Address, Observed: d.Observed, Error: d.Error, Uptime: d.Uptime,
+		Name: d.Name, Address: d.Address, Observed: d.Observed, Error: d.Error,
 		Settings: make([]settingDetailJSON, 0, len(d.Settings)), Unsupported: nonNil(d.Unsupported),
 		Notes: nonNil(d.Notes),
+	}
+	if d.Observed != nil {
+		secs := int64(d.Uptime / time.Second)
+		j.Uptime = &secs
 	}
 	for _, s := range d.Settings {
 		sj := settingDetailJSON{Name: s.Name, Sensitive: s.Sensitive, InSync: s.InSync, Transport: s.Transport}
@@ -157,9 +162,7 @@ func RenderPrinterDetail(w io.Writer, d PrinterDetail) error {
 			pages = strconv.FormatInt(o.PageCount, 10)
 		}
 		fmt.Fprintf(tw, "page count\t%s\n", pages)
-		if d.Uptime != "" {
-			fmt.Fprintf(tw, "uptime\t%s\n", d.Uptime)
-		}
+		fmt.Fprintf(tw, "uptime\t%s\n", d.Uptime.Round(time.Second))
 		fmt.Fprintf(tw, "observed\t%s\n", FormatTime(o.ObservedAt))
 	}
 	if d.Firmware != nil {

@@ -80,9 +80,7 @@ func runShowPrinter(ctx context.Context, opts *showOptions) error {
 		if d.Observed.Supplies == nil {
 			d.Observed.Supplies = []fleet.Supply{}
 		}
-		if obs.Uptime > 0 {
-			d.Uptime = obs.Uptime.Round(time.Second).String()
-		}
+		d.Uptime = obs.Uptime
 		d.Unsupported = obs.Unsupported
 		d.Notes = obs.Notes
 		if why := p.SerialMismatch(obs.Serial); why != "" {
