@@ -68,7 +68,7 @@ func runShowPrinter(ctx context.Context, opts *showOptions) error {
 		return err
 	}
 
-	obs, obsErr := observeOne(ctx, opts.Connect(cat, 1), p)
+	obs, obsErr := observeOne(ctx, opts.Connect(cat, cfg.Devices, 1), p)
 	if obsErr != nil {
 		d.Error = obsErr.Error()
 	} else {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -102,5 +104,46 @@ func TestShowPrinterUnknownOrUnreachable(t *testing.T) {
 	r = f.mustRun(ExitError, "show", "printer.p00")
 	if !strings.Contains(r.out, "not observed:") || !strings.Contains(r.err, "could not be observed") {
 		t.Errorf("offline printer:\nstdout:\n%s\nstderr:\n%s", r.out, r.err)
+	}
+}
+
+// A configuration's device block reads printers its way, in plan and show.
+func TestDeviceBlockReadsPrinters(t *testing.T) {
+	f := newFixture(t, 1, simulator.Options{})
+	rule := `
+device "lexmark_site" {
+  vendor = "Lexmark (site)"
+  match { enterprise = 641 }
+  model {
+    from   = "hr_device_descr"
+    prefix = "Site "
+  }
+  firmware {
+    from    = "sys_descr"
+    pattern = "kernel (\\S+)"
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(f.dir, "devices.hcl"), []byte(rule), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := f.mustRun(ExitOK, "show", "printer.p00", "-json")
+	var doc struct {
+		Printer struct {
+			Observed struct{ Vendor, Model, Serial, Firmware string } `json:"observed"`
+		} `json:"printer"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	// The block's sources come first; the serial, which it does not say,
+	// from the default rule's sources after them.
+	if o := doc.Printer.Observed; o.Vendor != "Lexmark (site)" || o.Model != "Site Lexmark CX725" || o.Firmware != "5.4.178" ||
+		o.Serial != f.sim.Printers()[0].Serial() {
+		t.Errorf("observed %+v", o)
+	}
+	p := f.planJSON()
+	if len(p.Printers) != 1 || p.Printers[0].Observed == nil || p.Printers[0].Observed.Model != "Site Lexmark CX725" {
+		t.Errorf("plan reads %+v", p.Printers)
 	}
 }
