@@ -102,3 +102,31 @@ func FuzzParseRecording(f *testing.F) {
 		}
 	})
 }
+
+// A printer cloned from a recording serves the TCP services too.
+func TestRecordedPrinterServesServices(t *testing.T) {
+	r, err := ParseRecording("tiny.snmprec", []byte(tinyRecording))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := Start(t.Context(), Options{Printers: 2, Recording: r, Services: Services()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	for _, p := range sim.Printers() {
+		if len(p.Ports()) != len(Services()) || p.Model() != "HP LaserJet 400" {
+			t.Errorf("%s: ports %v, model %q", p.Name(), p.Ports(), p.Model())
+		}
+		if err := p.SetSetting("system.location", "lab"); err != nil {
+			t.Errorf("%s: %v", p.Name(), err)
+		}
+	}
+	var hcl strings.Builder
+	if err := sim.WriteHCL(&hcl); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(hcl.String(), `"CNB12345670001"`) || !strings.Contains(hcl.String(), `"CNB12345670002"`) {
+		t.Errorf("configuration lacks the printers' serials:\n%s", hcl.String())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/inkform/inkform/fleet"
@@ -90,4 +91,18 @@ func TestColorantColor(t *testing.T) {
 			t.Errorf("colorantColor(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzColorantColor reads colorant names as printers send them: a colour
+// is "" or short lower-case words.
+func FuzzColorantColor(f *testing.F) {
+	for _, seed := range []string{"black", "Process Cyan", "other", "\x83\x56\x83\x41\x83\x93", "light-magenta", ""} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := colorantColor(decodeText(b))
+		if len(c) > 24 || strings.ToLower(c) != c || strings.TrimSpace(c) != c {
+			t.Fatalf("colour %q from %q", c, b)
+		}
+	})
 }
