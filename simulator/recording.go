@@ -315,6 +315,18 @@ func (r *Recording) vary(s, serial string) string {
 	return strings.ReplaceAll(s, r.serial, serial)
 }
 
+// oidIfPhysAddress is the interfaces table's MAC address column.
+const oidIfPhysAddress = ".1.3.6.1.2.1.2.2.1.6."
+
+// nic is the last three octets of the printer's MAC address.
+func (id identity) nic() string {
+	b, err := hex.DecodeString(id.mac[6:])
+	if err != nil || len(b) != 3 {
+		return "\x00\x00\x00"
+	}
+	return string(b)
+}
+
 // identityOfRecording is printer i of a fleet cloned from r.
 func identityOfRecording(i int, r *Recording) identity {
 	id := identityOf(i)
@@ -351,6 +363,9 @@ func buildRecordedTree(id identity) (*builder, layout) {
 		val := rec.val
 		if s, ok := val.(string); ok && rec.typ == gosnmp.OctetString {
 			val = r.vary(s, id.serial)
+			if strings.HasPrefix(name, oidIfPhysAddress) && len(s) == 6 && s != "\x00\x00\x00\x00\x00\x00" {
+				val = s[:3] + id.nic() // the vendor's OUI, this printer's NIC
+			}
 		}
 		var opts []objOpt
 		if w, ok := writable[name]; ok && w.typ == rec.typ {

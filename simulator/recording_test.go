@@ -11,6 +11,7 @@ const tinyRecording = `# a printer
 1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.11.2.3.9.1
 1.3.6.1.2.1.1.3.0|67|81689900
 1.3.6.1.2.1.1.5.0|4x|4e5049303132
+1.3.6.1.2.1.2.2.1.6.1|4x|A0D3C1123456
 1.3.6.1.2.1.4.20.1.1.10.0.0.9|64|10.0.0.9
 1.3.6.1.2.1.25.3.2.1.3.1|4|HP LaserJet 400
 1.3.6.1.2.1.43.5.1.1.17.1|4|CNB1234567
@@ -32,7 +33,7 @@ func TestParseRecording(t *testing.T) {
 	if r.Name() != "tiny" || r.Model() != "HP LaserJet 400" || r.Serial() != "CNB1234567" {
 		t.Errorf("name %q, model %q, serial %q", r.Name(), r.Model(), r.Serial())
 	}
-	if got := r.Skipped(); len(got) != 2 || !strings.HasPrefix(got[0], "line 13:") || !strings.HasPrefix(got[1], "line 14:") {
+	if got := r.Skipped(); len(got) != 2 || !strings.HasPrefix(got[0], "line 14:") || !strings.HasPrefix(got[1], "line 15:") {
 		t.Errorf("skipped %q", got)
 	}
 
@@ -55,6 +56,12 @@ func TestParseRecording(t *testing.T) {
 		if got != want {
 			t.Errorf("%s = %q, want %q", oid, got, want)
 		}
+	}
+	mac0, _ := newPrinter(0, 3, time.Now(), r).Get(".1.3.6.1.2.1.2.2.1.6.1")
+	mac2, _ := p.Get(".1.3.6.1.2.1.2.2.1.6.1")
+	if m0, m2 := mac0.Value.([]byte), mac2.Value.([]byte); len(m0) != 6 || len(m2) != 6 ||
+		string(m0[:3]) != "\xa0\xd3\xc1" || string(m2[:3]) != "\xa0\xd3\xc1" || string(m0) == string(m2) {
+		t.Errorf("MAC addresses %x and %x: want the recorded vendor prefix and each its own", m0, m2)
 	}
 	if pdu, _ := p.Get(".1.3.6.1.2.1.43.11.1.1.9.1.1"); pdu.Value != 500 {
 		t.Errorf("the first of two recorded values is served: %v", pdu.Value)
