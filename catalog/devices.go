@@ -3,6 +3,7 @@ package catalog
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -167,6 +168,26 @@ func ParseDevices(data []byte) (*Devices, error) {
 	return &d, nil
 }
 
+// With returns these rules with extra vendor rules tried before them (a
+// configuration's own, which may also read a known vendor's devices
+// differently). d is not changed.
+func (d *Devices) With(extra ...DeviceRule) (*Devices, error) {
+	if len(extra) == 0 {
+		return d, nil
+	}
+	all := struct {
+		Version      int          `json:"version"`
+		Placeholders []string     `json:"placeholders"`
+		Vendors      []DeviceRule `json:"vendors"`
+		Default      DeviceRule   `json:"default"`
+	}{d.Version, d.Placeholders, append(slices.Clone(extra), d.Vendors...), d.Default}
+	data, err := json.Marshal(all)
+	if err != nil {
+		return nil, fmt.Errorf("device rules: %w", err)
+	}
+	return ParseDevices(data)
+}
+
 // chain lists the rule's sources of each value, then the fallback's.
 func (r *DeviceRule) chain(fallback *DeviceRule) {
 	for i, list := range [][]Source{r.Model, r.Firmware, r.Serial} {
@@ -179,21 +200,50 @@ func (r *DeviceRule) chain(fallback *DeviceRule) {
 	}
 }
 
+// FieldError is a problem of one field of a rule's match or source, by its
+// JSON name ("enterprise", "sys_descr", "from", "oid", "field", "pattern"),
+// so that a rule written elsewhere (an HCL device block) can say where.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldError(field, format string, args ...any) error {
+	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// Check reports what is wrong with a match, as a *FieldError when one
+// field is to blame.
+func (m DeviceMatch) Check() error { return m.compile() }
+
+// Check reports what is wrong with a source, as a *FieldError when one
+// field is to blame.
+func (s Source) Check() error { return s.compile() }
+
+func (m *DeviceMatch) compile() error {
+	if m.Enterprise == 0 && m.SysDescr == "" {
+		return errors.New("needs an enterprise or a sys_descr pattern")
+	}
+	if m.Enterprise < 0 {
+		return fieldError("enterprise", "enterprise %d is not a private enterprise number", m.Enterprise)
+	}
+	if m.SysDescr != "" {
+		re, err := regexp.Compile(m.SysDescr)
+		if err != nil {
+			return &FieldError{Field: "sys_descr", Err: fmt.Errorf("sys_descr: %w", err)}
+		}
+		m.sysDescr = re
+	}
+	return nil
+}
+
 func (r *DeviceRule) compile() error {
 	for i := range r.Match {
-		m := &r.Match[i]
-		if m.Enterprise == 0 && m.SysDescr == "" {
-			return fmt.Errorf("match %d: needs an enterprise or a sys_descr pattern", i+1)
-		}
-		if m.Enterprise < 0 {
-			return fmt.Errorf("match %d: enterprise %d", i+1, m.Enterprise)
-		}
-		if m.SysDescr != "" {
-			re, err := regexp.Compile(m.SysDescr)
-			if err != nil {
-				return fmt.Errorf("match %d: %w", i+1, err)
-			}
-			m.sysDescr = re
+		if err := r.Match[i].compile(); err != nil {
+			return fmt.Errorf("match %d: %w", i+1, err)
 		}
 	}
 	for _, list := range []struct {
@@ -212,24 +262,27 @@ func (r *DeviceRule) compile() error {
 func (s *Source) compile() error {
 	switch s.From {
 	case FromSysDescr, FromHrDeviceDescr:
-		if s.OID != "" || s.Field != "" {
-			return fmt.Errorf("%s takes no oid or field", s.From)
+		if s.OID != "" {
+			return fieldError("oid", "%s takes no oid", s.From)
+		}
+		if s.Field != "" {
+			return fieldError("field", "%s takes no field", s.From)
 		}
 	case FromOID, FromDeviceID:
 		if !isNumericOID(s.OID) {
-			return fmt.Errorf("%s: oid %q is not a dotted numeric OID without a leading dot", s.From, s.OID)
+			return fieldError("oid", "%s: oid %q is not a dotted numeric OID without a leading dot", s.From, s.OID)
 		}
 		if (s.From == FromDeviceID) != (s.Field != "") {
-			return fmt.Errorf("%s: a field goes with device_id and only with it", s.From)
+			return fieldError("field", "%s: a field goes with device_id and only with it", s.From)
 		}
 		s.Field = deviceIDKey(s.Field)
 	default:
-		return fmt.Errorf("from %q: want %s, %s, %s or %s", s.From, FromSysDescr, FromHrDeviceDescr, FromOID, FromDeviceID)
+		return fieldError("from", "from %q: want %s, %s, %s or %s", s.From, FromSysDescr, FromHrDeviceDescr, FromOID, FromDeviceID)
 	}
 	if s.Pattern != "" {
 		re, err := regexp.Compile(s.Pattern)
 		if err != nil {
-			return err
+			return &FieldError{Field: "pattern", Err: fmt.Errorf("pattern: %w", err)}
 		}
 		s.pattern = re
 	}

@@ -57,6 +57,29 @@ func TestIdentify(t *testing.T) {
 			HrDeviceDescr: "Dell S5830dn 7XQ1R92 LW62.DN4.P636",
 			Objects:       map[string]string{oidPrtSerial: "", "1.3.6.1.4.1.674.10898.100.1.1.1.0": "NH62.YS.N636"},
 		}, Identity{"Dell", "Dell S5830dn", "NH62.YS.N636", ""}},
+		{"epson firmware from its tree", DeviceFacts{
+			SysObjectID:   "1.3.6.1.4.1.1248.1.1.2.1.3.5.69.69.80.83.50",
+			SysDescr:      "EPSON Built-in",
+			HrDeviceDescr: "EPSON WF-C5790BA",
+			Objects: map[string]string{oidPrtSerial: "X3B8022793",
+				"1.3.6.1.4.1.1248.1.2.2.2.1.1.2.1.4": "", "1.3.6.1.4.1.1248.1.2.2.2.1.1.2.1.3": "11.16.WB26P6"},
+		}, Identity{"Epson", "EPSON WF-C5790BA", "11.16.WB26P6", "X3B8022793"}},
+		{"epson firmware row not a version", DeviceFacts{
+			SysObjectID: "1.3.6.1.4.1.1248.1.1.2.1", SysDescr: "EPSON Built-in", HrDeviceDescr: "EPSON ET-5800",
+			Objects: map[string]string{oidPrtSerial: "X9ZZ000001",
+				"1.3.6.1.4.1.1248.1.2.2.2.1.1.2.1.4": "EPSON", "1.3.6.1.4.1.1248.1.2.2.2.1.1.2.1.3": ""},
+		}, Identity{"Epson", "EPSON ET-5800", "", "X9ZZ000001"}},
+		{"konica serial from its tree", DeviceFacts{
+			SysObjectID: "1.3.6.1.4.1.18334.1.1.1.2.1.117.2.2", SysDescr: "KONICA MINOLTA bizhub C3110",
+			HrDeviceDescr: "Generic 28C-1",
+			Objects: map[string]string{oidPrtSerial: "", "1.3.6.1.4.1.18334.1.1.1.1.6.2.1.0": "KONICA MINOLTA bizhub C3110",
+				"1.3.6.1.4.1.18334.1.1.1.1.6.1.0": "G00-R7", "1.3.6.1.4.1.18334.1.1.1.1.3.2.2.0": "A7PU001006799"},
+		}, Identity{"Konica Minolta", "KONICA MINOLTA bizhub C3110", "G00-R7", "A7PU001006799"}},
+		{"oki model from its tree", DeviceFacts{
+			SysObjectID: "1.3.6.1.4.1.2001.1.1.1.1", SysDescr: "OKI OkiLAN 9450g Rev.00.69",
+			Objects: map[string]string{oidPrtSerial: "", oidHPDeviceID: "", "1.3.6.1.4.1.2001.1.1.1.1.11.1.10.25.0": "C834",
+				"1.3.6.1.4.1.2001.1.1.1.1.11.1.10.45.0": "AK2B012345"},
+		}, Identity{"OKI", "OKI C834", "", "AK2B012345"}},
 		{"lexmark", DeviceFacts{
 			SysObjectID:   "1.3.6.1.4.1.641.1",
 			SysDescr:      "Lexmark CX725 version CXTPC.230.037 kernel 5.4.178 All-N-1",

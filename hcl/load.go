@@ -72,6 +72,10 @@ type Config struct {
 	// the configuration declares in setting blocks. Use it, not the
 	// built-in catalog, to read and write this configuration's settings.
 	Catalog *catalog.Catalog
+	// Devices are the identity rules to read printers with: the
+	// configuration's device blocks before the built-in rules; nil when
+	// it has none (the built-in rules alone).
+	Devices *catalog.Devices
 
 	ranges map[string]hhcl.Range // printer name → where it is declared
 }
@@ -196,6 +200,7 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 		Files:    l.files,
 		Dir:      dir,
 		Catalog:  l.cat,
+		Devices:  l.devices,
 		ranges:   l.printerRanges,
 	}, diags
 }

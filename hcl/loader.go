@@ -35,6 +35,8 @@ type loader struct {
 	configurations map[string]*configurationBlock
 	firmwares      map[string]*firmwareBlock
 	settingBlocks  map[string]*hhcl.Block
+	deviceBlocks   []*hhcl.Block // in the order the files declare them
+	devices        *catalog.Devices
 	printerBlocks  []*hhcl.Block
 	printerRanges  map[string]hhcl.Range // printer name → its block
 
@@ -103,6 +105,7 @@ func (l *loader) load(opts LoadOptions) hhcl.Diagnostics {
 		return append(diags, l.decodeState(ctx)...)
 	}
 	diags = append(diags, l.decodeUserSettings(ctx)...)
+	diags = append(diags, l.decodeDevices(ctx)...)
 	for _, name := range sortedKeys(l.credentials) {
 		diags = append(diags, l.decodeCredentials(ctx, l.credentials[name])...)
 	}
@@ -162,6 +165,17 @@ func (l *loader) collect() hhcl.Diagnostics {
 					continue
 				}
 				l.configurations[b.Labels[0]] = &configurationBlock{block: b}
+			case blockDevice:
+				for _, prev := range l.deviceBlocks {
+					if prev.Labels[0] == b.Labels[0] {
+						diags = append(diags, duplicate("device", b.Labels[0], b.DefRange, prev.DefRange))
+						b = nil
+						break
+					}
+				}
+				if b != nil {
+					l.deviceBlocks = append(l.deviceBlocks, b)
+				}
 			case blockFirmware:
 				if prev, ok := l.firmwares[b.Labels[0]]; ok {
 					diags = append(diags, duplicate("firmware", b.Labels[0], b.DefRange, prev.block.DefRange))

@@ -17,6 +17,7 @@ const (
 	blockPrinter       = "printer"
 	blockSetting       = "setting"
 	blockFirmware      = "firmware"
+	blockDevice        = "device"
 )
 
 var fileSchema = &hhcl.BodySchema{
@@ -29,6 +30,7 @@ var fileSchema = &hhcl.BodySchema{
 		{Type: blockPrinter, LabelNames: []string{"name"}},
 		{Type: blockSetting, LabelNames: []string{"name"}},
 		{Type: blockFirmware, LabelNames: []string{"name"}},
+		{Type: blockDevice, LabelNames: []string{"name"}},
 	},
 }
 

@@ -453,7 +453,9 @@ func (a *agent) set(req, resp *gosnmp.SnmpPacket, v1, canWrite bool) {
 	for i, pos := range positions {
 		p.vals[pos] = values[i]
 	}
-	if c, ok := p.vals[l.configChanges].(uint32); ok {
+	if l.configChanges < 0 {
+		// A recorded device without the counter.
+	} else if c, ok := p.vals[l.configChanges].(uint32); ok {
 		p.vals[l.configChanges] = c + 1
 	}
 	p.mu.Unlock()

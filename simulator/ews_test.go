@@ -64,7 +64,7 @@ func digestRequest(t *testing.T, h *ewsHandler, method, uri, nonce, password str
 }
 
 func TestEWSDigestNonces(t *testing.T) {
-	p := newPrinter(0, 3, time.Now())
+	p := newPrinter(0, 3, time.Now(), nil)
 	h, err := newEWSHandler(p, "http")
 	if err != nil {
 		t.Fatal(err)

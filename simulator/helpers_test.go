@@ -104,7 +104,7 @@ func decode(t testing.TB, b []byte) *gosnmp.SnmpPacket {
 
 // testAgent is an agent for printer i without a socket.
 func testAgent(i int) *agent {
-	return newAgent(newPrinter(i, 3, time.Now()), "public", "private", 1)
+	return newAgent(newPrinter(i, 3, time.Now(), nil), "public", "private", 1)
 }
 
 func splitAddr(addr string) (string, uint16, error) {

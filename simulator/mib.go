@@ -34,6 +34,9 @@ type layout struct {
 	tray1Level    int
 	tray1Max      int
 	supplies      []supplySlot
+	// recorded layouts come from a Recording: the error state is as
+	// recorded, and positions a recording lacks are -1.
+	recorded bool
 }
 
 type supplySlot struct {
@@ -114,6 +117,9 @@ const (
 
 // buildTree lists every object of printer id with its initial value.
 func buildTree(id identity) (*builder, layout) {
+	if id.fam.rec != nil {
+		return buildRecordedTree(id)
+	}
 	f := id.fam
 	b := &builder{}
 	var l layout
@@ -300,7 +306,12 @@ func treeOf(id identity) (*layout, []any) {
 			inv[built] = sorted
 			objs[sorted] = b.objs[built]
 		}
-		remap := func(i int) int { return inv[i] }
+		remap := func(i int) int {
+			if i < 0 {
+				return i
+			}
+			return inv[i]
+		}
 		l.objs, l.perm = objs, inv
 		l.errState, l.lifeCount = remap(l.errState), remap(l.lifeCount)
 		l.configChanges, l.tray1Level, l.tray1Max = remap(l.configChanges), remap(l.tray1Level), remap(l.tray1Max)

@@ -24,6 +24,8 @@ type family struct {
 	waste    string
 	tray1    int // sheets
 	mpTray   int // sheets in the multipurpose feeder
+	// rec, when set, is the recording every object comes from.
+	rec *Recording
 }
 
 // families cycles by printer index: printer i is families[i%len(families)].

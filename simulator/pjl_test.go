@@ -301,7 +301,7 @@ func runPJL(st *pjlState, data []byte) (string, error) {
 }
 
 func TestPJLLongLinesAndBrokenUEL(t *testing.T) {
-	st := newPJLState(newPrinter(0, 3, time.Now()))
+	st := newPJLState(newPrinter(0, 3, time.Now(), nil))
 	in := "@PJL ECHO " + strings.Repeat("x", pjlMaxLine) + "\r\n" + // skipped whole
 		"@PJL ECHO a\x1b%-12345X@PJL ECHO b\r\n" + // a UEL ends a line
 		"@PJL DINQUIRE COPIES" // EOF ends the last line
@@ -337,7 +337,7 @@ func FuzzPJLStream(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		st := newPJLState(newPrinter(0, 3, time.Now()))
+		st := newPJLState(newPrinter(0, 3, time.Now(), nil))
 		out, err := runPJL(st, data)
 		if err != nil {
 			t.Fatalf("run: %v", err)

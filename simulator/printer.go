@@ -50,8 +50,11 @@ type printerStats struct {
 	answered, malformed, refused, lost, ignored atomic.Uint64
 }
 
-func newPrinter(i, width int, now time.Time) *Printer {
+func newPrinter(i, width int, now time.Time, rec *Recording) *Printer {
 	id := identityOf(i)
+	if rec != nil {
+		id = identityOfRecording(i, rec)
+	}
 	lay, vals := treeOf(id)
 	p := &Printer{id: id, lay: lay, vals: vals, boot: now}
 	p.factory = slices.Clone(vals)
@@ -198,9 +201,14 @@ func (p *Printer) PrintPages(n int) {
 	}
 	p.mu.Lock()
 	l := p.lay
-	before := uint64(p.vals[l.lifeCount].(uint32))
+	var before uint64
+	if l.lifeCount >= 0 {
+		before = uint64(p.vals[l.lifeCount].(uint32))
+	}
 	after := before + uint64(n)
-	p.vals[l.lifeCount] = uint32(after) // Counter32 wraps, as on a device
+	if l.lifeCount >= 0 {
+		p.vals[l.lifeCount] = uint32(after) // Counter32 wraps, as on a device
+	}
 	colour := int(after/4 - before/4)
 	for _, s := range l.supplies {
 		used := n
@@ -212,7 +220,9 @@ func (p *Printer) PrintPages(n int) {
 			p.vals[s.level] = max(0, level-used)
 		}
 	}
-	if capacity := p.vals[l.tray1Max].(int); capacity > 0 {
+	if l.tray1Max < 0 {
+		// A recorded device: its paper is as recorded.
+	} else if capacity := p.vals[l.tray1Max].(int); capacity > 0 {
 		level := p.vals[l.tray1Level].(int) - n%capacity
 		if level <= 0 {
 			level += capacity
@@ -227,6 +237,9 @@ func (p *Printer) PrintPages(n int) {
 // refreshLocked recomputes hrPrinterDetectedErrorState from the supplies and
 // the paper level. Bits per RFC 3805, most significant bit first.
 func (p *Printer) refreshLocked() {
+	if p.lay.recorded {
+		return // the error state stays as the device recorded it
+	}
 	const (
 		lowPaper = 0x80
 		lowToner = 0x20

@@ -50,6 +50,10 @@ type Options struct {
 	// FirmwareFail makes the FirmwareFail printers after the offline and
 	// slow ones reject firmware images (see firmware.go).
 	FirmwareFail int
+	// Recording, when set, makes every printer answer like the recorded
+	// device (see Recording) instead of cycling through the built-in
+	// models.
+	Recording *Recording
 	// RebootDelay is how long a printer stays offline after installing
 	// firmware; 0 reboots at once.
 	RebootDelay time.Duration
@@ -116,7 +120,7 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 	now := time.Now()
 	s.printers = make([]*Printer, o.Printers)
 	for i := range s.printers {
-		p := newPrinter(i, width, now)
+		p := newPrinter(i, width, now, o.Recording)
 		p.sim = s
 		p.offline.Store(i < o.Offline)
 		p.latency = o.Latency

@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata")
 
 func TestLayoutSortedAndUnique(t *testing.T) {
 	for i := range families {
-		p := newPrinter(i, 3, time.Now())
+		p := newPrinter(i, 3, time.Now(), nil)
 		objs := p.lay.objs
 		for k := 1; k < len(objs); k++ {
 			if compareOID(objs[k-1].oid, objs[k].oid) >= 0 {
@@ -59,7 +59,7 @@ func TestIdentityDeterministicAndUnique(t *testing.T) {
 }
 
 func TestPrintPages(t *testing.T) {
-	p := newPrinter(6, 3, time.Now()) // index 6: black toner starts at 5 %
+	p := newPrinter(6, 3, time.Now(), nil) // index 6: black toner starts at 5 %
 	level := func(k int) int {
 		pdu, ok := p.Get(fmt.Sprintf("%s.9.1.%d", OIDPrtSuppliesEntry, k))
 		if !ok {
@@ -99,7 +99,7 @@ func TestPrintPages(t *testing.T) {
 	}
 
 	// Colour toners drain on every fourth page only.
-	c := newPrinter(0, 3, time.Now())
+	c := newPrinter(0, 3, time.Now(), nil)
 	cyan := func() int {
 		pdu, _ := c.Get(OIDPrtSuppliesEntry + ".9.1.2")
 		return pdu.Value.(int)
@@ -114,7 +114,7 @@ func TestPrintPages(t *testing.T) {
 }
 
 func TestFrontPanelSet(t *testing.T) {
-	p := newPrinter(0, 3, time.Now())
+	p := newPrinter(0, 3, time.Now(), nil)
 	if err := p.Set(OIDSysLocation, "Lobby"); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestStateFileErrors(t *testing.T) {
 func TestWriteHCLGolden(t *testing.T) {
 	var printers []*Printer
 	for i := range 5 {
-		p := newPrinter(i, 3, time.Now())
+		p := newPrinter(i, 3, time.Now(), nil)
 		p.addr = fmt.Sprintf("127.0.0.1:%d", 16101+i)
 		// The first two serve SNMP only; the others TCP services too, the
 		// last without HTTPS.
@@ -408,7 +408,7 @@ func TestOptionsValidation(t *testing.T) {
 
 func TestResponseSizeExact(t *testing.T) {
 	for i := range families {
-		p := newPrinter(i, 3, time.Now())
+		p := newPrinter(i, 3, time.Now(), nil)
 		resp := &gosnmp.SnmpPacket{Version: gosnmp.Version2c, Community: "public", PDUType: gosnmp.GetResponse, RequestID: 123456}
 		vbl := 0
 		for k, o := range p.lay.objs {

@@ -350,6 +350,15 @@ func appendHumanBlock(b []byte, c painter, pp *plans.PrinterPlan) []byte {
 	}
 	b = slices.Grow(b, 128+len(lines)*(width+64))
 	b = append(c.appendPaint(append(b, "  "...), ansiBold, "# "+header(pp)), '\n')
+	if pp.Observed != nil {
+		n := len(b)
+		b = appendFacts(append(b, "  # "...), pp.Observed)
+		if len(b) == n+len("  # ") {
+			b = b[:n]
+		} else {
+			b = append(b, '\n')
+		}
+	}
 	b = c.appendAction(append(b, "  "...), pp.Action, pp.Action.Symbol())
 	b = append(appendBlockName(append(b, ' '), pp.Name), " {\n"...)
 	for _, l := range lines {

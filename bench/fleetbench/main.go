@@ -35,6 +35,7 @@ func main() {
 	flag.BoolVar(&o.verbose, "v", false, "log each step to stderr")
 	serve := flag.Int("serve", 0, "instead of measuring, run a simulated fleet of this many printers and write its configuration to -dir until interrupted (for profiling)")
 	flag.StringVar(&o.dir, "dir", "", "with -serve: where to write the configuration")
+	flag.StringVar(&o.recording, "recording", "", "simulate printers answering like this recorded device (a .snmprec, such as testdata/interop/jetdirect.snmprec)")
 	flag.Parse()
 	if *serve > 0 {
 		if err := o.serve(*serve); err != nil {

@@ -29,6 +29,7 @@ type options struct {
 	unhealthyAt    int
 	keep, verbose  bool
 	dir            string // -serve's configuration directory
+	recording      string // -recording: every printer answers like this .snmprec
 }
 
 // Budgets from the performance issue; a row names its budget when it has one.
@@ -442,6 +443,9 @@ func (o options) startSim(ctx context.Context, dir string, n int, extra []string
 	hclPath := filepath.Join(dir, "sim.hcl")
 	args := append([]string{"sim", "--printers", strconv.Itoa(n), "--listen", "127.0.0.1", "--base-port", "0",
 		"--print-rate", "0", "--write-hcl", hclPath}, extra...)
+	if o.recording != "" {
+		args = append(args, "--from-recording", o.recording)
+	}
 	o.logf("inkform %s", strings.Join(args, " "))
 	s := &simProcess{cmd: exec.Command(o.inkform, args...)}
 	s.cmd.Stderr = &s.stderr

@@ -48,7 +48,7 @@ func (f *fakes) planning() planningOptions {
 		OpenStore: func(context.Context, backend.Location, backend.Options) (state.Store, error) {
 			return f.store, nil
 		},
-		Connect: func(*catalog.Catalog, int) providers.Connector { return f.conn },
+		Connect: func(*catalog.Catalog, *catalog.Devices, int) providers.Connector { return f.conn },
 	}
 	o.State.Dir = f.dir
 	return o

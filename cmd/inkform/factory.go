@@ -22,9 +22,10 @@ type factory struct {
 // storeOpener opens the state at a location.
 type storeOpener func(ctx context.Context, loc backend.Location, opts backend.Options) (state.Store, error)
 
-// connectFunc returns a connector to printers of catalog cat, of which at
-// most inFlight are talked to at once.
-type connectFunc func(cat *catalog.Catalog, inFlight int) providers.Connector
+// connectFunc returns a connector to printers of catalog cat, read with
+// the identity rules devices (nil: the built-in ones), of which at most
+// inFlight are talked to at once.
+type connectFunc func(cat *catalog.Catalog, devices *catalog.Devices, inFlight int) providers.Connector
 
 // newFactory reaches real state backends and real printers.
 func newFactory(io streams) *factory {

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,20 +16,31 @@ import (
 type showOptions struct {
 	IO        streams
 	OpenStore storeOpener
+	Connect   connectFunc
 	State     stateFlags
 	PlanFile  string // "" shows the recorded state
+	Printer   string // printer.NAME: shows that printer in full, observed live
 	JSON      bool
 }
 
 func newShowCommand(f *factory) *cobra.Command {
-	opts := &showOptions{IO: f.IO, OpenStore: f.OpenStore}
+	opts := &showOptions{IO: f.IO, OpenStore: f.OpenStore, Connect: f.Connect}
 	cmd := &cobra.Command{
-		Use:   "show [PLANFILE]",
-		Short: "Show a saved plan, or the recorded state",
-		Args:  cobra.MaximumNArgs(1),
+		Use:   "show [PLANFILE | printer.NAME]",
+		Short: "Show a saved plan, one printer in full, or the recorded state",
+		Long: `Without an argument, show what state records of every printer. With a plan
+file, show that plan. With printer.NAME (a printer of the configuration, when
+no file has that name), observe that printer now, read-only, and show it in
+full: identity, status and errors, every supply, the page count, its declared
+settings beside the values it has, and what state records of it.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				opts.PlanFile = args[0]
+				if isPrinterAddress(args[0]) {
+					opts.Printer = args[0]
+				} else {
+					opts.PlanFile = args[0]
+				}
 			}
 			return runShow(cmd.Context(), opts)
 		},
@@ -35,8 +50,21 @@ func newShowCommand(f *factory) *cobra.Command {
 	return cmd
 }
 
+// isPrinterAddress says an argument of show names a printer: printer.NAME,
+// unless a file of that name exists (a plan file may be called anything).
+func isPrinterAddress(arg string) bool {
+	if !strings.HasPrefix(arg, "printer.") || len(arg) == len("printer.") {
+		return false
+	}
+	_, err := os.Stat(arg)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
 func runShow(ctx context.Context, opts *showOptions) error {
 	io := opts.IO
+	if opts.Printer != "" {
+		return runShowPrinter(ctx, opts)
+	}
 	if opts.PlanFile != "" {
 		plan, err := readPlanFile(opts.PlanFile)
 		if err != nil {

@@ -29,6 +29,9 @@ type simOptions struct {
 	HCLPath  string // --write-hcl
 	CSVPath  string // --write-csv
 	Services string // --services, read into Sim.Services by runSim
+	// Recording is --from-recording: a .snmprec file every printer
+	// answers like.
+	Recording string
 }
 
 func newSimCommand(fac *factory) *cobra.Command {
@@ -43,12 +46,20 @@ Lexmark CX725, Lexmark MS821, HP LaserJet M507, Brother HL-L6400DW and
 RICOH IM C3000; serial numbers follow from the printer's position, so a
 configuration written with --write-hcl stays valid across restarts.
 
+With --from-recording FILE.snmprec (snmpsim's format, as testdata/interop holds
+recordings of real printers), every printer answers like the recorded device
+instead: each with its own address, and its own serial (the recorded one
+followed by the printer's number, wherever the device shows it). The settings
+the built-in models let SNMP write (contact, name, location, the Printer MIB's
+writable objects) stay writable where the device has them.
+
 The read community may GET, the write community may GET and SET; other
 communities get no answer. With --state-file, changed values survive restarts.
 
 After every socket is bound the command prints the printers (or a summary)
 and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 		Example: `  inkform sim --printers 25 --write-hcl fleet.hcl
+  inkform sim --from-recording testdata/interop/jetdirect.snmprec --printers 500 --write-hcl fleet.hcl
   inkform sim --printers 1000 --base-port 20001 --loss 0.02 --latency 5ms`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -59,6 +70,7 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.Printers, "printers", 10, "number of printers")
+	f.StringVar(&opts.Recording, "from-recording", "", "serve every printer like the device recorded in this .snmprec file")
 	f.StringVar(&o.Listen, "listen", "127.0.0.1", "IP address to listen on")
 	f.IntVar(&o.BasePort, "base-port", 16101, "UDP port of the first printer; printer i uses base-port+i (0 = free ports)")
 	f.StringVar(&opts.HCLPath, "write-hcl", "", "write an inkform configuration for the fleet to this file")
@@ -90,6 +102,16 @@ func runSim(ctx context.Context, opts *simOptions) error {
 		return err
 	}
 	o.Services = svcs
+	if opts.Recording != "" {
+		rec, err := simulator.LoadRecording(opts.Recording)
+		if err != nil {
+			return err
+		}
+		for _, why := range rec.Skipped() {
+			fmt.Fprintf(opts.IO.Err, "Warning: %s: %s\n", opts.Recording, why)
+		}
+		o.Recording = rec
+	}
 	hclPath, csvPath, out := opts.HCLPath, opts.CSVPath, opts.IO.Out
 	sim, err := simulator.Start(ctx, o)
 	if err != nil {

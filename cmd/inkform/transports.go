@@ -14,9 +14,9 @@ import (
 // and file over the transport its `transports` list prefers.
 // inFlight is how many printers may be in flight at once, which bounds the
 // idle SNMP sockets worth keeping.
-func newConnector(cat *catalog.Catalog, inFlight int) providers.Connector {
+func newConnector(cat *catalog.Catalog, devices *catalog.Devices, inFlight int) providers.Connector {
 	settings, files := transportProviders(cat)
-	return router.New(cat, snmp.New(cat, snmp.Options{MaxIdleClients: min(inFlight, snmp.DefaultMaxIdleClients)}),
+	return router.New(cat, snmp.New(cat, snmp.Options{MaxIdleClients: min(inFlight, snmp.DefaultMaxIdleClients), Devices: devices}),
 		settings, files)
 }
 

@@ -95,7 +95,7 @@ func (ws *workspace) reach(parallelism, n int) (*catalog.Catalog, providers.Conn
 		cat = catalog.Default()
 	}
 	limits := ws.limits(n, parallelism)
-	return cat, ws.connect(cat, limits.MaxInFlight), limits
+	return cat, ws.connect(cat, ws.cfg.Devices, limits.MaxInFlight), limits
 }
 
 // limits are the observer's limits for n printers, said once on stderr

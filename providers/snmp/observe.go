@@ -28,10 +28,12 @@ const (
 	oidHrPrinterErrors = ".1.3.6.1.2.1.25.3.5.1.2"
 	oidPrtSerial       = ".1.3.6.1.2.1.43.5.1.1.17.1"
 	oidPrtLifeCount    = ".1.3.6.1.2.1.43.10.2.1.4.1.1"
+	oidSupplyColorant  = ".1.3.6.1.2.1.43.11.1.1.3" // prtMarkerSuppliesColorantIndex
 	oidSupplyType      = ".1.3.6.1.2.1.43.11.1.1.5"
 	oidSupplyDescr     = ".1.3.6.1.2.1.43.11.1.1.6"
 	oidSupplyMax       = ".1.3.6.1.2.1.43.11.1.1.8"
 	oidSupplyLevel     = ".1.3.6.1.2.1.43.11.1.1.9"
+	oidColorantValue   = ".1.3.6.1.2.1.43.12.1.1.4" // prtMarkerColorantValue
 
 	// hrDevicePrinter is the hrDeviceType of a printer.
 	hrDevicePrinter = ".1.3.6.1.2.1.25.3.1.5"
@@ -253,6 +255,20 @@ func (s *Session) walkColumns(ctx context.Context, op string, columns []string, 
 			if reps > 1 {
 				reps /= 2
 				continue
+			}
+			if len(columns) > 1 {
+				// One row of every column is too big for the agent: walk
+				// the columns in two halves instead.
+				half := len(columns) / 2
+				first, err := s.walkColumns(ctx, op, columns[:half], maxRows)
+				if err != nil {
+					return nil, err
+				}
+				second, err := s.walkColumns(ctx, op, columns[half:], maxRows)
+				if err != nil {
+					return nil, err
+				}
+				return append(first, second...), nil
 			}
 			return nil, fmt.Errorf("printer %s (%s): snmp %s: tooBig for a single row", s.name, s.addr, op)
 		case gosnmp.NoSuchName:

@@ -2,13 +2,18 @@ package snmp
 
 import (
 	"context"
+	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/internal/testservers"
 	"github.com/inkform/inkform/simulator"
 )
 
@@ -57,6 +62,82 @@ func TestSimulatorPrinters(t *testing.T) {
 				if sup.Kind == fleet.SupplyKindOther || sup.State() == fleet.SupplyUnknown {
 					t.Errorf("supply %+v: kind %s, state %s", sup, sup.Kind, sup.State())
 				}
+			}
+		})
+	}
+}
+
+// A fleet cloned from a recording of a real printer reads as that printer
+// does (as TestInteropRecordings reads it from snmpsimd), but for each
+// printer's own serial, and its settings are written per printer.
+func TestSimulatorClonesRecordings(t *testing.T) {
+	dir := testservers.InteropDir(t)
+	files, err := filepath.Glob(filepath.Join(dir, "*.snmprec"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no recordings in %s: %v", dir, err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".snmprec")
+		t.Run(name, func(t *testing.T) {
+			rec, err := simulator.LoadRecording(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lib libreNMSReading
+			b, err := os.ReadFile(filepath.Join(dir, name+".expect.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &lib); err != nil {
+				t.Fatal(err)
+			}
+			sim, err := simulator.Start(t.Context(), simulator.Options{Printers: 2, Recording: rec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sim.Close() })
+			c := New(nil, Options{})
+			var serials []string
+			for i, sp := range sim.Printers() {
+				host, port, _ := net.SplitHostPort(sp.Addr())
+				n, _ := strconv.Atoi(port)
+				s := connect(t, c, printerAt(host, n, fleet.SNMP{Community: "private"}))
+				got, err := s.Observe(context.Background(), []string{"system.contact"})
+				if err != nil {
+					t.Fatalf("printer %d: Observe: %v", i, err)
+				}
+				if want, ok := inkformReads[name]; ok {
+					have := [4]string{got.Vendor, got.Model, got.Firmware, got.Status}
+					if have != [4]string{want.vendor, want.model, want.firmware, want.status} {
+						t.Errorf("printer %d: read %q; the device reads %q", i, have, [4]string{want.vendor, want.model, want.firmware, want.status})
+					}
+				}
+				if got.Model != sp.Model() {
+					t.Errorf("printer %d: model %q, the simulator says %q", i, got.Model, sp.Model())
+				}
+				if got.Serial != sp.Serial() || !strings.HasPrefix(got.Serial, rec.Serial()) || got.Serial == rec.Serial() {
+					t.Errorf("printer %d: serial %q, the simulator says %q (recorded %q)", i, got.Serial, sp.Serial(), rec.Serial())
+				}
+				serials = append(serials, got.Serial)
+				noSerial := lib
+				noSerial.Serial = nil
+				compareWithLibreNMS(t, got, supplyIndexes(t, s.(*Session)), noSerial)
+
+				// Settings are the printer's own.
+				contact := "desk " + strconv.Itoa(i)
+				if err := s.Set(context.Background(), []fleet.Desired{{Name: "system.contact", Value: contact}}); err != nil {
+					t.Fatalf("printer %d: Set: %v", i, err)
+				}
+				again, err := s.Observe(context.Background(), []string{"system.contact"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if again.Settings["system.contact"] != contact {
+					t.Errorf("printer %d: system.contact %q after setting %q", i, again.Settings["system.contact"], contact)
+				}
+			}
+			if serials[0] == serials[1] {
+				t.Errorf("both printers read serial %q", serials[0])
 			}
 		})
 	}

@@ -5,22 +5,26 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/inkform/inkform/fleet"
 )
 
-// supplies walks the marker supplies table's type, description, max
-// capacity and level columns together.
+// supplies walks the marker supplies table's colorant, type, description,
+// max capacity and level columns together; and the colorant table, one
+// walk more, only when a supply's name does not say its colour and its
+// colorant index says where the printer does.
 func (s *Session) supplies(ctx context.Context) ([]fleet.Supply, error) {
 	cols, err := s.walkColumns(ctx, "walk prtMarkerSuppliesTable",
-		[]string{oidSupplyType, oidSupplyDescr, oidSupplyMax, oidSupplyLevel}, maxWalkRows)
+		[]string{oidSupplyType, oidSupplyDescr, oidSupplyMax, oidSupplyLevel, oidSupplyColorant}, maxWalkRows)
 	if err != nil {
 		return nil, err
 	}
 	type rowOf struct {
 		fleet.Supply
-		typ int64
+		typ      int64
+		colorant int64
 	}
 	rows := map[string]*rowOf{}
 	var order []string
@@ -56,20 +60,90 @@ func (s *Session) supplies(ctx context.Context) ([]fleet.Supply, error) {
 			row(c.index).Level = clampInt(n)
 		}
 	}
+	for _, c := range cols[4] {
+		// Only for rows the other columns have: the colorant alone
+		// makes no supply.
+		if r, ok := rows[c.index]; ok {
+			if n, ok := intValue(c.pdu); ok && n > 0 {
+				r.colorant = n
+			}
+		}
+	}
 	if len(order) == 0 {
 		return nil, nil
 	}
 	slices.SortFunc(order, compareOID)
 	out := make([]fleet.Supply, len(order))
+	var uncoloured []int // supplies whose colorant index may say their colour
 	for i, idx := range order {
 		r := rows[idx]
 		sup := r.Supply
 		sup.Description, sup.PartNumber, sup.Serial = splitSupplyName(sup.Description)
 		sup.Kind = supplyKind(r.typ, sup.Description)
 		sup.Color = supplyColor(sup.Description)
+		if sup.Color == "" && r.colorant > 0 && !mentionsSeveralColors(sup.Description) {
+			uncoloured = append(uncoloured, i)
+		}
 		out[i] = sup
 	}
+	if len(uncoloured) > 0 {
+		colorants, err := s.colorants(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range uncoloured {
+			r := rows[order[i]]
+			// The colorant table is indexed by hrDeviceIndex as the
+			// supplies table is: the same device's row k.
+			device, _, _ := strings.Cut(order[i], ".")
+			out[i].Color = colorantColor(colorants[device+"."+strconv.FormatInt(r.colorant, 10)])
+		}
+	}
 	return out, nil
+}
+
+// colorants walks prtMarkerColorantValue: the colorant's name by row.
+func (s *Session) colorants(ctx context.Context) (map[string]string, error) {
+	cols, err := s.walkColumns(ctx, "walk prtMarkerColorantTable", []string{oidColorantValue}, maxWalkRows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(cols[0]))
+	for _, c := range cols[0] {
+		out[c.index] = textValue(c.pdu)
+	}
+	return out, nil
+}
+
+// mentionsSeveralColors says a supply's name is of more than one colorant
+// ("Black and Color Imaging Kit"): its colorant index then names one of
+// them only.
+func mentionsSeveralColors(name string) bool {
+	lower := strings.ToLower(name)
+	return containsWord(lower, "color") || containsWord(lower, "colour")
+}
+
+// colorantColor reads a prtMarkerColorantValue ("black", "Cyan",
+// "light magenta") as a colour: the colorant word it names, else the
+// value itself in lower case when it is a short name; "" for none.
+func colorantColor(v string) string {
+	if c := supplyColor(v); c != "" {
+		return c
+	}
+	lower := strings.ToLower(strings.TrimSpace(v))
+	switch lower {
+	case "", "other", "unknown", "none", "n/a":
+		return ""
+	}
+	if len(lower) > 24 {
+		return ""
+	}
+	for i := 0; i < len(lower); i++ {
+		if c := lower[i]; !(c >= 'a' && c <= 'z' || c == ' ' || c == '-') {
+			return ""
+		}
+	}
+	return lower
 }
 
 // supplyTypeKinds maps prtMarkerSuppliesType (RFC 3805's

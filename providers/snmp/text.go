@@ -1,31 +1,47 @@
 package snmp
 
 import (
+	"bytes"
 	"encoding/hex"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/japanese"
+	xunicode "golang.org/x/text/encoding/unicode"
 )
 
 // cleanText turns an OCTET STRING from a printer into display text. Agents
 // pad with NULs (C buffers), prefix HP PML type bytes, embed newlines and
-// sometimes send Latin-1: cut at the first NUL, decode Latin-1 when the
-// bytes are not UTF-8, turn control characters into spaces and collapse
-// runs of white space.
+// send other encodings than UTF-8: UTF-16 after a byte order mark,
+// Shift-JIS (Japanese models), Latin-1. It decodes UTF-16 by its mark, cuts
+// at the first NUL, drops a UTF-8 byte order mark, decodes Shift-JIS or
+// Latin-1 when the bytes are not UTF-8, turns control characters into
+// spaces and collapses runs of white space.
 func cleanText(b []byte) string {
+	if hasUTF16BOM(b) {
+		// A decoder holds state: one per value.
+		if u, err := xunicode.UTF16(xunicode.BigEndian, xunicode.ExpectBOM).NewDecoder().Bytes(b); err == nil {
+			b = u
+		}
+	}
 	if i := indexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}
+	b = bytes.TrimPrefix(b, utf8BOM)
 	var s string
-	if utf8.Valid(b) {
+	switch {
+	case utf8.Valid(b):
 		s = string(b)
-	} else {
-		r := make([]rune, len(b))
-		for i, c := range b {
-			r[i] = rune(c) // Latin-1 maps byte for code point
+	case isShiftJIS(b):
+		u, err := japanese.ShiftJIS.NewDecoder().Bytes(b)
+		if err != nil {
+			return cleanText(latin1(b))
 		}
-		s = string(r)
+		s = string(u)
+	default:
+		s = string(latin1(b))
 	}
 	var out strings.Builder
 	out.Grow(len(s))
@@ -42,6 +58,62 @@ func cleanText(b []byte) string {
 		out.WriteRune(r)
 	}
 	return out.String()
+}
+
+// latin1 is b read as Latin-1 (byte for code point), in UTF-8.
+func latin1(b []byte) []byte {
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return []byte(string(r))
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// hasUTF16BOM reports whether b starts with a UTF-16 byte order mark
+// (FE FF or FF FE), which no Latin-1 or UTF-8 text does.
+func hasUTF16BOM(b []byte) bool {
+	return len(b) >= 2 && (b[0] == 0xFE && b[1] == 0xFF || b[0] == 0xFF && b[1] == 0xFE)
+}
+
+// isShiftJIS reports whether b, which is not UTF-8, reads as Shift-JIS
+// rather than Latin-1: every byte is ASCII, a half-width katakana, or one
+// of a valid two-byte pair; and some pair says it is Japanese, either by
+// a lead byte Latin-1 text never has (0x81-0x9F, its C1 controls: kana,
+// punctuation, the common kanji) or by two pairs of high bytes in a row
+// (four accented Latin-1 letters in a row are in no real name; "élève"
+// pairs each accent with an ASCII letter).
+func isShiftJIS(b []byte) bool {
+	japanese, prevPair := false, false // prevPair: the last pair was of high bytes
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c < 0x80:
+			i++
+			prevPair = false
+		case c >= 0xA1 && c <= 0xDF: // half-width katakana
+			i++
+			prevPair = false
+		case c >= 0x81 && c <= 0x9F || c >= 0xE0 && c <= 0xFC:
+			if i+1 >= len(b) {
+				return false
+			}
+			t := b[i+1]
+			if t < 0x40 || t == 0x7F || t > 0xFC {
+				return false
+			}
+			high := t >= 0x80
+			if c <= 0x9F || prevPair && high {
+				japanese = true
+			}
+			prevPair = high
+			i += 2
+		default:
+			return false // 0x80, 0xA0, 0xFD-0xFF
+		}
+	}
+	return japanese
 }
 
 func indexByte(b []byte, c byte) int {
@@ -61,6 +133,9 @@ func indexByte(b []byte, c byte) int {
 // 4D 31 33 30" is "HP LaserJet MFP M130". Hex is decoded only where every
 // token is one hex byte and the bytes decoded are printable.
 func decodeText(b []byte) string {
+	if hasUTF16BOM(b) {
+		return cleanText(b) // its NULs are half its characters
+	}
 	if i := indexByte(b, 0); i >= 0 {
 		b = b[:i]
 	}

@@ -116,7 +116,10 @@ func TestCompareOID(t *testing.T) {
 // multi-line descriptions included.
 func FuzzCleanText(f *testing.F) {
 	for _, seed := range []string{"Black Toner\x00\x00", "\x01\x15VNCRC48198", "Toner \xe9l\xe8ve", "42 6C 61 63 6B 00", " \n\t", "\xff\xfe\xfd",
-		"\x01\x15HP LaserJet MF\n50 20 4D 31 33 30 6E 77 20", "A\r\n41 42\n43"} {
+		"\x01\x15HP LaserJet MF\n50 20 4D 31 33 30 6E 77 20", "A\r\n41 42\n43",
+		// UTF-16 after a byte order mark, Shift-JIS, and what looks like them.
+		"\xff\xfeB\x00l\x00a\x00c\x00k\x00\x00\x00", "\xfe\xff\x30\xb7\x30\xa2\x30\xf3", "\xff\xfe\x00\xd8", "\xfe\xff\x00",
+		"\x83\x75\x83\x89\x83\x62\x83\x4e", "\x8d\x95\x83\x67", "\xe8\x9f\xe8\x9f", "\x81", "\x81\x7f", "\xef\xbb\xbfA"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -219,4 +222,34 @@ func FuzzCompareOID(f *testing.F) {
 			t.Fatalf("compareOID(%q, %q) = %d, reference %d", a, b, got, want)
 		}
 	})
+}
+
+// Descriptions in UTF-16 (after a byte order mark) and Shift-JIS read as
+// the printer meant them; Latin-1 stays Latin-1.
+func TestCleanTextEncodings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"utf-16le with bom, padded", "\xff\xfeB\x00l\x00a\x00c\x00k\x00 \x00T\x00o\x00n\x00e\x00r\x00\x00\x00\x00\x00", "Black Toner"},
+		{"utf-16be with bom", "\xfe\xff\x30\xb7\x30\xa2\x30\xf3\x00 \x30\xc8\x30\xca\x30\xfc", "シアン トナー"},
+		{"utf-16 odd length: the odd byte is no character", "\xff\xfeA\x00B", "A"},
+		{"shift-jis katakana", "\x83\x75\x83\x89\x83\x62\x83\x4e\x83\x67\x83\x69\x81\x5b", "ブラックトナー"},
+		{"shift-jis kanji and katakana", "\x8d\x95\x83\x67\x83\x69\x81\x5b", "黒トナー"},
+		{"shift-jis level-2 kanji only", "Toner \xe8\x9f\xe8\x9f", "Toner 陝陝"},
+		{"shift-jis with ascii", "\x83\x56\x83\x41\x83\x93 (C) TN-423C", "シアン (C) TN-423C"},
+		{"latin-1 accents paired with letters", "Toner \xe9l\xe8ve", "Toner élève"},
+		{"latin-1 single accent", "Cartouche cyan \xe0 jet", "Cartouche cyan à jet"},
+		{"latin-1 ending on a lead byte", "Caf\xe9", "Café"},
+		{"utf-8 bom", "\xef\xbb\xbfYellow", "Yellow"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for name, f := range map[string]func([]byte) string{"cleanText": cleanText, "decodeText": decodeText} {
+				if got := f([]byte(tc.in)); got != tc.want {
+					t.Errorf("%s(%q) = %q, want %q", name, tc.in, got, tc.want)
+				}
+			}
+		})
+	}
 }
