@@ -1,6 +1,10 @@
 package alerts
 
-import "time"
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
 
 // Defaults, as Alertmanager's where the concept is the same.
 const (
@@ -108,4 +112,33 @@ type Report struct {
 	Schedule string // standard 5-field cron expression
 	View     string
 	Email    Email
+}
+
+// redacted is s with the password replaced, for printing.
+func (s SMTP) redacted() smtpPrinted {
+	p := smtpPrinted(s)
+	if p.Password != "" {
+		p.Password = "(sensitive)"
+	}
+	return p
+}
+
+// smtpPrinted is SMTP without its methods, so that printing it does not
+// call String again.
+type smtpPrinted SMTP
+
+// String prints s without its password, so a %v in a log or an error
+// cannot leak it.
+func (s SMTP) String() string { return fmt.Sprintf("%+v", s.redacted()) }
+
+// GoString is String for %#v.
+func (s SMTP) GoString() string { return fmt.Sprintf("%#v", s.redacted()) }
+
+// LogValue logs s without its password.
+func (s SMTP) LogValue() slog.Value {
+	p := s.redacted()
+	return slog.GroupValue(
+		slog.String("host", p.Host), slog.Int("port", p.Port), slog.String("encryption", p.Encryption),
+		slog.String("username", p.Username), slog.String("password", p.Password), slog.String("from", p.From),
+		slog.String("ca_cert", p.CACertFile), slog.Duration("timeout", p.Timeout))
 }

@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -44,5 +46,18 @@ func TestTemplateOnExample(t *testing.T) {
 	}
 	if err := tpl.Execute(&b, ExampleTemplateData("jams")); err == nil || !strings.Contains(err.Error(), "Printr") {
 		t.Errorf("a misspelt field executes: %v", err)
+	}
+}
+
+func TestSMTPPrintsNoPassword(t *testing.T) {
+	s := SMTP{Host: "mail.example.com", Port: 587, Username: "u", Password: "hunter2-smtp", From: "a@example.com"}
+	var b strings.Builder
+	log := slog.New(slog.NewJSONHandler(&b, nil))
+	log.Info("smtp", "config", s)
+	slog.New(slog.NewTextHandler(&b, nil)).Info("smtp", "config", s)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), fmt.Sprintf("%v", &s), b.String()} {
+		if strings.Contains(out, "hunter2-smtp") || !strings.Contains(out, "mail.example.com") {
+			t.Errorf("printed as %s", out)
+		}
 	}
 }
