@@ -20,6 +20,7 @@ import (
 	hhcl "github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/inkform/inkform/alerts"
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 )
@@ -66,6 +67,14 @@ type Config struct {
 	// the configuration declares in setting blocks. Use it, not the
 	// built-in catalog, to read and write this configuration's settings.
 	Catalog *catalog.Catalog
+
+	// The watch service's configuration. SMTP and Watch are nil when the
+	// configuration has no smtp or watch block; Routes and Reports are
+	// sorted by name. SMTP.Password is secret: never print it.
+	SMTP    *alerts.SMTP
+	Routes  []alerts.Route
+	Watch   *alerts.Watch
+	Reports []alerts.Report
 
 	ranges map[string]hhcl.Range // printer name → where it is declared
 }
@@ -189,6 +198,10 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 		Files:    l.files,
 		Dir:      dir,
 		Catalog:  l.cat,
+		SMTP:     l.smtp,
+		Routes:   l.routes,
+		Watch:    l.watch,
+		Reports:  l.reports,
 		ranges:   l.printerRanges,
 	}, diags
 }

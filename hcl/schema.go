@@ -17,6 +17,10 @@ const (
 	blockPrinter       = "printer"
 	blockSetting       = "setting"
 	blockFirmware      = "firmware"
+	blockSMTP          = "smtp"
+	blockAlertRoute    = "alert_route"
+	blockWatch         = "watch"
+	blockReport        = "report"
 )
 
 var fileSchema = &hhcl.BodySchema{
@@ -29,6 +33,10 @@ var fileSchema = &hhcl.BodySchema{
 		{Type: blockPrinter, LabelNames: []string{"name"}},
 		{Type: blockSetting, LabelNames: []string{"name"}},
 		{Type: blockFirmware, LabelNames: []string{"name"}},
+		{Type: blockSMTP},
+		{Type: blockAlertRoute, LabelNames: []string{"name"}},
+		{Type: blockWatch},
+		{Type: blockReport, LabelNames: []string{"name"}},
 	},
 }
 
@@ -147,4 +155,59 @@ var firmwareSchema = &hhcl.BodySchema{
 
 var rolloutSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{{Name: "batch"}, {Name: "max_failures"}},
+}
+
+var smtpSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "host", Required: true}, {Name: "port"}, {Name: "encryption"},
+		{Name: "username"}, {Name: "password"}, {Name: "from", Required: true},
+		{Name: "ca_cert"}, {Name: "timeout"},
+	},
+}
+
+var alertRouteSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "grace"}, {Name: "repeat"}, {Name: "also_on_clear"},
+		{Name: "group_wait"}, {Name: "group_interval"},
+		{Name: "subject"}, {Name: "body"},
+	},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: "match"}, {Type: "email"}},
+}
+
+var matchSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "events"}, {Name: "severity"}, {Name: "printers"}, {Name: "keywords"},
+	},
+}
+
+var emailSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "to", Required: true}, {Name: "cc"}},
+}
+
+// Sub-blocks of the watch block. A new part of the service (the status
+// page, NPAP intake) adds its block here and a case in decodeWatch.
+const (
+	watchTraps      = "traps"
+	watchDrift      = "drift"
+	watchStatusPage = "status_page"
+)
+
+var watchSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "poll"}, {Name: "trap_ttl"}, {Name: "offline_after"}, {Name: "low_percent"},
+	},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: watchTraps}, {Type: watchDrift}, {Type: watchStatusPage}},
+}
+
+var trapsSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "listen"}, {Name: "allow"}},
+}
+
+var driftSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "every", Required: true}, {Name: "enforce"}},
+}
+
+var reportSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "schedule", Required: true}, {Name: "view", Required: true}},
+	Blocks:     []hhcl.BlockHeaderSchema{{Type: "email"}},
 }
