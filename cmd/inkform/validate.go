@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/inkform/inkform/hcl"
 )
 
 // validateOptions are the options of validate.
@@ -34,6 +37,26 @@ func runValidate(_ context.Context, opts *validateOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Success! The configuration is valid: %d printers.\n", len(cfg.Printers))
+	fmt.Fprintf(opts.IO.Out, "Success! The configuration is valid: %s.\n", validSummary(cfg))
 	return nil
+}
+
+// validSummary counts what a valid configuration declares; the watch
+// service's blocks only when there are any.
+func validSummary(cfg *hcl.Config) string {
+	parts := []string{fmt.Sprintf("%d printers", len(cfg.Printers))}
+	count := func(n int, one, many string) {
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+one)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %s", n, many))
+		}
+	}
+	count(len(cfg.Routes), "alert route", "alert routes")
+	count(len(cfg.Reports), "report", "reports")
+	if cfg.Watch != nil {
+		parts = append(parts, "a watch block")
+	}
+	return strings.Join(parts, ", ")
 }
