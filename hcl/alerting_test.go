@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -285,5 +286,107 @@ func TestTemplatesAccepted(t *testing.T) {
 		if cfg.Routes[0].Body != tpl {
 			t.Errorf("body %q, want %q", cfg.Routes[0].Body, tpl)
 		}
+	}
+}
+
+// TestAlertingDocumented checks that docs/language.md lists every event
+// name, view and template field, and documents every attribute and block
+// of the watch service's blocks.
+func TestAlertingDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "language.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	events := doc[strings.Index(doc, "| `events` |"):]
+	events = events[:strings.IndexByte(events, '\n')]
+	for _, n := range eventNames {
+		if !strings.Contains(events, "`"+n+"`") {
+			t.Errorf("the events row lacks %q", n)
+		}
+	}
+	for _, v := range viewNames {
+		if !strings.Contains(doc, `"`+v+`"`) {
+			t.Errorf("docs lack the view %q", v)
+		}
+	}
+	for _, f := range exportedFields(reflect.TypeFor[alerts.TemplateData]()) {
+		if !strings.Contains(doc, "`."+f+"`") {
+			t.Errorf("docs lack the template field .%s", f)
+		}
+	}
+	for _, s := range []*hhcl.BodySchema{smtpSchema, alertRouteSchema, matchSchema, emailSchema, watchSchema, trapsSchema, driftSchema, reportSchema} {
+		for _, a := range s.Attributes {
+			if !strings.Contains(doc, "| `"+a.Name+"`") && !strings.Contains(doc, "`"+a.Name+"` |") && !strings.Contains(doc, ", `"+a.Name+"`") {
+				t.Errorf("docs lack a row for the attribute %s", a.Name)
+			}
+		}
+		for _, bl := range s.Blocks {
+			if !strings.Contains(doc, "`"+bl.Type+"`") {
+				t.Errorf("docs lack the block %s", bl.Type)
+			}
+		}
+	}
+	for _, h := range []string{"## smtp", "## alert_route", "## watch", "## report"} {
+		if !strings.Contains(doc, "\n"+h+"\n") {
+			t.Errorf("docs lack the section %q", h)
+		}
+	}
+}
+
+// TestRouteAndReportForms: the forms the documentation shows load without
+// a warning.
+func TestRouteAndReportForms(t *testing.T) {
+	src := `smtp {
+  host = "mail.example.com"
+  from = "inkform@example.com"
+}
+printer "fleet" {
+  for_each = toset(["a.example.com", "b.example.com"])
+  address  = each.value
+}
+alert_route "fleet" {
+  match {
+    printers = ["fleet\\[*", "fleet[\"a.example.com\"]"]
+  }
+  email {
+    to = ["a@example.com"]
+  }
+}
+report "office-hours" {
+  schedule = "*/30 8-18 * * 1-5"
+  view     = "alerts"
+  email {
+    to = ["a@example.com"]
+  }
+}
+report "berlin" {
+  schedule = "TZ=Europe/Berlin 0 7 * * MON"
+  view     = "drift"
+  email {
+    to = ["a@example.com"]
+  }
+}
+report "often" {
+  schedule = "@every 6h"
+  view     = "inventory"
+  email {
+    to = ["a@example.com"]
+  }
+}
+`
+	cfg, diags := Load(writeConfig(t, map[string]string{"main.hcl": src}), LoadOptions{})
+	if cfg == nil || len(diags) > 0 {
+		t.Fatalf("Load: %s", diagText(diags))
+	}
+	if got := cfg.Routes[0].Match.Printers; !cmp.Equal(got, []string{`fleet\[*`, `fleet["a.example.com"]`}) {
+		t.Errorf("printers = %q", got)
+	}
+	var schedules []string
+	for _, r := range cfg.Reports {
+		schedules = append(schedules, r.Schedule)
+	}
+	if want := []string{"TZ=Europe/Berlin 0 7 * * MON", "*/30 8-18 * * 1-5", "@every 6h"}; !cmp.Equal(schedules, want) {
+		t.Errorf("schedules = %q, want %q", schedules, want)
 	}
 }
