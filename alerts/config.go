@@ -83,6 +83,12 @@ type Watch struct {
 	Drift *DriftCheck
 }
 
+// DefaultWatch is the watch configuration without a watch block: polling
+// with the defaults, no trap listener, no drift checks.
+func DefaultWatch() Watch {
+	return Watch{Poll: DefaultPoll, TrapTTL: DefaultTrapTTL, OfflineAfter: DefaultOfflineAfter, LowPercent: DefaultLowPercent}
+}
+
 // Traps is the watch.traps block.
 type Traps struct {
 	Listen string

@@ -69,8 +69,9 @@ type Config struct {
 	Catalog *catalog.Catalog
 
 	// The watch service's configuration. SMTP and Watch are nil when the
-	// configuration has no smtp or watch block; Routes and Reports are
-	// sorted by name. SMTP.Password is secret: never print it.
+	// configuration has no smtp or watch block (watch then runs with
+	// alerts.DefaultWatch()); Routes and Reports are sorted by name.
+	// SMTP.Password is secret: never print it.
 	SMTP    *alerts.SMTP
 	Routes  []alerts.Route
 	Watch   *alerts.Watch

@@ -27,12 +27,8 @@ const (
 func (l *loader) decodeWatch(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 	b := l.watchBlock
 	const where = "the watch block"
-	out := &alerts.Watch{
-		Poll:         alerts.DefaultPoll,
-		TrapTTL:      alerts.DefaultTrapTTL,
-		OfflineAfter: alerts.DefaultOfflineAfter,
-		LowPercent:   alerts.DefaultLowPercent,
-	}
+	w := alerts.DefaultWatch()
+	out := &w
 	content, diags := b.Body.Content(watchSchema)
 	attrs, d := l.usable(content.Attributes, scopeBody)
 	diags = append(diags, d...)
