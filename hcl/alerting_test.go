@@ -390,3 +390,26 @@ report "often" {
 		t.Errorf("schedules = %q, want %q", schedules, want)
 	}
 }
+
+func TestSourceOffset(t *testing.T) {
+	tests := []struct {
+		src, value string
+		off, want  int
+		ok         bool
+	}{
+		{`abc`, "abc", 2, 2, true},
+		{`a\"b\"c`, `a"b"c`, 4, 6, true},
+		{`x\ny`, "x\ny", 2, 3, true},
+		{`\u00e9!`, "é!", 2, 6, true},
+		{`$${a}`, "${a}", 2, 3, true},
+		{`    one`, "one", 1, 0, false}, // an indented heredoc's stripped margin
+		{`abc`, "abc", 4, 0, false},
+		{`\u00zz`, "x", 1, 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := sourceOffset(tt.src, tt.value, tt.off)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("sourceOffset(%q, %q, %d) = %d, %v; want %d, %v", tt.src, tt.value, tt.off, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -149,6 +150,11 @@ func (l *loader) literalRange(expr hhcl.Expression, value string, from, to int) 
 	if src == value {
 		return hhcl.Range{Filename: r.Filename, Start: advance(r.Start, value[:from]), End: advance(r.Start, value[:to])}
 	}
+	if sFrom, ok := sourceOffset(src, value, from); ok {
+		if sTo, ok := sourceOffset(src, value, to); ok {
+			return hhcl.Range{Filename: r.Filename, Start: advance(r.Start, src[:sFrom]), End: advance(r.Start, src[:sTo])}
+		}
+	}
 	if strings.Count(src, "\n") != strings.Count(value, "\n") {
 		return whole
 	}
@@ -181,4 +187,50 @@ func advance(pos hhcl.Pos, text string) hhcl.Pos {
 	}
 	pos.Byte += len(text)
 	return pos
+}
+
+// sourceOffset maps an offset in value to the offset in src, the quoted
+// literal that value was decoded from (with \" \\ \n \t \r \uXXXX
+// \UXXXXXXXX, $${ and %%{ escapes). ok is false when src does not decode
+// to value this way.
+func sourceOffset(src, value string, off int) (int, bool) {
+	if off > len(value) {
+		return 0, false
+	}
+	simple := map[byte]string{'n': "\n", 't': "\t", 'r': "\r", '"': "\"", '\\': "\\"}
+	i, j := 0, 0
+	for i < len(src) && j < off {
+		var decoded string
+		n := 1
+		switch {
+		case src[i] == '\\' && i+1 < len(src) && simple[src[i+1]] != "":
+			decoded, n = simple[src[i+1]], 2
+		case src[i] == '\\' && i+1 < len(src) && (src[i+1] == 'u' || src[i+1] == 'U'):
+			n = 6
+			if src[i+1] == 'U' {
+				n = 10
+			}
+			if i+n > len(src) {
+				return 0, false
+			}
+			r, err := strconv.ParseUint(src[i+2:i+n], 16, 32)
+			if err != nil {
+				return 0, false
+			}
+			decoded = string(rune(r))
+		case strings.HasPrefix(src[i:], "$${") || strings.HasPrefix(src[i:], "%%{"):
+			decoded, n = src[i+1:i+3], 3
+		default:
+			decoded = src[i : i+1]
+		}
+		if !strings.HasPrefix(value[j:], decoded) {
+			return 0, false
+		}
+		i += n
+		j += len(decoded)
+	}
+	if j != off {
+		return 0, false
+	}
+	return i, true
 }

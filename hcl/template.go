@@ -39,7 +39,7 @@ func checkTemplateFields(t *template.Template, name string) *templateProblem {
 		if tpl.Name() != name {
 			dot = nil
 		}
-		c := &tplCheck{root: dot}
+		c := &tplCheck{root: dot, set: t}
 		c.list(tpl.Root, dot)
 		if c.problem != nil {
 			return c.problem
@@ -49,7 +49,8 @@ func checkTemplateFields(t *template.Template, name string) *templateProblem {
 }
 
 type tplCheck struct {
-	root    reflect.Type // the type of $; nil when unknown
+	set     *template.Template // every template parse defined
+	root    reflect.Type       // the type of $; nil when unknown
 	problem *templateProblem
 }
 
@@ -82,6 +83,10 @@ func (c *tplCheck) node(n parse.Node, dot reflect.Type) {
 		c.list(n.List, elemType(t))
 		c.list(n.ElseList, dot)
 	case *parse.TemplateNode:
+		if c.set.Lookup(n.Name) == nil {
+			c.problem = &templateProblem{offset: int(n.Position()), msg: fmt.Sprintf("no template named %q is defined", n.Name)}
+			return
+		}
 		if n.Pipe != nil {
 			c.pipe(n.Pipe, dot)
 		}
