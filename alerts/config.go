@@ -1,6 +1,10 @@
 package alerts
 
-import "time"
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
 
 // Defaults, as Alertmanager's where the concept is the same.
 const (
@@ -79,6 +83,12 @@ type Watch struct {
 	Drift *DriftCheck
 }
 
+// DefaultWatch is the watch configuration without a watch block: polling
+// with the defaults, no trap listener, no drift checks.
+func DefaultWatch() Watch {
+	return Watch{Poll: DefaultPoll, TrapTTL: DefaultTrapTTL, OfflineAfter: DefaultOfflineAfter, LowPercent: DefaultLowPercent}
+}
+
 // Traps is the watch.traps block.
 type Traps struct {
 	Listen string
@@ -108,4 +118,33 @@ type Report struct {
 	Schedule string // standard 5-field cron expression
 	View     string
 	Email    Email
+}
+
+// redacted is s with the password replaced, for printing.
+func (s SMTP) redacted() smtpPrinted {
+	p := smtpPrinted(s)
+	if p.Password != "" {
+		p.Password = "(sensitive)"
+	}
+	return p
+}
+
+// smtpPrinted is SMTP without its methods, so that printing it does not
+// call String again.
+type smtpPrinted SMTP
+
+// String prints s without its password, so a %v in a log or an error
+// cannot leak it.
+func (s SMTP) String() string { return fmt.Sprintf("%+v", s.redacted()) }
+
+// GoString is String for %#v.
+func (s SMTP) GoString() string { return fmt.Sprintf("%#v", s.redacted()) }
+
+// LogValue logs s without its password.
+func (s SMTP) LogValue() slog.Value {
+	p := s.redacted()
+	return slog.GroupValue(
+		slog.String("host", p.Host), slog.Int("port", p.Port), slog.String("encryption", p.Encryption),
+		slog.String("username", p.Username), slog.String("password", p.Password), slog.String("from", p.From),
+		slog.String("ca_cert", p.CACertFile), slog.Duration("timeout", p.Timeout))
 }

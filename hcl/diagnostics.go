@@ -43,7 +43,11 @@ func WriteDiagnosticsStyled(w io.Writer, files map[string]*hhcl.File, diags hhcl
 			err = writeCompact(w, d, true)
 		default:
 			var buf bytes.Buffer
-			if cut, standIn := excerpt(files, d); standIn != nil {
+			if masked, standIn := maskSecret(files, d); standIn != nil {
+				// The source line holds a secret written in clear: show it
+				// masked, so a CI log does not carry it further.
+				err = hhcl.NewDiagnosticTextWriter(&buf, map[string]*hhcl.File{d.Subject.Filename: standIn}, 0, style.Color).WriteDiagnostic(masked)
+			} else if cut, standIn := excerpt(files, d); standIn != nil {
 				// HCL's writer prints whole lines: give it the window only.
 				err = hhcl.NewDiagnosticTextWriter(&buf, map[string]*hhcl.File{cut.Subject.Filename: standIn}, 0, style.Color).WriteDiagnostic(cut)
 			} else {
@@ -152,4 +156,29 @@ func excerpt(files map[string]*hhcl.File, d *hhcl.Diagnostic) (*hhcl.Diagnostic,
 	}
 	cut.Context = nil
 	return &cut, &hhcl.File{Bytes: b.Bytes()}
+}
+
+// secretSubject in a diagnostic's Extra says that its subject is a secret
+// written in the source, to be masked wherever the source is shown.
+type secretSubject struct{}
+
+// maskSecret returns, for a diagnostic whose subject is a secret, a copy
+// of its file with the subject's bytes replaced by '*'; otherwise nil.
+func maskSecret(files map[string]*hhcl.File, d *hhcl.Diagnostic) (*hhcl.Diagnostic, *hhcl.File) {
+	if _, ok := d.Extra.(secretSubject); !ok || d.Subject == nil || files == nil {
+		return d, nil
+	}
+	f := files[d.Subject.Filename]
+	if f == nil || d.Subject.End.Byte > len(f.Bytes) || d.Subject.Start.Byte > d.Subject.End.Byte {
+		return d, nil
+	}
+	b := bytes.Clone(f.Bytes)
+	for i := d.Subject.Start.Byte; i < d.Subject.End.Byte; i++ {
+		if b[i] != '\n' {
+			b[i] = '*'
+		}
+	}
+	masked := *d
+	masked.Extra = nil
+	return &masked, &hhcl.File{Bytes: b}
 }

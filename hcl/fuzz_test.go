@@ -9,7 +9,7 @@ import (
 // FuzzLoad feeds arbitrary bytes to Load as a configuration file. Load must
 // report problems as diagnostics and never panic.
 func FuzzLoad(f *testing.F) {
-	for _, dir := range []string{filepath.Join("testdata", "full"), filepath.Join("testdata", "broken"), filepath.Join("testdata", "format"), filepath.Join("testdata", "delivery")} {
+	for _, dir := range []string{filepath.Join("testdata", "full"), filepath.Join("testdata", "broken"), filepath.Join("testdata", "format"), filepath.Join("testdata", "delivery"), filepath.Join("testdata", "watch-broken")} {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			f.Fatal(err)
@@ -31,6 +31,9 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`setting "a.b" { snmp { oid = "1.3" } }`))
 	f.Add([]byte(`configuration "c" { files = [{ source = "x" }, null, 1] }`))
 	f.Add([]byte(`firmware "f" { rollout { batch = 1e30 } }`))
+	f.Add([]byte(issueForms))
+	f.Add([]byte("smtp {\n  host = \"h\"\n  from = \"a@b\"\n}\nalert_route \"r\" {\n  email {\n    to = [\"a@b\"]\n  }\n  body = \"{{range 3}}{{.}}{{end}}{{template \\\"x\\\"}}\"\n}\n"))
+	f.Add([]byte("report \"r\" {\n  schedule = \"TZ= 0 0 * * *\"\n  view = \"alerts\"\n}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), src, 0o644); err != nil {

@@ -20,6 +20,7 @@ import (
 	hhcl "github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/inkform/inkform/alerts"
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 )
@@ -76,6 +77,15 @@ type Config struct {
 	// configuration's device blocks before the built-in rules; nil when
 	// it has none (the built-in rules alone).
 	Devices *catalog.Devices
+
+	// The watch service's configuration. SMTP and Watch are nil when the
+	// configuration has no smtp or watch block (watch then runs with
+	// alerts.DefaultWatch()); Routes and Reports are sorted by name.
+	// SMTP.Password is secret: never print it.
+	SMTP    *alerts.SMTP
+	Routes  []alerts.Route
+	Watch   *alerts.Watch
+	Reports []alerts.Report
 
 	ranges map[string]hhcl.Range // printer name → where it is declared
 }
@@ -201,6 +211,10 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 		Dir:      dir,
 		Catalog:  l.cat,
 		Devices:  l.devices,
+		SMTP:     l.smtp,
+		Routes:   l.routes,
+		Watch:    l.watch,
+		Reports:  l.reports,
 		ranges:   l.printerRanges,
 	}, diags
 }

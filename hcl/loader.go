@@ -10,6 +10,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 
+	"github.com/inkform/inkform/alerts"
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
 )
@@ -49,6 +50,13 @@ type loader struct {
 	stateOnly  bool
 	stateBlock *hhcl.Block
 
+	// The watch service's blocks; decoded after the printers, whose names
+	// routes refer to.
+	smtpBlock    *hhcl.Block
+	watchBlock   *hhcl.Block
+	routeBlocks  map[string]*hhcl.Block
+	reportBlocks map[string]*hhcl.Block
+
 	// brokenSettings are declared settings with errors: uses of them are
 	// not reported again as unknown.
 	brokenSettings map[string]bool
@@ -68,6 +76,10 @@ type loader struct {
 
 	printers []fleet.Printer
 	state    StateConfig
+	smtp     *alerts.SMTP
+	watch    *alerts.Watch
+	routes   []alerts.Route
+	reports  []alerts.Report
 }
 
 func newLoader(dir string, cat *catalog.Catalog, maxFileSize int64) *loader {
@@ -86,6 +98,8 @@ func newLoader(dir string, cat *catalog.Catalog, maxFileSize int64) *loader {
 		brokenSettings: map[string]bool{},
 		digests:        map[string]fileDigest{},
 		caCerts:        map[string]string{},
+		routeBlocks:    map[string]*hhcl.Block{},
+		reportBlocks:   map[string]*hhcl.Block{},
 	}
 	l.maxFileSize = maxFileSize
 	l.functions = functions(dir, maxFileSize)
@@ -117,6 +131,31 @@ func (l *loader) load(opts LoadOptions) hhcl.Diagnostics {
 	}
 	diags = append(diags, l.decodePrinters(ctx)...)
 	diags = append(diags, l.decodeState(ctx)...)
+	diags = append(diags, l.decodeAlerting(ctx)...)
+	return diags
+}
+
+// decodeAlerting decodes the blocks of the watch service: smtp,
+// alert_route, watch and report. Routes and reports come out sorted by
+// name.
+func (l *loader) decodeAlerting(ctx *hhcl.EvalContext) hhcl.Diagnostics {
+	var diags hhcl.Diagnostics
+	if l.smtpBlock != nil {
+		diags = append(diags, l.decodeSMTP(ctx)...)
+	}
+	for _, name := range sortedKeys(l.routeBlocks) {
+		r, d := l.decodeRoute(ctx, l.routeBlocks[name])
+		diags = append(diags, d...)
+		l.routes = append(l.routes, r)
+	}
+	if l.watchBlock != nil {
+		diags = append(diags, l.decodeWatch(ctx)...)
+	}
+	for _, name := range sortedKeys(l.reportBlocks) {
+		r, d := l.decodeReport(ctx, l.reportBlocks[name])
+		diags = append(diags, d...)
+		l.reports = append(l.reports, r)
+	}
 	return diags
 }
 
@@ -149,6 +188,26 @@ func (l *loader) collect() hhcl.Diagnostics {
 					continue
 				}
 				l.stateBlock = b
+			case blockSMTP, blockWatch:
+				first := &l.smtpBlock
+				if b.Type == blockWatch {
+					first = &l.watchBlock
+				}
+				if *first != nil {
+					diags = append(diags, duplicate(b.Type+" block", "", b.DefRange, (*first).DefRange))
+					continue
+				}
+				*first = b
+			case blockAlertRoute, blockReport:
+				named := l.routeBlocks
+				if b.Type == blockReport {
+					named = l.reportBlocks
+				}
+				if prev, ok := named[b.Labels[0]]; ok {
+					diags = append(diags, duplicate(b.Type, b.Labels[0], b.DefRange, prev.DefRange))
+					continue
+				}
+				named[b.Labels[0]] = b
 			case blockVariable:
 				diags = append(diags, l.declareVariable(b)...)
 			case blockLocals:

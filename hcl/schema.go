@@ -18,6 +18,10 @@ const (
 	blockSetting       = "setting"
 	blockFirmware      = "firmware"
 	blockDevice        = "device"
+	blockSMTP          = "smtp"
+	blockAlertRoute    = "alert_route"
+	blockWatch         = "watch"
+	blockReport        = "report"
 )
 
 var fileSchema = &hhcl.BodySchema{
@@ -31,6 +35,10 @@ var fileSchema = &hhcl.BodySchema{
 		{Type: blockSetting, LabelNames: []string{"name"}},
 		{Type: blockFirmware, LabelNames: []string{"name"}},
 		{Type: blockDevice, LabelNames: []string{"name"}},
+		{Type: blockSMTP},
+		{Type: blockAlertRoute, LabelNames: []string{"name"}},
+		{Type: blockWatch},
+		{Type: blockReport, LabelNames: []string{"name"}},
 	},
 }
 
@@ -149,4 +157,59 @@ var firmwareSchema = &hhcl.BodySchema{
 
 var rolloutSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{{Name: "batch"}, {Name: "max_failures"}},
+}
+
+var smtpSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "host", Required: true}, {Name: "port"}, {Name: "encryption"},
+		{Name: "username"}, {Name: "password"}, {Name: "from", Required: true},
+		{Name: "ca_cert"}, {Name: "timeout"},
+	},
+}
+
+var alertRouteSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "grace"}, {Name: "repeat"}, {Name: "also_on_clear"},
+		{Name: "group_wait"}, {Name: "group_interval"},
+		{Name: "subject"}, {Name: "body"},
+	},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: "match"}, {Type: "email"}},
+}
+
+var matchSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "events"}, {Name: "severity"}, {Name: "printers"}, {Name: "keywords"},
+	},
+}
+
+var emailSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "to", Required: true}, {Name: "cc"}},
+}
+
+// Sub-blocks of the watch block. A new part of the service (the status
+// page, NPAP intake) adds its block here and a case in decodeWatch.
+const (
+	watchTraps      = "traps"
+	watchDrift      = "drift"
+	watchStatusPage = "status_page"
+)
+
+var watchSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "poll"}, {Name: "trap_ttl"}, {Name: "offline_after"}, {Name: "low_percent"},
+	},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: watchTraps}, {Type: watchDrift}, {Type: watchStatusPage}},
+}
+
+var trapsSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "listen"}, {Name: "allow"}},
+}
+
+var driftSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "every", Required: true}, {Name: "enforce"}},
+}
+
+var reportSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "schedule", Required: true}, {Name: "view", Required: true}},
+	Blocks:     []hhcl.BlockHeaderSchema{{Type: "email"}},
 }

@@ -384,3 +384,66 @@ func TestValidateReportsErrorsWithPlace(t *testing.T) {
 		t.Fatalf("validate: exit %d\n%s", code, errb.String())
 	}
 }
+
+// validate checks the watch service's blocks, reports each mistake at its
+// place without showing the SMTP password, and counts what is declared.
+func TestValidateWatchBlocks(t *testing.T) {
+	const good = `variable "smtp_password" {
+  type      = string
+  sensitive = true
+}
+smtp {
+  host     = "127.0.0.1"
+  port     = 2525
+  username = "inkform"
+  password = var.smtp_password
+  from     = "inkform@example.test"
+}
+printer "lab-1" {
+  address = "127.0.0.1:1"
+}
+alert_route "jams" {
+  match {
+    events   = ["jam", "door_open"]
+    printers = ["lab-*"]
+  }
+  email {
+    to = ["helpdesk@example.test"]
+  }
+}
+watch {
+  poll = "5m"
+}
+report "weekly" {
+  schedule = "0 7 * * MON"
+  view     = "supplies"
+  email {
+    to = ["ops@example.test"]
+  }
+}
+`
+	run := func(src string) (ExitCode, string, string) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		env := []string{"INKFORM_VAR_smtp_password=hunter2-smtp"}
+		code := runContext(context.Background(), []string{"validate", "-config", dir}, streams{Out: &out, Err: &errb, In: strings.NewReader(""), Env: env})
+		return code, out.String(), errb.String()
+	}
+	code, out, errs := run(good)
+	if code != ExitOK || !strings.Contains(out, "1 printer, 1 alert route, 1 report, a watch block") {
+		t.Fatalf("validate: exit %d\n%s%s", code, out, errs)
+	}
+	bad := strings.Replace(good, `"door_open"`, `"dor_open"`, 1)
+	bad = strings.Replace(bad, `"0 7 * * MON"`, `"0 7 * * MONN"`, 1)
+	code, _, errs = run(bad)
+	if code != ExitError || !strings.Contains(errs, `main.hcl:17:24: error: Unknown event`) || !strings.Contains(errs, `Did you mean "door_open"?`) ||
+		!strings.Contains(errs, "main.hcl:28:23: error: Invalid schedule") {
+		t.Errorf("validate: exit %d\n%s", code, errs)
+	}
+	if strings.Contains(errs, "hunter2-smtp") {
+		t.Errorf("validate shows the SMTP password:\n%s", errs)
+	}
+}
