@@ -1,12 +1,21 @@
 // Package traps is the SNMP trap intake of watch: a watch.Source that
-// listens with gosnmp's TrapListener for SNMP v1, v2c and v3 (USM)
-// traps, checks their community or user against the configured
-// credentials, attributes them to a printer by their UDP source address
-// alone, and decodes Printer-MIB and Lexmark alerts into signals.
+// receives SNMP v1, v2c and v3 (USM) traps and informs on a UDP address,
+// attributes them to a printer by their UDP source address alone, has
+// gosnmp unmarshal them (authenticating and decrypting v3 with the
+// configured users' keys), checks their community or user, and decodes
+// Printer-MIB and Lexmark alerts into signals.
 //
 // Nothing in a trap's content is trusted for attribution: the v1
 // agent-addr field and a v2 snmpTrapAddress varbind are ignored, since
 // anyone can write them. What is dropped is counted by reason (Stats).
+//
+// The socket loop is this package's rather than gosnmp's TrapListener:
+// TrapListener has no recover, and one crafted SNMPv3 datagram makes
+// gosnmp v1.47.0 dereference nil while it looks up the user, which would
+// end the process; it also unmarshals (and decrypts) before the caller
+// can refuse the source, and reports its drops only in log lines. Here a
+// refused source costs one lookup, a panic in the library counts as an
+// undecodable datagram, and every drop is counted.
 //
 // Memory stays bounded under a flood: the socket reader never waits for
 // the consumer. Accepted traps go through a queue of QueueSize entries to
@@ -41,12 +50,11 @@ const DefaultQueueSize = 4096
 
 // Reasons a trap is dropped, the keys of Stats.Dropped.
 const (
-	// DropUndecodable: not an SNMP message gosnmp could read, or an
-	// SNMPv3 message that failed authentication or decryption, or whose
-	// user is unknown.
+	// DropUndecodable: not an SNMP message gosnmp could read.
 	DropUndecodable = "undecodable"
-	// DropCredentials: a v1/v2c community, or a v3 user, that matches
-	// none of the configured credentials.
+	// DropCredentials: a v1/v2c community that matches none of the
+	// configured ones, or a v3 message of an unknown user or that the
+	// user's keys do not authenticate or decrypt.
 	DropCredentials = "credentials"
 	// DropRefused: the source address is neither a printer nor allowed.
 	DropRefused = "refused_source"
@@ -92,6 +100,7 @@ type Listener struct {
 	received, accepted atomic.Uint64
 	dropped            sync.Map // reason → *atomic.Uint64
 
+	addr      atomic.Value // string: the address listened on
 	ready     chan struct{}
 	readyOnce sync.Once
 	running   atomic.Bool
@@ -146,6 +155,13 @@ func (l *Listener) Name() string { return "snmp-traps" }
 // Ready is closed once the socket listens.
 func (l *Listener) Ready() <-chan struct{} { return l.ready }
 
+// Addr is the UDP address listened on, once Ready is closed (the port
+// chosen when Listen asked for port 0).
+func (l *Listener) Addr() string {
+	a, _ := l.addr.Load().(string)
+	return a
+}
+
 // Stats returns the counters.
 func (l *Listener) Stats() Stats {
 	s := Stats{Received: l.received.Load(), Accepted: l.accepted.Load(), Dropped: map[string]uint64{}}
@@ -171,102 +187,163 @@ func (l *Listener) Run(ctx context.Context, deliver func(watch.Received)) error 
 	if !l.running.CompareAndSwap(false, true) {
 		return errors.New("snmp traps: listener already ran")
 	}
+	var lc net.ListenConfig
+	pc, err := lc.ListenPacket(ctx, "udp", l.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("snmp traps: listen on %s: %w", l.cfg.Listen, err)
+	}
+	conn := pc.(*net.UDPConn)
+	// A larger kernel buffer rides out a burst while the reader decodes;
+	// the system may grant less, which only costs more drops.
+	_ = conn.SetReadBuffer(socketBuffer)
+	l.addr.Store(conn.LocalAddr().String())
+	l.readyOnce.Do(func() { close(l.ready) })
+
 	queue := make(chan watch.Received, l.cfg.QueueSize)
-	tl := gosnmp.NewTrapListener()
-	// Rather a whole jumbo datagram than a truncated (undecodable) trap.
-	tl.WithBufferSize(65535)
-	tl.CloseTimeout = 2 * time.Second
-	params := &gosnmp.GoSNMP{
-		Logger: gosnmp.NewLogger(&countingLogger{l: l}),
-		// A trap names its own version; gosnmp authenticates a v3 one
-		// only when the listener's is 3 too.
-		Version: gosnmp.Version3,
-	}
-	if l.usmTable != nil {
-		params.SetTrapSecurityParametersTable(l.usmTable)
-	} else {
-		// No v3 user: an empty table makes every v3 trap fail to
-		// authenticate (an unknown user) rather than pass unchecked.
-		params.SetTrapSecurityParametersTable(gosnmp.NewSnmpV3SecurityParametersTable(gosnmp.NewLogger(discard{})))
-	}
-	tl.Params = params
-	tl.OnNewTrap = func(p *gosnmp.SnmpPacket, from *net.UDPAddr) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		conn.Close() // ends the reader
+	}()
+	go func() {
+		defer wg.Done()
+		for r := range queue {
+			deliver(r)
+		}
+	}()
+	l.read(conn, queue)
+	close(queue)
+	wg.Wait()
+	return nil
+}
+
+// socketBuffer is the receive buffer asked of the kernel.
+const socketBuffer = 4 << 20
+
+// read reads datagrams until conn is closed. It never blocks on the
+// consumer: a full queue drops the trap.
+func (l *Listener) read(conn *net.UDPConn, queue chan<- watch.Received) {
+	params := l.params()
+	buf := make([]byte, 65535)
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // e.g. an ICMP error reported on the socket
+		}
 		l.received.Add(1)
-		r, reason := l.accept(p, from)
+		r, p, reason := l.handle(params, buf[:n], from)
 		if reason != "" {
 			l.drop(reason)
-			return
+			continue
 		}
 		select {
 		case queue <- r:
 			l.accepted.Add(1)
 		default:
 			l.drop(DropQueueFull)
+			continue
+		}
+		if p.PDUType == gosnmp.InformRequest {
+			l.acknowledge(conn, p, from)
 		}
 	}
-
-	listenErr := make(chan error, 1)
-	go func() { listenErr <- tl.Listen(l.cfg.Listen) }()
-	select {
-	case <-tl.Listening():
-	case err := <-listenErr:
-		return fmt.Errorf("snmp traps: listen on %s: %w", l.cfg.Listen, err)
-	}
-	l.readyOnce.Do(func() { close(l.ready) })
-
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case r := <-queue:
-				deliver(r)
-			case <-done:
-				return
-			}
-		}
-	}()
-
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-listenErr:
-		if err != nil {
-			err = fmt.Errorf("snmp traps: listen on %s: %w", l.cfg.Listen, err)
-		}
-	}
-	tl.Close()
-	close(done)
-	wg.Wait()
-	return err
 }
 
-// accept checks, attributes and decodes one trap; reason is "" when it
-// is accepted.
-func (l *Listener) accept(p *gosnmp.SnmpPacket, from *net.UDPAddr) (watch.Received, string) {
-	if p == nil || from == nil {
-		return watch.Received{}, DropUndecodable
+// handle judges one datagram: the source first (refused sources cost no
+// decoding, let alone cryptography), then gosnmp unmarshals it,
+// authenticating and decrypting v3 with the configured users' keys, then
+// the community or user is checked and the alerts decoded.
+func (l *Listener) handle(params *gosnmp.GoSNMP, b []byte, from netip.AddrPort) (watch.Received, *gosnmp.SnmpPacket, string) {
+	addr := from.Addr().Unmap()
+	printer, allowed := l.cfg.Attributor(addr)
+	if !allowed {
+		return watch.Received{}, nil, DropRefused
 	}
+	p, reason := unmarshal(params, b)
+	if reason != "" {
+		return watch.Received{}, nil, reason
+	}
+	if reason := l.check(p); reason != "" {
+		return watch.Received{}, nil, reason
+	}
+	return watch.Received{From: addr, Printer: printer, At: l.cfg.Now().UTC(), Signals: Decode(p)}, p, ""
+}
+
+// unmarshal decodes a datagram with gosnmp. gosnmp v1.47.0 panics on some
+// malformed SNMPv3 headers (a nil dereference while looking up the user);
+// a datagram must never stop the listener, so a panic counts as
+// undecodable.
+func unmarshal(params *gosnmp.GoSNMP, b []byte) (p *gosnmp.SnmpPacket, reason string) {
+	defer func() {
+		if recover() != nil {
+			p, reason = nil, DropUndecodable
+		}
+	}()
+	p, err := params.UnmarshalTrap(b, false)
+	if err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "no security parameters found") || strings.Contains(msg, "no credentials successfully") {
+			// A v3 user that is not configured, or whose keys do not
+			// authenticate or decrypt the message.
+			return nil, DropCredentials
+		}
+		return nil, DropUndecodable
+	}
+	if p == nil {
+		return nil, DropUndecodable
+	}
+	return p, ""
+}
+
+// acknowledge answers an accepted inform, as RFC 3416 asks: the same
+// varbinds in a Response. Only accepted informs are answered, so that a
+// sender whose inform was dropped sends it again, and refused sources
+// get nothing.
+func (l *Listener) acknowledge(conn *net.UDPConn, p *gosnmp.SnmpPacket, to netip.AddrPort) {
+	p.PDUType = gosnmp.GetResponse
+	p.Error, p.ErrorIndex = gosnmp.NoError, 0
+	b, err := p.MarshalMsg()
+	if err != nil {
+		return
+	}
+	_, _ = conn.WriteToUDPAddrPort(b, to)
+}
+
+// params is the gosnmp configuration that unmarshals, authenticates and
+// decrypts traps with the configured users' keys.
+func (l *Listener) params() *gosnmp.GoSNMP {
+	params := &gosnmp.GoSNMP{
+		Logger: gosnmp.NewLogger(discard{}),
+		// A trap names its own version; gosnmp authenticates a v3 one
+		// only when this is 3 too.
+		Version: gosnmp.Version3,
+	}
+	if l.usmTable != nil {
+		params.SetTrapSecurityParametersTable(l.usmTable)
+	} else {
+		// No v3 user: an empty table makes every v3 trap an unknown
+		// user's rather than one read unchecked.
+		params.SetTrapSecurityParametersTable(gosnmp.NewSnmpV3SecurityParametersTable(gosnmp.NewLogger(discard{})))
+	}
+	return params
+}
+
+// check says why a decoded message is no acceptable trap, "" when it is.
+func (l *Listener) check(p *gosnmp.SnmpPacket) string {
 	switch p.PDUType {
 	case gosnmp.Trap, gosnmp.SNMPv2Trap, gosnmp.InformRequest:
 	default:
-		return watch.Received{}, DropNotTrap
+		return DropNotTrap
 	}
 	if !l.credentialsMatch(p) {
-		return watch.Received{}, DropCredentials
+		return DropCredentials
 	}
-	addr, ok := netip.AddrFromSlice(from.IP)
-	if !ok {
-		return watch.Received{}, DropRefused
-	}
-	addr = addr.Unmap()
-	printer, allowed := l.cfg.Attributor(addr)
-	if !allowed {
-		return watch.Received{}, DropRefused
-	}
-	return watch.Received{From: addr, Printer: printer, At: l.cfg.Now().UTC(), Signals: Decode(p)}, ""
+	return ""
 }
 
 // credentialsMatch checks a v1/v2c community against the configured ones
@@ -289,34 +366,6 @@ func (l *Listener) credentialsMatch(p *gosnmp.SnmpPacket) bool {
 		return isUSM && p.SecurityModel == gosnmp.UserSecurityModel && l.users[usm.UserName]
 	}
 	return false
-}
-
-// countingLogger receives gosnmp's log lines, only to count the
-// datagrams the TrapListener drops before handing them over: gosnmp
-// reports those in no other way. Nothing is printed (a line could carry
-// a user name or packet contents).
-type countingLogger struct{ l *Listener }
-
-func (c *countingLogger) Print(v ...any) {}
-
-func (c *countingLogger) Printf(format string, v ...any) {
-	// gosnmp v1.47.0 logs one such line per datagram it could not
-	// unmarshal, authenticate or decrypt; the test with a wrong v3
-	// passphrase keeps this in step with the library.
-	if strings.HasPrefix(format, "TrapListener: error in UnmarshalTrap") ||
-		strings.HasPrefix(format, "TrapListener: invalid authoritative engine ID") ||
-		strings.HasPrefix(format, "TrapListener: dropping engine discovery") {
-		c.l.received.Add(1)
-		msg := fmt.Sprint(v...)
-		if strings.Contains(msg, "no security parameters found") || strings.Contains(msg, "no credentials successfully") ||
-			strings.Contains(msg, "unknown user name") {
-			// A v3 user that is not configured, or whose keys do not
-			// authenticate or decrypt the message.
-			c.l.drop(DropCredentials)
-			return
-		}
-		c.l.drop(DropUndecodable)
-	}
 }
 
 type discard struct{}

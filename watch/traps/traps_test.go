@@ -65,34 +65,27 @@ func start(t *testing.T, cfg traps.Config, deliver func(watch.Received)) *runnin
 	if deliver == nil {
 		deliver = func(r watch.Received) { got <- r }
 	}
-	for attempt := 0; attempt < 3; attempt++ {
-		cfg.Listen = "127.0.0.1:" + strconv.Itoa(testservers.FreeUDPPort(t))
-		l, err := traps.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- l.Run(ctx, deliver) }()
-		select {
-		case <-l.Ready():
-			t.Cleanup(func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			})
-			return &running{l: l, addr: cfg.Listen, got: got}
-		case err := <-done:
-			cancel()
-			if strings.Contains(err.Error(), "address already in use") {
-				continue // the free port was taken meanwhile
-			}
-			t.Fatal(err)
-		}
+	cfg.Listen = "127.0.0.1:0"
+	l, err := traps.New(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free UDP port after three attempts")
-	return nil
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx, deliver) }()
+	select {
+	case <-l.Ready():
+	case err := <-done:
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return &running{l: l, addr: l.Addr(), got: got}
 }
 
 func (r *running) next(t *testing.T) watch.Received {
@@ -189,6 +182,16 @@ func TestRealTraps(t *testing.T) {
 		if len(got.Signals) != 1 || got.Signals[0].Name != alerts.DoorOpen || got.Signals[0].Kind != alerts.Cleared ||
 			got.Signals[0].Index != "6.1" || got.Signals[0].Code != 501 {
 			t.Errorf("signals %+v, want door_open (501) cleared at 6.1", got.Signals)
+		}
+	})
+
+	t.Run("v2c inform acknowledged", func(t *testing.T) {
+		// snmptrap -Ci waits for the acknowledgement and fails without it.
+		args := v2c(r.addr, "127.0.0.2", alertVarbinds(3, 9, 1, 903, "Output bin full")...)
+		st.Send(t, append([]string{"-Ci", "-t", "3", "-r", "0"}, args...)...)
+		got := r.next(t)
+		if len(got.Signals) != 1 || got.Signals[0].Name != alerts.OutputFull {
+			t.Errorf("signals %+v, want output_full", got.Signals)
 		}
 	})
 
