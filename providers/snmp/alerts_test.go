@@ -68,16 +68,13 @@ func TestObserveAlertsSnmpsim(t *testing.T) {
 // Plans do not pay for the alert table: Observe never walks it, and
 // ObserveAlerts costs one walk more in the same number of GETs.
 func TestObserveAlertsCost(t *testing.T) {
-	data := printerData()
-	for _, pdu := range []gosnmp.SnmpPDU{
+	data := append(printerData(), []gosnmp.SnmpPDU{
 		{Name: ".1.3.6.1.2.1.43.5.1.1.19.2", Type: gosnmp.Counter32, Value: uint32(2)},
 		{Name: ".1.3.6.1.2.1.43.18.1.1.2.2.4", Type: gosnmp.Integer, Value: 3},
 		{Name: ".1.3.6.1.2.1.43.18.1.1.4.2.4", Type: gosnmp.Integer, Value: 13},
 		{Name: ".1.3.6.1.2.1.43.18.1.1.7.2.4", Type: gosnmp.Integer, Value: 8},
 		{Name: ".1.3.6.1.2.1.43.18.1.1.8.2.4", Type: gosnmp.OctetString, Value: []byte("Jam")},
-	} {
-		data = append(data, pdu)
-	}
+	}...)
 	agent := startFakeAgent(t, gosnmp.Version2c, 0, data)
 	s := connect(t, New(nil, Options{}), printerAt("127.0.0.1", agent.addr.Port, fleet.SNMP{Community: "public"})).(*Session)
 	if _, err := s.Observe(context.Background(), nil); err != nil {
