@@ -181,8 +181,9 @@ func (l *Listener) drop(reason string) {
 }
 
 // Run listens until ctx is done, calling deliver from one goroutine for
-// every accepted trap. It returns nil when ctx ends, or the error that
-// kept the socket from opening. A Listener runs once.
+// every accepted trap. When ctx ends it closes the socket, delivers the
+// traps already queued and returns nil; it returns the error that kept
+// the socket from opening. A Listener runs once.
 func (l *Listener) Run(ctx context.Context, deliver func(watch.Received)) error {
 	if !l.running.CompareAndSwap(false, true) {
 		return errors.New("snmp traps: listener already ran")
