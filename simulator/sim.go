@@ -84,7 +84,10 @@ type Sim struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
-	stopWatch func() bool
+	// stopWatch stops the AfterFunc that closes the simulator with its
+	// context; atomic, since that AfterFunc may run Close before Start
+	// has stored it.
+	stopWatch atomic.Pointer[func() bool]
 
 	dirty    atomic.Bool
 	saveKick chan struct{}
@@ -195,7 +198,8 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 	if o.StateFile != "" {
 		s.wg.Go(s.saveLoop)
 	}
-	s.stopWatch = context.AfterFunc(ctx, func() { s.Close() })
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	s.stopWatch.Store(&stop)
 	return s, nil
 }
 
@@ -368,8 +372,8 @@ func (s *Sim) Stats() Stats {
 func (s *Sim) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		if s.stopWatch != nil {
-			s.stopWatch()
+		if stop := s.stopWatch.Load(); stop != nil {
+			(*stop)()
 		}
 		s.closeServices()
 		for _, p := range s.printers {

@@ -123,6 +123,9 @@ func New(cfg Config) (*Listener, error) {
 		cfg.Now = time.Now
 	}
 	l := &Listener{cfg: cfg, users: map[string]bool{}, ready: make(chan struct{})}
+	for _, r := range []string{DropUndecodable, DropCredentials, DropRefused, DropQueueFull, DropNotTrap} {
+		l.dropped.Store(r, new(atomic.Uint64)) // every reason, at 0, for metrics
+	}
 	for i, c := range cfg.Credentials {
 		switch c.Version {
 		case "", fleet.SNMPv1, fleet.SNMPv2c:
@@ -162,7 +165,7 @@ func (l *Listener) Addr() string {
 	return a
 }
 
-// Stats returns the counters.
+// Stats returns the counters; Dropped has every reason, seen or not.
 func (l *Listener) Stats() Stats {
 	s := Stats{Received: l.received.Load(), Accepted: l.accepted.Load(), Dropped: map[string]uint64{}}
 	l.dropped.Range(func(k, v any) bool {

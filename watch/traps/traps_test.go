@@ -294,8 +294,8 @@ func TestGarbageCounted(t *testing.T) {
 		t.Errorf("delivered %+v", got)
 	}
 	s := r.waitStats(t, func(s traps.Stats) bool { return s.Dropped[traps.DropUndecodable] == 3 })
-	if s.Received != 4 || s.Accepted != 1 {
-		t.Errorf("stats %+v, want 4 received, 1 accepted", s)
+	if s.Received != 4 || s.Accepted != 1 || len(s.Dropped) != 5 || s.Dropped[traps.DropRefused] != 0 {
+		t.Errorf("stats %+v, want 4 received, 1 accepted, every drop reason listed", s)
 	}
 }
 
