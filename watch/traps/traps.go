@@ -245,13 +245,15 @@ func (l *Listener) read(conn *net.UDPConn, queue chan<- watch.Received) {
 			l.drop(reason)
 			continue
 		}
-		select {
-		case queue <- r:
-			l.accepted.Add(1)
-		default:
+		// The reader is the queue's only sender, so a queue with room
+		// now still has room at the send, which cannot block; counting
+		// first keeps the counters ahead of what deliver has seen.
+		if len(queue) == cap(queue) {
 			l.drop(DropQueueFull)
 			continue
 		}
+		l.accepted.Add(1)
+		queue <- r
 		if p.PDUType == gosnmp.InformRequest {
 			l.acknowledge(conn, p, from)
 		}
