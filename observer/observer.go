@@ -22,6 +22,9 @@ type Observer struct {
 	// Progress, when set, is called after each printer is done: observed
 	// and handed over. Calls are serialised.
 	Progress func(done, total int)
+	// Alerts also reads each printer's alert table (watch's polls), with
+	// sessions that can (providers.AlertReader).
+	Alerts bool
 }
 
 // Result is one printer's observation.
@@ -56,7 +59,13 @@ func (o *Observer) observe(ctx context.Context, p fleet.Printer) (fleet.Observat
 		return fleet.Observation{}, "", err
 	}
 	defer sess.Close()
-	obs, err := sess.Observe(ctx, p.SettingNames())
+	read := sess.Observe
+	if o.Alerts {
+		read = func(ctx context.Context, settings []string) (fleet.Observation, error) {
+			return providers.ObserveAlerts(ctx, sess, settings)
+		}
+	}
+	obs, err := read(ctx, p.SettingNames())
 	if err != nil {
 		return fleet.Observation{}, sess.Transport(), err
 	}

@@ -77,3 +77,30 @@ func TestObserveCancelled(t *testing.T) {
 		}
 	}
 }
+
+// alertSession reads the alert table only when asked through
+// ObserveAlerts.
+type alertSession struct{ providers.Session }
+
+func (alertSession) Observe(context.Context, []string) (fleet.Observation, error) {
+	return fleet.Observation{Serial: "S"}, nil
+}
+func (alertSession) ObserveAlerts(context.Context, []string) (fleet.Observation, error) {
+	return fleet.Observation{Serial: "S", AlertsRead: true}, nil
+}
+func (alertSession) Transport() string { return "snmp" }
+func (alertSession) Close() error      { return nil }
+
+// With Alerts set the observer asks for the alert table; without, it
+// does not (what plans use).
+func TestObserveAlerts(t *testing.T) {
+	conn := providers.ConnectorFunc(func(context.Context, fleet.Printer) (providers.Session, error) { return alertSession{}, nil })
+	for _, want := range []bool{false, true} {
+		o := &observer.Observer{Connector: conn, Alerts: want}
+		o.Observe(context.Background(), []fleet.Printer{{Name: "p"}}, func(_ int, r observer.Result) {
+			if r.Err != nil || r.Observation.AlertsRead != want {
+				t.Errorf("Alerts %v: %+v", want, r)
+			}
+		})
+	}
+}

@@ -62,6 +62,24 @@ func Check(ctx context.Context, s Session, settings []string) (fleet.Observation
 	return s.Observe(ctx, settings)
 }
 
+// AlertReader is a Session that can also read the printer's alert table
+// (Printer-MIB prtAlertTable) with an observation: what watch's polls
+// need, and plans do not pay for.
+type AlertReader interface {
+	// ObserveAlerts is Observe that also fills Observation.Alerts and
+	// AlertsRead.
+	ObserveAlerts(ctx context.Context, settings []string) (fleet.Observation, error)
+}
+
+// ObserveAlerts reads s with ObserveAlerts when it is an AlertReader, with
+// Observe otherwise (AlertsRead stays false: the alerts were not read).
+func ObserveAlerts(ctx context.Context, s Session, settings []string) (fleet.Observation, error) {
+	if r, ok := s.(AlertReader); ok {
+		return r.ObserveAlerts(ctx, settings)
+	}
+	return s.Observe(ctx, settings)
+}
+
 // ConnectorFunc adapts a function to Connector.
 type ConnectorFunc func(ctx context.Context, p fleet.Printer) (Session, error)
 

@@ -188,7 +188,7 @@ func (a *agent) get(req, resp *gosnmp.SnmpPacket, v1 bool) {
 		if ok {
 			pos, exact = l.find(a.oid)
 		}
-		if exact {
+		if exact && p.vals[pos] != nil {
 			resp.Variables = append(resp.Variables, gosnmp.SnmpPDU{Name: vb.Name, Type: l.objs[pos].typ, Value: p.valueLocked(pos)})
 			continue
 		}
@@ -197,7 +197,9 @@ func (a *agent) get(req, resp *gosnmp.SnmpPacket, v1 bool) {
 			return
 		}
 		exc := gosnmp.NoSuchObject
-		if ok {
+		if exact {
+			exc = gosnmp.NoSuchInstance // an absent alert row
+		} else if ok {
 			exc = l.missing(a.oid, pos)
 		}
 		resp.Variables = append(resp.Variables, gosnmp.SnmpPDU{Name: vb.Name, Type: exc})
@@ -218,7 +220,17 @@ func (a *agent) next(name string) int {
 	if exact {
 		pos++
 	}
-	if pos >= len(a.p.lay.objs) {
+	return a.present(pos)
+}
+
+// present returns the first position from pos on whose object exists
+// (absent alert rows are skipped), or -1 at the end of the MIB view.
+func (a *agent) present(pos int) int {
+	vals := a.p.vals
+	for pos < len(vals) && vals[pos] == nil {
+		pos++
+	}
+	if pos >= len(vals) {
 		return -1
 	}
 	return pos
@@ -274,6 +286,11 @@ func (a *agent) getBulk(req, resp *gosnmp.SnmpPacket) ([]byte, verdict) {
 			allEnd := true
 			for j := range cursor {
 				pos := cursor[j] + 1
+				if pos < len(l.objs) {
+					if pos = a.present(pos); pos < 0 {
+						pos = len(l.objs)
+					}
+				}
 				if pos >= len(l.objs) {
 					vbs = append(vbs, gosnmp.SnmpPDU{Name: names[j], Type: gosnmp.EndOfMibView})
 					continue

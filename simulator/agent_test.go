@@ -136,8 +136,15 @@ func TestWalkOrder(t *testing.T) {
 			}
 			walks = append(walks, names)
 		}
-		if len(walks[0]) != len(p.lay.objs) {
-			t.Errorf("%s: walk returned %d objects, tree has %d", p.Name(), len(walks[0]), len(p.lay.objs))
+		// Every object but the alert table's absent rows.
+		present := 0
+		for _, v := range p.vals {
+			if v != nil {
+				present++
+			}
+		}
+		if len(walks[0]) != present {
+			t.Errorf("%s: walk returned %d objects, tree has %d", p.Name(), len(walks[0]), present)
 		}
 		for i := 1; i < len(walks); i++ {
 			if !slices.Equal(walks[0], walks[i]) {

@@ -22,4 +22,12 @@
 //     become tooBig; GETBULK answers are cut to the repetitions that fit.
 //   - Requests larger than MaxRequestSize, requests that fail to decode and
 //     SNMPv3 requests are dropped and counted (Stats), never answered.
+//
+// Alerts (alerts.go): each printer keeps prtAlertTable (eight rows; the
+// rows of no alert are absent) and hrPrinterDetectedErrorState in step
+// with its alerts. Toner alerts follow the levels as pages print; jams and
+// open doors are raised and cleared by RaiseAlert and ClearAlert, or at
+// Options.AlertRate by a generator seeded with Options.Seed. With
+// Options.AlertsTo, a critical alert raised (and a door or cover closed)
+// sends a printerV2Alert trap (SNMPv2c) from the printer's own address.
 package simulator

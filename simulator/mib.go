@@ -21,6 +21,9 @@ type object struct {
 	maxLen   int            // octet strings: longest value a SET may write
 	valid    func(int) bool // integers: values a SET may write; nil = any
 	upTime   bool           // value is computed: TimeTicks since boot
+	// alert: a cell of prtAlertTable or its counters, kept by the
+	// printer's alerts (alerts.go); nil while the row is absent.
+	alert bool
 }
 
 // layout is the sorted object list of one family, with the positions of the
@@ -37,6 +40,11 @@ type layout struct {
 	// recorded layouts come from a Recording: the error state is as
 	// recorded, and positions a recording lacks are -1.
 	recorded bool
+	// alertRows are the positions of each prtAlertTable row's columns
+	// (alertColumns), row r being prtAlertIndex r+1; alertCritical and
+	// alertAll those of prtAlertCriticalEvents and prtAlertAllEvents.
+	alertRows               []alertRow
+	alertCritical, alertAll int
 }
 
 type supplySlot struct {
@@ -265,6 +273,8 @@ func buildTree(id identity) (*builder, layout) {
 		l.supplies = append(l.supplies, supplySlot{level: i, max: maxIdx[k], toner: s.toner, color: s.color})
 	}
 
+	l.alertCritical, l.alertAll, l.alertRows = addAlertTable(b)
+
 	if f.lexmark {
 		b.add(OIDLexmarkFirmware, 1, gosnmp.OctetString, f.firmware)
 		b.add(OIDLexmarkSerial, 1, gosnmp.OctetString, id.serial)
@@ -317,6 +327,12 @@ func treeOf(id identity) (*layout, []any) {
 		l.configChanges, l.tray1Level, l.tray1Max = remap(l.configChanges), remap(l.tray1Level), remap(l.tray1Max)
 		for k := range l.supplies {
 			l.supplies[k].level, l.supplies[k].max = remap(l.supplies[k].level), remap(l.supplies[k].max)
+		}
+		l.alertCritical, l.alertAll = remap(l.alertCritical), remap(l.alertAll)
+		for r := range l.alertRows {
+			for c := range l.alertRows[r] {
+				l.alertRows[r][c] = remap(l.alertRows[r][c])
+			}
 		}
 		lay = &l
 		layouts[id.fam] = lay

@@ -44,6 +44,13 @@ type Printer struct {
 	onFile func(p *Printer, f ReceivedFile, data []byte) error
 	fw     firmwareState     // firmware images and reboots (firmware.go)
 	extra  map[string]string // settings without an SNMP object, by name
+
+	// Alerts (alerts.go), guarded by mu: those raised (jams, doors), the
+	// table as last written (with the supplies' alerts), and the traps
+	// waiting to be sent once mu is released.
+	alerts       []Alert
+	table        []Alert
+	pendingTraps []Alert
 }
 
 type printerStats struct {
@@ -109,6 +116,9 @@ func (p *Printer) Get(oid string) (gosnmp.SnmpPDU, bool) {
 	p.mu.Lock()
 	v := p.valueLocked(i)
 	p.mu.Unlock()
+	if v == nil {
+		return gosnmp.SnmpPDU{}, false // an absent alert row
+	}
 	if s, ok := v.(string); ok {
 		v = []byte(s)
 	}
@@ -129,6 +139,9 @@ func (p *Printer) Set(oid string, value any) error {
 		return fmt.Errorf("printer %s: set %s: no such object", p.name, oid)
 	}
 	obj := &p.lay.objs[i]
+	if obj.alert {
+		return fmt.Errorf("printer %s: set %s: the alert table follows the printer's alerts (RaiseAlert, ClearAlert)", p.name, obj.name)
+	}
 	if obj.upTime {
 		return fmt.Errorf("printer %s: set %s: sysUpTime is computed from the boot time", p.name, obj.name)
 	}
@@ -264,7 +277,8 @@ func (p *Printer) refreshLocked() {
 	if capacity > 0 && level*100 <= capacity*lowSupplyPercent {
 		b0 |= lowPaper
 	}
-	p.vals[p.lay.errState] = string([]byte{b0, 0})
+	b0, b1 := p.syncAlertsLocked(b0)
+	p.vals[p.lay.errState] = string([]byte{b0, b1})
 }
 
 // valueLocked returns the current value at layout position i.
@@ -281,4 +295,5 @@ func (p *Printer) changed() {
 	if p.sim != nil {
 		p.sim.markDirty()
 	}
+	p.flushTraps()
 }

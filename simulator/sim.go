@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand"
 	"net"
 	"net/netip"
 	"sync"
@@ -66,6 +67,16 @@ type Options struct {
 	// AuthScheme is how the embedded web server asks for the login:
 	// "basic" or "digest" (RFC 7616, SHA-256 and MD5); default "digest".
 	AuthScheme string
+	// AlertsTo (IP:PORT), when set, receives a printerV2Alert trap
+	// (SNMPv2c, community AlertCommunity, default ReadCommunity) from a
+	// printer's own address each time one of its critical alerts is
+	// raised, or a door or cover closes.
+	AlertsTo       string
+	AlertCommunity string
+	// AlertRate is how many alerts a second the fleet raises or clears
+	// (jams, doors), on printers chosen by a PRNG seeded with Seed; 0 =
+	// none. Toner alerts follow from printing whatever the rate.
+	AlertRate float64
 }
 
 // Sim is a running fleet. Its methods are safe for concurrent use.
@@ -77,7 +88,10 @@ type Sim struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
-	stopWatch func() bool
+	// stopWatch stops the AfterFunc that closes the simulator with its
+	// context; atomic, since that AfterFunc may run Close before Start
+	// has stored it.
+	stopWatch atomic.Pointer[func() bool]
 
 	dirty    atomic.Bool
 	saveKick chan struct{}
@@ -85,6 +99,11 @@ type Sim struct {
 
 	stopServices context.CancelFunc
 	listeners    []net.Listener
+
+	alertsTo  netip.AddrPort
+	alerter   alertMaker
+	trapID    atomic.Int32
+	trapsSent atomic.Uint64
 }
 
 // Stats counts requests over the whole fleet.
@@ -115,7 +134,12 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 		return nil, err
 	}
 
-	s := &Sim{opts: o, done: make(chan struct{}), saveKick: make(chan struct{}, 1)}
+	alertsTo, err := parseAlertsTo(o.AlertsTo)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{opts: o, done: make(chan struct{}), saveKick: make(chan struct{}, 1), alertsTo: alertsTo}
+	s.alerter.rng = rand.New(rand.NewSource(o.Seed))
 	width := max(3, len(fmt.Sprint(o.Printers)))
 	now := time.Now()
 	s.printers = make([]*Printer, o.Printers)
@@ -162,16 +186,24 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 		return nil, err
 	}
 	for _, p := range s.printers {
+		// Alerts of the initial or loaded state are no news.
+		p.mu.Lock()
+		p.pendingTraps = nil
+		p.mu.Unlock()
 		a := newAgent(p, o.ReadCommunity, o.WriteCommunity, o.Seed)
 		s.wg.Go(func() { s.serve(a) })
 	}
 	if o.PrintRate > 0 {
 		s.wg.Go(s.printLoop)
 	}
+	if o.AlertRate > 0 {
+		s.wg.Go(s.alertLoop)
+	}
 	if o.StateFile != "" {
 		s.wg.Go(s.saveLoop)
 	}
-	s.stopWatch = context.AfterFunc(ctx, func() { s.Close() })
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	s.stopWatch.Store(&stop)
 	return s, nil
 }
 
@@ -215,6 +247,12 @@ func (o *Options) normalize() error {
 	}
 	if o.FirmwareFail < 0 || o.Offline+o.Slow+o.FirmwareFail > o.Printers {
 		return fmt.Errorf("simulator: %d printers rejecting firmware after %d offline and %d slow ones, out of %d", o.FirmwareFail, o.Offline, o.Slow, o.Printers)
+	}
+	if o.AlertCommunity == "" {
+		o.AlertCommunity = o.ReadCommunity
+	}
+	if o.AlertRate < 0 || o.AlertRate > 1e6 || o.AlertRate != o.AlertRate {
+		return errors.New("simulator: alert rate must be between 0 and 1,000,000 a second")
 	}
 	if o.Latency < 0 || o.SlowLatency < 0 || o.PrintRate < 0 || o.RebootDelay < 0 {
 		return errors.New("simulator: latency and print rate cannot be negative")
@@ -338,8 +376,8 @@ func (s *Sim) Stats() Stats {
 func (s *Sim) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		if s.stopWatch != nil {
-			s.stopWatch()
+		if stop := s.stopWatch.Load(); stop != nil {
+			(*stop)()
 		}
 		s.closeServices()
 		for _, p := range s.printers {

@@ -412,6 +412,9 @@ func TestResponseSizeExact(t *testing.T) {
 		resp := &gosnmp.SnmpPacket{Version: gosnmp.Version2c, Community: "public", PDUType: gosnmp.GetResponse, RequestID: 123456}
 		vbl := 0
 		for k, o := range p.lay.objs {
+			if p.vals[k] == nil {
+				continue // an absent alert row
+			}
 			vb := gosnmp.SnmpPDU{Name: o.name, Type: o.typ, Value: p.valueLocked(k)}
 			resp.Variables = append(resp.Variables, vb)
 			vbl += varbindSize(vb)

@@ -61,7 +61,7 @@ func (s stored) value() (any, error) {
 
 // derived reports objects computed from others, never stored.
 func (p *Printer) derived(i int) bool {
-	return p.lay.objs[i].upTime || i == p.lay.errState
+	return p.lay.objs[i].upTime || i == p.lay.errState || p.lay.objs[i].alert
 }
 
 // load applies a state file; a missing file is an empty state.

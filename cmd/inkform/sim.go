@@ -32,6 +32,9 @@ type simOptions struct {
 	// Recording is --from-recording: a .snmprec file every printer
 	// answers like.
 	Recording string
+	// --alert-every and --alert-storm, read into Sim.AlertRate by runSim.
+	AlertEvery time.Duration
+	AlertStorm float64
 }
 
 func newSimCommand(fac *factory) *cobra.Command {
@@ -56,11 +59,19 @@ writable objects) stay writable where the device has them.
 The read community may GET, the write community may GET and SET; other
 communities get no answer. With --state-file, changed values survive restarts.
 
+Printers keep a Printer-MIB alert table (prtAlertTable) and
+hrPrinterDetectedErrorState in step with their alerts: toner runs low and
+out as pages print, and with --alert-every or --alert-storm jams and open
+doors come and go on printers picked by a generator seeded with --seed. With
+--alerts-to, each critical alert raised (and each door closed) is sent as a
+printerV2Alert trap from the printer's own address.
+
 After every socket is bound the command prints the printers (or a summary)
 and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 		Example: `  inkform sim --printers 25 --write-hcl fleet.hcl
   inkform sim --from-recording testdata/interop/jetdirect.snmprec --printers 500 --write-hcl fleet.hcl
-  inkform sim --printers 1000 --base-port 20001 --loss 0.02 --latency 5ms`,
+  inkform sim --printers 1000 --base-port 20001 --loss 0.02 --latency 5ms
+  inkform sim --printers 50 --alerts-to 127.0.0.1:1162 --alert-storm 100`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -83,7 +94,7 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f.DurationVar(&o.SlowLatency, "slow-latency", 200*time.Millisecond, "extra delay of each response from a slow printer")
 	f.StringVar(&o.ReadCommunity, "read-community", "public", "SNMP community allowed to read")
 	f.StringVar(&o.WriteCommunity, "write-community", "private", "SNMP community allowed to read and write")
-	f.Int64Var(&o.Seed, "seed", 1, "seed of the packet-loss generator")
+	f.Int64Var(&o.Seed, "seed", 1, "seed of the packet-loss and alert generators")
 	f.DurationVar(&o.PrintRate, "print-rate", 10*time.Second, "each printer prints a page this often, draining its supplies (0 = never)")
 	f.StringVar(&o.AdminUser, "admin-user", "admin", "administrator login of every printer's FTP server and embedded web server")
 	f.StringVar(&o.AdminPassword, "admin-password", "inkform-sim", "administrator password of every printer's FTP server and embedded web server")
@@ -91,6 +102,10 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f.StringVar(&opts.Services, "services", "auto", "TCP services each printer serves besides SNMP: a list of "+strings.Join(simulator.Services(), ",")+`, "all", "none", or "auto" (all up to `+fmt.Sprint(simAllServicesUpTo)+` printers, none above)`)
 	f.IntVar(&o.FirmwareFail, "firmware-fail", 0, "the K printers after the offline and slow ones reject firmware images")
 	f.DurationVar(&o.RebootDelay, "reboot-delay", 2*time.Second, "how long a printer stays offline after installing firmware")
+	f.StringVar(&o.AlertsTo, "alerts-to", "", "send printerV2Alert traps (SNMPv2c) to this IP:PORT when a printer's critical alert is raised or a door closes")
+	f.StringVar(&o.AlertCommunity, "alert-community", "", "community of the alert traps (default: --read-community)")
+	f.DurationVar(&opts.AlertEvery, "alert-every", 0, "one printer raises or clears an alert (a jam, a door) this often (0 = never; toner alerts follow printing)")
+	f.Float64Var(&opts.AlertStorm, "alert-storm", 0, "N alerts a second across the fleet: a storm (overrides --alert-every)")
 	return cmd
 }
 
@@ -111,6 +126,14 @@ func runSim(ctx context.Context, opts *simOptions) error {
 			fmt.Fprintf(opts.IO.Err, "Warning: %s: %s\n", opts.Recording, why)
 		}
 		o.Recording = rec
+	}
+	switch {
+	case opts.AlertStorm < 0 || opts.AlertEvery < 0:
+		return &exitError{code: ExitError, msg: "--alert-storm and --alert-every cannot be negative"}
+	case opts.AlertStorm > 0:
+		o.AlertRate = opts.AlertStorm
+	case opts.AlertEvery > 0:
+		o.AlertRate = float64(time.Second) / float64(opts.AlertEvery)
 	}
 	hclPath, csvPath, out := opts.HCLPath, opts.CSVPath, opts.IO.Out
 	sim, err := simulator.Start(ctx, o)
@@ -165,6 +188,9 @@ func runSim(ctx context.Context, opts *simOptions) error {
 	st := sim.Stats()
 	fmt.Fprintf(opts.IO.Err, "stopped: %d requests answered, %d dropped (%d malformed, %d unknown community, %d lost, %d while offline)\n",
 		st.Answered, st.Malformed+st.Refused+st.Lost+st.Ignored, st.Malformed, st.Refused, st.Lost, st.Ignored)
+	if o.AlertsTo != "" {
+		fmt.Fprintf(opts.IO.Err, "%d alert traps sent to %s\n", sim.TrapsSent(), o.AlertsTo)
+	}
 	return nil
 }
 

@@ -99,9 +99,10 @@ type Session struct {
 }
 
 var (
-	_ providers.Session    = (*Session)(nil)
-	_ providers.Checker    = (*Session)(nil)
-	_ providers.FileSender = (*Session)(nil)
+	_ providers.Session     = (*Session)(nil)
+	_ providers.Checker     = (*Session)(nil)
+	_ providers.AlertReader = (*Session)(nil)
+	_ providers.FileSender  = (*Session)(nil)
 )
 
 // Transport names how facts are observed.
@@ -138,6 +139,14 @@ func (s *Session) Observe(ctx context.Context, names []string) (fleet.Observatio
 func (s *Session) Check(ctx context.Context, names []string) (fleet.Observation, error) {
 	return s.observe(ctx, names, func(ctx context.Context, names []string) (fleet.Observation, error) {
 		return providers.Check(ctx, s.snmp, names)
+	})
+}
+
+// ObserveAlerts is Observe with the printer's alert table, when the SNMP
+// session can read it.
+func (s *Session) ObserveAlerts(ctx context.Context, names []string) (fleet.Observation, error) {
+	return s.observe(ctx, names, func(ctx context.Context, names []string) (fleet.Observation, error) {
+		return providers.ObserveAlerts(ctx, s.snmp, names)
 	})
 }
 

@@ -427,3 +427,48 @@ func TestCheckUsesSNMPCheck(t *testing.T) {
 		t.Errorf("without Check: %v, %d observations; want one", err, len(plain.asked))
 	}
 }
+
+// alertingSNMP is a fakeSNMP whose sessions read the alert table too.
+type alertingSNMP struct{ fakeSNMP }
+
+func (f *alertingSNMP) Connect(context.Context, fleet.Printer) (providers.Session, error) {
+	return f, nil
+}
+func (f *alertingSNMP) ObserveAlerts(ctx context.Context, names []string) (fleet.Observation, error) {
+	obs, err := f.Observe(ctx, names)
+	obs.Alerts, obs.AlertsRead = []fleet.Alert{{Index: 1, Code: 8}}, true
+	return obs, err
+}
+
+// ObserveAlerts reaches the SNMP session's on both paths; Observe does
+// not read the table; a session that cannot read it observes.
+func TestObserveAlerts(t *testing.T) {
+	names := []string{"a.snmp_only", "c.pjl_only"}
+	for _, p := range []fleet.Printer{{Name: "snmp-only"}, {Name: "routed", Transports: []string{"pjl", "snmp"}}} {
+		snmp := &alertingSNMP{fakeSNMP{model: "Lexmark CX725", values: map[string]string{"a.snmp_only": "x"}}}
+		r := New(testCat(t), snmp, []providers.SettingsTransport{&fakeSettings{name: "pjl", closed: true}}, nil)
+		plain, _ := observe(t, r, p, names...)
+		if plain.AlertsRead || plain.Alerts != nil {
+			t.Errorf("%s: Observe read alerts", p.Name)
+		}
+		s, err := r.Connect(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := providers.ObserveAlerts(context.Background(), s, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.AlertsRead || len(got.Alerts) != 1 || got.Settings["a.snmp_only"] != "x" {
+			t.Errorf("%s: %+v", p.Name, got)
+		}
+	}
+	r := New(testCat(t), &fakeSNMP{model: "Lexmark CX725"}, nil, nil)
+	s, err := r.Connect(context.Background(), fleet.Printer{Name: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := providers.ObserveAlerts(context.Background(), s, nil); err != nil || got.AlertsRead {
+		t.Errorf("without an alert reader: %+v, %v", got, err)
+	}
+}

@@ -59,16 +59,23 @@ const (
 // no SNMP binding or that the agent lacks are listed in Unsupported,
 // sorted.
 func (s *Session) Observe(ctx context.Context, settings []string) (fleet.Observation, error) {
-	return s.observe(ctx, settings, true)
+	return s.observe(ctx, settings, readOptions{supplies: true})
 }
 
 // Check is Observe without the supplies table walk: one round trip fewer
 // (and the largest answer), for apply's checks before and after writing.
 func (s *Session) Check(ctx context.Context, settings []string) (fleet.Observation, error) {
-	return s.observe(ctx, settings, false)
+	return s.observe(ctx, settings, readOptions{})
 }
 
-func (s *Session) observe(ctx context.Context, settings []string, supplies bool) (fleet.Observation, error) {
+// readOptions say which tables an observation reads besides the facts and
+// settings.
+type readOptions struct {
+	supplies bool // prtMarkerSuppliesTable
+	alerts   bool // prtAlertTable
+}
+
+func (s *Session) observe(ctx context.Context, settings []string, opts readOptions) (fleet.Observation, error) {
 	obs := fleet.Observation{PageCount: -1, Transport: Transport, Status: fleet.StatusUnknown}
 	if err := s.begin(ctx); err != nil {
 		return obs, err
@@ -76,7 +83,12 @@ func (s *Session) observe(ctx context.Context, settings []string, supplies bool)
 
 	rp := s.plans.get(settings)
 	obs.Unsupported = slices.Clone(rp.unsupported)
-	vals, err := s.getScalars(ctx, "get", rp.scalars)
+	scalars := rp.scalars
+	if opts.alerts {
+		// In the same GET: whether the agent keeps the alert table.
+		scalars = append(slices.Clip(scalars), oidPrtAlertCriticalEvents+".1", oidPrtAlertAllEvents+".1")
+	}
+	vals, err := s.getScalars(ctx, "get", scalars)
 	if err != nil {
 		return obs, err
 	}
@@ -111,6 +123,9 @@ func (s *Session) observe(ctx context.Context, settings []string, supplies bool)
 	if pending {
 		second = append(second, oidHrDeviceDescr+"."+printerIndex, oidHrDeviceStatus+"."+printerIndex,
 			oidHrPrinterStatus+"."+printerIndex, oidHrPrinterErrors+"."+printerIndex)
+		if opts.alerts {
+			second = append(second, oidPrtAlertCriticalEvents+"."+printerIndex, oidPrtAlertAllEvents+"."+printerIndex)
+		}
 	}
 	id, missing := rule.Identify(facts)
 	for _, oid := range missing {
@@ -151,11 +166,20 @@ func (s *Session) observe(ctx context.Context, settings []string, supplies bool)
 		obs.PageCount = n
 	}
 
-	if supplies {
+	if opts.supplies {
 		obs.Supplies, err = s.supplies(ctx)
 		if err != nil {
 			return obs, err
 		}
+	}
+	if opts.alerts {
+		obs.Alerts, err = s.alerts(ctx, printerIndex)
+		if err != nil {
+			return obs, err
+		}
+		_, critical := vals[oidPrtAlertCriticalEvents+"."+printerIndex]
+		_, all := vals[oidPrtAlertAllEvents+"."+printerIndex]
+		obs.AlertsRead = len(obs.Alerts) > 0 || critical || all
 	}
 
 	for _, so := range rp.settings {

@@ -3,9 +3,11 @@ package snmp
 import (
 	"context"
 	"encoding/json"
+	"github.com/google/go-cmp/cmp"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,6 +140,49 @@ func TestSimulatorClonesRecordings(t *testing.T) {
 			}
 			if serials[0] == serials[1] {
 				t.Errorf("both printers read serial %q", serials[0])
+			}
+		})
+	}
+}
+
+// A simulated printer's jam is in its prtAlertTable and its error bits
+// as the provider reads them, and gone once cleared.
+func TestSimulatorAlerts(t *testing.T) {
+	sim, err := simulator.Start(t.Context(), simulator.Options{Printers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	sp := sim.Printers()[1]
+	host, port, _ := net.SplitHostPort(sp.Addr())
+	n, _ := strconv.Atoi(port)
+	for _, version := range []string{"1", "2c"} {
+		t.Run("v"+version, func(t *testing.T) {
+			s := connect(t, New(nil, Options{}), printerAt(host, n, fleet.SNMP{Version: version, Community: "public"}))
+			read := func() fleet.Observation {
+				t.Helper()
+				got, err := s.(*Session).ObserveAlerts(context.Background(), nil)
+				if err != nil {
+					t.Fatalf("ObserveAlerts: %v", err)
+				}
+				return got
+			}
+			if got := read(); !got.AlertsRead || len(got.Alerts) != 0 {
+				t.Fatalf("before the jam: read %v, alerts %+v", got.AlertsRead, got.Alerts)
+			}
+			sp.RaiseAlert(simulator.Alert{Severity: simulator.SeverityCritical, Group: simulator.GroupInput, GroupIndex: 2,
+				Code: simulator.CodeJam, Description: "Paper jam in Tray 2"})
+			got := read()
+			want := []fleet.Alert{{Index: 1, Severity: 3, Training: 3, Group: 8, GroupIndex: 2, Code: 8, Description: "Paper jam in Tray 2"}}
+			if diff := cmp.Diff(want, got.Alerts); diff != "" {
+				t.Errorf("alerts (-want +got):\n%s", diff)
+			}
+			if !slices.Contains(got.Errors, "jammed") {
+				t.Errorf("errors %v without jammed", got.Errors)
+			}
+			sp.ClearAlert(simulator.CodeJam, simulator.GroupInput, 2)
+			if got := read(); len(got.Alerts) != 0 || slices.Contains(got.Errors, "jammed") || !got.AlertsRead {
+				t.Errorf("after clearing: alerts %+v, errors %v, read %v", got.Alerts, got.Errors, got.AlertsRead)
 			}
 		})
 	}

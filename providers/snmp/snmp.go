@@ -181,6 +181,12 @@ func (c *Connector) Connect(ctx context.Context, p fleet.Printer) (providers.Ses
 	}, nil
 }
 
+// USM turns v3 credentials into gosnmp's USM parameters and the security
+// level they give; the trap listener accepts the same credentials.
+func USM(c fleet.SNMP) (*gosnmp.UsmSecurityParameters, gosnmp.SnmpV3MsgFlags, error) {
+	return usmParameters(c)
+}
+
 // usmParameters turns v3 credentials into gosnmp's USM parameters.
 func usmParameters(c fleet.SNMP) (*gosnmp.UsmSecurityParameters, gosnmp.SnmpV3MsgFlags, error) {
 	if c.User == "" {
