@@ -439,8 +439,8 @@ report "weekly" {
 	bad := strings.Replace(good, `"door_open"`, `"dor_open"`, 1)
 	bad = strings.Replace(bad, `"0 7 * * MON"`, `"0 7 * * MONN"`, 1)
 	code, _, errs = run(bad)
-	if code != ExitError || !strings.Contains(errs, `main.hcl:17:24: error: Unknown event`) || !strings.Contains(errs, `Did you mean "door_open"?`) ||
-		!strings.Contains(errs, "main.hcl:28:23: error: Invalid schedule") {
+	if code != ExitError || !strings.Contains(errs, "main.hcl:17:24, in alert_route \"jams\"") || !strings.Contains(errs, `Did you mean "door_open"?`) ||
+		!strings.Contains(errs, "main.hcl:28:23, in report \"weekly\"") {
 		t.Errorf("validate: exit %d\n%s", code, errs)
 	}
 	if strings.Contains(errs, "hunter2-smtp") {
