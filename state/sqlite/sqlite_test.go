@@ -107,6 +107,10 @@ func TestUpgradeFiles(t *testing.T) {
 	sqltest.RunUpgradeFiles(t, upgradeDB(t, dbPath(t)))
 }
 
+func TestUpgradeOutbox(t *testing.T) {
+	sqltest.RunUpgradeOutbox(t, upgradeDB(t, dbPath(t)))
+}
+
 // After the upgrade no byte of the database's files holds the plain hash
 // of the secret: neither a row nor the free space a row left.
 func TestUpgradeValues(t *testing.T) {
@@ -316,4 +320,44 @@ func TestDeadHolderLockExpires(t *testing.T) {
 	if err := l.Unlock(ctx); err != nil {
 		t.Errorf("Unlock: %v", err)
 	}
+}
+
+func TestOutbox(t *testing.T) {
+	statetest.RunOutbox(t, func(t *testing.T) state.Store {
+		s, err := sqlite.Open(ctxFor(t), dbPath(t))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
+// Two Stores on one file keep one outbox as two watch processes would.
+func TestOutboxShared(t *testing.T) {
+	statetest.RunOutboxShared(t, func(t *testing.T) (state.Store, state.Store) {
+		path := dbPath(t)
+		s1, err := sqlite.Open(ctxFor(t), path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		s2, err := sqlite.Open(ctxFor(t), path)
+		if err != nil {
+			s1.Close()
+			t.Fatalf("Open: %v", err)
+		}
+		return s1, s2
+	})
+}
+
+// BenchmarkAppendEvents appends alert events in batches of 500, as watch
+// persists a trap storm.
+func BenchmarkAppendEvents(b *testing.B) {
+	s, _ := benchStore(b, 0)
+	statetest.BenchAppendEvents(b, s, 500)
+}
+
+// BenchmarkClaimDeliveries claims and finishes deliveries 100 at a time.
+func BenchmarkClaimDeliveries(b *testing.B) {
+	s, _ := benchStore(b, 0)
+	statetest.BenchClaimDeliveries(b, s, 100)
 }

@@ -136,6 +136,38 @@ func TestUpgradeValues(t *testing.T) {
 	sqltest.RunUpgradeValues(t, upgradeDB(t, newDatabase(t, server(t))))
 }
 
+func TestUpgradeOutbox(t *testing.T) {
+	sqltest.RunUpgradeOutbox(t, upgradeDB(t, newDatabase(t, server(t))))
+}
+
+func TestOutbox(t *testing.T) {
+	srv := server(t)
+	statetest.RunOutbox(t, func(t *testing.T) state.Store {
+		s, err := sqlserver.OpenStore(ctxFor(t), newDatabase(t, srv), sqlserver.Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
+func TestOutboxShared(t *testing.T) {
+	srv := server(t)
+	statetest.RunOutboxShared(t, func(t *testing.T) (state.Store, state.Store) {
+		dsn := newDatabase(t, srv)
+		s1, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		s2, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
+		if err != nil {
+			s1.Close()
+			t.Fatalf("Open: %v", err)
+		}
+		return s1, s2
+	})
+}
+
 func TestSchemaTooNewIsRefused(t *testing.T) {
 	dsn := newDatabase(t, server(t))
 	ctx := ctxFor(t)
