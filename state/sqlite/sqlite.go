@@ -95,9 +95,11 @@ func create(path string) error {
 // for transactions (they are only used to write, and taking the write
 // lock up front avoids deadlocks upgrading a read lock),
 // synchronous=NORMAL, which in WAL mode keeps every commit atomic across
-// a crash of the process and only defers the fsync, and secure_delete, so
+// a crash of the process and only defers the fsync, secure_delete, so
 // that a hash replaced (a migration drops old ones) leaves no copy in the
-// file's free space.
+// file's free space, and temp_store in memory: the journal a statement
+// keeps to undo itself alone went to a temporary file, which was much of
+// the cost of recording a storm of alert events.
 func DSN(path string) (string, error) {
 	if path == "" {
 		return "", errors.New("state: empty sqlite path")

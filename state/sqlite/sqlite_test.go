@@ -56,12 +56,29 @@ func TestReopenKeepsData(t *testing.T) {
 	sqltest.RunReopen(t, func(t *testing.T) state.Store { return open(t, path, sqlite.Options{}) })
 }
 
+func TestMultiRowStatements(t *testing.T) {
+	d := sqlite.Dialect{}
+	for _, tc := range []struct{ got, want string }{
+		{d.InsertRowsReturningIDs("t", []string{"a", "b"}, 2, "id"), "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) RETURNING id"},
+		{d.UpsertRows("t", []string{"a"}, []string{"a", "b"}, 3),
+			"INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT (a) DO UPDATE SET b = excluded.b"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got\n%s\nwant\n%s", tc.got, tc.want)
+		}
+	}
+}
+
 func TestPragmas(t *testing.T) {
 	ctx := ctxFor(t)
 	s := open(t, dbPath(t), sqlite.Options{})
 	var mode string
 	if err := s.DB().QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var temp int
+	if err := s.DB().QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&temp); err != nil || temp != 2 {
+		t.Errorf("temp_store = %d, %v; want 2 (memory)", temp, err)
 	}
 	// Foreign keys are enforced: no settings for a printer not in state.
 	_, err := s.DB().ExecContext(ctx, `INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('ghost', 'a', 'b')`)
@@ -360,4 +377,36 @@ func BenchmarkAppendEvents(b *testing.B) {
 func BenchmarkClaimDeliveries(b *testing.B) {
 	s, _ := benchStore(b, 0)
 	statetest.BenchClaimDeliveries(b, s, 100)
+}
+
+// The outbox has no place for a secret: events keep descriptions, and
+// deliveries addresses and the server's answers, never credentials. A
+// column added to these tables must be checked against that.
+func TestOutboxColumns(t *testing.T) {
+	ctx := ctxFor(t)
+	s := open(t, dbPath(t), sqlite.Options{})
+	want := map[string]string{
+		"alert_events":     "id printer alert_key key_hash kind event_name severity origin from_addr code oid description occurred_at routed_at",
+		"alert_active":     "key_hash event_id acked_by acked_at ack_note",
+		"alert_deliveries": "id event_id route kind dedupe dedupe_hash mail_to mail_cc due_at status attempts claimed_by claim_until sent_at detail",
+		"alert_silences":   "id printer event_name starts_at ends_at note created_by",
+	}
+	for table, cols := range want {
+		rows, err := s.DB().QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, c)
+		}
+		rows.Close()
+		if strings.Join(got, " ") != cols {
+			t.Errorf("%s has columns %v, want %s", table, got, cols)
+		}
+	}
 }

@@ -226,6 +226,11 @@ func TestDialectStatements(t *testing.T) {
 		{d.Placeholder(12), "@p12"},
 		{d.ColumnType(sqlstate.TypeAutoID), "BIGINT IDENTITY(1,1) PRIMARY KEY"},
 		{d.ColumnType(sqlstate.TypeText), "NVARCHAR(MAX)"},
+		// Claims lock the rows they pick and skip those others hold.
+		{d.SkipLockedHint(), "WITH (UPDLOCK, READPAST, ROWLOCK)"},
+		{d.Upsert("alert_active", []string{"key_hash"}, []string{"key_hash", "event_id"}),
+			"UPDATE alert_active WITH (UPDLOCK, SERIALIZABLE) SET event_id = @p2 WHERE key_hash = @p1;\n" +
+				"IF @@ROWCOUNT = 0 INSERT INTO alert_active (key_hash, event_id) VALUES (@p1, @p2);"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got\n%s\nwant\n%s", tc.got, tc.want)
