@@ -368,11 +368,11 @@ func (s *Store) UnroutedEvents(ctx context.Context, limit int) ([]alerts.Event, 
 
 // newDelivery is a delivery checked and encoded for insertion.
 type newDelivery struct {
-	d                 state.Delivery
-	eventID           sql.NullInt64
-	to, cc            string
-	due, sent         sql.NullInt64
-	dedupeHash, state string
+	d          state.Delivery
+	eventID    sql.NullInt64
+	to, cc     string
+	due, sent  sql.NullInt64
+	dedupeHash string
 }
 
 // prepareDeliveries checks ds and encodes them. A delivery added has
@@ -499,6 +499,7 @@ func marks(n int) string {
 // RouteEvent marks an event routed and adds its deliveries, which all
 // take eventID as their EventID.
 func (s *Store) RouteEvent(ctx context.Context, eventID int64, ds []state.Delivery) (bool, error) {
+	ds = slices.Clone(ds) // the caller's stay as they are
 	for i := range ds {
 		if ds[i].EventID != 0 && ds[i].EventID != eventID {
 			return false, fmt.Errorf("event %d: route: delivery %d belongs to event %d", eventID, i, ds[i].EventID)
