@@ -47,6 +47,23 @@ type RowsWriter interface {
 // statement writes.
 const eventRows = 50
 
+// StatementConflicts is implemented by dialects whose conflict errors
+// (IsRetryable) undo only the statement that met them, leaving the
+// transaction to go on (Firebird). The core then tries the statement
+// again, or leaves its row to the other writer, rather than start the
+// whole transaction again. Elsewhere a conflict (a deadlock victim on SQL
+// Server) ends the transaction, and only a new one may follow.
+type StatementConflicts interface {
+	ConflictUndoesStatement() bool
+}
+
+// statementConflicts reports whether the dialect is a StatementConflicts
+// that says so.
+func (s *Store) statementConflicts() bool {
+	sc, ok := s.d.(StatementConflicts)
+	return ok && sc.ConflictUndoesStatement()
+}
+
 // inChunk bounds the ids of one IN list: Firebird takes at most 1,500
 // and SQL Server 2,100 parameters in a statement.
 const inChunk = 500
@@ -164,7 +181,7 @@ func (s *Store) activate(ctx context.Context, tx *sql.Tx, evs []alerts.Event, ar
 		raise   int64
 	}
 	keys := map[any]*outcome{}
-	var order []any // keys in the order first seen, for a stable statement order
+	var order []any
 	for i, e := range evs {
 		kh := args[i][2]
 		o := keys[kh]
@@ -219,12 +236,12 @@ const raiseAttempts = 5
 // transactions write one key at once (Firebird), the second fails once
 // the first commits, with a conflict or, when both inserted, a duplicate
 // key; the same statement then finds the committed row and updates it.
-// Every engine here undoes only the failed statement.
+// A duplicate key undoes only the failed statement on every engine here.
 func (s *Store) raiseOne(ctx context.Context, tx *sql.Tx, args []any) error {
 	var err error
 	for range raiseAttempts {
 		_, err = tx.StmtContext(ctx, s.outbox.raise).ExecContext(ctx, args...)
-		if err == nil || !(s.d.IsRetryable(err) || s.d.IsUniqueViolation(err)) {
+		if err == nil || !(s.d.IsUniqueViolation(err) || (s.statementConflicts() && s.d.IsRetryable(err))) {
 			return err
 		}
 	}
@@ -607,7 +624,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 			if err == nil {
 				continue
 			}
-			if !s.d.IsRetryable(err) {
+			if !s.statementConflicts() || !s.d.IsRetryable(err) {
 				return err
 			}
 			// Another process is claiming some of them (Firebird): take
