@@ -20,52 +20,70 @@ var ErrClaimLost = errors.New("delivery claim lost")
 // the mail server accepted it. Backends that keep no outbox lack it.
 type Outbox interface {
 	// AppendEvents records events in one transaction, all or none, and
-	// returns their ids in order. It keeps the set of active alerts in the
-	// same transaction: a raised event makes its Key active (replacing an
-	// older raise of that key, keeping its acknowledgement), a cleared
-	// one ends it.
+	// returns their ids in order (increasing). It keeps the set of active
+	// alerts in the same transaction: a raised event makes its Key active
+	// (replacing an older raise of that key, keeping its acknowledgement),
+	// a cleared one ends it. An event without Printer, Key or Name, or
+	// whose Kind is neither Raised nor Cleared, fails the whole call; a
+	// zero At is recorded as now.
 	AppendEvents(ctx context.Context, evs []alerts.Event) ([]int64, error)
 	// ActiveAlerts returns the alerts raised and not cleared, by key.
 	ActiveAlerts(ctx context.Context) ([]ActiveAlert, error)
-	// Events returns recorded events matching f, most recent first.
+	// Events returns recorded events matching f, most recent first (by
+	// At, then by id).
 	Events(ctx context.Context, f EventFilter) ([]alerts.Event, error)
-	// UnroutedEvents returns up to limit events that no process has
-	// routed yet, oldest first.
+	// UnroutedEvents returns up to limit events (all when limit <= 0)
+	// that no process has routed yet, oldest first: in the order they
+	// were recorded (by id).
 	UnroutedEvents(ctx context.Context, limit int) ([]alerts.Event, error)
-	// RouteEvent marks one event routed and adds the deliveries it makes,
-	// in one transaction. It returns false, and adds nothing, when the
-	// event was routed already (by this process or another).
+	// RouteEvent marks one event routed and adds the deliveries it makes
+	// (as AddDeliveries does, with EventID set to eventID), in one
+	// transaction. It returns false, and adds nothing, when the event was
+	// routed already (by this process or another); an error wrapping
+	// ErrNotFound when there is no such event.
 	RouteEvent(ctx context.Context, eventID int64, ds []Delivery) (bool, error)
 	// AddDeliveries adds deliveries that no event routing makes (repeats,
 	// reports, tests) in one transaction, skipping those whose (Route,
-	// Dedupe) is stored already; it returns how many it added.
+	// Dedupe) is stored already or came earlier in ds; it returns how
+	// many it added. The store sets ID, no claim and no attempts; an
+	// empty Status is DeliveryPending, a zero DueAt now.
 	AddDeliveries(ctx context.Context, ds []Delivery) (int, error)
 	// ClaimDeliveries leases to owner, until now+lease, up to limit
-	// pending deliveries due by now that hold no live claim of another
-	// owner, earliest due first. A claim of owner's own that is still
-	// live is returned again.
+	// pending deliveries due by now (DueAt <= now) that hold no live
+	// claim of another owner (one is live while now < ClaimUntil),
+	// earliest due first (then by id). A claim of owner's own that is
+	// still live is returned again, its lease renewed.
 	ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
 	// FinishDeliveries sets the final status (DeliverySent,
-	// DeliverySuppressed, DeliveryFailed) of deliveries owner holds, in
-	// one transaction; an error wrapping ErrClaimLost, changing nothing,
-	// when owner no longer holds one of them.
+	// DeliverySuppressed, DeliveryFailed) and Detail of deliveries owner
+	// holds, in one transaction; SentAt becomes at for DeliverySent, and
+	// ClaimedBy keeps owner. An error wrapping ErrClaimLost, changing
+	// nothing, when owner no longer holds one of them. Owner holds a
+	// delivery while it is pending and owner claimed it last, even past
+	// the lease: nobody else can have claimed it meanwhile, so a mail
+	// accepted late is still recorded once.
 	FinishDeliveries(ctx context.Context, owner string, ids []int64, status string, at time.Time, detail string) error
-	// ReleaseDeliveries gives back deliveries owner holds, to be tried
-	// again at next; attempt says whether a sending attempt failed
+	// ReleaseDeliveries gives back deliveries owner holds (unclaimed,
+	// due at next), in one transaction, with ErrClaimLost as
+	// FinishDeliveries; attempt says whether a sending attempt failed
 	// (counted in Attempts, detail kept as the last error) or the
-	// delivery was only postponed (group_interval).
+	// delivery was only postponed (group_interval: Attempts and Detail
+	// stay as they are).
 	ReleaseDeliveries(ctx context.Context, owner string, ids []int64, next time.Time, attempt bool, detail string) error
-	// Deliveries returns deliveries matching f, most recent first.
+	// Deliveries returns deliveries matching f, most recent first: the
+	// last added first (by id).
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
 	// LastSent returns when route last had a delivery sent; zero when never.
 	LastSent(ctx context.Context, route string) (time.Time, error)
 
-	// AddSilence records a silence and returns its id.
+	// AddSilence records a silence and returns its id. A zero Starts is
+	// now; Ends must be after Starts.
 	AddSilence(ctx context.Context, s Silence) (int64, error)
-	// Silences returns the silences active at t, or all when t is zero,
-	// most recent first.
+	// Silences returns the silences active at t (Starts <= t < Ends), or
+	// all when t is zero, most recent first (by Starts, then by id).
 	Silences(ctx context.Context, t time.Time) ([]Silence, error)
-	// ExpireSilence ends a silence at t; ErrNotFound for an unknown id.
+	// ExpireSilence ends a silence at t (one that ends earlier already
+	// stays as it is); ErrNotFound for an unknown id.
 	ExpireSilence(ctx context.Context, id int64, t time.Time) error
 	// Ack acknowledges an active alert; ErrNotFound when the key is not active.
 	Ack(ctx context.Context, key, by, comment string, at time.Time) error

@@ -15,6 +15,11 @@ func TestDialectSQL(t *testing.T) {
 		"INSERT INTO runs (command) VALUES (?) RETURNING id"; got != want {
 		t.Errorf("InsertReturningID = %q, want %q", got, want)
 	}
+	// A raise keeps the acknowledgement columns it does not name.
+	if got, want := d.Upsert("alert_active", []string{"key_hash"}, []string{"key_hash", "event_id"}),
+		"UPDATE OR INSERT INTO alert_active (key_hash, event_id) VALUES (?, ?) MATCHING (key_hash)"; got != want {
+		t.Errorf("Upsert = %q, want %q", got, want)
+	}
 	if got := d.Limit(5); got != "ROWS 5" {
 		t.Errorf("Limit = %q", got)
 	}

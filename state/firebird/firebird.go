@@ -218,6 +218,12 @@ func (Dialect) IsRetryable(err error) bool {
 	return false
 }
 
+var _ sqlstate.StatementConflicts = Dialect{}
+
+// ConflictUndoesStatement is true: Firebird undoes a statement that meets
+// an update conflict or a lock conflict and leaves its transaction open.
+func (Dialect) ConflictUndoesStatement() bool { return true }
+
 // SingleWriter is true although Firebird admits many writers: in
 // Firebird 3 two READ COMMITTED writers of one row do not queue, the
 // second fails with an update conflict once the first commits. Queueing

@@ -88,6 +88,40 @@ func TestUpgradeValues(t *testing.T) {
 	sqltest.RunUpgradeValues(t, upgradeDB(t, testservers.StartFirebird(t).NewDatabase("upgrade-values")))
 }
 
+func TestUpgradeOutbox(t *testing.T) {
+	sqltest.RunUpgradeOutbox(t, upgradeDB(t, testservers.StartFirebird(t).NewDatabase("upgrade-outbox")))
+}
+
+func TestOutbox(t *testing.T) {
+	fb := testservers.StartFirebird(t)
+	statetest.RunOutbox(t, func(t *testing.T) state.Store {
+		s, err := firebird.OpenStore(ctxFor(t), fb.NewDatabase(t.Name()), firebird.Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
+// Two Stores on one database keep one outbox as two watch processes
+// would: the claims are the database's row locks, across connections.
+func TestOutboxShared(t *testing.T) {
+	fb := testservers.StartFirebird(t)
+	statetest.RunOutboxShared(t, func(t *testing.T) (state.Store, state.Store) {
+		dsn := fb.NewDatabase(t.Name())
+		s1, err := firebird.OpenStore(ctxFor(t), dsn, firebird.Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		s2, err := firebird.OpenStore(ctxFor(t), dsn, firebird.Options{})
+		if err != nil {
+			s1.Close()
+			t.Fatalf("Open: %v", err)
+		}
+		return s1, s2
+	})
+}
+
 // Two processes opening a brand-new database at once both succeed and
 // the schema is applied once.
 func TestConcurrentFirstOpen(t *testing.T) {

@@ -11,3 +11,8 @@ import (
 func TestConformance(t *testing.T) {
 	statetest.Run(t, func(t *testing.T) state.Store { return memstate.New() })
 }
+
+// The in-memory outbox keeps the same contract as the SQL ones.
+func TestOutboxConformance(t *testing.T) {
+	statetest.RunOutbox(t, func(t *testing.T) state.Store { return memstate.New() })
+}

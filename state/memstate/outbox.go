@@ -44,8 +44,8 @@ func cloneDelivery(d state.Delivery) state.Delivery {
 // AppendEvents records events, all or none, and keeps the active set.
 func (s *Store) AppendEvents(ctx context.Context, evs []alerts.Event) ([]int64, error) {
 	for i, ev := range evs {
-		if ev.Key == "" {
-			return nil, fmt.Errorf("append events: event %d (%s on %s): empty key", i, ev.Name, ev.Printer)
+		if ev.Key == "" || ev.Printer == "" || ev.Name == "" {
+			return nil, fmt.Errorf("append events: event %d (%s on %s): an event needs a printer, a key and a name", i, ev.Name, ev.Printer)
 		}
 		if ev.Kind != alerts.Raised && ev.Kind != alerts.Cleared {
 			return nil, fmt.Errorf("append events: event %d (%s): kind %q is neither raised nor cleared", i, ev.Key, ev.Kind)
@@ -57,6 +57,10 @@ func (s *Store) AppendEvents(ctx context.Context, evs []alerts.Event) ([]int64, 
 	ids := make([]int64, len(evs))
 	for i, ev := range evs {
 		ev.ID = int64(len(o.events) + 1)
+		if ev.At.IsZero() {
+			ev.At = time.Now()
+		}
+		ev.At = ev.At.UTC() // as a database gives times back
 		o.events = append(o.events, ev)
 		ids[i] = ev.ID
 		switch ev.Kind {
@@ -137,6 +141,10 @@ func (o *outbox) addDelivery(d state.Delivery) {
 	d.ID = int64(len(o.deliveries) + 1)
 	d.Status = state.DeliveryPending
 	d.Attempts, d.ClaimedBy, d.ClaimUntil, d.SentAt, d.Detail = 0, "", time.Time{}, time.Time{}, ""
+	if d.DueAt.IsZero() {
+		d.DueAt = time.Now()
+	}
+	d.DueAt = d.DueAt.UTC()
 	o.deliveries = append(o.deliveries, d)
 	o.dedupe[dedupeKey{d.Route, d.Dedupe}] = d.ID
 }
@@ -223,7 +231,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 	out := make([]state.Delivery, 0, len(idx))
 	for _, i := range idx {
 		d := &o.deliveries[i]
-		d.ClaimedBy, d.ClaimUntil = owner, now.Add(lease)
+		d.ClaimedBy, d.ClaimUntil = owner, now.Add(lease).UTC()
 		out = append(out, cloneDelivery(*d))
 	}
 	return out, nil
@@ -237,10 +245,12 @@ func (o *outbox) held(owner string, ids []int64, now time.Time, op string) ([]*s
 	out := make([]*state.Delivery, 0, len(ids))
 	for _, id := range ids {
 		if id < 1 || id > int64(len(o.deliveries)) {
-			return nil, fmt.Errorf("%s delivery %d: %w", op, id, state.ErrNotFound)
+			return nil, fmt.Errorf("%s delivery %d: no such delivery: %w", op, id, state.ErrClaimLost)
 		}
 		d := &o.deliveries[id-1]
-		if d.Status != state.DeliveryPending || d.ClaimedBy != owner || (!now.IsZero() && !d.ClaimUntil.After(now)) {
+		// Held while pending and claimed last by owner, even past the
+		// lease: nobody else took it meanwhile.
+		if d.Status != state.DeliveryPending || d.ClaimedBy != owner {
 			return nil, fmt.Errorf("%s delivery %d by %s: %w", op, id, owner, state.ErrClaimLost)
 		}
 		out = append(out, d)
@@ -264,7 +274,7 @@ func (s *Store) FinishDeliveries(ctx context.Context, owner string, ids []int64,
 	for _, d := range ds {
 		d.Status, d.Detail, d.ClaimUntil = status, detail, time.Time{}
 		if status == state.DeliverySent {
-			d.SentAt = at
+			d.SentAt = at.UTC()
 		}
 	}
 	return nil
@@ -281,7 +291,7 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []int64
 		return err
 	}
 	for _, d := range ds {
-		d.ClaimedBy, d.ClaimUntil, d.DueAt = "", time.Time{}, next
+		d.ClaimedBy, d.ClaimUntil, d.DueAt = "", time.Time{}, next.UTC()
 		if attempt {
 			d.Attempts++
 			d.Detail = detail
@@ -330,6 +340,10 @@ func (s *Store) AddSilence(ctx context.Context, sl state.Silence) (int64, error)
 			return 0, fmt.Errorf("add silence: printer pattern %q: %w", sl.Printer, err)
 		}
 	}
+	if sl.Starts.IsZero() {
+		sl.Starts = time.Now()
+	}
+	sl.Starts, sl.Ends = sl.Starts.UTC(), sl.Ends.UTC()
 	if !sl.Ends.After(sl.Starts) {
 		return 0, fmt.Errorf("add silence: ends %v not after starts %v", sl.Ends, sl.Starts)
 	}
@@ -366,7 +380,7 @@ func (s *Store) ExpireSilence(ctx context.Context, id int64, t time.Time) error 
 		return fmt.Errorf("expire silence %d: %w", id, state.ErrNotFound)
 	}
 	if sl := &o.silences[id-1]; t.Before(sl.Ends) {
-		sl.Ends = t
+		sl.Ends = t.UTC()
 	}
 	return nil
 }
@@ -380,7 +394,7 @@ func (s *Store) Ack(ctx context.Context, key, by, comment string, at time.Time) 
 	if !ok {
 		return fmt.Errorf("ack %s: active alert %w", key, state.ErrNotFound)
 	}
-	a.AckedBy, a.AckedAt, a.Comment = by, at, comment
+	a.AckedBy, a.AckedAt, a.Comment = by, at.UTC(), comment
 	o.active[key] = a
 	return nil
 }

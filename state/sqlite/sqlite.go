@@ -95,9 +95,11 @@ func create(path string) error {
 // for transactions (they are only used to write, and taking the write
 // lock up front avoids deadlocks upgrading a read lock),
 // synchronous=NORMAL, which in WAL mode keeps every commit atomic across
-// a crash of the process and only defers the fsync, and secure_delete, so
+// a crash of the process and only defers the fsync, secure_delete, so
 // that a hash replaced (a migration drops old ones) leaves no copy in the
-// file's free space.
+// file's free space, and temp_store in memory: the journal a statement
+// keeps to undo itself alone went to a temporary file, which was much of
+// the cost of recording a storm of alert events.
 func DSN(path string) (string, error) {
 	if path == "" {
 		return "", errors.New("state: empty sqlite path")
@@ -112,6 +114,7 @@ func DSN(path string) (string, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "secure_delete(1)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	return path + "?" + q.Encode(), nil
 }
@@ -162,6 +165,28 @@ func (Dialect) Upsert(table string, key, cols []string) string {
 
 func (Dialect) InsertReturningID(table string, cols []string, id string) string {
 	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + marks(len(cols)) + ") RETURNING " + id
+}
+
+var _ sqlstate.RowsWriter = Dialect{}
+
+// InsertRowsReturningIDs inserts n rows in one statement. SQLite inserts
+// the rows of VALUES in order, and AUTOINCREMENT gives each an id above
+// every id before it.
+func (Dialect) InsertRowsReturningIDs(table string, cols []string, n int, id string) string {
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + rows(len(cols), n) + " RETURNING " + id
+}
+
+// UpsertRows is Upsert of n rows.
+func (d Dialect) UpsertRows(table string, key, cols []string, n int) string {
+	one := d.Upsert(table, key, cols)
+	single := "(" + marks(len(cols)) + ")"
+	return strings.Replace(one, single, rows(len(cols), n), 1)
+}
+
+// rows returns n rows of VALUES of cols parameters each.
+func rows(cols, n int) string {
+	row := "(" + marks(cols) + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 func (Dialect) Limit(n int) string { return fmt.Sprintf("LIMIT %d", n) }

@@ -56,12 +56,29 @@ func TestReopenKeepsData(t *testing.T) {
 	sqltest.RunReopen(t, func(t *testing.T) state.Store { return open(t, path, sqlite.Options{}) })
 }
 
+func TestMultiRowStatements(t *testing.T) {
+	d := sqlite.Dialect{}
+	for _, tc := range []struct{ got, want string }{
+		{d.InsertRowsReturningIDs("t", []string{"a", "b"}, 2, "id"), "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) RETURNING id"},
+		{d.UpsertRows("t", []string{"a"}, []string{"a", "b"}, 3),
+			"INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?) ON CONFLICT (a) DO UPDATE SET b = excluded.b"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got\n%s\nwant\n%s", tc.got, tc.want)
+		}
+	}
+}
+
 func TestPragmas(t *testing.T) {
 	ctx := ctxFor(t)
 	s := open(t, dbPath(t), sqlite.Options{})
 	var mode string
 	if err := s.DB().QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var temp int
+	if err := s.DB().QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&temp); err != nil || temp != 2 {
+		t.Errorf("temp_store = %d, %v; want 2 (memory)", temp, err)
 	}
 	// Foreign keys are enforced: no settings for a printer not in state.
 	_, err := s.DB().ExecContext(ctx, `INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('ghost', 'a', 'b')`)
@@ -105,6 +122,10 @@ func upgradeDB(t *testing.T, path string) sqltest.Database {
 
 func TestUpgradeFiles(t *testing.T) {
 	sqltest.RunUpgradeFiles(t, upgradeDB(t, dbPath(t)))
+}
+
+func TestUpgradeOutbox(t *testing.T) {
+	sqltest.RunUpgradeOutbox(t, upgradeDB(t, dbPath(t)))
 }
 
 // After the upgrade no byte of the database's files holds the plain hash
@@ -315,5 +336,77 @@ func TestDeadHolderLockExpires(t *testing.T) {
 	}
 	if err := l.Unlock(ctx); err != nil {
 		t.Errorf("Unlock: %v", err)
+	}
+}
+
+func TestOutbox(t *testing.T) {
+	statetest.RunOutbox(t, func(t *testing.T) state.Store {
+		s, err := sqlite.Open(ctxFor(t), dbPath(t))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
+// Two Stores on one file keep one outbox as two watch processes would.
+func TestOutboxShared(t *testing.T) {
+	statetest.RunOutboxShared(t, func(t *testing.T) (state.Store, state.Store) {
+		path := dbPath(t)
+		s1, err := sqlite.Open(ctxFor(t), path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		s2, err := sqlite.Open(ctxFor(t), path)
+		if err != nil {
+			s1.Close()
+			t.Fatalf("Open: %v", err)
+		}
+		return s1, s2
+	})
+}
+
+// BenchmarkAppendEvents appends alert events in batches of 500, as watch
+// persists a trap storm.
+func BenchmarkAppendEvents(b *testing.B) {
+	s, _ := benchStore(b, 0)
+	statetest.BenchAppendEvents(b, s, 500)
+}
+
+// BenchmarkClaimDeliveries claims and finishes deliveries 100 at a time.
+func BenchmarkClaimDeliveries(b *testing.B) {
+	s, _ := benchStore(b, 0)
+	statetest.BenchClaimDeliveries(b, s, 100)
+}
+
+// The outbox has no place for a secret: events keep descriptions, and
+// deliveries addresses and the server's answers, never credentials. A
+// column added to these tables must be checked against that.
+func TestOutboxColumns(t *testing.T) {
+	ctx := ctxFor(t)
+	s := open(t, dbPath(t), sqlite.Options{})
+	want := map[string]string{
+		"alert_events":     "id printer alert_key key_hash kind event_name severity origin from_addr code oid description occurred_at routed_at",
+		"alert_active":     "key_hash event_id acked_by acked_at ack_note",
+		"alert_deliveries": "id event_id route kind dedupe dedupe_hash mail_to mail_cc due_at status attempts claimed_by claim_until sent_at detail",
+		"alert_silences":   "id printer event_name starts_at ends_at note created_by",
+	}
+	for table, cols := range want {
+		rows, err := s.DB().QueryContext(ctx, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, c)
+		}
+		rows.Close()
+		if strings.Join(got, " ") != cols {
+			t.Errorf("%s has columns %v, want %s", table, got, cols)
+		}
 	}
 }

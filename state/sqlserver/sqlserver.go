@@ -192,6 +192,13 @@ func (Dialect) IsRetryable(err error) bool {
 	return ok && (n == errDeadlock || n == errLockTimeout || n == errSnapshotConflict)
 }
 
+var _ sqlstate.SkipLocker = Dialect{}
+
+// SkipLockedHint makes the rows a claim picks locked for update until it
+// commits, and skips the rows other claims hold, so that two processes
+// claiming at once take different deliveries without waiting.
+func (Dialect) SkipLockedHint() string { return "WITH (UPDLOCK, READPAST, ROWLOCK)" }
+
 // SingleWriter is false: SQL Server locks rows, so writers of different
 // printers proceed at once.
 func (Dialect) SingleWriter() bool { return false }

@@ -136,6 +136,38 @@ func TestUpgradeValues(t *testing.T) {
 	sqltest.RunUpgradeValues(t, upgradeDB(t, newDatabase(t, server(t))))
 }
 
+func TestUpgradeOutbox(t *testing.T) {
+	sqltest.RunUpgradeOutbox(t, upgradeDB(t, newDatabase(t, server(t))))
+}
+
+func TestOutbox(t *testing.T) {
+	srv := server(t)
+	statetest.RunOutbox(t, func(t *testing.T) state.Store {
+		s, err := sqlserver.OpenStore(ctxFor(t), newDatabase(t, srv), sqlserver.Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
+func TestOutboxShared(t *testing.T) {
+	srv := server(t)
+	statetest.RunOutboxShared(t, func(t *testing.T) (state.Store, state.Store) {
+		dsn := newDatabase(t, srv)
+		s1, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		s2, err := sqlserver.OpenStore(ctxFor(t), dsn, sqlserver.Options{})
+		if err != nil {
+			s1.Close()
+			t.Fatalf("Open: %v", err)
+		}
+		return s1, s2
+	})
+}
+
 func TestSchemaTooNewIsRefused(t *testing.T) {
 	dsn := newDatabase(t, server(t))
 	ctx := ctxFor(t)
@@ -194,6 +226,11 @@ func TestDialectStatements(t *testing.T) {
 		{d.Placeholder(12), "@p12"},
 		{d.ColumnType(sqlstate.TypeAutoID), "BIGINT IDENTITY(1,1) PRIMARY KEY"},
 		{d.ColumnType(sqlstate.TypeText), "NVARCHAR(MAX)"},
+		// Claims lock the rows they pick and skip those others hold.
+		{d.SkipLockedHint(), "WITH (UPDLOCK, READPAST, ROWLOCK)"},
+		{d.Upsert("alert_active", []string{"key_hash"}, []string{"key_hash", "event_id"}),
+			"UPDATE alert_active WITH (UPDLOCK, SERIALIZABLE) SET event_id = @p2 WHERE key_hash = @p1;\n" +
+				"IF @@ROWCOUNT = 0 INSERT INTO alert_active (key_hash, event_id) VALUES (@p1, @p2);"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got\n%s\nwant\n%s", tc.got, tc.want)

@@ -149,6 +149,81 @@ var migrations = []migration{
 	// 7: the hashes dropped by 6, and every value replaced before, may
 	// still sit in the free space of a database file.
 	{version: 7, outside: compact},
+	// 8: the outbox of watch mode (see outbox.go). Keys that may be long
+	// (an alert's key, a delivery's route and dedupe) are indexed by a
+	// digest, so that no engine's index key limit bounds them; the text
+	// itself is kept beside it. Names avoid words some
+	// engine reserves (key, source, comment, event).
+	{version: 8, stmts: func(d Dialect) []string {
+		key, text, i32, i64 := d.ColumnType(TypeKey), d.ColumnType(TypeText), d.ColumnType(TypeInt), d.ColumnType(TypeInt64)
+		return []string{
+			`CREATE TABLE alert_events (
+	id ` + d.ColumnType(TypeAutoID) + `,
+	printer ` + key + ` NOT NULL,
+	alert_key ` + text + ` NOT NULL,
+	key_hash ` + key + ` NOT NULL,
+	kind ` + key + ` NOT NULL,
+	event_name ` + key + ` NOT NULL,
+	severity ` + key + ` NOT NULL,
+	origin ` + key + ` NOT NULL,
+	from_addr ` + text + ` NOT NULL,
+	code ` + i32 + ` NOT NULL,
+	oid ` + text + ` NOT NULL,
+	description ` + text + ` NOT NULL,
+	occurred_at ` + i64 + ` NOT NULL,
+	routed_at ` + i64 + `
+)`,
+			`CREATE INDEX alert_events_time ON alert_events (occurred_at)`,
+			`CREATE INDEX alert_events_printer ON alert_events (printer, occurred_at)`,
+			`CREATE INDEX alert_events_key ON alert_events (key_hash)`,
+			`CREATE INDEX alert_events_unrouted ON alert_events (routed_at, id)`,
+			// One row per active alert: the event that raised it last,
+			// and its acknowledgement (NULL: none), so that a raise is one
+			// upsert of event_id. No foreign key: the event is written in
+			// the same transaction, and checking it was much of the cost
+			// of a trap storm.
+			`CREATE TABLE alert_active (
+	key_hash ` + key + ` NOT NULL PRIMARY KEY,
+	event_id ` + i64 + ` NOT NULL,
+	acked_by ` + text + `,
+	acked_at ` + i64 + `,
+	ack_note ` + text + `
+)`,
+			// claimed_by is '' and claim_until NULL while nobody holds a
+			// delivery; a finished one keeps who finished it.
+			`CREATE TABLE alert_deliveries (
+	id ` + d.ColumnType(TypeAutoID) + `,
+	event_id ` + i64 + `,
+	route ` + key + ` NOT NULL,
+	kind ` + key + ` NOT NULL,
+	dedupe ` + text + ` NOT NULL,
+	dedupe_hash ` + key + ` NOT NULL,
+	mail_to ` + text + ` NOT NULL,
+	mail_cc ` + text + ` NOT NULL,
+	due_at ` + i64 + ` NOT NULL,
+	status ` + key + ` NOT NULL,
+	attempts ` + i32 + ` NOT NULL,
+	claimed_by ` + key + ` NOT NULL,
+	claim_until ` + i64 + `,
+	sent_at ` + i64 + `,
+	detail ` + text + ` NOT NULL
+)`,
+			`CREATE UNIQUE INDEX alert_deliveries_dedupe ON alert_deliveries (dedupe_hash)`,
+			`CREATE INDEX alert_deliveries_due ON alert_deliveries (status, due_at)`,
+			`CREATE INDEX alert_deliveries_route ON alert_deliveries (route, status, sent_at)`,
+			`CREATE INDEX alert_deliveries_event ON alert_deliveries (event_id)`,
+			`CREATE TABLE alert_silences (
+	id ` + d.ColumnType(TypeAutoID) + `,
+	printer ` + text + ` NOT NULL,
+	event_name ` + text + ` NOT NULL,
+	starts_at ` + i64 + ` NOT NULL,
+	ends_at ` + i64 + ` NOT NULL,
+	note ` + text + ` NOT NULL,
+	created_by ` + text + ` NOT NULL
+)`,
+			`CREATE INDEX alert_silences_ends ON alert_silences (ends_at)`,
+		}
+	}},
 }
 
 // compact compacts the database when its dialect can.

@@ -48,6 +48,7 @@ type Store struct {
 	upsertPrinter, selectRecorded     *sql.Stmt
 	settingStmts, fileStmts           hashStmts
 	insertRunPrinter, insertRunChange *sql.Stmt
+	outbox                            outboxStmts
 
 	mu     sync.Mutex // guards lease, renew, held, closed
 	lease  time.Duration
@@ -123,6 +124,7 @@ SELECT dest, content_hash, NULL, 1 FROM printer_files WHERE printer = ?`)
 	}
 	s.insertRunPrinter = prep(`INSERT INTO run_printers (run_id, printer, status, detail, changes, recorded_at) VALUES (?, ?, ?, ?, ?, ?)`)
 	s.insertRunChange = prep(`INSERT INTO run_changes (run_id, printer, setting, value_hash) VALUES (?, ?, ?, ?)`)
+	s.prepareOutbox(prep)
 	if err != nil {
 		s.closeStmts()
 		db.Close()
@@ -178,6 +180,11 @@ func (s *Store) closeStmts() {
 	for _, st := range []*sql.Stmt{s.upsertPrinter, s.selectRecorded, s.insertRunPrinter, s.insertRunChange,
 		s.settingStmts.insert, s.settingStmts.update, s.settingStmts.delete,
 		s.fileStmts.insert, s.fileStmts.update, s.fileStmts.delete} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	for _, st := range s.outbox.all() {
 		if st != nil {
 			st.Close()
 		}

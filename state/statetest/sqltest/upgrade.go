@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/inkform/inkform/alerts"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/state/sqlstate"
 )
@@ -48,13 +50,13 @@ func RunUpgradeFiles(t *testing.T, db Database) {
 
 	ca, doc := state.HashValue("3a7bd3e2"), state.HashValue("9f86d081")
 	// Literals rather than parameters: their syntax differs between engines.
-	execRaw(ctx, t, raw, []string{
+	execRaw(ctx, t, raw, append(dropOutbox(), []string{
 		`DROP TABLE printer_files`,
 		drop("printer_settings", "clear_value"),
 		`DELETE FROM schema_migrations WHERE version > 2`,
 		`INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('lobby', 'file:ca.pem', '` + ca + `')`,
 		`INSERT INTO printer_settings (printer, setting, value_hash) VALUES ('lobby', 'file:docs/file:x.txt', '` + doc + `')`,
-	})
+	}...))
 
 	s, err = open()
 	if err != nil {
@@ -114,7 +116,7 @@ func RunUpgradeValues(t *testing.T, db Database) (secretHash string) {
 	}
 	s.Close()
 
-	wind := []string{drop("printer_settings", "clear_value"), `DELETE FROM schema_migrations WHERE version > 4`}
+	wind := append(dropOutbox(), drop("printer_settings", "clear_value"), `DELETE FROM schema_migrations WHERE version > 4`)
 	// Printers recorded and removed again: their rows leave copies of the
 	// hash in the file's free space, as years of applies would.
 	for i := range 100 {
@@ -176,5 +178,73 @@ func execRaw(ctx context.Context, t *testing.T, raw func() (*sql.DB, error), que
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// outboxTables are the tables schema version 8 adds.
+var outboxTables = []string{"alert_events", "alert_active", "alert_deliveries", "alert_silences"}
+
+// dropOutbox returns the statements that wind a schema back from version
+// 8 to 7.
+func dropOutbox() []string {
+	var stmts []string
+	for _, t := range outboxTables {
+		stmts = append(stmts, `DROP TABLE `+t)
+	}
+	return stmts
+}
+
+// RunUpgradeOutbox checks that a state written before watch mode kept an
+// outbox (schema version 7) gets one when opened, keeping its printers
+// and runs, and that the outbox then works.
+func RunUpgradeOutbox(t *testing.T, db Database) {
+	t.Helper()
+	ctx := ctxFor(t)
+	s, err := db.Open()
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	p := state.Printer{Name: "lobby", Address: "10.0.0.1", Settings: map[string]string{"sleep": state.HashValue("20")}, Values: map[string]string{"sleep": "20"}}
+	if err := s.PutPrinter(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.BeginRun(ctx, state.Run{Command: "apply", User: "ana", Host: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	execRaw(ctx, t, db.Raw, append(dropOutbox(), `DELETE FROM schema_migrations WHERE version > 7`))
+
+	s, err = db.Open()
+	if err != nil {
+		t.Fatalf("open at version 7: %v", err)
+	}
+	defer s.Close()
+	if vs, err := s.AppliedMigrations(ctx); err != nil || len(vs) != sqlstate.SchemaVersion() || vs[len(vs)-1] < 8 {
+		t.Errorf("AppliedMigrations after the upgrade = %v, %v", vs, err)
+	}
+	if got, _, err := s.Printer(ctx, "lobby"); err != nil || !cmp.Equal(got, p) {
+		t.Errorf("printer after the upgrade = %+v, %v; want %+v", got, err, p)
+	}
+	if runs, err := s.Runs(ctx, 0); err != nil || len(runs) != 1 || runs[0].ID != id {
+		t.Errorf("runs after the upgrade = %+v, %v", runs, err)
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ids, err := s.AppendEvents(ctx, []alerts.Event{{Printer: "lobby", Key: "lobby/jam", Kind: alerts.Raised, Name: alerts.Jam, Severity: alerts.Critical, Source: alerts.SourcePoll, At: at}})
+	if err != nil {
+		t.Fatalf("AppendEvents after the upgrade: %v", err)
+	}
+	if ok, err := s.RouteEvent(ctx, ids[0], []state.Delivery{{Route: "jams", Kind: state.DeliveryNotify, Dedupe: "event:1", To: []string{"a@example.test"}, DueAt: at}}); err != nil || !ok {
+		t.Fatalf("RouteEvent after the upgrade = %v, %v", ok, err)
+	}
+	ds, err := s.ClaimDeliveries(ctx, "w", at, time.Minute, 10)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("ClaimDeliveries after the upgrade = %d, %v", len(ds), err)
+	}
+	if err := s.FinishDeliveries(ctx, "w", []int64{ds[0].ID}, state.DeliverySent, at, ""); err != nil {
+		t.Fatal(err)
+	}
+	if last, err := s.LastSent(ctx, "jams"); err != nil || !last.Equal(at) {
+		t.Errorf("LastSent after the upgrade = %v, %v", last, err)
 	}
 }
