@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/inkform
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build install test demo fuzz lint clean bench
+.PHONY: build install test demo fuzz lint clean bench screenshots
 
 # gosnmp_nodebug compiles gosnmp's debug logging out (fewer allocations per
 # request); inkform never installs a gosnmp logger.
@@ -25,6 +25,12 @@ test:
 # plan (changes), apply, plan again (exit 0: no changes).
 demo: build
 	./scripts/demo.sh $(BIN)
+
+# The README's pictures (docs/img/*.png): a plan against a simulated fleet,
+# photographed with headless Chromium as a terminal and as a pull-request
+# comment. Needs chromium and util-linux's script; not part of `make test`.
+screenshots:
+	GO=$(GO) ./scripts/screenshots.sh docs/img
 
 # Short runs of every fuzz target (FUZZTIME=1m for longer).
 FUZZTIME ?= 10s
