@@ -55,3 +55,26 @@ func TestDriftAndForEachNames(t *testing.T) {
 		t.Errorf("JSON plan lacks the drift mark:\n%s", js.String())
 	}
 }
+
+// A reason that repeats the printer and its address is shown without
+// them: the line says them already.
+func TestReasonWithoutRepeatedName(t *testing.T) {
+	p := &plans.Plan{Printers: []plans.PrinterPlan{{
+		Name: `office["sim-001"]`, Address: "127.0.0.1:52426", Status: plans.StatusUnreachable,
+		Reason: `printer office["sim-001"] (127.0.0.1:52426): no SNMP answer after 2 attempts of 1s`,
+	}}}
+	var human, md bytes.Buffer
+	if err := RenderHuman(&human, p, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderMarkdown(&md, p); err != nil {
+		t.Fatal(err)
+	}
+	want := `! printer.office["sim-001"] (127.0.0.1:52426) is unreachable: no SNMP answer after 2 attempts of 1s (skipped)`
+	if !strings.Contains(human.String(), want) {
+		t.Errorf("human plan lacks %q:\n%s", want, human.String())
+	}
+	if strings.Contains(md.String(), "printer office") {
+		t.Errorf("Markdown repeats the printer:\n%s", md.String())
+	}
+}

@@ -185,16 +185,27 @@ func problems(pp *plans.PrinterPlan) []string {
 	var out []string
 	switch pp.Status {
 	case plans.StatusUnreachable:
-		out = append(out, name+addr+" is unreachable: "+safe(pp.Reason)+" (skipped)")
+		out = append(out, name+addr+" is unreachable: "+safe(reasonText(pp))+" (skipped)")
 	case plans.StatusMismatch:
 		out = append(out, name+" "+safe(pp.Reason)+" (not written)")
 	case plans.StatusError:
-		out = append(out, name+addr+" could not be observed: "+safe(pp.Reason)+" (skipped)")
+		out = append(out, name+addr+" could not be observed: "+safe(reasonText(pp))+" (skipped)")
 	}
 	if len(pp.Unsupported) > 0 {
 		out = append(out, name+" does not support: "+unsupportedText(pp))
 	}
 	return out
+}
+
+// reasonText is why a printer was not observed, without the "printer
+// NAME (ADDRESS): " the provider's error starts with, which the line or
+// table row shows already.
+func reasonText(pp *plans.PrinterPlan) string {
+	r := strings.TrimPrefix(pp.Reason, "printer "+pp.Name+": ")
+	if pp.Address != "" {
+		r = strings.TrimPrefix(r, "printer "+pp.Name+" ("+pp.Address+"): ")
+	}
+	return r
 }
 
 // unsupportedText lists a printer's unsupported settings, each with why
@@ -589,7 +600,7 @@ func RenderMarkdown(w io.Writer, p *plans.Plan) error {
 		pp := &p.Printers[i]
 		switch pp.Status {
 		case plans.StatusUnreachable, plans.StatusMismatch, plans.StatusError:
-			rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", mdText(pp.Name), pp.Status, mdText(pp.Reason)))
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", mdText(pp.Name), pp.Status, mdText(reasonText(pp))))
 		}
 		if len(pp.Unsupported) > 0 {
 			rows = append(rows, fmt.Sprintf("| %s | unsupported | %s |\n", mdText(pp.Name), mdText(unsupportedText(pp))))
