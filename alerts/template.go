@@ -22,6 +22,8 @@ type TemplateData struct {
 	// Alerts are every alert the email carries, oldest first; a digest
 	// sent after group_wait has several.
 	Alerts []TemplateAlert
+	// Count is how many alerts the email carries (len(Alerts)).
+	Count int
 }
 
 // TemplateAlert is one alert as templates see it.
@@ -39,6 +41,14 @@ type TemplateAlert struct {
 	Time        time.Time
 	// Link is the printer's page on the status page, "" when there is none.
 	Link string
+	// Repeat: a reminder that the alert is still active (route repeat).
+	Repeat bool
+	// Code is the Printer-MIB alert code, 0 when none.
+	Code int
+	// Source is where the event came from: trap, poll, npap, drift.
+	Source string
+	// Key identifies the alert (inkform alerts show KEY).
+	Key string
 }
 
 // TemplateFuncs are the functions templates may call besides text/template's
@@ -73,8 +83,11 @@ func ExampleTemplateData(route string) TemplateData {
 		Description: "Paper jam in tray 2",
 		Time:        time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		Link:        "https://inkform.example.com/printers/hq-2f-east",
+		Code:        8,
+		Source:      SourceTrap,
+		Key:         KeyFor("hq-2f-east", Jam, "8.2"),
 	}
-	return TemplateData{Route: route, StatusPage: "https://inkform.example.com/", TemplateAlert: a, Alerts: []TemplateAlert{a}}
+	return TemplateData{Route: route, StatusPage: "https://inkform.example.com/", TemplateAlert: a, Alerts: []TemplateAlert{a}, Count: 1}
 }
 
 // Views lists the report views, for validation and documentation.

@@ -394,7 +394,7 @@ func TestPermanentFailures(t *testing.T) {
 		calls   int
 	}{
 		{"refused", "", &watch.PermanentError{Err: errors.New("550 5.1.1 no such user")}, "550 5.1.1 no such user", 1},
-		{"template", "{{.Nope}}", nil, `route jams: subject template: template: subject:1:2: executing "subject" at <.Nope>: can't evaluate field Nope in type watch.MessageData`, 0},
+		{"template", "{{.Nope}}", nil, `route jams: subject template: template: subject:1:2: executing "subject" at <.Nope>: can't evaluate field Nope in type alerts.TemplateData`, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,42 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/inkform/inkform/alerts"
 	"github.com/inkform/inkform/state"
 )
 
-// MessageData is what subject and body templates see. For one event its
-// fields are also at the top (.Printer, .Event, …, from the embedded
-// Alert); a digest lists every event in .Alerts.
-type MessageData struct {
-	Alert            // the first (for one event: the only) alert
-	Route     string // the alert_route's name
-	Count     int    // how many alerts the email carries
-	Alerts    []Alert
-	StatusURL string // the status page's base URL, "" when none
-}
-
-// Alert is one event in an email.
-type Alert struct {
-	Printer  string
-	Model    string
-	Serial   string
-	Location string
-	Keywords []string
-	// Event is the event's name (jam, toner_low, …).
-	Event       string
-	Severity    string // critical, warning, info
-	Kind        string // raised, cleared
-	Repeat      bool   // a reminder that the alert is still active
-	Description string
-	Time        time.Time
-	Code        int
-	Source      string // trap, poll, npap, drift
-	Key         string
-	// Link is the printer's page on the status page, "" without one.
-	Link string
-}
+// Templates see alerts.TemplateData: the first (for one event: the
+// only) alert's fields at the top, every alert in .Alerts, and .Count.
 
 // DefaultSubject is the subject of a route that sets none: one line.
 const DefaultSubject = `[inkform] ` +
@@ -68,14 +39,14 @@ inkform watch, alert_route "{{.Route}}"
 
 // render renders the email of ds, deliveries of one route.
 func (e *Engine) render(sc *sendCycle, r *route, name string, ds []state.Delivery) (Message, error) {
-	data := MessageData{Route: name, Count: len(ds), StatusURL: sc.cfg.statusURL}
+	data := alerts.TemplateData{Route: name, Count: len(ds), StatusPage: sc.cfg.statusURL}
 	for _, d := range ds {
 		ev := sc.events[d.EventID]
 		p := sc.cfg.printer(ev.Printer)
-		a := Alert{
+		a := alerts.TemplateAlert{
 			Printer: ev.Printer, Model: p.Model, Serial: p.Serial, Location: p.Location,
-			Keywords: slices.Clone(p.Keywords), Event: ev.Name, Severity: string(ev.Severity),
-			Kind: string(ev.Kind), Repeat: d.Kind == state.DeliveryRepeat, Description: ev.Description,
+			Keywords: slices.Clone(p.Keywords), Event: ev.Name, Severity: ev.Severity,
+			Kind: ev.Kind, Repeat: d.Kind == state.DeliveryRepeat, Description: ev.Description,
 			Time: ev.At, Code: ev.Code, Source: ev.Source, Key: ev.Key,
 		}
 		if sc.cfg.statusURL != "" {
@@ -83,7 +54,7 @@ func (e *Engine) render(sc *sendCycle, r *route, name string, ds []state.Deliver
 		}
 		data.Alerts = append(data.Alerts, a)
 	}
-	data.Alert = data.Alerts[0]
+	data.TemplateAlert = data.Alerts[0]
 	var subj, body bytes.Buffer
 	if err := r.subject.Execute(&subj, data); err != nil {
 		return Message{}, fmt.Errorf("route %s: subject template: %w", name, err)

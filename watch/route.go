@@ -126,10 +126,10 @@ func newRoute(r alerts.Route) (*route, error) {
 	if body == "" {
 		body = DefaultBody
 	}
-	if rt.subject, err = template.New("subject").Option("missingkey=error").Parse(subj); err != nil {
+	if rt.subject, err = alerts.ParseTemplate("subject", subj); err != nil {
 		return nil, fmt.Errorf("subject template: %w", err)
 	}
-	if rt.body, err = template.New("body").Option("missingkey=error").Parse(body); err != nil {
+	if rt.body, err = alerts.ParseTemplate("body", body); err != nil {
 		return nil, fmt.Errorf("body template: %w", err)
 	}
 	return rt, nil
@@ -145,8 +145,7 @@ func (r *route) matches(ev alerts.Event, p Printer) bool {
 		return false
 	}
 	if len(m.Printers) > 0 && !slices.ContainsFunc(m.Printers, func(g string) bool {
-		ok, _ := path.Match(g, ev.Printer)
-		return ok
+		return alerts.PrinterMatches(g, ev.Printer)
 	}) {
 		return false
 	}
