@@ -70,6 +70,10 @@ func (p painter) appendAction(b []byte, a plans.Action, s string) []byte {
 
 const sensitiveText = "(sensitive)"
 
+// Safe is what views do to text from printers, state or the network
+// before a terminal shows it: control characters escaped.
+func Safe(s string) string { return safe(s) }
+
 // safe makes text from configuration or from the network harmless on a
 // terminal: non-printable characters are shown escaped.
 func safe(s string) string {

@@ -82,11 +82,16 @@ func (e *Engine) enqueue(ctx context.Context, ev alerts.Event, wait bool) error 
 			e.n.dropped.Add(1)
 			return errStopped
 		}
-		_, active := e.view[ev.Key]
+		raised, active := e.view[ev.Key]
 		if (ev.Kind == alerts.Raised) == active {
 			e.mu.Unlock()
 			e.n.duplicates.Add(1)
 			return nil
+		}
+		if ev.Kind == alerts.Cleared {
+			// A clear is as urgent as what it ends: a closing trap says
+			// "warning" (a binary change) of a critical open door.
+			ev.Severity = raised.Severity
 		}
 		select {
 		case e.queue <- ev:

@@ -57,6 +57,9 @@ makes them match and verifies every write.
 		newShowCommand(f),
 		newStateCommand(f),
 		newSimCommand(f),
+		newWatchCommand(f),
+		newAlertsCommand(f),
+		newReportCommand(f),
 		newVersionCommand(f),
 	)
 	root.Version = versionString()

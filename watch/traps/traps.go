@@ -153,7 +153,7 @@ func New(cfg Config) (*Listener, error) {
 }
 
 // Name is "snmp-traps".
-func (l *Listener) Name() string { return "snmp-traps" }
+func (l *Listener) Name() string { return alerts.SourceTrap }
 
 // Ready is closed once the socket listens.
 func (l *Listener) Ready() <-chan struct{} { return l.ready }

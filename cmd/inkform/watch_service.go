@@ -1,0 +1,390 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/inkform/inkform/alerts"
+	"github.com/inkform/inkform/apply"
+	"github.com/inkform/inkform/catalog"
+	"github.com/inkform/inkform/fleet"
+	"github.com/inkform/inkform/hcl"
+	"github.com/inkform/inkform/observer"
+	"github.com/inkform/inkform/planner"
+	"github.com/inkform/inkform/plans"
+	"github.com/inkform/inkform/providers"
+	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/watch"
+	"github.com/inkform/inkform/watch/mail"
+	"github.com/inkform/inkform/watch/traps"
+)
+
+// service is inkform watch: the engine with its sources, poller, drift
+// checks and report schedule, over one configuration that reloads swap.
+type service struct {
+	opts   *watchOptions
+	log    *slog.Logger
+	st     state.Store
+	outbox state.Outbox
+	engine *watch.Engine
+	traps  *traps.Listener // nil without a traps block
+
+	cfg   atomic.Pointer[hcl.Config]
+	addrs atomic.Pointer[attribution]
+
+	reloaded chan struct{} // wakes the drift and report loops
+}
+
+func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger) (*service, error) {
+	s := &service{opts: opts, log: log, st: st, outbox: outbox, reloaded: make(chan struct{}, 1)}
+	s.cfg.Store(cfg)
+	s.addrs.Store(attributionFor(cfg, log))
+	notifier, err := notifierFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var sources []watch.Source
+	if w := watchBlock(cfg); w.Traps != nil {
+		s.traps, err = traps.New(traps.Config{
+			Listen:      w.Traps.Listen,
+			Credentials: trapCredentials(cfg),
+			Attributor:  s.attribute,
+		})
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, s.traps)
+	}
+	s.engine, err = watch.New(engineConfig(cfg), watch.Deps{
+		Outbox:   outbox,
+		Notifier: notifier,
+		Sources:  sources,
+		Poller:   &fleetPoller{svc: s},
+		Logger:   log,
+		Compose:  s.composeReport,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// watchBlock is the configuration's watch block, or the defaults.
+func watchBlock(cfg *hcl.Config) alerts.Watch {
+	if cfg.Watch != nil {
+		return *cfg.Watch
+	}
+	return alerts.DefaultWatch()
+}
+
+// notifierFor is the smtp block's notifier; without one, every email
+// fails for good, saying why (a configuration with routes but no smtp
+// block does not load).
+func notifierFor(cfg *hcl.Config) (watch.Notifier, error) {
+	if cfg.SMTP == nil {
+		return noSMTP{}, nil
+	}
+	return mail.New(*cfg.SMTP)
+}
+
+type noSMTP struct{}
+
+func (noSMTP) Send(context.Context, watch.Message) error {
+	return &watch.PermanentError{Err: errors.New("no smtp block in the configuration")}
+}
+
+// engineConfig is what the engine needs of a configuration.
+func engineConfig(cfg *hcl.Config) watch.Config {
+	ps := make([]watch.Printer, len(cfg.Printers))
+	for i, p := range cfg.Printers {
+		ps[i] = watch.Printer{Name: p.Name, Keywords: p.Keywords, Serial: p.Serial}
+		if d, ok := p.Setting("system.location"); ok && !d.Sensitive {
+			ps[i].Location = d.Value
+		}
+	}
+	return watch.Config{Routes: cfg.Routes, Printers: ps, Watch: watchBlock(cfg)}
+}
+
+// trapCredentials are the SNMP credentials of every printer, each once:
+// a trap is accepted with any of them.
+func trapCredentials(cfg *hcl.Config) []fleet.SNMP {
+	seen := map[fleet.SNMP]bool{}
+	var out []fleet.SNMP
+	for _, p := range cfg.Printers {
+		c := p.Credentials.SNMP
+		c.Timeout, c.Retries = 0, 0
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// attribution maps source addresses to printers.
+type attribution struct {
+	printers map[netip.Addr]string
+	allow    []netip.Prefix
+}
+
+// attributionFor resolves every printer's host once (a host name that
+// does not resolve is logged and left out: its traps are dropped).
+func attributionFor(cfg *hcl.Config, log *slog.Logger) *attribution {
+	a := &attribution{printers: make(map[netip.Addr]string, len(cfg.Printers))}
+	for _, p := range cfg.Printers {
+		addr, err := netip.ParseAddr(p.Host)
+		if err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ips, lerr := net.DefaultResolver.LookupNetIP(ctx, "ip", p.Host)
+			cancel()
+			if lerr != nil || len(ips) == 0 {
+				log.Warn("printer host does not resolve: its traps will be dropped", "printer", p.Name, "host", p.Host)
+				continue
+			}
+			addr = ips[0]
+		}
+		a.printers[addr.Unmap()] = p.Name
+	}
+	if w := watchBlock(cfg); w.Traps != nil {
+		for _, c := range w.Traps.Allow {
+			if pf, err := netip.ParsePrefix(c); err == nil {
+				a.allow = append(a.allow, pf.Masked())
+			}
+		}
+	}
+	return a
+}
+
+func (s *service) attribute(addr netip.Addr) (string, bool) {
+	a := s.addrs.Load()
+	addr = addr.Unmap()
+	if name, ok := a.printers[addr]; ok {
+		return name, true
+	}
+	for _, pf := range a.allow {
+		if pf.Contains(addr) {
+			return "", true
+		}
+	}
+	return "", false
+}
+
+// fleetPoller polls printers through the observer: facts, supplies and
+// the alert table, no settings.
+type fleetPoller struct{ svc *service }
+
+func (p *fleetPoller) Poll(ctx context.Context, names []string) map[string]watch.PollResult {
+	cfg := p.svc.cfg.Load()
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	var printers []fleet.Printer
+	for _, pr := range cfg.Printers {
+		if want[pr.Name] {
+			pr.Settings = nil // only facts and alerts
+			printers = append(printers, pr)
+		}
+	}
+	limits, _ := observer.NewLimits(p.svc.opts.Parallelism, len(printers))
+	o := observer.Observer{Connector: p.svc.opts.Connect(catalogOf(cfg), cfg.Devices, limits.MaxInFlight), Limits: limits, Alerts: true}
+	low := watchBlock(cfg).LowPercent
+	out := make(map[string]watch.PollResult, len(printers))
+	var mu sync.Mutex
+	o.Observe(ctx, printers, func(i int, r observer.Result) {
+		var res watch.PollResult
+		if r.Err != nil {
+			res.Err = r.Err
+			res.Unreachable = errors.Is(r.Err, providers.ErrUnreachable)
+		} else {
+			res.AlertsRead = r.Observation.AlertsRead
+			res.Signals = watch.ActiveSignals(r.Observation, low)
+		}
+		mu.Lock()
+		out[printers[i].Name] = res
+		mu.Unlock()
+	})
+	return out
+}
+
+func catalogOf(cfg *hcl.Config) *catalog.Catalog {
+	if cfg.Catalog != nil {
+		return cfg.Catalog
+	}
+	return catalog.Default()
+}
+
+// run runs the engine, the drift checks and the report schedule until
+// ctx ends.
+func (s *service) run(ctx context.Context, ready chan<- string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.driftLoop(ctx) }()
+	go func() { defer wg.Done(); s.reportLoop(ctx) }()
+	if ready != nil {
+		go func() {
+			addr := ""
+			if s.traps != nil {
+				select {
+				case <-s.traps.Ready():
+					addr = s.traps.Addr()
+				case <-ctx.Done():
+					return
+				}
+			}
+			ready <- addr
+		}()
+	}
+	err := s.engine.Run(ctx)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// reload reads the configuration again and swaps it in; one with errors
+// is refused and the running one kept.
+func (s *service) reload(ctx context.Context) {
+	var errb strings.Builder
+	io := s.opts.IO
+	io.Err = &errb
+	cfg, err := s.opts.State.load(io)
+	if err != nil {
+		s.log.Error("reload refused: the configuration has errors; the running one is kept", "diagnostics", errb.String())
+		return
+	}
+	if old, nw := watchBlock(s.cfg.Load()), watchBlock(cfg); trapsListen(old) != trapsListen(nw) {
+		s.log.Warn("traps listen address changed: restart watch to listen on it", "running", trapsListen(old), "configured", trapsListen(nw))
+	}
+	if err := s.engine.Reload(engineConfig(cfg)); err != nil {
+		s.log.Error("reload refused; the running configuration is kept", "err", err)
+		return
+	}
+	s.cfg.Store(cfg)
+	s.addrs.Store(attributionFor(cfg, s.log))
+	select {
+	case s.reloaded <- struct{}{}:
+	default:
+	}
+	s.log.Info("configuration reloaded", "printers", len(cfg.Printers), "routes", len(cfg.Routes))
+}
+
+func trapsListen(w alerts.Watch) string {
+	if w.Traps == nil {
+		return ""
+	}
+	return w.Traps.Listen
+}
+
+// driftLoop plans the whole fleet every drift interval (watch.drift.every)
+// under the state lock: each printer with values changed on the device
+// raises a drift event, cleared once it matches again; with enforce the
+// plan is applied and recorded as a run.
+func (s *service) driftLoop(ctx context.Context) {
+	drifted := map[string]bool{}
+	if active, err := s.outbox.ActiveAlerts(ctx); err == nil {
+		for _, a := range active {
+			if a.Event.Name == alerts.Drift {
+				drifted[a.Event.Printer] = true
+			}
+		}
+	}
+	for {
+		d := watchBlock(s.cfg.Load()).Drift
+		var tick <-chan time.Time
+		if d != nil && d.Every > 0 {
+			t := time.NewTimer(d.Every)
+			tick = t.C
+			defer t.Stop()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.reloaded:
+			continue
+		case <-tick:
+		}
+		if err := s.checkDrift(ctx, drifted, d.Enforce); err != nil && ctx.Err() == nil {
+			s.log.Warn("drift check", "err", err)
+		}
+	}
+}
+
+func (s *service) checkDrift(ctx context.Context, drifted map[string]bool, enforce bool) error {
+	cfg := s.cfg.Load()
+	lock, err := lockState(ctx, s.st, "inkform watch (drift check)", 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("state lock: %w (the next check tries again)", err)
+	}
+	defer lock.Unlock(context.WithoutCancel(ctx))
+	limits, _ := observer.NewLimits(s.opts.Parallelism, len(cfg.Printers))
+	cat := catalogOf(cfg)
+	conn := s.opts.Connect(cat, cfg.Devices, limits.MaxInFlight)
+	pl := &planner.Planner{Observer: observer.Observer{Connector: conn, Limits: limits}, State: s.st, Catalog: cat}
+	plan, err := pl.Plan(ctx, cfg.Printers, planner.PlanOptions{ConfigHash: cfg.Hash})
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for i := range plan.Printers {
+		pp := &plan.Printers[i]
+		if pp.Status != plans.StatusReady {
+			continue // not checked: neither drifted nor in line
+		}
+		desc := driftText(pp)
+		switch {
+		case desc != "":
+			drifted[pp.Name] = true
+			err = s.engine.Signal(ctx, pp.Name, alerts.SourceDrift, now, alerts.Signal{
+				Kind: alerts.Raised, Name: alerts.Drift, Severity: alerts.DefaultSeverity(alerts.Drift), Description: desc})
+		case drifted[pp.Name]:
+			delete(drifted, pp.Name)
+			err = s.engine.Signal(ctx, pp.Name, alerts.SourceDrift, now, alerts.Signal{
+				Kind: alerts.Cleared, Name: alerts.Drift, Severity: alerts.DefaultSeverity(alerts.Drift), Description: "matches the configuration again"})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !enforce || !plan.HasChanges() {
+		return nil
+	}
+	info := owner("inkform watch (drift enforce)")
+	ap := &apply.Applier{Connector: conn, State: s.st, Catalog: cat, Limits: limits}
+	res, err := ap.Apply(ctx, plan, cfg.Printers, apply.Options{Run: state.Run{
+		Command: "apply", User: info.User, Host: info.Host, ConfigHash: cfg.Hash,
+	}, Lock: lock})
+	if err != nil {
+		return fmt.Errorf("enforce: %w", err)
+	}
+	s.log.Info("drift enforced", "failed", res.Failed())
+	return nil
+}
+
+// driftText says which values were changed on a printer's device, or ""
+// when none was. Sensitive values are never shown.
+func driftText(pp *plans.PrinterPlan) string {
+	var parts []string
+	for _, c := range pp.Changes {
+		if !c.Drift {
+			continue
+		}
+		if c.Sensitive {
+			parts = append(parts, c.Setting+" changed on the device (sensitive)")
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s changed on the device: %q, declared %q", c.Setting, c.Before, c.After))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}
