@@ -117,4 +117,3 @@ func runWatch(ctx context.Context, opts *watchOptions) error {
 	}
 	return err
 }
-
