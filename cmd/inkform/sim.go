@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -44,7 +44,10 @@ func newSimCommand(fac *factory) *cobra.Command {
 		Use:   "sim",
 		Short: "Run simulated printers (SNMP agents) for demos, CI and benchmarks",
 		Long: `Run a fleet of virtual printers, each an SNMP v1/v2c agent on its own UDP port
-(printer i on base-port+i; --base-port 0 picks free ports). Models cycle through
+(printer i on base-port+i; --base-port 0 picks free ports). Each printer takes
+that UDP port and, when it serves TCP services (--services; by default up to
+250 printers), four TCP ports for PJL, FTP, HTTP and HTTPS, always picked free:
+--write-hcl records them all. Models cycle through
 Lexmark CX725, Lexmark MS821, HP LaserJet M507, Brother HL-L6400DW and
 RICOH IM C3000; serial numbers follow from the printer's position, so a
 configuration written with --write-hcl stays valid across restarts.
@@ -74,9 +77,9 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
   inkform sim --printers 50 --alerts-to 127.0.0.1:1162 --alert-storm 100`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runSim(ctx, opts)
+			// The first SIGINT or SIGTERM cancels the command's context
+			// (signals.go): the simulator closes its sockets and returns.
+			return runSim(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
@@ -137,6 +140,11 @@ func runSim(ctx context.Context, opts *simOptions) error {
 	}
 	hclPath, csvPath, out := opts.HCLPath, opts.CSVPath, opts.IO.Out
 	sim, err := simulator.Start(ctx, o)
+	if errors.Is(err, syscall.EADDRINUSE) && o.BasePort != 0 {
+		return &exitError{code: ExitError, msg: fmt.Sprintf("%v\nA port in %d–%d is taken (by another program, or an inkform sim still running). "+
+			"Pick another --base-port, or --base-port 0 to let the simulator choose free ports (--write-hcl records them).",
+			err, o.BasePort, o.BasePort+o.Printers-1)}
+	}
 	if err != nil {
 		return err
 	}

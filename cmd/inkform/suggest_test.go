@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,5 +112,19 @@ func TestReadOnlyCommandsCreateNoState(t *testing.T) {
 	f.mustRun(ExitOK, "apply", "-auto-approve")
 	if r := f.runEnv(noCreds, "state", "list"); r.code != ExitOK || !strings.Contains(r.out, "p00") {
 		t.Errorf("state list after apply, without credentials: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+}
+
+// sim on a taken port says so and how to get free ports.
+func TestSimSaysWhenAPortIsTaken(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	code, _, errOut := runArgs(t, nil, "sim", "--printers", "1", "--services", "none", "--base-port", strconv.Itoa(port))
+	if code != ExitError || !strings.Contains(errOut, "is taken") || !strings.Contains(errOut, "--base-port 0") {
+		t.Errorf("sim on a taken port: exit %d\n%s", code, errOut)
 	}
 }
