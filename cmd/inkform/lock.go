@@ -50,6 +50,10 @@ func lockState(ctx context.Context, st state.Store, command string, timeout time
 	l, err := st.Lock(lctx, owner(command))
 	if err != nil {
 		var locked *state.LockedError
+		if errors.As(err, &locked) && ctx.Err() != nil {
+			// Interrupted while waiting: say that, not that the wait ran out.
+			return nil, fmt.Errorf("stopped while waiting for the state lock, held by %s", locked.Holder)
+		}
 		if errors.As(err, &locked) {
 			return nil, fmt.Errorf("%w\nWait for it to finish, or if its holder died, the lease expires by itself; -lock-timeout waits longer", err)
 		}
