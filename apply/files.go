@@ -89,7 +89,7 @@ func (ap *Applier) sendFiles(ctx context.Context, sess providers.Session, pp *pl
 			return err
 		}
 		if _, err := fs.SendFile(ctx, f, ap.uploadProgress(pp.Name, fc.Dest, f.Size)); err != nil {
-			return fmt.Errorf("file %s: %w", fc.Dest, err)
+			return err // names the printer and the file
 		}
 	}
 	return nil

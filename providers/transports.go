@@ -64,6 +64,7 @@ type FileSender interface {
 	// file-capable transport of the printer's preference when Via is "".
 	// A closed port falls back to the next transport. It returns the
 	// transport that carried the file. progress, when not nil, is called
-	// with the bytes sent so far.
+	// with the bytes sent so far. Its errors name the printer and the
+	// file: callers add nothing.
 	SendFile(ctx context.Context, f fleet.File, progress func(sent int64)) (transport string, err error)
 }

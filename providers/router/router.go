@@ -488,7 +488,7 @@ func (s *Session) SendFile(ctx context.Context, f fleet.File, progress func(int6
 			continue
 		}
 		if err != nil {
-			return t, fmt.Errorf("file %s: %w", fileName(f), err)
+			return t, fmt.Errorf("file %s: %w", fileName(f), err) // err names the printer
 		}
 		if err := upload(ctx, conn, f, progress); err != nil {
 			return t, fmt.Errorf("printer %s: %s: file %s: %w", s.p.Name, t, fileName(f), err)
