@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,8 +26,12 @@ type watchOptions struct {
 	Parallelism int
 	// hup delivers reload requests; nil uses SIGHUP (tests inject).
 	hup <-chan os.Signal
-	// ready, when set, is closed once the service listens and runs.
+	// ready, when set, receives the traps listen address once the
+	// service listens and runs.
 	ready chan<- string
+	// driftEvery, when set, replaces drift.every (tests: the language
+	// refuses less than a minute).
+	driftEvery time.Duration
 }
 
 func newWatchCommand(f *factory) *cobra.Command {

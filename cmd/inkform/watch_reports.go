@@ -50,17 +50,26 @@ func (s *service) reportLoop(ctx context.Context) {
 			}
 		}
 		var timer <-chan time.Time
+		var t *time.Timer
 		if !next.IsZero() {
-			t := time.NewTimer(time.Until(next))
-			defer t.Stop()
+			t = time.NewTimer(time.Until(next))
 			timer = t.C
 		}
+		fired := false
 		select {
 		case <-ctx.Done():
-			return
-		case <-s.reloaded:
-			continue
+		case <-s.reloadedCh():
 		case <-timer:
+			fired = true
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if !fired {
+			continue // a reload: the schedules may have changed
 		}
 		ds := make([]state.Delivery, len(due))
 		for i, r := range due {

@@ -41,11 +41,20 @@ type service struct {
 	cfg   atomic.Pointer[hcl.Config]
 	addrs atomic.Pointer[attribution]
 
-	reloaded chan struct{} // wakes the drift and report loops
+	// reloaded is closed (and replaced) by each reload: it wakes the
+	// drift and report loops, which may have new intervals.
+	reloadMu sync.Mutex
+	reloaded chan struct{}
+}
+
+func (s *service) reloadedCh() <-chan struct{} {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	return s.reloaded
 }
 
 func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger) (*service, error) {
-	s := &service{opts: opts, log: log, st: st, outbox: outbox, reloaded: make(chan struct{}, 1)}
+	s := &service{opts: opts, log: log, st: st, outbox: outbox, reloaded: make(chan struct{})}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, log))
 	notifier, err := notifierFor(cfg)
@@ -272,10 +281,10 @@ func (s *service) reload(ctx context.Context) {
 	}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, s.log))
-	select {
-	case s.reloaded <- struct{}{}:
-	default:
-	}
+	s.reloadMu.Lock()
+	close(s.reloaded)
+	s.reloaded = make(chan struct{})
+	s.reloadMu.Unlock()
 	s.log.Info("configuration reloaded", "printers", len(cfg.Printers), "routes", len(cfg.Routes))
 }
 
@@ -302,17 +311,30 @@ func (s *service) driftLoop(ctx context.Context) {
 	for {
 		d := watchBlock(s.cfg.Load()).Drift
 		var tick <-chan time.Time
+		var t *time.Timer
 		if d != nil && d.Every > 0 {
-			t := time.NewTimer(d.Every)
+			every := d.Every
+			if s.opts.driftEvery > 0 {
+				every = s.opts.driftEvery
+			}
+			t = time.NewTimer(every)
 			tick = t.C
-			defer t.Stop()
 		}
+		fired := false
 		select {
 		case <-ctx.Done():
-			return
-		case <-s.reloaded:
-			continue
+		case <-s.reloadedCh():
 		case <-tick:
+			fired = true
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if !fired {
+			continue // a reload: the interval may have changed
 		}
 		if err := s.checkDrift(ctx, drifted, d.Enforce); err != nil && ctx.Err() == nil {
 			s.log.Warn("drift check", "err", err)

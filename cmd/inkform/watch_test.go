@@ -48,11 +48,20 @@ type watchFixture struct {
 	stop    context.CancelFunc
 	done    chan error
 	trapPrt int
+
+	watchExtra string
+	driftEvery time.Duration
 }
 
 func startWatchFixture(t *testing.T, routes string) *watchFixture {
+	return startWatchFixtureWith(t, routes, "", 0)
+}
+
+// startWatchFixtureWith adds watchExtra inside the watch block and checks
+// drift every driftEvery (0: as configured).
+func startWatchFixtureWith(t *testing.T, routes, watchExtra string, driftEvery time.Duration) *watchFixture {
 	t.Helper()
-	f := &watchFixture{t: t, dir: t.TempDir(), logs: newSyncBuf(), hup: make(chan os.Signal, 1)}
+	f := &watchFixture{t: t, dir: t.TempDir(), logs: newSyncBuf(), hup: make(chan os.Signal, 1), watchExtra: watchExtra, driftEvery: driftEvery}
 	f.mail = testservers.StartMailpit(t, testservers.MailpitOptions{})
 	f.trapPrt = testservers.FreeUDPPort(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -92,9 +101,10 @@ watch {
     listen = "127.0.0.1:%d"
   }
   poll = "5m"
+  %s
 }
 %s
-`, f.sim.Printers()[0].Addr(), f.mail.SMTPPort, f.trapPrt, routes)
+`, f.sim.Printers()[0].Addr(), f.mail.SMTPPort, f.trapPrt, f.watchExtra, routes)
 	if err := os.WriteFile(filepath.Join(f.dir, "main.hcl"), []byte(src), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
@@ -106,7 +116,7 @@ func (f *watchFixture) start() {
 	f.stop, f.done = cancel, make(chan error, 1)
 	ready := make(chan string, 1)
 	fac := newFactory(streams{In: strings.NewReader(""), Out: f.logs, Err: f.logs})
-	opts := &watchOptions{IO: fac.IO, OpenStore: fac.OpenStore, Connect: fac.Connect, hup: f.hup, ready: ready}
+	opts := &watchOptions{IO: fac.IO, OpenStore: fac.OpenStore, Connect: fac.Connect, hup: f.hup, ready: ready, driftEvery: f.driftEvery}
 	opts.State.Dir = f.dir
 	go func() { f.done <- runWatch(ctx, opts) }()
 	select {
@@ -234,4 +244,71 @@ func TestWatchExampleValidates(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out.String(), "2 alert routes, 1 report, a watch block") {
 		t.Errorf("validate examples/watch: exit %d\n%s%s", code, out.String(), errb.String())
 	}
+}
+
+// A value changed on the device behind inkform's back is a drift event,
+// emailed like any alert; with enforce the drift check applies the
+// configuration back and records the run.
+func TestWatchDrift(t *testing.T) {
+	const route = `
+configuration "office" {
+  contact = "IT Service Desk x4000"
+}
+alert_route "drift" {
+  match {
+    events = ["drift"]
+  }
+  email {
+    to = ["it@example.test"]
+  }
+  grace          = "0s"
+  group_wait     = "0s"
+  group_interval = "1s"
+}
+`
+	f := startWatchFixtureWith(t, route, `drift {
+    every   = "1m"
+    enforce = true
+  }`, 300*time.Millisecond)
+	// The printer is managed: one apply records the contact in state.
+	cfg, err := os.ReadFile(filepath.Join(f.dir, "main.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = bytes.Replace(cfg, []byte("credentials = credentials.sim\n"), []byte("credentials = credentials.sim\n  configuration = configuration.office\n"), 1)
+	if err := os.WriteFile(filepath.Join(f.dir, "main.hcl"), cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.hup <- syscall.SIGHUP
+	waitFor(t, "the reload", 20*time.Second, func() bool { return strings.Contains(f.logs.String(), "configuration reloaded") }, nil)
+	p := f.sim.Printers()[0]
+	waitFor(t, "the first enforce to write the contact", 30*time.Second, func() bool {
+		v, _ := p.Get("1.3.6.1.2.1.1.4.0")
+		return string(asBytes(v.Value)) == "IT Service Desk x4000"
+	}, nil)
+	if err := p.Set("1.3.6.1.2.1.1.4.0", "changed at the panel"); err != nil {
+		t.Fatal(err)
+	}
+	subjects := f.waitSubjects(1)
+	if subjects[0] != "[inkform] drift on lab-1 (warning)" {
+		t.Errorf("subject %q", subjects[0])
+	}
+	msg := f.mail.Message(f.mail.Messages()[0].ID)
+	if !strings.Contains(msg.Text, `system.contact changed on the device: "changed at the panel", declared "IT Service Desk x4000"`) {
+		t.Errorf("drift email:\n%s", msg.Text)
+	}
+	waitFor(t, "enforce to write the contact back", 30*time.Second, func() bool {
+		v, _ := p.Get("1.3.6.1.2.1.1.4.0")
+		return string(asBytes(v.Value)) == "IT Service Desk x4000"
+	}, nil)
+}
+
+func asBytes(v any) []byte {
+	switch b := v.(type) {
+	case []byte:
+		return b
+	case string:
+		return []byte(b)
+	}
+	return nil
 }
