@@ -53,6 +53,12 @@ type Exporter interface {
 	Export(ctx context.Context) (*Snapshot, error)
 }
 
+// ProgressImporter is an Importer that says how far it got: progress is
+// called with the records (printers, then runs) written and their total.
+type ProgressImporter interface {
+	ImportProgress(ctx context.Context, snap *Snapshot, progress func(done, total int)) error
+}
+
 // Importer writes a Snapshot into a state that holds no printers and no
 // runs, all or nothing. Runs get new ids in the same order.
 type Importer interface {

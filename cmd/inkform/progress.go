@@ -12,6 +12,7 @@ type progress struct {
 	mu    sync.Mutex
 	io    streams
 	verb  string
+	noun  string // what is counted: "printers" unless set
 	shown bool
 	last  time.Time
 	start time.Time // the first update: the ETA counts from there
@@ -55,7 +56,11 @@ func (p *progress) update(done, total int) {
 // line is "Observing printers: 2500/10000 (25%), about 9s left": the ETA
 // once a second of work gives a rate to go by.
 func (p *progress) line(done, total int) string {
-	s := fmt.Sprintf("%s printers: %d/%d", p.verb, done, total)
+	noun := p.noun
+	if noun == "" {
+		noun = "printers"
+	}
+	s := fmt.Sprintf("%s %s: %d/%d", p.verb, noun, done, total)
 	if total <= 0 {
 		return s
 	}

@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inkform/inkform/simulator"
 )
 
 func TestProgressShowsCountsAndETA(t *testing.T) {
@@ -29,5 +33,22 @@ func TestProgressShowsCountsAndETA(t *testing.T) {
 	}
 	if newProgress(streams{Err: &errb}, "Observing", false) != nil {
 		t.Error("progress drawn off a terminal")
+	}
+}
+
+// state migrate shows how far the copy got on a terminal.
+func TestMigrateShowsProgress(t *testing.T) {
+	f := newFixture(t, 3, simulator.Options{})
+	dir := t.TempDir()
+	a, b := "sqlite:"+filepath.Join(dir, "a.db"), "sqlite:"+filepath.Join(dir, "b.db")
+	env := []string{"INKFORM_VAR_community=private"}
+	f.mustRunEnv(env, "apply", "-auto-approve", "-state", a)
+	var out, errb bytes.Buffer
+	io := streams{In: strings.NewReader(""), Out: &out, Err: &errb, Terminal: true, Env: append(env, "NO_COLOR=1")}
+	if code := runContext(context.Background(), []string{"state", "migrate", "-config", f.dir, "-state", a, "--to", b}, io); code != ExitOK {
+		t.Fatalf("migrate: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(errb.String(), "Copying records: 4/4 (100%)") {
+		t.Errorf("progress: %q", errb.String())
 	}
 }

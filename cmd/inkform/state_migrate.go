@@ -96,7 +96,17 @@ func runStateMigrate(ctx context.Context, opts *stateMigrateOptions) error {
 		return err
 	}
 	want, wantSum := snap.Counts(), snap.Checksum()
-	if err := target.Import(ctx, snap); err != nil {
+	prog := newProgress(io, "Copying", false)
+	if prog != nil {
+		prog.noun = "records"
+	}
+	if pi, ok := target.(state.ProgressImporter); ok && prog != nil {
+		err = pi.ImportProgress(ctx, snap, prog.update)
+	} else {
+		err = target.Import(ctx, snap)
+	}
+	prog.clear()
+	if err != nil {
 		return fmt.Errorf("target %s: %w", dstLoc, err)
 	}
 	copied, err := target.Export(ctx)

@@ -42,6 +42,16 @@ func (s *Store) Export(ctx context.Context) (*state.Snapshot, error) {
 // runs, in one transaction: all or nothing. Runs get new ids in the same
 // order.
 func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
+	return s.ImportProgress(ctx, snap, nil)
+}
+
+// ImportProgress is Import calling progress, when not nil, with the
+// records (printers, then runs) written so far and their total.
+func (s *Store) ImportProgress(ctx context.Context, snap *state.Snapshot, progress func(done, total int)) error {
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	total := len(snap.Printers) + len(snap.Runs)
 	for _, p := range snap.Printers {
 		if err := p.Validate(); err != nil {
 			return fmt.Errorf("%s state: import: %w", s.d.Name(), err)
@@ -60,12 +70,17 @@ func (s *Store) Import(ctx context.Context, snap *state.Snapshot) error {
 		if np > 0 || nr > 0 {
 			return fmt.Errorf("target already holds %d printers and %d runs; import only into an empty state", np, nr)
 		}
+		done := 0
 		for _, p := range snap.Printers {
 			if err := s.putPrinter(ctx, tx, p); err != nil {
 				return fmt.Errorf("printer %s: %w", p.Name, err)
 			}
+			done++
+			progress(done, total)
 		}
 		for _, rr := range snap.Runs {
+			done++
+			progress(done, total)
 			r := rr.Run
 			started, err := encTime(r.StartedAt)
 			if err != nil {
