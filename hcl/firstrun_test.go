@@ -94,3 +94,12 @@ printer "a" {
 		t.Fatalf("diagnostics: %v", diags)
 	}
 }
+
+// indent's count is bounded: a typo must not take gigabytes to evaluate.
+func TestIndentIsBounded(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": "locals {\n  x = indent(99999999, \"a\\nb\")\n  y = indent(2, \"a\\nb\")\n}\n"})
+	_, diags := Load(dir, LoadOptions{})
+	if len(diags) != 1 || !strings.Contains(diags[0].Detail, "at most 1024 spaces") {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+}

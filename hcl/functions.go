@@ -36,7 +36,7 @@ func functions(dir string, maxFileSize int64) map[string]function.Function {
 		"format":          stdlib.FormatFunc,
 		"formatdate":      stdlib.FormatDateFunc,
 		"formatlist":      stdlib.FormatListFunc,
-		"indent":          stdlib.IndentFunc,
+		"indent":          indentFunc,
 		"index":           stdlib.IndexFunc,
 		"join":            stdlib.JoinFunc,
 		"jsondecode":      stdlib.JSONDecodeFunc,
@@ -163,3 +163,23 @@ func withoutBOM(args []cty.Value) []cty.Value {
 	}
 	return args
 }
+
+// maxIndent bounds indent's spaces: a typo such as indent(99999999, s)
+// would otherwise take gigabytes and minutes to evaluate.
+const maxIndent = 1024
+
+// indentFunc is cty's indent with its count bounded.
+var indentFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "spaces", Type: cty.Number}, {Name: "str", Type: cty.String}},
+	Type:   function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		if n := args[0]; n.IsKnown() && !n.IsNull() {
+			if f := n.AsBigFloat(); f.IsInt() {
+				if i, _ := f.Int64(); i > maxIndent {
+					return cty.NilVal, function.NewArgErrorf(0, "indent takes at most %d spaces", maxIndent)
+				}
+			}
+		}
+		return stdlib.IndentFunc.Call(args)
+	},
+})
