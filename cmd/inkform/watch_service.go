@@ -44,7 +44,7 @@ type service struct {
 	reloaded chan struct{} // wakes the drift and report loops
 }
 
-func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger) (*service, error) {
+func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger, tune watch.Tuning) (*service, error) {
 	s := &service{opts: opts, log: log, st: st, outbox: outbox, reloaded: make(chan struct{}, 1)}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, log))
@@ -71,6 +71,7 @@ func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox stat
 		Poller:   &fleetPoller{svc: s},
 		Logger:   log,
 		Compose:  s.composeReport,
+		Tuning:   tune,
 	})
 	if err != nil {
 		return nil, err
