@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -183,7 +184,10 @@ alert_route "jams" {
 // listener is up (the traps port then answers; the log says so).
 func (s burstSite) start(t *testing.T, loc string, env ...string) *cliProcess {
 	t.Helper()
-	env = append([]string{watchLeaseEnv + "=" + burstLease}, env...)
+	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, watchLeaseEnv+"=") }) {
+		env = append(env, watchLeaseEnv+"="+burstLease)
+	}
+
 	p := startCLI(t, env, "watch", "-config", s.dir, "-state", loc)
 	if !p.err.waitFor("watch starting", 30*time.Second) {
 		t.Fatalf("watch did not start:\n%s", p.err.String())
