@@ -369,10 +369,13 @@ func TestWatchKilledDuringBurst(t *testing.T) {
 	loc := "sqlite:" + filepath.Join(t.TempDir(), "state.db")
 
 	p1 := site.start(t, loc)
-	const n = 10000
-	b := sendBurst(t, n, 2000, site.trapPort)
+	n, rate := 10000, 2000
+	if raceDetector {
+		n, rate = 1500, 300
+	}
+	b := sendBurst(t, n, rate, site.trapPort)
 	waitFor(t, "emails sent and half the burst", 30*time.Second, func() bool {
-		return b.sent.Load() >= n/2 && mail.Count() >= 2
+		return b.sent.Load() >= int64(n/2) && mail.Count() >= 2
 	}, p1.done)
 	if err := p1.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -425,9 +428,12 @@ func TestWatchStoppedDuringBurst(t *testing.T) {
 	site := newBurstSite(t, mail)
 	loc := "sqlite:" + filepath.Join(t.TempDir(), "state.db")
 	p := site.start(t, loc)
-	const n = 10000
-	b := sendBurst(t, n, 4000, site.trapPort)
-	waitFor(t, "half the burst", 30*time.Second, func() bool { return b.sent.Load() >= n/2 }, p.done)
+	n, rate := 10000, 4000
+	if raceDetector {
+		n, rate = 2000, 500
+	}
+	b := sendBurst(t, n, rate, site.trapPort)
+	waitFor(t, "half the burst", 30*time.Second, func() bool { return b.sent.Load() >= int64(n/2) }, p.done)
 	took, err := stopCLI(t, p)
 	b.halt()
 	if err != nil {

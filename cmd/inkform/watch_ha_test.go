@@ -24,7 +24,10 @@ func TestWatchTwoProcessesOneFirebird(t *testing.T) {
 	pb := b.start(t, loc, key, lease)
 	// Firebird routes some tens of events a second with two processes
 	// contending: a burst of 200 traps (400 events) keeps the test short.
-	const n = 200
+	n := 200
+	if raceDetector {
+		n = 100
+	}
 	bu := sendBurst(t, n, 200, a.trapPort, b.trapPort)
 	<-bu.done
 	ob, closeOb := outboxAt(t, loc)
