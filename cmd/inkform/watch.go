@@ -14,7 +14,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/watch"
 )
+
+// watchLeaseEnv overrides how long a claimed delivery stays this
+// process's (a Go duration; 5m by default). A watch killed with -9 holds
+// its claims until the lease runs out, and only then does a restarted or
+// second one send them; tests and impatient operators shorten it.
+const watchLeaseEnv = "INKFORM_WATCH_LEASE"
 
 // watchOptions are the options of watch.
 type watchOptions struct {
@@ -90,7 +97,11 @@ func runWatch(ctx context.Context, opts *watchOptions) error {
 	if err != nil {
 		return err
 	}
-	svc, err := newService(opts, cfg, st, outbox, log)
+	tune, err := watchTuning(opts.IO)
+	if err != nil {
+		return &exitError{code: ExitError, msg: err.Error()}
+	}
+	svc, err := newService(opts, cfg, st, outbox, log, tune)
 	if err != nil {
 		return &exitError{code: ExitError, msg: err.Error()}
 	}
@@ -117,8 +128,27 @@ func runWatch(ctx context.Context, opts *watchOptions) error {
 	log.Info("watch starting", "printers", len(cfg.Printers), "routes", len(cfg.Routes), "state", loc.String())
 	err = svc.run(ctx, opts.ready)
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
-		log.Info("watch stopped", "events", svc.engine.Stats().EventsRecorded)
+		n := svc.engine.Stats()
+		// accepted = recorded + lost: what the intake queued; received
+		// counts every signal, including duplicates and drops.
+		log.Info("watch stopped", "events", n.EventsRecorded, "received", n.Received,
+			"accepted", n.EventsRecorded+n.IntakeLost, "duplicates", n.Duplicates,
+			"dropped", n.IntakeDropped, "lost", n.IntakeLost, "emails", n.Messages, "sent", n.Sent)
 		return nil
 	}
 	return err
+}
+
+// watchTuning is the engine's tuning: the defaults, but for the lease
+// $INKFORM_WATCH_LEASE sets.
+func watchTuning(io streams) (watch.Tuning, error) {
+	var t watch.Tuning
+	if v := io.getenv(watchLeaseEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return t, fmt.Errorf("%s=%q is not a positive duration such as 30s", watchLeaseEnv, v)
+		}
+		t.Lease = d
+	}
+	return t, nil
 }

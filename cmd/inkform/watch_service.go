@@ -53,7 +53,7 @@ func (s *service) reloadedCh() <-chan struct{} {
 	return s.reloaded
 }
 
-func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger) (*service, error) {
+func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger, tune watch.Tuning) (*service, error) {
 	s := &service{opts: opts, log: log, st: st, outbox: outbox, reloaded: make(chan struct{})}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, log))
@@ -80,6 +80,7 @@ func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox stat
 		Poller:   &fleetPoller{svc: s},
 		Logger:   log,
 		Compose:  s.composeReport,
+		Tuning:   tune,
 	})
 	if err != nil {
 		return nil, err

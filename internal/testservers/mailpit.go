@@ -112,6 +112,7 @@ func StartMailpit(t testing.TB, opts MailpitOptions) *Mailpit {
 		"--database", filepath.Join(dir, "mailpit.db"),
 		"--disable-version-check",
 		"--smtp-disable-rdns",
+		"--max", "0", // keep every message: burst tests count them all
 	}
 	if len(opts.Users) > 0 {
 		names := make([]string, 0, len(opts.Users))
@@ -303,6 +304,31 @@ func (m *Mailpit) Messages() []MailpitSummary {
 	}
 	m.getJSON("/api/v1/messages?limit=1000", &out)
 	return out.Messages
+}
+
+// AllMessages returns every stored message, newest first, page by page.
+func (m *Mailpit) AllMessages() []MailpitSummary {
+	m.t.Helper()
+	var all []MailpitSummary
+	for {
+		var out struct {
+			Total    int
+			Messages []MailpitSummary
+		}
+		m.getJSON(fmt.Sprintf("/api/v1/messages?start=%d&limit=1000", len(all)), &out)
+		all = append(all, out.Messages...)
+		if len(out.Messages) == 0 || len(all) >= out.Total {
+			return all
+		}
+	}
+}
+
+// Count returns how many messages are stored.
+func (m *Mailpit) Count() int {
+	m.t.Helper()
+	var out struct{ Total int }
+	m.getJSON("/api/v1/messages?limit=1", &out)
+	return out.Total
 }
 
 // WaitMessages polls until at least n messages are stored or the timeout
