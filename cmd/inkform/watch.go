@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/state"
+	"github.com/inkform/inkform/watch"
 )
 
 // watchOptions are the options of watch.
@@ -25,8 +27,16 @@ type watchOptions struct {
 	Parallelism int
 	// hup delivers reload requests; nil uses SIGHUP (tests inject).
 	hup <-chan os.Signal
-	// ready, when set, is closed once the service listens and runs.
+	// ready, when set, receives the traps listen address once the
+	// service listens and runs.
 	ready chan<- string
+	// tuning shortens the engine's timings (retry backoff, tick) for
+	// in-process tests, which cannot wait the production defaults; zero
+	// fields keep them. No flag sets it: operators get the defaults.
+	tuning watch.Tuning
+	// trapStatsEvery is how often the traps listener's counters are
+	// logged when they changed (5m when 0).
+	trapStatsEvery time.Duration
 }
 
 func newWatchCommand(f *factory) *cobra.Command {

@@ -71,6 +71,7 @@ func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox stat
 		Poller:   &fleetPoller{svc: s},
 		Logger:   log,
 		Compose:  s.composeReport,
+		Tuning:   opts.tuning,
 	})
 	if err != nil {
 		return nil, err
@@ -229,9 +230,10 @@ func (s *service) run(ctx context.Context, ready chan<- string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.driftLoop(ctx) }()
 	go func() { defer wg.Done(); s.reportLoop(ctx) }()
+	go func() { defer wg.Done(); s.trapStatsLoop(ctx) }()
 	if ready != nil {
 		go func() {
 			addr := ""
@@ -249,7 +251,67 @@ func (s *service) run(ctx context.Context, ready chan<- string) error {
 	err := s.engine.Run(ctx)
 	cancel()
 	wg.Wait()
+	if s.traps != nil {
+		s.logTrapStats(s.traps.Stats())
+	}
 	return err
+}
+
+// trapStatsLoop logs the traps listener's counters every trapStatsEvery
+// (5m) when they changed since the last time: dropped traps (refused
+// sources, wrong credentials, a full queue) are otherwise invisible, as
+// they are never stored. run logs them once more when the service stops.
+func (s *service) trapStatsLoop(ctx context.Context) {
+	if s.traps == nil {
+		return
+	}
+	every := s.opts.trapStatsEvery
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var last traps.Stats
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st := s.traps.Stats()
+		if trapStatsEqual(st, last) {
+			continue
+		}
+		last = st
+		s.logTrapStats(st)
+	}
+}
+
+func trapStatsEqual(a, b traps.Stats) bool {
+	if a.Received != b.Received || a.Accepted != b.Accepted || len(a.Dropped) != len(b.Dropped) {
+		return false
+	}
+	for k, v := range a.Dropped {
+		if b.Dropped[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// logTrapStats logs the counters, each drop reason as its own attribute
+// (dropped_refused_source=1), in a stable order.
+func (s *service) logTrapStats(st traps.Stats) {
+	attrs := []any{"received", st.Received, "accepted", st.Accepted}
+	reasons := make([]string, 0, len(st.Dropped))
+	for k := range st.Dropped {
+		reasons = append(reasons, k)
+	}
+	sort.Strings(reasons)
+	for _, k := range reasons {
+		attrs = append(attrs, "dropped_"+k, st.Dropped[k])
+	}
+	s.log.Info("traps", attrs...)
 }
 
 // reload reads the configuration again and swaps it in; one with errors
