@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -249,6 +250,9 @@ func newAlertsAckCommand(f *factory) *cobra.Command {
 			}
 			defer st.Close()
 			if err := ob.Ack(ctx, args[0], owner("").User, comment, time.Now()); err != nil {
+				if errors.Is(err, state.ErrNotFound) {
+					return &exitError{code: ExitError, msg: fmt.Sprintf("no active alert %q; inkform alerts list shows the keys", args[0])}
+				}
 				return fmt.Errorf("acknowledge %s: %w", args[0], err)
 			}
 			fmt.Fprintf(o.IO.Out, "Acknowledged %s.\n", views.Safe(args[0]))

@@ -124,8 +124,9 @@ func TestWatchEmailAuthRefused(t *testing.T) {
 
 // activeJSON is an alert of `alerts list -json`.
 type activeJSON struct {
-	Key, Printer, Event, AckedBy, Comment string
-	AckedAt                               time.Time `json:"acked_at"`
+	Key, Printer, Event, Comment string
+	AckedBy                      string    `json:"acked_by"`
+	AckedAt                      time.Time `json:"acked_at"`
 }
 
 type deliveryRow struct {
@@ -368,5 +369,168 @@ func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool, dia
 			t.Fatalf("%s: not within %s\n%s", what, d, diag())
 		}
 		time.Sleep(50 * time.Millisecond) // poll interval, not synchronisation
+	}
+}
+
+const repeatRoute = `
+alert_route "doors" {
+  match {
+    events   = ["door_open", "jam"]
+    printers = ["lab-*"]
+  }
+  email {
+    to = ["helpdesk@example.test"]
+  }
+  grace      = "0s"
+  group_wait = "0s"
+  repeat     = "1s"
+}
+`
+
+func countKind(ds []deliveryRow, kind string) int {
+	n := 0
+	for _, d := range ds {
+		if d.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// The alerts commands on a running watch: list (active, -all, -json),
+// show, ack (its repeats stop), silence (a new alert on the printer sends
+// nothing and show says why), silences, unsilence, test; and the errors
+// of a bad key, a bad silence target and an unknown route.
+func TestWatchAlertsCommands(t *testing.T) {
+	// One printer: the simulator's printers share one address, and
+	// traps are attributed by address.
+	f := startWatchFixtureWith(t, watchFixtureOptions{Extra: repeatRoute, Tuning: fastRetries})
+	p1 := f.sim.Printers()[0]
+	p1.RaiseAlert(frontDoor)
+	rows := f.waitActive(1)
+	door := rows[0]
+	if door.Printer != "lab-1" || door.Event != "door_open" {
+		t.Fatalf("active %+v", rows)
+	}
+	f.waitSubjects(1)
+
+	if v, _ := f.listJSON(); v != alertsFormatVersion {
+		t.Errorf("format_version %q", v)
+	}
+	out, _, code := f.cli("alerts", "list")
+	if code != ExitOK || !strings.Contains(out, door.Key) || !strings.Contains(out, "Front door open") {
+		t.Errorf("alerts list: exit %d\n%s", code, out)
+	}
+	out, _, code = f.cli("alerts", "show", door.Key)
+	if code != ExitOK || !strings.Contains(out, "route doors to helpdesk@example.test: sent") {
+		t.Errorf("alerts show: exit %d\n%s", code, out)
+	}
+
+	// Acknowledged, the door's repeats stop while an unacknowledged
+	// alert's go on.
+	if out, errs, code := f.cli("alerts", "ack", door.Key, "--comment", "on it"); code != ExitOK || !strings.Contains(out, "Acknowledged") {
+		t.Fatalf("alerts ack: exit %d: %s%s", code, out, errs)
+	}
+	_, rows = f.listJSON()
+	if len(rows) != 1 || rows[0].AckedBy == "" || rows[0].Comment != "on it" || rows[0].AckedAt.IsZero() {
+		t.Errorf("acked alert %+v", rows)
+	}
+	if out, _, _ := f.cli("alerts", "list"); !strings.Contains(out, rows[0].AckedBy) {
+		t.Errorf("alerts list does not show the acknowledgement:\n%s", out)
+	}
+	repeatsAtAck := countKind(f.deliveries(door.Key), "repeat")
+	jam := simulator.Alert{Severity: simulator.SeverityCritical, Group: simulator.GroupMediaPath, GroupIndex: 1,
+		Code: simulator.CodeJam, Description: "Paper jam in tray 2"}
+	p1.RaiseAlert(jam)
+	rows = f.waitActive(2)
+	var jamKey string
+	for _, r := range rows {
+		if r.Event == "jam" {
+			jamKey = r.Key
+		}
+	}
+	waitUntil(t, "the jam repeated twice", 30*time.Second, func() bool { return countKind(f.deliveries(jamKey), "repeat") >= 2 }, f.logs.String)
+	// One repeat may have been made in the moment of the ack; no more.
+	if n := countKind(f.deliveries(door.Key), "repeat"); n > repeatsAtAck+1 {
+		t.Errorf("the acknowledged alert repeated %d times after its ack", n-repeatsAtAck)
+	}
+
+	// Silenced, a printer's new alert sends nothing, and show says why.
+	out, errs, code := f.cli("alerts", "silence", "printer.lab-1", "--for", "1h", "--comment", "being serviced")
+	m := regexp.MustCompile(`^Silence (\d+) until`).FindStringSubmatch(out)
+	if code != ExitOK || m == nil {
+		t.Fatalf("alerts silence: exit %d: %s%s", code, out, errs)
+	}
+	out, _, _ = f.cli("alerts", "silences")
+	if lines := strings.Split(out, "\n"); len(lines) < 2 || !strings.HasPrefix(lines[1], m[1]+" ") ||
+		!strings.Contains(out, "lab-1") || !strings.Contains(out, "being serviced") {
+		t.Errorf("alerts silences:\n%s", out)
+	}
+	p1.RaiseAlert(simulator.Alert{Severity: simulator.SeverityCritical, Group: simulator.GroupMediaPath, GroupIndex: 2,
+		Code: simulator.CodeJam, Description: "Paper jam in tray 3"})
+	var silenced activeJSON
+	waitUntil(t, "the second jam", 30*time.Second, func() bool {
+		_, rows = f.listJSON()
+		for _, r := range rows {
+			if r.Event == "jam" && r.Key != jamKey {
+				silenced = r
+			}
+		}
+		return silenced.Key != ""
+	}, f.logs.String)
+	waitUntil(t, "its delivery suppressed", 30*time.Second, func() bool {
+		ds := f.deliveries(silenced.Key)
+		return len(ds) > 0 && ds[0].Status == "suppressed"
+	}, f.logs.String)
+	for _, d := range f.deliveries(silenced.Key) {
+		if d.Status != "suppressed" {
+			t.Errorf("a silenced alert's delivery %+v", d)
+		}
+	}
+	if out, _, _ := f.cli("alerts", "show", silenced.Key); !strings.Contains(out, ": suppressed (silenced (silence "+m[1]) {
+		t.Errorf("alerts show of a silenced alert:\n%s", out)
+	}
+	if out, errs, code := f.cli("alerts", "unsilence", m[1]); code != ExitOK || !strings.Contains(out, "Silence "+m[1]+" ended.") {
+		t.Errorf("alerts unsilence: exit %d: %s%s", code, out, errs)
+	}
+	if out, _, _ := f.cli("alerts", "silences"); !strings.Contains(out, "No silences in force.") {
+		t.Errorf("alerts silences after unsilence:\n%s", out)
+	}
+
+	// alerts test: one email to the route's recipients.
+	before := len(f.mail.Messages())
+	if out, errs, code := f.cli("alerts", "test", "doors"); code != ExitOK || !strings.Contains(out, "helpdesk@example.test") {
+		t.Fatalf("alerts test: exit %d: %s%s", code, out, errs)
+	}
+	var testMsgs []testservers.MailpitSummary
+	for _, msg := range f.mail.WaitMessages(before+1, 30*time.Second) {
+		if strings.Contains(msg.Subject, "test message") {
+			testMsgs = append(testMsgs, msg)
+		}
+	}
+	if len(testMsgs) != 1 || !slices.Equal(addresses(testMsgs[0].To), []string{"helpdesk@example.test"}) ||
+		testMsgs[0].Subject != `[inkform] test message for alert_route "doors"` {
+		t.Errorf("test emails %+v", testMsgs)
+	}
+
+	// Errors: clear, naming what is wrong, exit code 1.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"alerts", "show", "lab-9/jam/1.1"}, `no alert "lab-9/jam/1.1"`},
+		{[]string{"alerts", "ack", "lab-9/jam/1.1"}, `no active alert "lab-9/jam/1.1"`},
+		{[]string{"alerts", "silence", "printer.", "--for", "1h"}, "not valid"},
+		{[]string{"alerts", "silence", "printer.lab-[", "--for", "1h"}, "not valid"},
+		{[]string{"alerts", "silence", "paper_jam", "--for", "1h"}, `"paper_jam" is not an event`},
+		{[]string{"alerts", "silence", "printer.lab-1", "--for", "0s"}, "--for must be a positive duration"},
+		{[]string{"alerts", "unsilence", "999"}, "silence 999"},
+		{[]string{"alerts", "unsilence", "x"}, `"x" is not a silence id`},
+		{[]string{"alerts", "test", "nope"}, `no alert_route "nope"; the routes are: doors`},
+	} {
+		out, errs, code := f.cli(tc.args...)
+		if code != ExitError || !strings.Contains(errs, tc.want) || strings.Contains(errs, "panic") {
+			t.Errorf("%s: exit %d, stderr %q, want %q\n%s", strings.Join(tc.args, " "), code, errs, tc.want, out)
+		}
 	}
 }
