@@ -534,3 +534,52 @@ func TestWatchAlertsCommands(t *testing.T) {
 		}
 	}
 }
+
+// A trap from an address that is neither a printer nor allowed is dropped,
+// never stored, and counted: watch logs the counters while they change
+// and once more when it stops.
+func TestWatchTrapRefusedSource(t *testing.T) {
+	snmptrap := testservers.FindSnmptrap(t)
+	f := startWatchFixtureWith(t, watchFixtureOptions{Allow: []string{"127.0.0.1/32"}, TrapStatsEvery: 50 * time.Millisecond})
+	to := "127.0.0.1:" + strconv.Itoa(f.trapPrt)
+	const oid = "1.3.6.1.4.1.99999.0.1"
+	snmptrap.Send(t, "-v", "2c", "-c", "private", "--clientaddr=127.0.0.9", to, "", oid)
+	waitUntil(t, "the refused trap logged", 30*time.Second, func() bool {
+		return strings.Contains(f.logs.String(), "dropped_refused_source=1")
+	}, f.logs.String)
+	// The same trap from the printer's address is taken, so the first
+	// was refused for its source alone.
+	snmptrap.Send(t, "-v", "2c", "-c", "private", "--clientaddr=127.0.0.1", to, "", oid)
+	var evs []activeJSON
+	waitUntil(t, "the printer's trap stored", 30*time.Second, func() bool {
+		_, evs = f.listJSON("-all")
+		return len(evs) > 0
+	}, f.logs.String)
+	f.shutdown()
+	_, evs = f.listJSON("-all")
+	if len(evs) != 1 || evs[0].Printer != "lab-1" || evs[0].Event != alerts.Other {
+		t.Errorf("events %+v, want the printer's trap only", evs)
+	}
+	lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n")
+	var last string
+	logged := 0
+	for _, l := range lines {
+		if strings.Contains(l, "msg=traps ") {
+			last = l
+			logged++
+		}
+	}
+	// Logged when they changed (once or twice) and at the stop; not at
+	// every tick.
+	if logged < 2 || logged > 3 {
+		t.Errorf("the traps counters logged %d times, want 2 or 3\n%s", logged, f.logs.String())
+	}
+	for _, want := range []string{"received=2", "accepted=1", "dropped_refused_source=1", "dropped_credentials=0"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the last traps log %q lacks %s\n%s", last, want, f.logs.String())
+		}
+	}
+	if !strings.Contains(lines[len(lines)-1], "watch stopped") || !strings.Contains(lines[len(lines)-2], "msg=traps ") {
+		t.Errorf("the counters are not logged as watch stops:\n%s", f.logs.String())
+	}
+}

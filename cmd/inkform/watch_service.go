@@ -271,7 +271,7 @@ func (s *service) trapStatsLoop(ctx context.Context) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var last traps.Stats
+	last := s.traps.Stats()
 	for {
 		select {
 		case <-ctx.Done():
