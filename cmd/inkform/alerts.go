@@ -137,7 +137,10 @@ func newAlertsListCommand(f *factory) *cobra.Command {
 				if rows == nil {
 					rows = []alertJSON{}
 				}
-				return writeJSON(o.IO, map[string]any{"format_version": alertsFormatVersion, "alerts": rows})
+				return writeJSON(o.IO, struct {
+					FormatVersion string      `json:"format_version"`
+					Alerts        []alertJSON `json:"alerts"`
+				}{alertsFormatVersion, rows})
 			}
 			if len(rows) == 0 {
 				what := "No active alerts."
@@ -211,7 +214,15 @@ func newAlertsShowCommand(f *factory) *cobra.Command {
 				}
 			}
 			if o.JSON {
-				return writeJSON(o.IO, map[string]any{"format_version": alertsFormatVersion, "key": args[0], "events": rows, "deliveries": dels})
+				if dels == nil {
+					dels = []deliveryJSON{}
+				}
+				return writeJSON(o.IO, struct {
+					FormatVersion string         `json:"format_version"`
+					Key           string         `json:"key"`
+					Events        []alertJSON    `json:"events"`
+					Deliveries    []deliveryJSON `json:"deliveries"`
+				}{alertsFormatVersion, args[0], rows, dels})
 			}
 			fmt.Fprintf(o.IO.Out, "Alert %s\n\nEvents:\n", views.Safe(args[0]))
 			for _, r := range rows {
@@ -350,10 +361,14 @@ func newAlertsSilencesCommand(f *factory) *cobra.Command {
 				return err
 			}
 			if o.JSON {
-				if sils == nil {
-					sils = []state.Silence{}
+				rows := make([]silenceJSON, len(sils))
+				for i, s := range sils {
+					rows[i] = silenceJSON{ID: s.ID, Printer: s.Printer, Event: s.Event, Starts: s.Starts.UTC(), Ends: s.Ends.UTC(), Comment: s.Comment, By: s.By}
 				}
-				return writeJSON(o.IO, map[string]any{"format_version": alertsFormatVersion, "silences": sils})
+				return writeJSON(o.IO, struct {
+					FormatVersion string        `json:"format_version"`
+					Silences      []silenceJSON `json:"silences"`
+				}{alertsFormatVersion, rows})
 			}
 			if len(sils) == 0 {
 				fmt.Fprintln(o.IO.Out, "No silences in force.")
@@ -369,6 +384,18 @@ func newAlertsSilencesCommand(f *factory) *cobra.Command {
 	}
 	alertsFlags(cmd, o, true)
 	return cmd
+}
+
+// silenceJSON is one silence in -json output; "" printer or event is
+// any.
+type silenceJSON struct {
+	ID      int64     `json:"id"`
+	Printer string    `json:"printer"`
+	Event   string    `json:"event"`
+	Starts  time.Time `json:"starts"`
+	Ends    time.Time `json:"ends"`
+	Comment string    `json:"comment"`
+	By      string    `json:"by"`
 }
 
 func orAny(s string) string {

@@ -462,6 +462,22 @@ func TestWatchAlertsCommands(t *testing.T) {
 		t.Fatalf("alerts silence: exit %d: %s%s", code, out, errs)
 	}
 	out, _, _ = f.cli("alerts", "silences")
+	out, _, _ = f.cli("alerts", "silences", "-json")
+	var sils struct {
+		FormatVersion string `json:"format_version"`
+		Silences      []map[string]any
+	}
+	if err := json.Unmarshal([]byte(out), &sils); err != nil || sils.FormatVersion != alertsFormatVersion || len(sils.Silences) != 1 ||
+		fmt.Sprint(sils.Silences[0]["id"]) != m[1] || sils.Silences[0]["printer"] != "lab-1" || sils.Silences[0]["comment"] != "being serviced" {
+		t.Errorf("alerts silences -json (%v):\n%s", err, out)
+	}
+	// Every document starts with its format_version (docs/json.md).
+	for _, args := range [][]string{{"alerts", "list", "-json"}, {"alerts", "list", "-json", "-all"}, {"alerts", "show", door.Key, "-json"}, {"alerts", "silences", "-json"}} {
+		if o, _, _ := f.cli(args...); !strings.HasPrefix(o, "{\n  \"format_version\": \"1.0\",\n") {
+			t.Errorf("%s does not start with format_version:\n%s", strings.Join(args, " "), o)
+		}
+	}
+	out, _, _ = f.cli("alerts", "silences")
 	if lines := strings.Split(out, "\n"); len(lines) < 2 || !strings.HasPrefix(lines[1], m[1]+" ") ||
 		!strings.Contains(out, "lab-1") || !strings.Contains(out, "being serviced") {
 		t.Errorf("alerts silences:\n%s", out)
