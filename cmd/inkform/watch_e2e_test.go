@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -597,5 +598,36 @@ func TestWatchTrapRefusedSource(t *testing.T) {
 	}
 	if !strings.Contains(lines[len(lines)-1], "watch stopped") || !strings.Contains(lines[len(lines)-2], "msg=traps ") {
 		t.Errorf("the counters are not logged as watch stops:\n%s", f.logs.String())
+	}
+}
+
+// A reload that changes a report's schedule takes effect at once: the
+// report loop is woken by every reload, not only when the drift loop
+// does not take the wake-up first.
+func TestWatchReloadReportSchedule(t *testing.T) {
+	report := `
+report "fleet" {
+  schedule = "%s"
+  view     = "page_counts"
+  email {
+    to = ["reports@example.test"]
+  }
+}
+`
+	f := startWatchFixtureWith(t, watchFixtureOptions{Extra: fmt.Sprintf(report, "0 0 1 1 *")})
+	for i := 0; i < 3; i++ {
+		// Each reload wakes both loops; with one wake-up shared, an even
+		// chance per reload that the report loop misses it.
+		f.writeConfig(fmt.Sprintf(report, "0 0 1 1 *"))
+		f.hup <- syscall.SIGHUP
+		waitUntil(t, "the reload", 20*time.Second, func() bool {
+			return strings.Count(f.logs.String(), `msg="configuration reloaded"`) == i+1
+		}, f.logs.String)
+	}
+	f.writeConfig(fmt.Sprintf(report, "@every 1s"))
+	f.hup <- syscall.SIGHUP
+	msgs := f.mail.WaitMessages(1, 20*time.Second)
+	if len(msgs) == 0 || !strings.HasPrefix(msgs[0].Subject, "[inkform] report fleet") {
+		t.Fatalf("no report after its schedule was reloaded: %+v\n%s", msgs, f.logs.String())
 	}
 }

@@ -49,18 +49,15 @@ func (s *service) reportLoop(ctx context.Context) {
 				due = append(due, r)
 			}
 		}
-		var timer <-chan time.Time
+		wait := time.Duration(0) // no report: until a reload
 		if !next.IsZero() {
-			t := time.NewTimer(time.Until(next))
-			defer t.Stop()
-			timer = t.C
+			wait = max(time.Until(next), time.Nanosecond)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.reloaded:
+		if !waitTimer(ctx, wait, s.reportReload) {
+			if ctx.Err() != nil {
+				return
+			}
 			continue
-		case <-timer:
 		}
 		ds := make([]state.Delivery, len(due))
 		for i, r := range due {

@@ -41,11 +41,14 @@ type service struct {
 	cfg   atomic.Pointer[hcl.Config]
 	addrs atomic.Pointer[attribution]
 
-	reloaded chan struct{} // wakes the drift and report loops
+	// driftReload and reportReload wake the drift and report loops after
+	// a reload: one channel each, as a wake-up taken by one loop is not
+	// seen by the other.
+	driftReload, reportReload chan struct{}
 }
 
 func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger) (*service, error) {
-	s := &service{opts: opts, log: log, st: st, outbox: outbox, reloaded: make(chan struct{}, 1)}
+	s := &service{opts: opts, log: log, st: st, outbox: outbox, driftReload: make(chan struct{}, 1), reportReload: make(chan struct{}, 1)}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, log))
 	notifier, err := notifierFor(cfg)
@@ -334,9 +337,11 @@ func (s *service) reload(ctx context.Context) {
 	}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, s.log))
-	select {
-	case s.reloaded <- struct{}{}:
-	default:
+	for _, c := range []chan struct{}{s.driftReload, s.reportReload} {
+		select {
+		case c <- struct{}{}:
+		default: // a wake-up is pending already
+		}
 	}
 	s.log.Info("configuration reloaded", "printers", len(cfg.Printers), "routes", len(cfg.Routes))
 }
@@ -363,18 +368,15 @@ func (s *service) driftLoop(ctx context.Context) {
 	}
 	for {
 		d := watchBlock(s.cfg.Load()).Drift
-		var tick <-chan time.Time
-		if d != nil && d.Every > 0 {
-			t := time.NewTimer(d.Every)
-			tick = t.C
-			defer t.Stop()
+		var every time.Duration
+		if d != nil {
+			every = d.Every
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.reloaded:
+		if !waitTimer(ctx, every, s.driftReload) {
+			if ctx.Err() != nil {
+				return
+			}
 			continue
-		case <-tick:
 		}
 		if err := s.checkDrift(ctx, drifted, d.Enforce); err != nil && ctx.Err() == nil {
 			s.log.Warn("drift check", "err", err)
@@ -449,4 +451,24 @@ func driftText(pp *plans.PrinterPlan) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "; ")
+}
+
+// waitTimer waits d (forever when d <= 0) and says true, or says false
+// when ctx ends or wake receives first. It stops its timer either way: a
+// loop running all year must not pile up timers.
+func waitTimer(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
+	var tick <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		tick = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+		return false
+	case <-tick:
+		return true
+	}
 }
