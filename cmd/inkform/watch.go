@@ -122,7 +122,8 @@ func runWatch(ctx context.Context, opts *watchOptions) error {
 	log.Info("watch starting", "printers", len(cfg.Printers), "routes", len(cfg.Routes), "state", loc.String())
 	err = svc.run(ctx, opts.ready)
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
-		log.Info("watch stopped", "events", svc.engine.Stats().EventsRecorded)
+		st := svc.engine.Stats()
+		log.Info("watch stopped", "events", st.EventsRecorded, "intake_dropped", st.IntakeDropped)
 		return nil
 	}
 	return err

@@ -87,8 +87,18 @@ func TestWatchEmailEncryptions(t *testing.T) {
 			if !strings.HasPrefix(sum.MessageID, "inkform.d") {
 				t.Errorf("Message-ID %q", sum.MessageID)
 			}
+			// alerts test takes the same smtp block, password and CA.
+			out, errs, code := f.cli("alerts", "test", "doors")
+			if code != ExitOK {
+				t.Fatalf("alerts test: exit %d: %s%s", code, out, errs)
+			}
+			msgs := f.mail.WaitMessages(2, 30*time.Second)
+			if len(msgs) != 2 || msgs[0].Subject != `[inkform] test message for alert_route "doors"` ||
+				!slices.Equal(addresses(msgs[0].To), []string{"helpdesk@example.test", "night-shift@example.test"}) {
+				t.Errorf("test email: %+v", msgs)
+			}
 			f.shutdown()
-			if strings.Contains(f.logs.String(), mailPassword) {
+			if strings.Contains(f.logs.String()+out+errs, mailPassword) {
 				t.Errorf("the SMTP password is in the log:\n%s", f.logs.String())
 			}
 		})
@@ -629,5 +639,27 @@ report "fleet" {
 	msgs := f.mail.WaitMessages(1, 20*time.Second)
 	if len(msgs) == 0 || !strings.HasPrefix(msgs[0].Subject, "[inkform] report fleet") {
 		t.Fatalf("no report after its schedule was reloaded: %+v\n%s", msgs, f.logs.String())
+	}
+}
+
+// The traps listener keeps the credentials it started with: a reload that
+// changes them says that a restart is needed, rather than dropping the
+// new traps in silence.
+func TestWatchReloadTrapCredentials(t *testing.T) {
+	f := startWatchFixture(t, "")
+	path := filepath.Join(f.dir, "main.hcl")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(`community = "private"`), []byte(`community = "changed"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.hup <- syscall.SIGHUP
+	waitUntil(t, "the reload", 20*time.Second, func() bool {
+		return strings.Contains(f.logs.String(), `msg="configuration reloaded"`)
+	}, f.logs.String)
+	if !strings.Contains(f.logs.String(), "credentials changed: restart watch") || strings.Contains(f.logs.String(), "changed\"") {
+		t.Errorf("no warning of the changed credentials, or the community in it:\n%s", f.logs.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -330,6 +331,11 @@ func (s *service) reload(ctx context.Context) {
 	}
 	if old, nw := watchBlock(s.cfg.Load()), watchBlock(cfg); trapsListen(old) != trapsListen(nw) {
 		s.log.Warn("traps listen address changed: restart watch to listen on it", "running", trapsListen(old), "configured", trapsListen(nw))
+	}
+	if !slices.Equal(trapCredentials(s.cfg.Load()), trapCredentials(cfg)) {
+		// The listener checks traps with the credentials it started with;
+		// traps with only the new ones are dropped (dropped_credentials).
+		s.log.Warn("printers' SNMP credentials changed: restart watch to accept traps with the new ones")
 	}
 	if err := s.engine.Reload(engineConfig(cfg)); err != nil {
 		s.log.Error("reload refused; the running configuration is kept", "err", err)
