@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/alerts"
+	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/views"
 	"github.com/inkform/inkform/watch"
@@ -39,9 +40,17 @@ func newAlertsCommand(f *factory) *cobra.Command {
 }
 
 // openOutbox opens the state for an alerts command: the state block only,
-// no credentials.
-func (o *alertsOptions) openOutbox(ctx context.Context) (state.Store, state.Outbox, error) {
-	st, err := o.State.open(ctx, o.IO, o.OpenStore)
+// no credentials. With create, a state that does not exist yet is made
+// (a silence set before watch first runs must be kept); without, the
+// commands that read see an empty one.
+func (o *alertsOptions) openOutbox(ctx context.Context, create bool) (state.Store, state.Outbox, error) {
+	var st state.Store
+	var err error
+	if create {
+		st, err = o.openCreating(ctx)
+	} else {
+		st, err = o.State.open(ctx, o.IO, o.OpenStore)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -51,6 +60,21 @@ func (o *alertsOptions) openOutbox(ctx context.Context) (state.Store, state.Outb
 		return nil, nil, err
 	}
 	return st, ob, nil
+}
+
+func (o *alertsOptions) openCreating(ctx context.Context) (state.Store, error) {
+	var cfg *hcl.Config
+	if !o.State.overridden(o.IO) {
+		var err error
+		if cfg, err = o.State.loadStateOnly(o.IO); err != nil {
+			return nil, err
+		}
+	}
+	loc, err := o.State.location(o.IO, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return openState(ctx, o.IO, o.OpenStore, loc)
 }
 
 func alertsFlags(cmd *cobra.Command, o *alertsOptions, withJSON bool) {
@@ -105,7 +129,7 @@ func newAlertsListCommand(f *factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
@@ -177,7 +201,7 @@ func newAlertsShowCommand(f *factory) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
@@ -255,7 +279,7 @@ func newAlertsAckCommand(f *factory) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
@@ -295,7 +319,7 @@ func newAlertsSilenceCommand(f *factory) *cobra.Command {
 				return &exitError{code: ExitError, msg: "--for must be a positive duration such as 2h"}
 			}
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, true)
 			if err != nil {
 				return err
 			}
@@ -351,11 +375,14 @@ func newAlertsSilencesCommand(f *factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if !o.JSON && sayNoState(o.IO, st) {
+				return nil
+			}
 			sils, err := ob.Silences(ctx, time.Now())
 			if err != nil {
 				return err
@@ -417,7 +444,7 @@ func newAlertsUnsilenceCommand(f *factory) *cobra.Command {
 				return &exitError{code: ExitError, msg: fmt.Sprintf("%q is not a silence id", args[0])}
 			}
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
