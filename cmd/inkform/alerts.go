@@ -450,6 +450,9 @@ func newAlertsUnsilenceCommand(f *factory) *cobra.Command {
 			}
 			defer st.Close()
 			if err := ob.ExpireSilence(ctx, id, time.Now()); err != nil {
+				if errors.Is(err, state.ErrNotFound) {
+					return &exitError{code: ExitError, msg: fmt.Sprintf("no silence %d; inkform alerts silences lists those in force", id)}
+				}
 				return fmt.Errorf("silence %d: %w", id, err)
 			}
 			fmt.Fprintf(o.IO.Out, "Silence %d ended.\n", id)
@@ -484,6 +487,9 @@ func newAlertsTestCommand(f *factory) *cobra.Command {
 				if cfg.Routes[i].Name == args[0] {
 					route = &cfg.Routes[i]
 				}
+			}
+			if route == nil && len(names) == 0 {
+				return &exitError{code: ExitError, msg: fmt.Sprintf("no alert_route %q: the configuration has no alert_route blocks", args[0])}
 			}
 			if route == nil {
 				return &exitError{code: ExitError, msg: fmt.Sprintf("no alert_route %q; the routes are: %s", args[0], strings.Join(names, ", "))}

@@ -35,3 +35,17 @@ func TestAlertsSilenceBeforeWatch(t *testing.T) {
 		t.Errorf("the silence was not kept: exit %d\n%s", code, out)
 	}
 }
+
+// alerts test without any route says so, rather than listing no names.
+func TestAlertsTestNoRoutes(t *testing.T) {
+	dir := t.TempDir()
+	src := "smtp {\n  host = \"127.0.0.1\"\n  port = 2525\n  encryption = \"none\"\n  from = \"a@example.test\"\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := runContext(context.Background(), []string{"alerts", "test", "jams", "-config", dir}, streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	if code != ExitError || !strings.Contains(errb.String(), `no alert_route "jams": the configuration has no alert_route blocks`) {
+		t.Errorf("exit %d: %s%s", code, out.String(), errb.String())
+	}
+}

@@ -551,7 +551,7 @@ func TestWatchAlertsCommands(t *testing.T) {
 		{[]string{"alerts", "silence", "printer.lab-[", "--for", "1h"}, "not valid"},
 		{[]string{"alerts", "silence", "paper_jam", "--for", "1h"}, `"paper_jam" is not an event`},
 		{[]string{"alerts", "silence", "printer.lab-1", "--for", "0s"}, "--for must be a positive duration"},
-		{[]string{"alerts", "unsilence", "999"}, "silence 999"},
+		{[]string{"alerts", "unsilence", "999"}, "no silence 999; inkform alerts silences lists those in force"},
 		{[]string{"alerts", "unsilence", "x"}, `"x" is not a silence id`},
 		{[]string{"alerts", "test", "nope"}, `no alert_route "nope"; the routes are: doors`},
 	} {
