@@ -472,7 +472,6 @@ func TestWatchAlertsCommands(t *testing.T) {
 	if code != ExitOK || m == nil {
 		t.Fatalf("alerts silence: exit %d: %s%s", code, out, errs)
 	}
-	out, _, _ = f.cli("alerts", "silences")
 	out, _, _ = f.cli("alerts", "silences", "-json")
 	var sils struct {
 		FormatVersion string `json:"format_version"`
