@@ -248,7 +248,21 @@ func newAlertsShowCommand(f *factory) *cobra.Command {
 					Deliveries    []deliveryJSON `json:"deliveries"`
 				}{alertsFormatVersion, args[0], rows, dels})
 			}
-			fmt.Fprintf(o.IO.Out, "Alert %s\n\nEvents:\n", views.Safe(args[0]))
+			fmt.Fprintf(o.IO.Out, "Alert %s\n", views.Safe(args[0]))
+			act, err := ob.ActiveAlerts(ctx)
+			if err != nil {
+				return err
+			}
+			for _, a := range act {
+				if a.Event.Key == args[0] && a.AckedBy != "" {
+					fmt.Fprintf(o.IO.Out, "Acknowledged by %s at %s", views.Safe(a.AckedBy), a.AckedAt.Local().Format("2006-01-02 15:04:05"))
+					if a.Comment != "" {
+						fmt.Fprintf(o.IO.Out, ": %s", views.Safe(a.Comment))
+					}
+					fmt.Fprintln(o.IO.Out)
+				}
+			}
+			fmt.Fprintf(o.IO.Out, "\nEvents:\n")
 			for _, r := range rows {
 				fmt.Fprintf(o.IO.Out, "  %s  %-7s %-8s %s (%s)\n", r.At.Local().Format("2006-01-02 15:04:05"), r.Kind, r.Severity, views.Safe(r.Description), r.Source)
 			}

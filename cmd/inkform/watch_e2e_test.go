@@ -449,6 +449,9 @@ func TestWatchAlertsCommands(t *testing.T) {
 	if out, _, _ := f.cli("alerts", "list"); !strings.Contains(out, rows[0].AckedBy) {
 		t.Errorf("alerts list does not show the acknowledgement:\n%s", out)
 	}
+	if out, _, _ := f.cli("alerts", "show", door.Key); !strings.Contains(out, "Acknowledged by "+rows[0].AckedBy) || !strings.Contains(out, ": on it") {
+		t.Errorf("alerts show does not show the acknowledgement:\n%s", out)
+	}
 	repeatsAtAck := countKind(f.deliveries(door.Key), "repeat")
 	jam := simulator.Alert{Severity: simulator.SeverityCritical, Group: simulator.GroupMediaPath, GroupIndex: 1,
 		Code: simulator.CodeJam, Description: "Paper jam in tray 2"}
