@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/alerts"
+	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/views"
 	"github.com/inkform/inkform/watch"
@@ -38,9 +40,17 @@ func newAlertsCommand(f *factory) *cobra.Command {
 }
 
 // openOutbox opens the state for an alerts command: the state block only,
-// no credentials.
-func (o *alertsOptions) openOutbox(ctx context.Context) (state.Store, state.Outbox, error) {
-	st, err := o.State.open(ctx, o.IO, o.OpenStore)
+// no credentials. With create, a state that does not exist yet is made
+// (a silence set before watch first runs must be kept); without, the
+// commands that read see an empty one.
+func (o *alertsOptions) openOutbox(ctx context.Context, create bool) (state.Store, state.Outbox, error) {
+	var st state.Store
+	var err error
+	if create {
+		st, err = o.openCreating(ctx)
+	} else {
+		st, err = o.State.open(ctx, o.IO, o.OpenStore)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,6 +60,21 @@ func (o *alertsOptions) openOutbox(ctx context.Context) (state.Store, state.Outb
 		return nil, nil, err
 	}
 	return st, ob, nil
+}
+
+func (o *alertsOptions) openCreating(ctx context.Context) (state.Store, error) {
+	var cfg *hcl.Config
+	if !o.State.overridden(o.IO) {
+		var err error
+		if cfg, err = o.State.loadStateOnly(o.IO); err != nil {
+			return nil, err
+		}
+	}
+	loc, err := o.State.location(o.IO, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return openState(ctx, o.IO, o.OpenStore, loc)
 }
 
 func alertsFlags(cmd *cobra.Command, o *alertsOptions, withJSON bool) {
@@ -104,7 +129,7 @@ func newAlertsListCommand(f *factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
@@ -136,7 +161,10 @@ func newAlertsListCommand(f *factory) *cobra.Command {
 				if rows == nil {
 					rows = []alertJSON{}
 				}
-				return writeJSON(o.IO, map[string]any{"format_version": alertsFormatVersion, "alerts": rows})
+				return writeJSON(o.IO, struct {
+					FormatVersion string      `json:"format_version"`
+					Alerts        []alertJSON `json:"alerts"`
+				}{alertsFormatVersion, rows})
 			}
 			if len(rows) == 0 {
 				what := "No active alerts."
@@ -173,7 +201,7 @@ func newAlertsShowCommand(f *factory) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
@@ -210,9 +238,31 @@ func newAlertsShowCommand(f *factory) *cobra.Command {
 				}
 			}
 			if o.JSON {
-				return writeJSON(o.IO, map[string]any{"format_version": alertsFormatVersion, "key": args[0], "events": rows, "deliveries": dels})
+				if dels == nil {
+					dels = []deliveryJSON{}
+				}
+				return writeJSON(o.IO, struct {
+					FormatVersion string         `json:"format_version"`
+					Key           string         `json:"key"`
+					Events        []alertJSON    `json:"events"`
+					Deliveries    []deliveryJSON `json:"deliveries"`
+				}{alertsFormatVersion, args[0], rows, dels})
 			}
-			fmt.Fprintf(o.IO.Out, "Alert %s\n\nEvents:\n", views.Safe(args[0]))
+			fmt.Fprintf(o.IO.Out, "Alert %s\n", views.Safe(args[0]))
+			act, err := ob.ActiveAlerts(ctx)
+			if err != nil {
+				return err
+			}
+			for _, a := range act {
+				if a.Event.Key == args[0] && a.AckedBy != "" {
+					fmt.Fprintf(o.IO.Out, "Acknowledged by %s at %s", views.Safe(a.AckedBy), a.AckedAt.Local().Format("2006-01-02 15:04:05"))
+					if a.Comment != "" {
+						fmt.Fprintf(o.IO.Out, ": %s", views.Safe(a.Comment))
+					}
+					fmt.Fprintln(o.IO.Out)
+				}
+			}
+			fmt.Fprintf(o.IO.Out, "\nEvents:\n")
 			for _, r := range rows {
 				fmt.Fprintf(o.IO.Out, "  %s  %-7s %-8s %s (%s)\n", r.At.Local().Format("2006-01-02 15:04:05"), r.Kind, r.Severity, views.Safe(r.Description), r.Source)
 			}
@@ -243,12 +293,15 @@ func newAlertsAckCommand(f *factory) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			if err := ob.Ack(ctx, args[0], owner("").User, comment, time.Now()); err != nil {
+				if errors.Is(err, state.ErrNotFound) {
+					return &exitError{code: ExitError, msg: fmt.Sprintf("no active alert %q; inkform alerts list shows the keys", args[0])}
+				}
 				return fmt.Errorf("acknowledge %s: %w", args[0], err)
 			}
 			fmt.Fprintf(o.IO.Out, "Acknowledged %s.\n", views.Safe(args[0]))
@@ -280,7 +333,7 @@ func newAlertsSilenceCommand(f *factory) *cobra.Command {
 				return &exitError{code: ExitError, msg: "--for must be a positive duration such as 2h"}
 			}
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, true)
 			if err != nil {
 				return err
 			}
@@ -336,20 +389,27 @@ func newAlertsSilencesCommand(f *factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			if !o.JSON && sayNoState(o.IO, st) {
+				return nil
+			}
 			sils, err := ob.Silences(ctx, time.Now())
 			if err != nil {
 				return err
 			}
 			if o.JSON {
-				if sils == nil {
-					sils = []state.Silence{}
+				rows := make([]silenceJSON, len(sils))
+				for i, s := range sils {
+					rows[i] = silenceJSON{ID: s.ID, Printer: s.Printer, Event: s.Event, Starts: s.Starts.UTC(), Ends: s.Ends.UTC(), Comment: s.Comment, By: s.By}
 				}
-				return writeJSON(o.IO, map[string]any{"format_version": alertsFormatVersion, "silences": sils})
+				return writeJSON(o.IO, struct {
+					FormatVersion string        `json:"format_version"`
+					Silences      []silenceJSON `json:"silences"`
+				}{alertsFormatVersion, rows})
 			}
 			if len(sils) == 0 {
 				fmt.Fprintln(o.IO.Out, "No silences in force.")
@@ -365,6 +425,18 @@ func newAlertsSilencesCommand(f *factory) *cobra.Command {
 	}
 	alertsFlags(cmd, o, true)
 	return cmd
+}
+
+// silenceJSON is one silence in -json output; "" printer or event is
+// any.
+type silenceJSON struct {
+	ID      int64     `json:"id"`
+	Printer string    `json:"printer"`
+	Event   string    `json:"event"`
+	Starts  time.Time `json:"starts"`
+	Ends    time.Time `json:"ends"`
+	Comment string    `json:"comment"`
+	By      string    `json:"by"`
 }
 
 func orAny(s string) string {
@@ -386,12 +458,15 @@ func newAlertsUnsilenceCommand(f *factory) *cobra.Command {
 				return &exitError{code: ExitError, msg: fmt.Sprintf("%q is not a silence id", args[0])}
 			}
 			ctx := cmd.Context()
-			st, ob, err := o.openOutbox(ctx)
+			st, ob, err := o.openOutbox(ctx, false)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			if err := ob.ExpireSilence(ctx, id, time.Now()); err != nil {
+				if errors.Is(err, state.ErrNotFound) {
+					return &exitError{code: ExitError, msg: fmt.Sprintf("no silence %d; inkform alerts silences lists those in force", id)}
+				}
 				return fmt.Errorf("silence %d: %w", id, err)
 			}
 			fmt.Fprintf(o.IO.Out, "Silence %d ended.\n", id)
@@ -426,6 +501,9 @@ func newAlertsTestCommand(f *factory) *cobra.Command {
 				if cfg.Routes[i].Name == args[0] {
 					route = &cfg.Routes[i]
 				}
+			}
+			if route == nil && len(names) == 0 {
+				return &exitError{code: ExitError, msg: fmt.Sprintf("no alert_route %q: the configuration has no alert_route blocks", args[0])}
 			}
 			if route == nil {
 				return &exitError{code: ExitError, msg: fmt.Sprintf("no alert_route %q; the routes are: %s", args[0], strings.Join(names, ", "))}

@@ -39,6 +39,13 @@ type watchOptions struct {
 	// driftEvery, when set, replaces drift.every (tests: the language
 	// refuses less than a minute).
 	driftEvery time.Duration
+	// tuning shortens the engine's timings (retry backoff, tick) for
+	// in-process tests, which cannot wait the production defaults; zero
+	// fields keep them. No flag sets it: operators get the defaults.
+	tuning watch.Tuning
+	// trapStatsEvery is how often the traps listener's counters are
+	// logged when they changed (5m when 0).
+	trapStatsEvery time.Duration
 }
 
 func newWatchCommand(f *factory) *cobra.Command {
@@ -97,7 +104,7 @@ func runWatch(ctx context.Context, opts *watchOptions) error {
 	if err != nil {
 		return err
 	}
-	tune, err := watchTuning(opts.IO)
+	tune, err := watchTuning(opts.IO, opts.tuning)
 	if err != nil {
 		return &exitError{code: ExitError, msg: err.Error()}
 	}
@@ -139,10 +146,9 @@ func runWatch(ctx context.Context, opts *watchOptions) error {
 	return err
 }
 
-// watchTuning is the engine's tuning: the defaults, but for the lease
-// $INKFORM_WATCH_LEASE sets.
-func watchTuning(io streams) (watch.Tuning, error) {
-	var t watch.Tuning
+// watchTuning is the engine's tuning: t (the defaults, but in tests), with
+// the lease $INKFORM_WATCH_LEASE sets.
+func watchTuning(io streams, t watch.Tuning) (watch.Tuning, error) {
 	if v := io.getenv(watchLeaseEnv); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

@@ -49,27 +49,15 @@ func (s *service) reportLoop(ctx context.Context) {
 				due = append(due, r)
 			}
 		}
-		var timer <-chan time.Time
-		var t *time.Timer
+		wait := time.Duration(0) // no report: until a reload
 		if !next.IsZero() {
-			t = time.NewTimer(time.Until(next))
-			timer = t.C
+			wait = max(time.Until(next), time.Nanosecond)
 		}
-		fired := false
-		select {
-		case <-ctx.Done():
-		case <-s.reloadedCh():
-		case <-timer:
-			fired = true
-		}
-		if t != nil {
-			t.Stop()
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if !fired {
-			continue // a reload: the schedules may have changed
+		if !waitTimer(ctx, wait, s.reportReload) {
+			if ctx.Err() != nil {
+				return
+			}
+			continue
 		}
 		ds := make([]state.Delivery, len(due))
 		for i, r := range due {

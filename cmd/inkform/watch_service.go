@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,20 +42,14 @@ type service struct {
 	cfg   atomic.Pointer[hcl.Config]
 	addrs atomic.Pointer[attribution]
 
-	// reloaded is closed (and replaced) by each reload: it wakes the
-	// drift and report loops, which may have new intervals.
-	reloadMu sync.Mutex
-	reloaded chan struct{}
-}
-
-func (s *service) reloadedCh() <-chan struct{} {
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
-	return s.reloaded
+	// driftReload and reportReload wake the drift and report loops after
+	// a reload: one channel each, as a wake-up taken by one loop is not
+	// seen by the other.
+	driftReload, reportReload chan struct{}
 }
 
 func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger, tune watch.Tuning) (*service, error) {
-	s := &service{opts: opts, log: log, st: st, outbox: outbox, reloaded: make(chan struct{})}
+	s := &service{opts: opts, log: log, st: st, outbox: outbox, driftReload: make(chan struct{}, 1), reportReload: make(chan struct{}, 1)}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, log))
 	notifier, err := notifierFor(cfg)
@@ -239,9 +234,10 @@ func (s *service) run(ctx context.Context, ready chan<- string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); s.driftLoop(ctx) }()
 	go func() { defer wg.Done(); s.reportLoop(ctx) }()
+	go func() { defer wg.Done(); s.trapStatsLoop(ctx) }()
 	if ready != nil {
 		go func() {
 			addr := ""
@@ -259,7 +255,67 @@ func (s *service) run(ctx context.Context, ready chan<- string) error {
 	err := s.engine.Run(ctx)
 	cancel()
 	wg.Wait()
+	if s.traps != nil {
+		s.logTrapStats(s.traps.Stats())
+	}
 	return err
+}
+
+// trapStatsLoop logs the traps listener's counters every trapStatsEvery
+// (5m) when they changed since the last time: dropped traps (refused
+// sources, wrong credentials, a full queue) are otherwise invisible, as
+// they are never stored. run logs them once more when the service stops.
+func (s *service) trapStatsLoop(ctx context.Context) {
+	if s.traps == nil {
+		return
+	}
+	every := s.opts.trapStatsEvery
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last := s.traps.Stats()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st := s.traps.Stats()
+		if trapStatsEqual(st, last) {
+			continue
+		}
+		last = st
+		s.logTrapStats(st)
+	}
+}
+
+func trapStatsEqual(a, b traps.Stats) bool {
+	if a.Received != b.Received || a.Accepted != b.Accepted || len(a.Dropped) != len(b.Dropped) {
+		return false
+	}
+	for k, v := range a.Dropped {
+		if b.Dropped[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// logTrapStats logs the counters, each drop reason as its own attribute
+// (dropped_refused_source=1), in a stable order.
+func (s *service) logTrapStats(st traps.Stats) {
+	attrs := []any{"received", st.Received, "accepted", st.Accepted}
+	reasons := make([]string, 0, len(st.Dropped))
+	for k := range st.Dropped {
+		reasons = append(reasons, k)
+	}
+	sort.Strings(reasons)
+	for _, k := range reasons {
+		attrs = append(attrs, "dropped_"+k, st.Dropped[k])
+	}
+	s.log.Info("traps", attrs...)
 }
 
 // reload reads the configuration again and swaps it in; one with errors
@@ -276,16 +332,23 @@ func (s *service) reload(ctx context.Context) {
 	if old, nw := watchBlock(s.cfg.Load()), watchBlock(cfg); trapsListen(old) != trapsListen(nw) {
 		s.log.Warn("traps listen address changed: restart watch to listen on it", "running", trapsListen(old), "configured", trapsListen(nw))
 	}
+	if !slices.Equal(trapCredentials(s.cfg.Load()), trapCredentials(cfg)) {
+		// The listener checks traps with the credentials it started with;
+		// traps with only the new ones are dropped (dropped_credentials).
+		s.log.Warn("printers' SNMP credentials changed: restart watch to accept traps with the new ones")
+	}
 	if err := s.engine.Reload(engineConfig(cfg)); err != nil {
 		s.log.Error("reload refused; the running configuration is kept", "err", err)
 		return
 	}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, s.log))
-	s.reloadMu.Lock()
-	close(s.reloaded)
-	s.reloaded = make(chan struct{})
-	s.reloadMu.Unlock()
+	for _, c := range []chan struct{}{s.driftReload, s.reportReload} {
+		select {
+		case c <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
 	s.log.Info("configuration reloaded", "printers", len(cfg.Printers), "routes", len(cfg.Routes))
 }
 
@@ -311,31 +374,18 @@ func (s *service) driftLoop(ctx context.Context) {
 	}
 	for {
 		d := watchBlock(s.cfg.Load()).Drift
-		var tick <-chan time.Time
-		var t *time.Timer
-		if d != nil && d.Every > 0 {
-			every := d.Every
+		var every time.Duration
+		if d != nil {
+			every = d.Every
 			if s.opts.driftEvery > 0 {
 				every = s.opts.driftEvery
 			}
-			t = time.NewTimer(every)
-			tick = t.C
 		}
-		fired := false
-		select {
-		case <-ctx.Done():
-		case <-s.reloadedCh():
-		case <-tick:
-			fired = true
-		}
-		if t != nil {
-			t.Stop()
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if !fired {
-			continue // a reload: the interval may have changed
+		if !waitTimer(ctx, every, s.driftReload) {
+			if ctx.Err() != nil {
+				return
+			}
+			continue
 		}
 		if err := s.checkDrift(ctx, drifted, d.Enforce); err != nil && ctx.Err() == nil {
 			s.log.Warn("drift check", "err", err)
@@ -410,4 +460,24 @@ func driftText(pp *plans.PrinterPlan) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "; ")
+}
+
+// waitTimer waits d (forever when d <= 0) and says true, or says false
+// when ctx ends or wake receives first. It stops its timer either way: a
+// loop running all year must not pile up timers.
+func waitTimer(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
+	var tick <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		tick = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+		return false
+	case <-tick:
+		return true
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/inkform/inkform/internal/testservers"
 	"github.com/inkform/inkform/simulator"
+	"github.com/inkform/inkform/watch"
 )
 
 // syncBuf is a bytes.Buffer safe for the service's logger and the test.
@@ -41,6 +42,7 @@ func (b *syncBuf) String() string {
 type watchFixture struct {
 	t       *testing.T
 	dir     string
+	opts    watchFixtureOptions
 	sim     *simulator.Sim
 	mail    *testservers.Mailpit
 	logs    *syncBuf
@@ -48,66 +50,104 @@ type watchFixture struct {
 	stop    context.CancelFunc
 	done    chan error
 	trapPrt int
+	env     []string
+}
 
-	watchExtra string
-	driftEvery time.Duration
+// watchFixtureOptions vary the fixture; zero values give one printer,
+// plain SMTP without AUTH, and the engine's default timings.
+type watchFixtureOptions struct {
+	Mail testservers.MailpitOptions
+	// User and Password, when set, log in to Mailpit (the password is
+	// given to the configuration as a sensitive variable).
+	User, Password string
+	Printers       int
+	// Allow is the traps block's allow list.
+	Allow []string
+	// Extra is added to the configuration (routes, reports).
+	Extra  string
+	Tuning watch.Tuning
+	// TrapStatsEvery is how often the traps counters are logged.
+	TrapStatsEvery time.Duration
+	// WatchExtra is added inside the watch block (a drift block).
+	WatchExtra string
+	// DriftEvery replaces drift.every, which the language keeps at a
+	// minute or more.
+	DriftEvery time.Duration
 }
 
 func startWatchFixture(t *testing.T, routes string) *watchFixture {
-	return startWatchFixtureWith(t, routes, "", 0)
+	return startWatchFixtureWith(t, watchFixtureOptions{Extra: routes})
 }
 
-// startWatchFixtureWith adds watchExtra inside the watch block and checks
-// drift every driftEvery (0: as configured).
-func startWatchFixtureWith(t *testing.T, routes, watchExtra string, driftEvery time.Duration) *watchFixture {
+func startWatchFixtureWith(t *testing.T, o watchFixtureOptions) *watchFixture {
 	t.Helper()
-	f := &watchFixture{t: t, dir: t.TempDir(), logs: newSyncBuf(), hup: make(chan os.Signal, 1), watchExtra: watchExtra, driftEvery: driftEvery}
-	f.mail = testservers.StartMailpit(t, testservers.MailpitOptions{})
+	if o.Printers == 0 {
+		o.Printers = 1
+	}
+	f := &watchFixture{t: t, dir: t.TempDir(), opts: o, logs: newSyncBuf(), hup: make(chan os.Signal, 1)}
+	if o.Password != "" {
+		f.env = []string{"INKFORM_VAR_smtp_password=" + o.Password}
+	}
+	f.mail = testservers.StartMailpit(t, o.Mail)
 	f.trapPrt = testservers.FreeUDPPort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	sim, err := simulator.Start(ctx, simulator.Options{Printers: 1, AlertsTo: "127.0.0.1:" + strconv.Itoa(f.trapPrt), AlertCommunity: "private"})
+	sim, err := simulator.Start(ctx, simulator.Options{Printers: o.Printers, AlertsTo: "127.0.0.1:" + strconv.Itoa(f.trapPrt), AlertCommunity: "private"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
 	f.sim = sim
-	f.writeConfig(routes)
+	f.writeConfig(o.Extra)
 	f.start()
 	return f
 }
 
-func (f *watchFixture) writeConfig(routes string) {
+func (f *watchFixture) writeConfig(extra string) {
 	f.t.Helper()
-	src := fmt.Sprintf(`
+	var b strings.Builder
+	b.WriteString(`
 credentials "sim" {
   snmp {
     version   = "2c"
     community = "private"
   }
 }
-printer "lab-1" {
-  address     = %q
-  credentials = credentials.sim
-}
-smtp {
-  host       = "127.0.0.1"
-  port       = %d
-  encryption = "none"
-  from       = "inkform@example.test"
-}
-watch {
-  traps {
-    listen = "127.0.0.1:%d"
-  }
-  poll = "5m"
-  %s
-}
-%s
-`, f.sim.Printers()[0].Addr(), f.mail.SMTPPort, f.trapPrt, f.watchExtra, routes)
-	if err := os.WriteFile(filepath.Join(f.dir, "main.hcl"), []byte(src), 0o600); err != nil {
+`)
+	for i, p := range f.sim.Printers() {
+		fmt.Fprintf(&b, "printer %q {\n  address     = %q\n  credentials = credentials.sim\n}\n", "lab-"+strconv.Itoa(i+1), p.Addr())
+	}
+	enc := map[testservers.MailpitTLS]string{testservers.MailpitPlain: "none", testservers.MailpitSTARTTLS: "starttls",
+		testservers.MailpitImplicitTLS: "ssl"}[f.opts.Mail.TLS]
+	fmt.Fprintf(&b, "smtp {\n  host       = \"127.0.0.1\"\n  port       = %d\n  encryption = %q\n  from       = \"inkform@example.test\"\n", f.mail.SMTPPort, enc)
+	if f.mail.CACertFile != "" {
+		fmt.Fprintf(&b, "  ca_cert    = %q\n", f.mail.CACertFile)
+	}
+	if f.opts.User != "" {
+		fmt.Fprintf(&b, "  username   = %q\n  password   = var.smtp_password\n", f.opts.User)
+	}
+	b.WriteString("}\n")
+	if f.opts.User != "" {
+		b.WriteString("variable \"smtp_password\" {\n  type      = string\n  sensitive = true\n}\n")
+	}
+	fmt.Fprintf(&b, "watch {\n  traps {\n    listen = \"127.0.0.1:%d\"\n", f.trapPrt)
+	if len(f.opts.Allow) > 0 {
+		fmt.Fprintf(&b, "    allow  = [%q]\n", strings.Join(f.opts.Allow, `", "`))
+	}
+	b.WriteString("  }\n  poll = \"5m\"\n" + f.opts.WatchExtra + "\n}\n")
+	b.WriteString(extra)
+	if err := os.WriteFile(filepath.Join(f.dir, "main.hcl"), []byte(b.String()), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
+}
+
+// cli runs inkform with args on the fixture's configuration and state.
+func (f *watchFixture) cli(args ...string) (stdout, stderr string, code ExitCode) {
+	f.t.Helper()
+	var out, errb bytes.Buffer
+	code = runContext(context.Background(), append(args, "-config", f.dir),
+		streams{In: strings.NewReader(""), Out: &out, Err: &errb, Env: f.env})
+	return out.String(), errb.String(), code
 }
 
 func (f *watchFixture) start() {
@@ -115,8 +155,9 @@ func (f *watchFixture) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	f.stop, f.done = cancel, make(chan error, 1)
 	ready := make(chan string, 1)
-	fac := newFactory(streams{In: strings.NewReader(""), Out: f.logs, Err: f.logs})
-	opts := &watchOptions{IO: fac.IO, OpenStore: fac.OpenStore, Connect: fac.Connect, hup: f.hup, ready: ready, driftEvery: f.driftEvery}
+	fac := newFactory(streams{In: strings.NewReader(""), Out: f.logs, Err: f.logs, Env: f.env})
+	opts := &watchOptions{IO: fac.IO, OpenStore: fac.OpenStore, Connect: fac.Connect, hup: f.hup, ready: ready,
+		tuning: f.opts.Tuning, trapStatsEvery: f.opts.TrapStatsEvery, driftEvery: f.opts.DriftEvery}
 	opts.State.Dir = f.dir
 	go func() { f.done <- runWatch(ctx, opts) }()
 	select {
@@ -266,11 +307,9 @@ alert_route "drift" {
   group_interval = "1s"
 }
 `
-	f := startWatchFixtureWith(t, route, `drift {
-    every   = "1m"
-    enforce = true
-  }`, 300*time.Millisecond)
-	// The printer is managed: one apply records the contact in state.
+	f := startWatchFixtureWith(t, watchFixtureOptions{Extra: route, DriftEvery: 300 * time.Millisecond,
+		WatchExtra: "  drift {\n    every   = \"1m\"\n    enforce = true\n  }"})
+	// Managed: the first enforce adopts the printer and writes the contact.
 	cfg, err := os.ReadFile(filepath.Join(f.dir, "main.hcl"))
 	if err != nil {
 		t.Fatal(err)
@@ -282,10 +321,12 @@ alert_route "drift" {
 	f.hup <- syscall.SIGHUP
 	waitFor(t, "the reload", 20*time.Second, func() bool { return strings.Contains(f.logs.String(), "configuration reloaded") }, nil)
 	p := f.sim.Printers()[0]
-	waitFor(t, "the first enforce to write the contact", 30*time.Second, func() bool {
+	contact := func() string {
 		v, _ := p.Get("1.3.6.1.2.1.1.4.0")
-		return string(asBytes(v.Value)) == "IT Service Desk x4000"
-	}, nil)
+		b, _ := v.Value.([]byte)
+		return string(b)
+	}
+	waitFor(t, "the first enforce to write the contact", 30*time.Second, func() bool { return contact() == "IT Service Desk x4000" }, nil)
 	if err := p.Set("1.3.6.1.2.1.1.4.0", "changed at the panel"); err != nil {
 		t.Fatal(err)
 	}
@@ -297,18 +338,5 @@ alert_route "drift" {
 	if !strings.Contains(msg.Text, `system.contact changed on the device: "changed at the panel", declared "IT Service Desk x4000"`) {
 		t.Errorf("drift email:\n%s", msg.Text)
 	}
-	waitFor(t, "enforce to write the contact back", 30*time.Second, func() bool {
-		v, _ := p.Get("1.3.6.1.2.1.1.4.0")
-		return string(asBytes(v.Value)) == "IT Service Desk x4000"
-	}, nil)
-}
-
-func asBytes(v any) []byte {
-	switch b := v.(type) {
-	case []byte:
-		return b
-	case string:
-		return []byte(b)
-	}
-	return nil
+	waitFor(t, "enforce to write the contact back", 30*time.Second, func() bool { return contact() == "IT Service Desk x4000" }, nil)
 }
