@@ -662,7 +662,7 @@ func testLockRenewal(t *testing.T, s state.Store) {
 	ctx := ctxFor(t)
 	// A generous lease keeps a loaded machine from losing the lock; the
 	// test watches the lease move forward rather than outlasting it.
-	leaseSetter(t, s).SetLease(2*time.Second, 50*time.Millisecond)
+	leaseSetter(t, s).SetLease(10*time.Second, 50*time.Millisecond)
 	a, err := s.Lock(ctx, ownerA)
 	if err != nil {
 		t.Fatalf("Lock A: %v", err)
