@@ -89,6 +89,16 @@ type Outbox interface {
 	Ack(ctx context.Context, key, by, comment string, at time.Time) error
 }
 
+// ActiveAlertsByKey is an Outbox that reads the active alerts of given
+// keys alone. Sending needs a few keys' alerts; reading every active
+// alert for each email costs in proportion to all alerts active (a trap
+// storm leaves tens of thousands).
+type ActiveAlertsByKey interface {
+	// ActiveAlertsOf returns the active alerts among keys, sorted by key;
+	// keys not active are left out.
+	ActiveAlertsOf(ctx context.Context, keys []string) ([]ActiveAlert, error)
+}
+
 // ActiveAlert is an alert raised and not cleared.
 type ActiveAlert struct {
 	Event   alerts.Event // the event that raised it

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -501,4 +504,41 @@ func TestPollReadErrorKeepsAlerts(t *testing.T) {
 	if polls := poller.count(); polls != 4 {
 		t.Fatalf("%d polls, want 4", polls)
 	}
+}
+
+// lockedBuffer is a log destination the engine and the test share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Each poll cycle is logged with the printers it polled and how long it
+// took (the performance figures read the line).
+func TestPollCycleLogged(t *testing.T) {
+	poller := &fakePoller{}
+	cfg := defaultConfig()
+	cfg.Watch = alerts.Watch{Poll: 5 * time.Minute, TrapTTL: time.Hour}
+	logs := &lockedBuffer{}
+	h := start(t, nil, nil, cfg, func(c *watch.Config, d *watch.Deps) {
+		d.Poller = poller
+		d.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	line := regexp.MustCompile(`msg="watch: polled" printers=3 seconds=[0-9.e+-]+\n`)
+	waitFor(t, "the poll cycle's log line", func() bool { return line.MatchString(logs.String()) })
+	polls := poller.count()
+	h.clock.Advance(5 * time.Minute)
+	waitFor(t, "the next poll", func() bool { return poller.count() > polls })
+	waitFor(t, "its log line", func() bool { return len(line.FindAllString(logs.String(), -1)) == 2 })
 }

@@ -102,6 +102,11 @@ func (e *Engine) pollCycle(ctx context.Context, c *compiled, printers []string, 
 		e.n.polls.Add(1)
 	}
 	now := e.clock.Now()
+	if e.poller != nil {
+		// One line per cycle: how long polling the printers took (the
+		// performance figures read it).
+		e.log.Info("watch: polled", "printers", len(printers), "seconds", now.Sub(started).Seconds())
+	}
 	want := make(map[string]bool, len(printers))
 	for _, p := range printers {
 		want[p] = true

@@ -197,12 +197,18 @@ func (e *Engine) routeOnce(ctx context.Context) error {
 		now := e.clock.Now()
 		for _, ev := range evs {
 			var ds []state.Delivery
-			again, err := e.repeatsPrevious(ctx, ev)
-			if err != nil {
-				return err
-			}
-			if !again {
-				ds = e.deliveriesFor(c, ev, now)
+			// An event no route takes is routed to nobody either way:
+			// it needs no look at the events before it (a storm of
+			// alerts nobody is told of costs a transaction each, not
+			// a query more).
+			if c.routed(ev) {
+				again, err := e.repeatsPrevious(ctx, ev)
+				if err != nil {
+					return err
+				}
+				if !again {
+					ds = e.deliveriesFor(c, ev, now)
+				}
 			}
 			ok, err := e.out.RouteEvent(ctx, ev.ID, ds)
 			if err != nil {
@@ -239,6 +245,18 @@ func (e *Engine) repeatsPrevious(ctx context.Context, ev alerts.Event) (bool, er
 		}
 	}
 	return prev != nil && prev.Kind == ev.Kind, nil
+}
+
+// routed says whether a route takes ev (what deliveriesFor would give
+// it deliveries for).
+func (c *compiled) routed(ev alerts.Event) bool {
+	p := c.printer(ev.Printer)
+	for _, r := range c.routes {
+		if (ev.Kind != alerts.Cleared || r.AlsoOnClear) && r.matches(ev, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // deliveriesFor returns the deliveries ev makes: one per matching route;

@@ -186,7 +186,19 @@ func (sc *sendCycle) load(ctx context.Context, out state.Outbox, ds []state.Deli
 			}
 		}
 	}
-	act, err := out.ActiveAlerts(ctx)
+	var act []state.ActiveAlert
+	var err error
+	if by, ok := out.(state.ActiveAlertsByKey); ok {
+		// Only the alerts the deliveries' checks look at: their own and
+		// their printers' offline alerts.
+		var keys []string
+		for _, ev := range sc.events {
+			keys = append(keys, ev.Key, alerts.KeyFor(ev.Printer, alerts.Offline, ""))
+		}
+		act, err = by.ActiveAlertsOf(ctx, keys)
+	} else {
+		act, err = out.ActiveAlerts(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("active alerts: %w", err)
 	}

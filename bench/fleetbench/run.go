@@ -27,6 +27,8 @@ type options struct {
 	parallelism    int
 	timeout        time.Duration
 	unhealthyAt    int
+	watchAt        int    // fleet size of the watch rows (0: none)
+	only           string // "watch": only the watch rows
 	keep, verbose  bool
 	dir            string // -serve's configuration directory
 	recording      string // -recording: every printer answers like this .snmprec
@@ -80,7 +82,7 @@ func run(o options) error {
 	for _, n := range o.sizes {
 		need = max(need, n)
 	}
-	need = max(need, o.unhealthyAt)
+	need = max(need, o.unhealthyAt, o.watchAt)
 	if limit, err := raiseFileLimit(); err != nil {
 		fmt.Fprintf(os.Stderr, "fleetbench: cannot read the open-files limit: %v\n", err)
 	} else if limit < uint64(need)+512 {
@@ -100,6 +102,9 @@ func run(o options) error {
 	fmt.Printf("%-24s %6s %10s\n", "figure", "fleet", "value")
 
 	healthy := map[int]float64{}
+	if o.only == "watch" {
+		return o.runWatch(ctx, t, work, healthy)
+	}
 	var simRate, simPerCPU float64
 	for _, n := range o.sizes {
 		dir := filepath.Join(work, fmt.Sprintf("fleet-%d", n))
@@ -121,8 +126,23 @@ func run(o options) error {
 			return fmt.Errorf("unhealthy fleet: %w", err)
 		}
 	}
+	if err := o.runWatch(ctx, t, work, healthy); err != nil {
+		return err
+	}
 	t.row("sim-requests-per-s", 0, simRate, "answered while the floor saturates it, client on the same 2 CPUs")
 	t.row("sim-requests-per-cpu-s", 0, simPerCPU, "requests per CPU-second of the simulator process")
+	return nil
+}
+
+// runWatch measures the watch rows, against the plan time of the same
+// fleet when the run measured it.
+func (o options) runWatch(ctx context.Context, t table, work string, healthy map[int]float64) error {
+	if o.watchAt <= 0 {
+		return nil
+	}
+	if err := o.benchWatch(ctx, t, filepath.Join(work, "watch"), o.watchAt, healthy[o.watchAt]); err != nil {
+		return fmt.Errorf("inkform watch: %w", err)
+	}
 	return nil
 }
 

@@ -88,6 +88,23 @@ func (s *Store) ActiveAlerts(ctx context.Context) ([]state.ActiveAlert, error) {
 	return out, nil
 }
 
+// ActiveAlertsOf returns the active alerts among keys, sorted by key.
+func (s *Store) ActiveAlertsOf(ctx context.Context, keys []string) ([]state.ActiveAlert, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.ob()
+	var out []state.ActiveAlert
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if a, ok := o.active[k]; ok && !seen[k] {
+			seen[k] = true
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b state.ActiveAlert) int { return cmp.Compare(a.Event.Key, b.Event.Key) })
+	return out, nil
+}
+
 // Events returns recorded events matching f, most recent first (by time,
 // then by id).
 func (s *Store) Events(ctx context.Context, f state.EventFilter) ([]alerts.Event, error) {

@@ -274,8 +274,52 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, args [][]any, ids 
 
 // ActiveAlerts returns the active alerts sorted by key.
 func (s *Store) ActiveAlerts(ctx context.Context) ([]state.ActiveAlert, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT e.id, e.printer, e.alert_key, e.kind, e.event_name, e.severity, e.origin, e.from_addr, e.code, e.oid, e.description, e.occurred_at,
-a.acked_by, a.acked_at, a.ack_note FROM alert_active a JOIN alert_events e ON e.id = a.event_id`)
+	out, err := s.activeAlerts(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	// Collations differ between engines; Go's byte order is the contract.
+	sort.Slice(out, func(i, j int) bool { return out[i].Event.Key < out[j].Event.Key })
+	return out, nil
+}
+
+// activeKeysPerQuery bounds the keys of one ActiveAlertsOf query (SQL
+// Server takes at most 2,100 parameters).
+const activeKeysPerQuery = 500
+
+// ActiveAlertsOf returns the active alerts among keys, sorted by key, by
+// their primary key (the key's hash).
+func (s *Store) ActiveAlertsOf(ctx context.Context, keys []string) ([]state.ActiveAlert, error) {
+	seen := make(map[string]bool, len(keys))
+	var hashes []any
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			hashes = append(hashes, digest(k))
+		}
+	}
+	var out []state.ActiveAlert
+	for len(hashes) > 0 {
+		chunk := hashes[:min(len(hashes), activeKeysPerQuery)]
+		hashes = hashes[len(chunk):]
+		where := " WHERE a.key_hash IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")"
+		as, err := s.activeAlerts(ctx, where, chunk...)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			if seen[a.Event.Key] { // a hash's key, not another key of the same hash
+				out = append(out, a)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Event.Key < out[j].Event.Key })
+	return out, nil
+}
+
+func (s *Store) activeAlerts(ctx context.Context, where string, args ...any) ([]state.ActiveAlert, error) {
+	rows, err := s.db.QueryContext(ctx, s.bind(`SELECT e.id, e.printer, e.alert_key, e.kind, e.event_name, e.severity, e.origin, e.from_addr, e.code, e.oid, e.description, e.occurred_at,
+a.acked_by, a.acked_at, a.ack_note FROM alert_active a JOIN alert_events e ON e.id = a.event_id`+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s state: active alerts: %w", s.d.Name(), err)
 	}
@@ -299,8 +343,6 @@ a.acked_by, a.acked_at, a.ack_note FROM alert_active a JOIN alert_events e ON e.
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s state: active alerts: %w", s.d.Name(), err)
 	}
-	// Collations differ between engines; Go's byte order is the contract.
-	sort.Slice(out, func(i, j int) bool { return out[i].Event.Key < out[j].Event.Key })
 	return out, nil
 }
 

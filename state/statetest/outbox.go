@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +38,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) state.Store) {
 	}{
 		{"EventRoundTrip", testEventRoundTrip},
 		{"ActiveAlerts", testActiveAlerts},
+		{"ActiveAlertsOf", testActiveAlertsOf},
 		{"AppendAllOrNone", testAppendAllOrNone},
 		{"AppendMany", testAppendMany},
 		{"EventFilters", testEventFilters},
@@ -261,6 +264,57 @@ func testActiveAlerts(t *testing.T, o state.Outbox) {
 		if a.Event.Key == j4.Key {
 			t.Errorf("alert raised and cleared in one batch is active")
 		}
+	}
+}
+
+// testActiveAlertsOf checks reading the active alerts of given keys
+// (state.ActiveAlertsByKey, where the store has it) against ActiveAlerts.
+func testActiveAlertsOf(t *testing.T, o state.Outbox) {
+	by, ok := o.(state.ActiveAlertsByKey)
+	if !ok {
+		t.Skip("the store reads active alerts only all at once")
+	}
+	ctx := ctxFor(t)
+	var evs []alerts.Event
+	for i := range 1200 { // more keys than one query of the SQL stores takes
+		evs = append(evs, ev("lab-1", alerts.Jam, strconv.Itoa(i), alerts.Raised, base))
+	}
+	evs = append(evs, ev("lab-1", alerts.Jam, "7", alerts.Cleared, base.Add(time.Second)))
+	mustAppend(t, o, evs...)
+	if err := o.Ack(ctx, evs[5].Key, "ana", "on it", base.Add(time.Minute)); err != nil {
+		t.Fatalf("Ack: %v", err)
+	}
+	all, err := o.ActiveAlerts(ctx)
+	if err != nil {
+		t.Fatalf("ActiveAlerts: %v", err)
+	}
+	byKey := map[string]state.ActiveAlert{}
+	for _, a := range all {
+		byKey[a.Event.Key] = a
+	}
+	var keys []string
+	var want []state.ActiveAlert
+	for i := 1199; i >= 0; i -= 2 { // unsorted, the cleared 7 and an unknown key among them
+		k := alerts.KeyFor("lab-1", alerts.Jam, strconv.Itoa(i))
+		keys = append(keys, k)
+		if a, ok := byKey[k]; ok {
+			want = append(want, a)
+		}
+	}
+	keys = append(keys, "lab-9/jam", keys[0])
+	slices.SortFunc(want, func(a, b state.ActiveAlert) int { return strings.Compare(a.Event.Key, b.Event.Key) })
+	got, err := by.ActiveAlertsOf(ctx, keys)
+	if err != nil {
+		t.Fatalf("ActiveAlertsOf: %v", err)
+	}
+	if len(want) != 599 {
+		t.Fatalf("test setup: %d of the keys active, want 599", len(want))
+	}
+	if diff := cmp.Diff(want, got, outboxOpts); diff != "" {
+		t.Errorf("ActiveAlertsOf (-ActiveAlerts +got):\n%s", diff)
+	}
+	if got, err := by.ActiveAlertsOf(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("ActiveAlertsOf(no keys) = %d alerts, %v; want none", len(got), err)
 	}
 }
 
