@@ -46,11 +46,11 @@ type Printer struct {
 // fixed for the engine's life (Reload does not change it).
 type Tuning struct {
 	// QueueSize bounds the events accepted from sources and not yet
-	// recorded (4096). When it is full, what sources deliver is dropped
+	// recorded (32768: a few seconds of a storm, some 10 MB). When it is full, what sources deliver is dropped
 	// and counted (Stats.IntakeDropped): sources are UDP listeners, which
 	// cannot push back, so memory stays bounded and the loss is visible.
 	QueueSize int
-	// BatchSize bounds the events recorded in one transaction (512).
+	// BatchSize bounds the events recorded in one transaction (2048).
 	BatchSize int
 	// Lease is how long a claimed delivery is this engine's (5m); a
 	// stopped or killed engine's claims are free again after it.
@@ -86,8 +86,8 @@ func (t Tuning) withDefaults() Tuning {
 			*v = d
 		}
 	}
-	defInt(&t.QueueSize, 4096)
-	defInt(&t.BatchSize, 512)
+	defInt(&t.QueueSize, 32768)
+	defInt(&t.BatchSize, 2048)
 	defInt(&t.ClaimLimit, 500)
 	def(&t.Lease, 5*time.Minute)
 	def(&t.SendTimeout, 2*time.Minute)

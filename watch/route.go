@@ -185,10 +185,20 @@ func (e *Engine) routeLoop(ctx context.Context) {
 
 const routeBatch = 256
 
+// intakeBusy says whether more than a batch of events waits to be
+// recorded.
+func (e *Engine) intakeBusy() bool { return len(e.queue) > e.tune.BatchSize }
+
 // routeOnce routes every unrouted event. RouteEvent makes it safe with
 // several engines on one state: each event is routed once.
 func (e *Engine) routeOnce(ctx context.Context) error {
 	for {
+		if e.intakeBusy() {
+			// Recording comes first: under a storm routing waits for the
+			// queue to drain (each commit kicks it again), so that the
+			// single-writer state spends itself on keeping what arrives.
+			return nil
+		}
 		evs, err := e.out.UnroutedEvents(ctx, routeBatch)
 		if err != nil {
 			return fmt.Errorf("unrouted events: %w", err)

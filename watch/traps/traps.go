@@ -46,7 +46,7 @@ import (
 
 // DefaultQueueSize is the number of accepted traps waiting for deliver
 // before further ones are dropped: a few seconds of a storm.
-const DefaultQueueSize = 4096
+const DefaultQueueSize = 32768
 
 // Reasons a trap is dropped, the keys of Stats.Dropped.
 const (
