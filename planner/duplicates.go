@@ -28,24 +28,26 @@ const (
 	resolveParallelism = 32
 )
 
-// sameAddress returns, for each printer whose resolved address:port is
-// shared with another printer, why it is not observed. Hosts that do not
-// resolve are left to the observation, which reports them unreachable.
-func sameAddress(ctx context.Context, printers []fleet.Printer, lookup func(ctx context.Context, host string) ([]netip.Addr, error)) map[int]string {
+// ResolveHosts returns the address of each printer's host: an IP address
+// as it is, a host name looked up (each distinct name once, a few at a
+// time, within resolveTimeout; the lowest address when it has several).
+// Hosts that do not resolve are missing. lookup nil is the system
+// resolver.
+func ResolveHosts(ctx context.Context, printers []fleet.Printer, lookup func(ctx context.Context, host string) ([]netip.Addr, error)) map[string]netip.Addr {
 	if lookup == nil {
 		lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
 			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		}
 	}
-	// Each distinct host name is looked up once, a few at a time.
-	resolved := map[string]string{}
+	resolved := map[string]netip.Addr{}
 	var hosts []string
+	seen := map[string]bool{}
 	for _, p := range printers {
-		if _, err := netip.ParseAddr(p.Host); err != nil && p.Host != "" {
-			if _, seen := resolved[p.Host]; !seen {
-				resolved[p.Host] = ""
-				hosts = append(hosts, p.Host)
-			}
+		if ip, err := netip.ParseAddr(p.Host); err == nil {
+			resolved[p.Host] = ip.Unmap()
+		} else if p.Host != "" && !seen[p.Host] {
+			seen[p.Host] = true
+			hosts = append(hosts, p.Host)
 		}
 	}
 	var mu sync.Mutex
@@ -60,24 +62,27 @@ func sameAddress(ctx context.Context, printers []fleet.Printer, lookup func(ctx 
 			defer cancel()
 			if addrs, err := lookup(lctx, host); err == nil && len(addrs) > 0 {
 				mu.Lock()
-				resolved[host] = sortedAddrs(addrs)[0].Unmap().String()
+				resolved[host] = sortedAddrs(addrs)[0].Unmap()
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
+	return resolved
+}
+
+// sameAddress returns, for each printer whose resolved address:port is
+// shared with another printer, why it is not observed. Hosts that do not
+// resolve are left to the observation, which reports them unreachable.
+func sameAddress(ctx context.Context, printers []fleet.Printer, lookup func(ctx context.Context, host string) ([]netip.Addr, error)) map[int]string {
+	resolved := ResolveHosts(ctx, printers, lookup)
 	byAddr := map[string][]int{}
 	for i, p := range printers {
-		if p.Host == "" {
+		addr, ok := resolved[p.Host]
+		if !ok {
 			continue
 		}
-		host := p.Host
-		if ip, err := netip.ParseAddr(host); err == nil {
-			host = ip.Unmap().String()
-		} else if host = resolved[host]; host == "" {
-			continue
-		}
-		key := net.JoinHostPort(host, strconv.Itoa(p.Port))
+		key := net.JoinHostPort(addr.String(), strconv.Itoa(p.Port))
 		byAddr[key] = append(byAddr[key], i)
 	}
 	out := map[int]string{}

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inkform/inkform/alerts"
-	"github.com/inkform/inkform/hcl"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/views"
 	"github.com/inkform/inkform/watch"
@@ -63,14 +62,7 @@ func (o *alertsOptions) openOutbox(ctx context.Context, create bool) (state.Stor
 }
 
 func (o *alertsOptions) openCreating(ctx context.Context) (state.Store, error) {
-	var cfg *hcl.Config
-	if !o.State.overridden(o.IO) {
-		var err error
-		if cfg, err = o.State.loadStateOnly(o.IO); err != nil {
-			return nil, err
-		}
-	}
-	loc, err := o.State.location(o.IO, cfg)
+	loc, err := o.State.locate(o.IO)
 	if err != nil {
 		return nil, err
 	}

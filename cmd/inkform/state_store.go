@@ -90,18 +90,25 @@ func (f *stateFlags) location(io streams, cfg *hcl.Config) (backend.Location, er
 // state), so that no credentials are needed. A state file that does not
 // exist is not created: a noState stands in for it.
 func (f *stateFlags) open(ctx context.Context, io streams, open storeOpener) (state.Store, error) {
-	var cfg *hcl.Config
-	if !f.overridden(io) {
-		var err error
-		if cfg, err = f.loadStateOnly(io); err != nil {
-			return nil, err
-		}
-	}
-	loc, err := f.location(io, cfg)
+	loc, err := f.locate(io)
 	if err != nil {
 		return nil, err
 	}
 	return openExisting(ctx, io, open, loc)
+}
+
+// locate is where the state is for a command that talks to no printer:
+// -state, $INKFORM_STATE_DSN, or the configuration's state block, read
+// alone (no credentials needed).
+func (f *stateFlags) locate(io streams) (backend.Location, error) {
+	var cfg *hcl.Config
+	if !f.overridden(io) {
+		var err error
+		if cfg, err = f.loadStateOnly(io); err != nil {
+			return backend.Location{}, err
+		}
+	}
+	return f.location(io, cfg)
 }
 
 // openExisting opens the state at loc, or returns a noState when it is a

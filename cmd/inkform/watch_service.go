@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"slices"
 	"sort"
@@ -145,19 +144,14 @@ type attribution struct {
 // does not resolve is logged and left out: its traps are dropped).
 func attributionFor(cfg *hcl.Config, log *slog.Logger) *attribution {
 	a := &attribution{printers: make(map[netip.Addr]string, len(cfg.Printers))}
+	resolved := planner.ResolveHosts(context.Background(), cfg.Printers, nil)
 	for _, p := range cfg.Printers {
-		addr, err := netip.ParseAddr(p.Host)
-		if err != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			ips, lerr := net.DefaultResolver.LookupNetIP(ctx, "ip", p.Host)
-			cancel()
-			if lerr != nil || len(ips) == 0 {
-				log.Warn("printer host does not resolve: its traps will be dropped", "printer", p.Name, "host", p.Host)
-				continue
-			}
-			addr = ips[0]
+		addr, ok := resolved[p.Host]
+		if !ok {
+			log.Warn("printer host does not resolve: its traps will be dropped", "printer", p.Name, "host", p.Host)
+			continue
 		}
-		a.printers[addr.Unmap()] = p.Name
+		a.printers[addr] = p.Name
 	}
 	if w := watchBlock(cfg); w.Traps != nil {
 		for _, c := range w.Traps.Allow {
