@@ -81,6 +81,62 @@ type Watch struct {
 	LowPercent   int
 	// Drift is nil when the configuration has no drift block.
 	Drift *DriftCheck
+	// StatusPage is nil when the configuration has no status_page block.
+	StatusPage *StatusPage
+}
+
+// StatusPage is the watch.status_page block: the HTTPS status page and
+// JSON API that watch serves.
+type StatusPage struct {
+	Listen string // host:port
+	// CertFile and KeyFile name the TLS certificate; both empty means a
+	// generated self-signed one (logged loudly, with its fingerprint).
+	CertFile, KeyFile string
+	// MetricsListen, when set, serves /metrics on its own address
+	// without auth; otherwise /metrics is behind the page's auth.
+	MetricsListen string
+	// SessionTTL is how long a login lasts (default 8h).
+	SessionTTL time.Duration
+	// LDAP and Kerberos are nil when not configured. With neither, the
+	// page starts only on a loopback listen address.
+	LDAP     *LDAP
+	Kerberos *Kerberos
+}
+
+// Roles of the status page, from least to most.
+const (
+	RoleViewer      = "viewer"       // read
+	RoleServiceDesk = "service_desk" // acknowledge, silence, run a plan
+	RoleAdmin       = "admin"        // everything
+)
+
+// LDAP is the status_page.ldap block.
+type LDAP struct {
+	URL      string // ldap://host:port or ldaps://host:port
+	StartTLS bool
+	// Insecure allows plain ldap:// without StartTLS; it must be written.
+	Insecure     bool
+	CAFile       string // PEM; empty means the system roots
+	BindDN       string
+	BindPassword string // sensitive: never logged
+	UserBase     string
+	UserFilter   string // with {username}, e.g. (uid={username})
+	// GroupBase, when set, is searched for groupOfNames/groupOfUniqueNames
+	// naming the user; memberOf on the user is read too.
+	GroupBase string
+	// Roles maps a role (RoleViewer, RoleServiceDesk, RoleAdmin) to a
+	// group DN.
+	Roles   map[string]string
+	Timeout time.Duration
+}
+
+// Kerberos is the status_page.kerberos block: SPNEGO with a keytab.
+type Kerberos struct {
+	Keytab  string // path
+	Service string // e.g. HTTP/localhost
+	// Realm, when set, is stripped from principals to give the LDAP user
+	// name; otherwise the part before '@'.
+	Realm string
 }
 
 // DefaultWatch is the watch configuration without a watch block: polling
