@@ -70,6 +70,10 @@ type Outbox interface {
 	// delivery was only postponed (group_interval: Attempts and Detail
 	// stay as they are).
 	ReleaseDeliveries(ctx context.Context, owner string, ids []int64, next time.Time, attempt bool, detail string) error
+	// MarkSending records messageID as the MessageID of deliveries owner
+	// holds, in one transaction, with ErrClaimLost as FinishDeliveries.
+	// Nothing clears it: a release keeps it.
+	MarkSending(ctx context.Context, owner string, ids []int64, messageID string) error
 	// Deliveries returns deliveries matching f, most recent first: the
 	// last added first (by id).
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
@@ -151,6 +155,12 @@ type Delivery struct {
 	ClaimUntil time.Time
 	SentAt     time.Time
 	Detail     string
+	// MessageID is the Message-ID of the email that carries the delivery,
+	// recorded before that email is handed to the server; "" until then.
+	// A delivery given back after a crash or a failed attempt goes out
+	// again under it, so a receiver sees the same message twice at
+	// worst, never the same alert in two different messages.
+	MessageID string
 }
 
 // DeliveryFilter selects deliveries; zero fields select all.

@@ -126,7 +126,12 @@ func (e *Engine) sendBatch(ctx, stopCtx context.Context) (int, error) {
 			suppressed[why] = append(suppressed[why], d.ID)
 		default:
 			key := d.Route + "\x00" + strings.Join(d.To, ",") + "\x00" + strings.Join(d.Cc, ",")
-			if d.Kind != state.DeliveryNotify && d.Kind != state.DeliveryRepeat {
+			switch {
+			case d.MessageID != "":
+				// Handed to a server before, and maybe taken: it goes
+				// again with the same companions, under the same ID.
+				key = "\x00id\x00" + d.MessageID
+			case d.Kind != state.DeliveryNotify && d.Kind != state.DeliveryRepeat:
 				key = fmt.Sprintf("%s\x00#%d", d.Route, d.ID) // reports and tests go alone
 			}
 			g := byKey[key]
@@ -347,6 +352,17 @@ func (e *Engine) sendGroup(ctx context.Context, sc *sendCycle, r *route, name st
 	}
 	if err != nil {
 		e.finish(ctx, ids(ds), state.DeliveryFailed, sc.now, err.Error())
+		return
+	}
+	// The Message-ID is recorded before the server may take the message:
+	// whatever happens after, a re-send is the same message.
+	if ds[0].MessageID != "" {
+		m.ID = ds[0].MessageID
+	} else if err := e.out.MarkSending(ctx, e.owner, ids(ds), m.ID); err != nil {
+		e.log.Error("watch: record message id", "route", name, "deliveries", len(ds), "err", err)
+		if !errors.Is(err, state.ErrClaimLost) {
+			e.release(context.WithoutCancel(ctx), ds, sc.now.Add(e.tune.Tick), false, "")
+		}
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, e.tune.SendTimeout)

@@ -317,6 +317,23 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []int64
 	return nil
 }
 
+// MarkSending records the Message-ID deliveries owner holds go out under.
+func (s *Store) MarkSending(ctx context.Context, owner string, ids []int64, messageID string) error {
+	if messageID == "" {
+		return fmt.Errorf("memstate: %s: mark deliveries sending: no Message-ID", owner)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, err := s.ob().held(owner, ids, time.Time{}, "mark sending")
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		d.MessageID = messageID
+	}
+	return nil
+}
+
 // Deliveries returns deliveries matching f, most recent (highest id)
 // first.
 func (s *Store) Deliveries(ctx context.Context, f state.DeliveryFilter) ([]state.Delivery, error) {

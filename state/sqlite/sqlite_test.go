@@ -388,7 +388,7 @@ func TestOutboxColumns(t *testing.T) {
 	want := map[string]string{
 		"alert_events":     "id printer alert_key key_hash kind event_name severity origin from_addr code oid description occurred_at routed_at",
 		"alert_active":     "key_hash event_id acked_by acked_at ack_note",
-		"alert_deliveries": "id event_id route kind dedupe dedupe_hash mail_to mail_cc due_at status attempts claimed_by claim_until sent_at detail",
+		"alert_deliveries": "id event_id route kind dedupe dedupe_hash mail_to mail_cc due_at status attempts claimed_by claim_until sent_at detail message_id",
 		"alert_silences":   "id printer event_name starts_at ends_at note created_by",
 	}
 	for table, cols := range want {

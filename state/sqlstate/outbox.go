@@ -76,7 +76,7 @@ const eventCols = `printer, alert_key, key_hash, kind, event_name, severity, ori
 const selectEvent = `SELECT id, printer, alert_key, kind, event_name, severity, origin, from_addr, code, oid, description, occurred_at FROM alert_events`
 
 // selectDelivery reads a delivery in the order scanDelivery expects.
-const selectDelivery = `SELECT id, event_id, route, kind, dedupe, mail_to, mail_cc, due_at, status, attempts, claimed_by, claim_until, sent_at, detail FROM alert_deliveries`
+const selectDelivery = `SELECT id, event_id, route, kind, dedupe, mail_to, mail_cc, due_at, status, attempts, claimed_by, claim_until, sent_at, detail, message_id FROM alert_deliveries`
 
 // outboxStmts are prepared once, like the printers' statements: a trap
 // storm appends events by the thousand.
@@ -870,6 +870,23 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, owner string, ids []int64
 	return nil
 }
 
+// MarkSending records the Message-ID deliveries owner holds go out under.
+func (s *Store) MarkSending(ctx context.Context, owner string, ids []int64, messageID string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if messageID == "" {
+		return fmt.Errorf("%s state: %s: mark deliveries sending: no Message-ID", s.d.Name(), owner)
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		return s.updateHeld(ctx, tx, owner, ids, `message_id = ?`, messageID)
+	})
+	if err != nil {
+		return fmt.Errorf("%s state: %s: mark deliveries sending in %s: %w", s.d.Name(), owner, messageID, err)
+	}
+	return nil
+}
+
 // queryDeliveries reads the deliveries of query ('?' placeholders).
 func (s *Store) queryDeliveries(ctx context.Context, q querier, query string, args ...any) ([]state.Delivery, error) {
 	rows, err := q.QueryContext(ctx, s.bind(query), args...)
@@ -885,9 +902,10 @@ func (s *Store) queryDeliveries(ctx context.Context, q querier, query string, ar
 			to, cc           string
 			due              int64
 			claimUntil, sent sql.NullInt64
+			messageID        sql.NullString
 		)
 		if err := rows.Scan(&d.ID, &eventID, &d.Route, &d.Kind, &d.Dedupe, &to, &cc, &due, &d.Status, &d.Attempts,
-			&d.ClaimedBy, &claimUntil, &sent, &d.Detail); err != nil {
+			&d.ClaimedBy, &claimUntil, &sent, &d.Detail, &messageID); err != nil {
 			return nil, err
 		}
 		if d.To, err = decList(to); err != nil {
@@ -897,6 +915,7 @@ func (s *Store) queryDeliveries(ctx context.Context, q querier, query string, ar
 			return nil, fmt.Errorf("delivery %d: %w", d.ID, err)
 		}
 		d.EventID = eventID.Int64
+		d.MessageID = messageID.String
 		d.DueAt = time.Unix(0, due).UTC()
 		d.ClaimUntil, d.SentAt = decTime(claimUntil), decTime(sent)
 		out = append(out, d)

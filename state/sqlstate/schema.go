@@ -224,6 +224,11 @@ var migrations = []migration{
 			`CREATE INDEX alert_silences_ends ON alert_silences (ends_at)`,
 		}
 	}},
+	// 9: the Message-ID each delivery is sent under, recorded before the
+	// send (NULL: not sent yet).
+	{version: 9, stmts: func(d Dialect) []string {
+		return []string{`ALTER TABLE alert_deliveries ADD message_id ` + d.ColumnType(TypeText)}
+	}},
 }
 
 // compact compacts the database when its dialect can.

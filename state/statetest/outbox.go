@@ -50,6 +50,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) state.Store) {
 		{"ClaimExpired", testClaimExpired},
 		{"Finish", testFinish},
 		{"Release", testRelease},
+		{"MarkSending", testMarkSending},
 		{"LastSent", testLastSent},
 		{"ConcurrentClaims", func(t *testing.T, o state.Outbox) { testConcurrentClaims(t, o, o) }},
 		{"Silences", testSilences},
@@ -829,6 +830,51 @@ func testRelease(t *testing.T, o state.Outbox) {
 	for _, d := range got {
 		if d.ID == ds[0].ID && (d.Attempts != 2 || d.Detail != "451 again") {
 			t.Errorf("second failed attempt: attempts %d, detail %q", d.Attempts, d.Detail)
+		}
+	}
+}
+
+func testMarkSending(t *testing.T, o state.Outbox) {
+	ctx := ctxFor(t)
+	ds := addDue(t, o, "jams", 3)
+	now := base.Add(time.Minute)
+	claimAll(t, o, "w1", now, 10)
+	const id = "inkform.d1-2.n2.abc@inkform.invalid"
+	sending := []int64{ds[0].ID, ds[1].ID}
+	if err := o.MarkSending(ctx, "w2", sending, id); !errors.Is(err, state.ErrClaimLost) {
+		t.Errorf("MarkSending by a non-holder = %v, want ErrClaimLost", err)
+	}
+	if err := o.MarkSending(ctx, "w1", sending, id); err != nil {
+		t.Fatalf("MarkSending: %v", err)
+	}
+	// A failed attempt gives them back; they keep the Message-ID, and a
+	// new claim (another owner's, after a crash) returns it.
+	if err := o.ReleaseDeliveries(ctx, "w1", deliveryIDs(ds), now, true, "421 closing"); err != nil {
+		t.Fatal(err)
+	}
+	got := claimAll(t, o, "w2", now.Add(time.Second), 10)
+	if len(got) != 3 {
+		t.Fatalf("claimed %d, want 3", len(got))
+	}
+	for _, d := range got {
+		want := id
+		if d.ID == ds[2].ID {
+			want = ""
+		}
+		if d.MessageID != want {
+			t.Errorf("delivery %d: MessageID %q, want %q", d.ID, d.MessageID, want)
+		}
+	}
+	if err := o.FinishDeliveries(ctx, "w2", sending, state.DeliverySent, now.Add(2*time.Second), ""); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := o.Deliveries(ctx, state.DeliveryFilter{Status: state.DeliverySent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range sent {
+		if d.MessageID != id {
+			t.Errorf("sent delivery %d: MessageID %q, want %q", d.ID, d.MessageID, id)
 		}
 	}
 }
