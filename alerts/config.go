@@ -17,6 +17,9 @@ const (
 	DefaultRepeat        = 4 * time.Hour
 	DefaultTrapListen    = ":162"
 	DefaultSMTPTimeout   = 30 * time.Second
+	// DefaultRetention is how long finished deliveries, events that no
+	// longer matter and ended silences are kept (90 days).
+	DefaultRetention = 90 * 24 * time.Hour
 )
 
 // Route is one alert_route block: which events go to whom, and when.
@@ -79,6 +82,9 @@ type Watch struct {
 	TrapTTL      time.Duration
 	OfflineAfter int
 	LowPercent   int
+	// Retention is how long history is kept in state (events, finished
+	// deliveries, ended silences); 0 means DefaultRetention.
+	Retention time.Duration
 	// Drift is nil when the configuration has no drift block.
 	Drift *DriftCheck
 	// StatusPage is nil when the configuration has no status_page block.
@@ -142,7 +148,7 @@ type Kerberos struct {
 // DefaultWatch is the watch configuration without a watch block: polling
 // with the defaults, no trap listener, no drift checks.
 func DefaultWatch() Watch {
-	return Watch{Poll: DefaultPoll, TrapTTL: DefaultTrapTTL, OfflineAfter: DefaultOfflineAfter, LowPercent: DefaultLowPercent}
+	return Watch{Poll: DefaultPoll, TrapTTL: DefaultTrapTTL, OfflineAfter: DefaultOfflineAfter, LowPercent: DefaultLowPercent, Retention: DefaultRetention}
 }
 
 // Traps is the watch.traps block.

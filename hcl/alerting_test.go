@@ -76,6 +76,7 @@ func TestLoadAlertingForms(t *testing.T) {
 		TrapTTL:      alerts.DefaultTrapTTL,
 		OfflineAfter: alerts.DefaultOfflineAfter,
 		LowPercent:   alerts.DefaultLowPercent,
+		Retention:    alerts.DefaultRetention,
 	}
 	if diff := cmp.Diff(wantWatch, cfg.Watch); diff != "" {
 		t.Errorf("Watch (-want +got):\n%s", diff)
@@ -134,6 +135,7 @@ watch {
   trap_ttl      = "30m"
   offline_after = 3
   low_percent   = 10
+  retention     = "30d"
   drift {
     every   = "15m"
     enforce = true
@@ -204,6 +206,7 @@ report "daily" {
 		TrapTTL:      30 * time.Minute,
 		OfflineAfter: 3,
 		LowPercent:   10,
+		Retention:    30 * 24 * time.Hour,
 		Drift:        &alerts.DriftCheck{Every: 15 * time.Minute, Enforce: true},
 	}
 	if diff := cmp.Diff(wantWatch, cfg.Watch); diff != "" {

@@ -19,7 +19,7 @@ func evalDuration(ctx *hhcl.EvalContext, attr *hhcl.Attribute, where string, min
 	if !set {
 		return 0, false, diags
 	}
-	d, err := time.ParseDuration(strings.TrimSpace(s))
+	d, err := parseDuration(strings.TrimSpace(s))
 	var problem string
 	switch {
 	case err != nil && strings.Contains(err.Error(), "missing unit"):
@@ -34,6 +34,17 @@ func evalDuration(ctx *hhcl.EvalContext, attr *hhcl.Attribute, where string, min
 		return d, true, diags
 	}
 	return 0, false, append(diags, errorAt(attr.Expr.Range(), "Invalid duration", fmt.Sprintf("In %s: %s", where, problem)))
+}
+
+// parseDuration is time.ParseDuration, and whole days as "90d" (a day
+// being 24h), as retention periods are written.
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 100*365 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	return time.ParseDuration(s)
 }
 
 // shortDuration writes d as people do: "10s", "5m", "4h", not "5m0s".

@@ -196,7 +196,7 @@ const (
 
 var watchSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{
-		{Name: "poll"}, {Name: "trap_ttl"}, {Name: "offline_after"}, {Name: "low_percent"},
+		{Name: "poll"}, {Name: "trap_ttl"}, {Name: "offline_after"}, {Name: "low_percent"}, {Name: "retention"},
 	},
 	Blocks: []hhcl.BlockHeaderSchema{{Type: watchTraps}, {Type: watchDrift}, {Type: watchStatusPage}},
 }

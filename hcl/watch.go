@@ -20,6 +20,9 @@ const (
 	minPoll         = 10 * time.Second
 	minDriftEvery   = time.Minute
 	maxOfflineAfter = 1000
+	// minRetention keeps at least a day of history: alerts, their
+	// emails and silences are what people look back at.
+	minRetention = 24 * time.Hour
 )
 
 // decodeWatch reads the watch block: how alerts come in and how often
@@ -37,7 +40,7 @@ func (l *loader) decodeWatch(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 		name string
 		dst  *time.Duration
 		min  time.Duration
-	}{{"poll", &out.Poll, minPoll}, {"trap_ttl", &out.TrapTTL, time.Second}} {
+	}{{"poll", &out.Poll, minPoll}, {"trap_ttl", &out.TrapTTL, time.Second}, {"retention", &out.Retention, minRetention}} {
 		if attr, ok := attrs[f.name]; ok {
 			v, set, d := evalDuration(ctx, attr, where, f.min)
 			diags = append(diags, d...)

@@ -93,6 +93,22 @@ type Outbox interface {
 	Ack(ctx context.Context, key, by, comment string, at time.Time) error
 }
 
+// Pruner is an Outbox that forgets old history, so that a service that
+// runs for years keeps a bounded state.
+type Pruner interface {
+	// Prune deletes, in one transaction, what ended before before:
+	// deliveries sent, suppressed or failed (by SentAt, else DueAt);
+	// routed events that no active alert and no delivery left refers
+	// to; silences that ended. Pending deliveries, active alerts and
+	// the events they need are kept whatever their age.
+	Prune(ctx context.Context, before time.Time) (Pruned, error)
+}
+
+// Pruned counts what Prune deleted.
+type Pruned struct {
+	Events, Deliveries, Silences int64
+}
+
 // ActiveAlertsByKey is an Outbox that reads the active alerts of given
 // keys alone. Sending needs a few keys' alerts; reading every active
 // alert for each email costs in proportion to all alerts active (a trap

@@ -73,6 +73,9 @@ type Tuning struct {
 	StopTimeout time.Duration
 	// ClaimLimit bounds the deliveries claimed at once (500).
 	ClaimLimit int
+	// PruneEvery is how often history older than the retention is
+	// deleted from state (1h; the first time at start).
+	PruneEvery time.Duration
 }
 
 func (t Tuning) withDefaults() Tuning {
@@ -90,6 +93,7 @@ func (t Tuning) withDefaults() Tuning {
 	defInt(&t.BatchSize, 2048)
 	defInt(&t.ClaimLimit, 500)
 	def(&t.Lease, 5*time.Minute)
+	def(&t.PruneEvery, time.Hour)
 	def(&t.SendTimeout, 2*time.Minute)
 	if t.SendTimeout > t.Lease/2 {
 		t.SendTimeout = t.Lease / 2
@@ -340,6 +344,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	go func() { defer close(commitDone); e.commitLoop(stopCtx, stopCommit) }()
 	workers.Go(func() { e.routeLoop(runCtx) })
 	workers.Go(func() { e.sendLoop(runCtx, stopCtx) })
+	if p, ok := e.out.(state.Pruner); ok {
+		workers.Go(func() { e.pruneLoop(runCtx, p) })
+	}
 	e.log.Info("watch: running", "instance", e.owner, "active", len(act))
 
 	<-runCtx.Done()
@@ -355,6 +362,27 @@ func (e *Engine) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// pruneLoop deletes the history older than the retention every
+// PruneEvery, so that state stays bounded however long the service runs.
+// Several engines on one state may prune at once: deleting what another
+// deleted already deletes nothing.
+func (e *Engine) pruneLoop(ctx context.Context, p state.Pruner) {
+	for {
+		now := e.clock.Now()
+		before := now.Add(-e.cfg.Load().retention)
+		n, err := p.Prune(ctx, before)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.log.Warn("watch: prune history", "err", err)
+		case n != state.Pruned{}:
+			e.log.Info("watch: pruned history", "before", before.Format(time.RFC3339), "events", n.Events, "deliveries", n.Deliveries, "silences", n.Silences)
+		}
+		if !e.sleep(ctx, now.Add(e.tune.PruneEvery), nil) {
+			return
+		}
+	}
 }
 
 // sleep waits until the clock reaches until, kick is signalled or ctx is

@@ -384,3 +384,46 @@ func TestSlowSendGivesBackWhatCouldOutlastItsClaim(t *testing.T) {
 		t.Fatalf("the second group was not left to the next round untried: %+v", ds)
 	}
 }
+
+// pruningOutbox records the engine's Prune calls.
+type pruningOutbox struct {
+	state.Outbox
+	mu     sync.Mutex
+	before []time.Time
+}
+
+func (p *pruningOutbox) Prune(ctx context.Context, before time.Time) (state.Pruned, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.before = append(p.before, before)
+	return state.Pruned{}, nil
+}
+
+func (p *pruningOutbox) calls() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Time(nil), p.before...)
+}
+
+// The engine prunes history older than the retention at start and then
+// every PruneEvery, so that state stays bounded over years.
+func TestPrunesHistoryEveryInterval(t *testing.T) {
+	store, clock := memstate.New(), newClock()
+	po := &pruningOutbox{Outbox: store}
+	cfg := defaultConfig(keysRoute())
+	cfg.Watch.Retention = 30 * 24 * time.Hour
+	start(t, store, clock, cfg, func(c *watch.Config, d *watch.Deps) {
+		d.Outbox = po
+		d.Tuning.PruneEvery = time.Hour
+	})
+	waitFor(t, "a prune at start", func() bool { return len(po.calls()) == 1 })
+	if got, want := po.calls()[0], t0.Add(-30*24*time.Hour); !got.Equal(want) {
+		t.Errorf("pruned before %v, want %v (now - retention)", got, want)
+	}
+	clock.Advance(59 * time.Minute)
+	clock.Advance(time.Minute)
+	waitFor(t, "a prune an hour later", func() bool { return len(po.calls()) == 2 })
+	if got, want := po.calls()[1], t0.Add(time.Hour-30*24*time.Hour); !got.Equal(want) {
+		t.Errorf("second prune before %v, want %v", got, want)
+	}
+}

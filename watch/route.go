@@ -22,6 +22,7 @@ type compiled struct {
 	poll         time.Duration
 	trapTTL      time.Duration
 	offlineAfter int
+	retention    time.Duration
 	statusURL    string
 	domain       string
 	defaults     *route // templates and timing of deliveries whose route is gone
@@ -36,7 +37,7 @@ func compile(cfg Config) (*compiled, error) {
 	c := &compiled{
 		byName: map[string]*route{}, printers: map[string]Printer{},
 		poll: cfg.Watch.Poll, trapTTL: cfg.Watch.TrapTTL, offlineAfter: cfg.Watch.OfflineAfter,
-		statusURL: cfg.StatusURL, domain: cfg.MessageDomain,
+		retention: cfg.Watch.Retention, statusURL: cfg.StatusURL, domain: cfg.MessageDomain,
 	}
 	if c.poll <= 0 {
 		c.poll = alerts.DefaultPoll
@@ -46,6 +47,9 @@ func compile(cfg Config) (*compiled, error) {
 	}
 	if c.offlineAfter <= 0 {
 		c.offlineAfter = alerts.DefaultOfflineAfter
+	}
+	if c.retention <= 0 {
+		c.retention = alerts.DefaultRetention
 	}
 	if c.domain == "" {
 		c.domain = "inkform.invalid"

@@ -991,6 +991,45 @@ func (s *Store) AddSilence(ctx context.Context, sl state.Silence) (int64, error)
 	return id, nil
 }
 
+// Prune deletes the history that ended before before; see state.Pruner.
+func (s *Store) Prune(ctx context.Context, before time.Time) (state.Pruned, error) {
+	var n state.Pruned
+	fail := func(err error) (state.Pruned, error) {
+		return state.Pruned{}, fmt.Errorf("%s state: prune before %s: %w", s.d.Name(), before.UTC().Format(time.RFC3339), err)
+	}
+	at, err := encTime(before)
+	if err != nil {
+		return fail(err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		n = state.Pruned{}
+		for _, q := range []struct {
+			dst  *int64
+			stmt string
+			args []any
+		}{
+			{&n.Deliveries, `DELETE FROM alert_deliveries WHERE status <> ? AND COALESCE(sent_at, due_at) < ?`, []any{state.DeliveryPending, at}},
+			{&n.Events, `DELETE FROM alert_events WHERE occurred_at < ? AND routed_at IS NOT NULL
+	AND NOT EXISTS (SELECT 1 FROM alert_active a WHERE a.event_id = alert_events.id)
+	AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.event_id = alert_events.id)`, []any{at}},
+			{&n.Silences, `DELETE FROM alert_silences WHERE ends_at < ?`, []any{at}},
+		} {
+			res, err := tx.ExecContext(ctx, s.bind(q.stmt), q.args...)
+			if err != nil {
+				return err
+			}
+			if *q.dst, err = res.RowsAffected(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return n, nil
+}
+
 // Silences returns the silences active at t (Starts <= t < Ends), or all
 // when t is zero, most recent first (by Starts, then by id).
 func (s *Store) Silences(ctx context.Context, t time.Time) ([]state.Silence, error) {

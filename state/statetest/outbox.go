@@ -51,6 +51,7 @@ func RunOutbox(t *testing.T, open func(t *testing.T) state.Store) {
 		{"Finish", testFinish},
 		{"Release", testRelease},
 		{"MarkSending", testMarkSending},
+		{"Prune", testPrune},
 		{"LastSent", testLastSent},
 		{"ConcurrentClaims", func(t *testing.T, o state.Outbox) { testConcurrentClaims(t, o, o) }},
 		{"Silences", testSilences},
@@ -876,6 +877,92 @@ func testMarkSending(t *testing.T, o state.Outbox) {
 		if d.MessageID != id {
 			t.Errorf("sent delivery %d: MessageID %q, want %q", d.ID, d.MessageID, id)
 		}
+	}
+}
+
+func testPrune(t *testing.T, o state.Outbox) {
+	p, ok := o.(state.Pruner)
+	if !ok {
+		t.Skipf("%T does not prune", o)
+	}
+	ctx := ctxFor(t)
+	old, cut := base.Add(-48*time.Hour), base.Add(-24*time.Hour)
+	ids := mustAppend(t, o,
+		ev("lab-1", alerts.Jam, "1", alerts.Raised, old),      // 0: cleared by 1, no email: goes
+		ev("lab-1", alerts.Jam, "1", alerts.Cleared, old),     // 1: goes
+		ev("lab-2", alerts.Jam, "2", alerts.Raised, old),      // 2: still active: kept
+		ev("lab-3", alerts.DoorOpen, "", alerts.Raised, old),  // 3: cleared by 4; its email pending: kept
+		ev("lab-3", alerts.DoorOpen, "", alerts.Cleared, old), // 4: its email sent long ago: both go
+		ev("lab-4", alerts.Jam, "4", alerts.Raised, base),     // 5: recent: kept
+		ev("lab-4", alerts.Jam, "4", alerts.Cleared, base),    // 6: recent: kept
+		ev("lab-5", alerts.TonerLow, "", alerts.Raised, old),  // 7: not routed yet: kept
+		ev("lab-5", alerts.TonerLow, "", alerts.Cleared, old)) // 8: not routed yet: kept
+	for i, id := range ids[:7] {
+		var ds []state.Delivery
+		switch i {
+		case 3, 4:
+			ds = []state.Delivery{delivery("r", fmt.Sprintf("event:%d", id), old)}
+		}
+		if _, err := o.RouteEvent(ctx, id, ds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent, err := o.Deliveries(ctx, state.DeliveryFilter{EventID: ids[4]})
+	if err != nil || len(sent) != 1 {
+		t.Fatalf("deliveries of event %d: %v, %v", ids[4], sent, err)
+	}
+	claimAll(t, o, "w1", old.Add(time.Second), 1) // the one due first: event 3's
+	claimed := claimAll(t, o, "w1", old.Add(time.Second), 10)
+	if len(claimed) != 2 {
+		t.Fatalf("claimed %d deliveries, want 2", len(claimed))
+	}
+	if err := o.FinishDeliveries(ctx, "w1", []int64{sent[0].ID}, state.DeliverySent, old.Add(time.Minute), ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.AddSilence(ctx, state.Silence{Printer: "lab-*", Starts: old, Ends: old.Add(time.Hour), Comment: "ended"}); err != nil {
+		t.Fatal(err)
+	}
+	keep, err := o.AddSilence(ctx, state.Silence{Printer: "lab-*", Starts: old, Ends: base.Add(time.Hour), Comment: "still on"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := p.Prune(ctx, cut)
+	if err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	if want := (state.Pruned{Events: 3, Deliveries: 1, Silences: 1}); n != want {
+		t.Errorf("Prune = %+v, want %+v", n, want)
+	}
+	evs, err := o.Events(ctx, state.EventFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]bool{}
+	for _, e := range evs {
+		got[e.ID] = true
+	}
+	for i, id := range ids {
+		gone := i == 0 || i == 1 || i == 4
+		if got[id] == gone {
+			t.Errorf("event %d (the %d-th): kept %v, want %v", id, i, got[id], !gone)
+		}
+	}
+	left, err := o.Deliveries(ctx, state.DeliveryFilter{})
+	if err != nil || len(left) != 1 || left[0].EventID != ids[3] || left[0].Status != state.DeliveryPending {
+		t.Errorf("deliveries left %+v (%v), want event %d's pending one", left, err, ids[3])
+	}
+	sl, err := o.Silences(ctx, time.Time{})
+	if err != nil || len(sl) != 1 || sl[0].ID != keep {
+		t.Errorf("silences left %+v (%v), want %d", sl, err, keep)
+	}
+	act, err := o.ActiveAlerts(ctx)
+	if err != nil || len(act) != 1 {
+		t.Errorf("active alerts after Prune: %d (%v), want 1 (lab-2's jam)", len(act), err)
+	}
+	// Again: nothing more to delete.
+	if n, err := p.Prune(ctx, cut); err != nil || n != (state.Pruned{}) {
+		t.Errorf("second Prune = %+v, %v; want nothing", n, err)
 	}
 }
 
