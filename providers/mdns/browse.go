@@ -39,7 +39,7 @@ type Options struct {
 	// More devices answering gives ErrTooMany with the services kept.
 	MaxServices int
 	// Logf, when set, receives the query library's messages.
-	Logf func(format string, args ...any)
+	Logf func(format string, args ...any) `json:"-"`
 }
 
 // maxWindow keeps a typo from browsing for hours.
@@ -100,7 +100,7 @@ func Browse(ctx context.Context, opts Options) ([]Service, error) {
 				return nil, fmt.Errorf("mdns: browse %s: %w", typ, errs[i])
 			}
 			for _, e := range results[i] {
-				c.add(entryOf(e))
+				c.add(entryOf(e, o.Interface))
 			}
 		}
 	}
@@ -131,17 +131,25 @@ func query(ctx context.Context, p *mdns.QueryParam, max int) ([]*mdns.ServiceEnt
 	return out, err
 }
 
-// entryOf converts the library's answer.
-func entryOf(e *mdns.ServiceEntry) entry {
+// entryOf converts the library's answer. An IPv6 link-local address is
+// reachable only with its zone: the library takes it from the packet's
+// source, which has none when the answer came over IPv4; then it is the
+// interface queried on, when one was named.
+func entryOf(e *mdns.ServiceEntry, iface string) entry {
 	out := entry{name: e.Name, host: e.Host, port: e.Port, txt: e.InfoFields}
 	if a, ok := netip.AddrFromSlice(e.AddrV4); ok {
 		out.addrs = append(out.addrs, a.Unmap())
 	}
 	if e.AddrV6IPAddr != nil {
 		if a, ok := netip.AddrFromSlice(e.AddrV6IPAddr.IP); ok {
-			// A link-local address needs its zone (the interface) to be
-			// reachable.
-			out.addrs = append(out.addrs, a.WithZone(e.AddrV6IPAddr.Zone))
+			zone := e.AddrV6IPAddr.Zone
+			if zone == "" && a.IsLinkLocalUnicast() {
+				zone = iface
+			}
+			if !a.IsLinkLocalUnicast() {
+				zone = ""
+			}
+			out.addrs = append(out.addrs, a.WithZone(zone))
 		}
 	}
 	return out
