@@ -62,7 +62,7 @@ func TestSimMDNS(t *testing.T) {
 	sim := p.Command(ctx, p.B, os.Args[0], "sim", "--printers", fmt.Sprint(n), "--listen", "0.0.0.0", "--base-port", "0",
 		"--services", "pjl,http,https", "--print-rate", "0",
 		"--mdns", "ipp,pdl-datastream,printer", "--mdns-secured", fmt.Sprint(secured), "--mdns-addr", first.String(), "--mdns-interface", p.IfB)
-	sim.Env = append([]string{asCLIEnv + "=1", "NO_COLOR=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")})
+	sim.Env = []string{asCLIEnv + "=1", "NO_COLOR=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
 	sim.Stdout, sim.Stderr = &out, &errb
 	if err := sim.Start(); err != nil {
 		t.Fatalf("start inkform sim: %v", err)
