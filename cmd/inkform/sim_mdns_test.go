@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -36,11 +37,41 @@ func TestSimMDNSBrowseChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	svcs, err := mdns.Browse(t.Context(), opts)
-	if err != nil {
+	if errors.Is(err, mdns.ErrTooMany) {
+		fmt.Printf("\n%s%v\n", mdnsErrorMark, err)
+	} else if err != nil {
 		t.Fatalf("Browse: %v", err)
 	}
 	out, _ := json.Marshal(svcs)
 	fmt.Printf("\n%s%s\n", mdnsResultMark, out)
+}
+
+const mdnsErrorMark = "MDNS-ERROR "
+
+// browseIn runs Browse inside namespace ns and returns the services and
+// the error (ErrTooMany) it gave.
+func browseIn(ctx context.Context, t *testing.T, p *testservers.NetnsPair, ns string, opts mdns.Options) ([]mdns.Service, string) {
+	t.Helper()
+	spec, _ := json.Marshal(opts)
+	var bout, berr bytes.Buffer
+	browse := p.TestBinary(ctx, t, ns, "^TestSimMDNSBrowseChild$", mdnsBrowseEnv+"="+string(spec))
+	browse.Stdout, browse.Stderr = &bout, &berr
+	if err := browse.Run(); err != nil {
+		t.Fatalf("browse: %v\n%s%s", err, bout.String(), berr.String())
+	}
+	var found []mdns.Service
+	var errText string
+	for line := range strings.Lines(bout.String()) {
+		if js, ok := strings.CutPrefix(line, mdnsResultMark); ok {
+			if err := json.Unmarshal([]byte(js), &found); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if e, ok := strings.CutPrefix(line, mdnsErrorMark); ok {
+			errText = strings.TrimSpace(e)
+		}
+	}
+	return found, errText
 }
 
 // inkform sim --mdns in one namespace, each printer at its own address;
@@ -58,48 +89,17 @@ func TestSimMDNS(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	var out, errb lockedBuffer
-	sim := p.Command(ctx, p.B, os.Args[0], "sim", "--printers", fmt.Sprint(n), "--listen", "0.0.0.0", "--base-port", "0",
+	out := startSimIn(ctx, t, p, p.B, "--printers", fmt.Sprint(n), "--listen", "0.0.0.0", "--base-port", "0",
 		"--services", "pjl,http,https", "--print-rate", "0",
 		"--mdns", "ipp,pdl-datastream,printer", "--mdns-secured", fmt.Sprint(secured), "--mdns-addr", first.String(), "--mdns-interface", p.IfB)
-	sim.Env = []string{asCLIEnv + "=1", "NO_COLOR=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
-	sim.Stdout, sim.Stderr = &out, &errb
-	if err := sim.Start(); err != nil {
-		t.Fatalf("start inkform sim: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- sim.Wait() }()
-	t.Cleanup(func() {
-		_ = sim.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = sim.Process.Kill()
-			<-exited
-		}
-	})
-	if !out.waitFor("ready", time.Minute) {
-		t.Fatalf("inkform sim did not get ready:\n%s%s", out.String(), errb.String())
-	}
 	if want := fmt.Sprintf("mDNS: sim-001 at %s … sim-006 at %s (_ipp._tcp, _pdl-datastream._tcp, _printer._tcp; the last 2 IPP over TLS only)", addrs[0], addrs[n-1]); !strings.Contains(out.String(), want) {
 		t.Errorf("output lacks %q:\n%s", want, out.String())
 	}
 
 	// The browser, in namespace A.
-	spec, _ := json.Marshal(mdns.Options{Interface: p.IfA, DisableIPv6: true, Window: 3 * time.Second, Queries: 3})
-	var bout, berr bytes.Buffer
-	browse := p.TestBinary(ctx, t, p.A, "^TestSimMDNSBrowseChild$", mdnsBrowseEnv+"="+string(spec))
-	browse.Stdout, browse.Stderr = &bout, &berr
-	if err := browse.Run(); err != nil {
-		t.Fatalf("browse: %v\n%s%s", err, bout.String(), berr.String())
-	}
-	var found []mdns.Service
-	for line := range strings.Lines(bout.String()) {
-		if js, ok := strings.CutPrefix(line, mdnsResultMark); ok {
-			if err := json.Unmarshal([]byte(js), &found); err != nil {
-				t.Fatal(err)
-			}
-		}
+	found, errText := browseIn(ctx, t, p, p.A, mdns.Options{Interface: p.IfA, DisableIPv6: true, Window: 3 * time.Second, Queries: 3})
+	if errText != "" {
+		t.Errorf("browse: %s", errText)
 	}
 
 	// The same fleet in this process, for the identities: a printer's
@@ -131,6 +131,56 @@ func TestSimMDNS(t *testing.T) {
 			t.Errorf("%s: found %+v", want.Name(), s)
 		}
 	}
+}
+
+// More printers answering than the browser keeps: it keeps its cap and
+// says so.
+func TestSimMDNSCap(t *testing.T) {
+	const n = 8
+	p := testservers.NewNetnsPair(t)
+	first := netip.MustParseAddr("10.250.0.10")
+	var addrs []netip.Addr
+	for a := first; len(addrs) < n; a = a.Next() {
+		addrs = append(addrs, a)
+	}
+	p.AddAddrs(t, p.B, addrs...)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	startSimIn(ctx, t, p, p.B, "--printers", fmt.Sprint(n), "--listen", "0.0.0.0", "--base-port", "0",
+		"--services", "none", "--print-rate", "0", "--mdns", "all", "--mdns-addr", first.String())
+	found, errText := browseIn(ctx, t, p, p.A, mdns.Options{DisableIPv6: true, Window: time.Second, Queries: 1, MaxServices: 3})
+	if len(found) != 3 || !strings.Contains(errText, "more devices answered than the limit") {
+		t.Errorf("found %d devices, error %q; want 3 and the limit", len(found), errText)
+	}
+}
+
+// startSimIn runs inkform sim with args inside namespace ns until the
+// test ends, and returns its output once it is ready.
+func startSimIn(ctx context.Context, t *testing.T, p *testservers.NetnsPair, ns string, args ...string) *lockedBuffer {
+	t.Helper()
+	var out, errb lockedBuffer
+	sim := p.Command(ctx, ns, os.Args[0], append([]string{"sim"}, args...)...)
+	sim.Env = []string{asCLIEnv + "=1", "NO_COLOR=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	sim.Stdout, sim.Stderr = &out, &errb
+	if err := sim.Start(); err != nil {
+		t.Fatalf("start inkform sim: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- sim.Wait() }()
+	t.Cleanup(func() {
+		// By PID: SIGTERM, which the command handles, then SIGKILL.
+		_ = sim.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = sim.Process.Kill()
+			<-exited
+		}
+	})
+	if !out.waitFor("ready", time.Minute) {
+		t.Fatalf("inkform sim did not get ready:\n%s%s", out.String(), errb.String())
+	}
+	return &out
 }
 
 func TestSimMDNSFlags(t *testing.T) {

@@ -117,10 +117,11 @@ func Browse(ctx context.Context, opts Options) ([]Service, error) {
 // query runs one query and returns its complete answers. The library
 // fills in an answer's fields from later packets of the same query, in
 // the goroutine that runs the query, so the answers are read only once
-// the query has returned; at most max are kept (the library drops what
-// the channel cannot take).
+// the query has returned. At most max+1 are kept (the library drops what
+// the channel cannot take): one more than the cap, so that going over it
+// shows.
 func query(ctx context.Context, p *mdns.QueryParam, max int) ([]*mdns.ServiceEntry, error) {
-	ch := make(chan *mdns.ServiceEntry, max)
+	ch := make(chan *mdns.ServiceEntry, max+1)
 	p.Entries = ch
 	err := mdns.QueryContext(ctx, p)
 	close(ch)
