@@ -165,10 +165,10 @@ func (p *Printer) MDNSAddr() netip.Addr {
 // name ("Lexmark CX725 sim-001"), within a DNS label's 63 bytes.
 func (p *Printer) MDNSInstance() string {
 	s := p.Model() + " " + p.name
-	for len(s) > 63 {
-		s = s[1:] // keep the name, which tells printers apart
+	if len(s) > 63 {
+		s = s[len(s)-63:] // keep the name, which tells printers apart
 	}
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(strings.ToValidUTF8(s, ""))
 }
 
 // MDNSHost is the printer's mDNS host name ("sim-001.local").

@@ -1,6 +1,7 @@
 package mdns
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -315,6 +316,11 @@ func TestOptions(t *testing.T) {
 	}
 	if _, err := Browse(t.Context(), Options{Interface: "no-such-interface0"}); err == nil || !strings.Contains(err.Error(), "no-such-interface0") {
 		t.Errorf("unknown interface: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := Browse(ctx, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
 	}
 	if !errors.Is(fmt.Errorf("x: %w", ErrTooMany), ErrTooMany) {
 		t.Error("ErrTooMany does not wrap")
