@@ -77,6 +77,9 @@ type Options struct {
 	// (jams, doors), on printers chosen by a PRNG seeded with Seed; 0 =
 	// none. Toner alerts follow from printing whatever the rate.
 	AlertRate float64
+	// MDNS, when set, makes every printer advertise itself over mDNS /
+	// DNS-SD (mdns.go).
+	MDNS *MDNSOptions
 }
 
 // Sim is a running fleet. Its methods are safe for concurrent use.
@@ -104,6 +107,8 @@ type Sim struct {
 	alerter   alertMaker
 	trapID    atomic.Int32
 	trapsSent atomic.Uint64
+
+	mdns mdnsState
 }
 
 // Stats counts requests over the whole fleet.
@@ -177,7 +182,12 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 		p.conn = conn
 		p.addr = conn.LocalAddr().String()
 	}
-	if err := s.startServices(ctx, ip); err != nil {
+	err = s.startServices(ctx, ip)
+	if err == nil {
+		err = s.startMDNS()
+	}
+	if err != nil {
+		s.closeMDNS()
 		s.closeServices()
 		for _, p := range s.printers {
 			p.conn.Close()
@@ -379,6 +389,7 @@ func (s *Sim) Close() error {
 		if stop := s.stopWatch.Load(); stop != nil {
 			(*stop)()
 		}
+		s.closeMDNS()
 		s.closeServices()
 		for _, p := range s.printers {
 			if p.conn != nil {

@@ -35,6 +35,7 @@ type simOptions struct {
 	// --alert-every and --alert-storm, read into Sim.AlertRate by runSim.
 	AlertEvery time.Duration
 	AlertStorm float64
+	MDNS       simMDNSFlags // --mdns… (sim_mdns.go)
 }
 
 func newSimCommand(fac *factory) *cobra.Command {
@@ -68,6 +69,11 @@ out as pages print, and with --alert-every or --alert-storm jams and open
 doors come and go on printers picked by a generator seeded with --seed. With
 --alerts-to, each critical alert raised (and each door closed) is sent as a
 printerV2Alert trap from the printer's own address.
+
+With --mdns, each printer also advertises itself over mDNS / DNS-SD (its
+model, location, UUID and web page in TXT), each at its own address from
+--mdns-addr on: addresses of this host on a multicast-capable link, such as
+a network namespace's veth (loopback carries no multicast).
 
 After every socket is bound the command prints the printers (or a summary)
 and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
@@ -109,6 +115,7 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f.StringVar(&o.AlertCommunity, "alert-community", "", "community of the alert traps (default: --read-community)")
 	f.DurationVar(&opts.AlertEvery, "alert-every", 0, "one printer raises or clears an alert (a jam, a door) this often (0 = never; toner alerts follow printing)")
 	f.Float64Var(&opts.AlertStorm, "alert-storm", 0, "N alerts a second across the fleet: a storm (overrides --alert-every)")
+	opts.MDNS.register(f)
 	return cmd
 }
 
@@ -120,6 +127,9 @@ func runSim(ctx context.Context, opts *simOptions) error {
 		return err
 	}
 	o.Services = svcs
+	if o.MDNS, err = opts.MDNS.options(); err != nil {
+		return err
+	}
 	if opts.Recording != "" {
 		rec, err := simulator.LoadRecording(opts.Recording)
 		if err != nil {
@@ -181,6 +191,7 @@ func runSim(ctx context.Context, opts *simOptions) error {
 	default:
 		fmt.Fprintf(out, "serving %d printers on %s (ports %s … %s)\n", len(printers), o.Listen, printers[0].Addr(), printers[len(printers)-1].Addr())
 	}
+	printSimMDNS(out, sim)
 	if hclPath != "" {
 		fmt.Fprintf(out, "configuration written to %s\n", hclPath)
 	}

@@ -32,6 +32,8 @@ var rules = []struct {
 		"observation serves planner, watch and discovery alike"},
 	{"providers", []string{"planner", "apply", "views", "observer", "state", "hcl", "watch", "cmd"},
 		"a protocol knows printers, not plans or state"},
+	{"providers/mdns", []string{"catalog", "fleet", "simulator", "discovery", "providers/router", "providers/snmp"},
+		"DNS-SD browsing stands alone: its Service type is plain data that discovery merges with what the SNMP sweep found"},
 	{"state", []string{"planner", "apply", "views", "observer", "providers", "hcl", "watch", "cmd"},
 		"state records; it does not plan or talk to printers"},
 	{"planner", []string{"apply", "views", "watch", "cmd"},
@@ -50,7 +52,7 @@ var rules = []struct {
 
 // required are the packages the architecture names.
 var required = []string{"catalog", "fleet", "hcl", "plans", "plans/planfile", "planner", "apply", "views", "observer",
-	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports"}
+	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports", "providers/mdns"}
 
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()
