@@ -17,6 +17,9 @@ const (
 	DefaultRepeat        = 4 * time.Hour
 	DefaultTrapListen    = ":162"
 	DefaultSMTPTimeout   = 30 * time.Second
+	DefaultSessionTTL    = 8 * time.Hour
+	DefaultLDAPTimeout   = 10 * time.Second
+	DefaultUserFilter    = "(uid={username})"
 )
 
 // Route is one alert_route block: which events go to whom, and when.

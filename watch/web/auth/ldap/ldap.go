@@ -26,10 +26,10 @@ import (
 const (
 	// DefaultTimeout bounds one check against the directory (connect,
 	// TLS, binds and searches) when the configuration sets none.
-	DefaultTimeout = 10 * time.Second
+	DefaultTimeout = alerts.DefaultLDAPTimeout
 	// DefaultUserFilter finds a user by uid, as OpenLDAP and 389 DS
 	// keep it; Active Directory wants (sAMAccountName={username}).
-	DefaultUserFilter = "(uid={username})"
+	DefaultUserFilter = alerts.DefaultUserFilter
 	// placeholder is replaced by the escaped user name in the filter.
 	placeholder = "{username}"
 	// maxConns bounds the connections open to the directory at once, so
