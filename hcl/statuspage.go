@@ -398,19 +398,21 @@ func decodeRoles(ctx *hhcl.EvalContext, attr *hhcl.Attribute, where string) (map
 	} else {
 		ev, ok, d := eval(ctx, attr.Expr, cty.Map(cty.String), "roles")
 		diags = append(diags, d...)
-		if !ok || ev.val.IsNull() {
+		if !ok {
 			return out, diags
 		}
 		if d := notSensitive(ev, "roles", where); d != nil {
 			return out, append(diags, d...)
 		}
-		for it := ev.val.ElementIterator(); it.Next(); {
-			k, v := it.Element()
-			if v.IsNull() {
-				diags = append(diags, errorAt(attr.Expr.Range(), "Invalid DN", fmt.Sprintf("In %s: the %s group must not be null.", where, k.AsString())))
-				continue
+		if !ev.val.IsNull() {
+			for it := ev.val.ElementIterator(); it.Next(); {
+				k, v := it.Element()
+				if v.IsNull() {
+					diags = append(diags, errorAt(attr.Expr.Range(), "Invalid DN", fmt.Sprintf("In %s: the %s group must not be null.", where, k.AsString())))
+					continue
+				}
+				add(k.AsString(), attr.Expr.Range(), v.AsString(), attr.Expr.Range())
 			}
-			add(k.AsString(), attr.Expr.Range(), v.AsString(), attr.Expr.Range())
 		}
 	}
 	if len(out) == 0 && !diags.HasErrors() {

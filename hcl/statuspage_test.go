@@ -244,6 +244,12 @@ func TestStatusPageMistakes(t *testing.T) {
 			summary: "Invalid DN", detail: []string{`admin group "print-admins"`}},
 		{name: "no roles", src: ldap(url + "      roles = §{}\n"),
 			summary: "No roles"},
+		{name: "null roles", src: ldap(url + "      roles = §null\n"),
+			summary: "No roles"},
+		{name: "roles not a map", src: ldap(url + "      roles = §[\"cn=a,dc=example,dc=com\"]\n"),
+			summary: "Invalid value for roles", detail: []string{"map of string"}},
+		{name: "sensitive role group", src: ldap(url + "      roles = {\n        admin = §var.pw\n      }\n"),
+			summary: "Sensitive value not allowed"},
 		{name: "roles missing", src: page("    ldap §{\n" + url + "      user_base = \"dc=example,dc=com\"\n    }\n"),
 			summary: "Missing required argument", detail: []string{`"roles"`}},
 		{name: "ldap timeout too short", src: ldap(url + roles + "      timeout = §\"10ms\"\n"),
@@ -344,3 +350,28 @@ func selfSignedPEM(t *testing.T) (cert, key string) {
 func mkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
+
+// TestStatusPageDocExample loads the example of docs/status-page.md.
+func TestStatusPageDocExample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "status-page.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "```hcl\n")
+	end := strings.Index(doc[start+7:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no hcl example in docs/status-page.md")
+	}
+	cert, key := selfSignedPEM(t)
+	dir := writeConfig(t, map[string]string{"main.hcl": doc[start+7 : start+7+end], "http.keytab": fakeKeytab})
+	writeFiles(t, dir, map[string]string{"tls/status.pem": cert, "tls/status-key.pem": key, "certs/company-ca.pem": testCAPEM(t)})
+	cfg, diags := Load(dir, LoadOptions{Env: []string{"INKFORM_VAR_ldap_password=hunter2-ldap"}})
+	if cfg == nil || len(diags) > 0 {
+		t.Fatalf("Load: %s", diagText(diags))
+	}
+	sp := cfg.Watch.StatusPage
+	if sp == nil || sp.LDAP == nil || sp.Kerberos == nil || len(sp.LDAP.Roles) != 3 || sp.LDAP.BindPassword != "hunter2-ldap" {
+		t.Errorf("StatusPage: %+v", sp)
+	}
+}

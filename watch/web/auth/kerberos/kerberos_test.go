@@ -29,6 +29,7 @@ import (
 	"github.com/inkform/inkform/alerts"
 	"github.com/inkform/inkform/internal/testservers"
 	"github.com/inkform/inkform/watch/web/auth"
+	"github.com/inkform/inkform/watch/web/auth/ldap"
 )
 
 const otherService = "HTTP/other.localhost"
@@ -117,6 +118,30 @@ func TestGokrb5Client(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || string(body) != user {
 			t.Errorf("%s: %s %q", user, resp.Status, body)
+		}
+	}
+}
+
+// TestTicketThenDirectory: a principal's name from a ticket finds its role
+// in the directory, as the status page does it.
+func TestTicketThenDirectory(t *testing.T) {
+	k := testservers.StartKDC(t, testservers.KDCOptions{})
+	s := testservers.StartSlapd(t, testservers.SlapdOptions{})
+	v := newVerifier(t, alerts.Kerberos{Keytab: k.Keytab, Service: testservers.KDCService, Realm: k.Realm})
+	dir, err := ldap.New(alerts.LDAP{URL: s.LDAPSURL, CAFile: s.CAFile,
+		BindDN: testservers.SlapdServiceDN, BindPassword: s.ServicePassword, UserBase: testservers.SlapdPeopleBase,
+		Roles: map[string]string{alerts.RoleAdmin: testservers.SlapdAdmins, alerts.RoleServiceDesk: testservers.SlapdServiceDesk}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for user, want := range map[string]error{"alice": nil, "bob": nil, "carol": auth.ErrNoRole} {
+		name, ok, err := negotiate(v, header(t, login(t, k, user), testservers.KDCService))
+		if name != user || !ok || err != nil {
+			t.Fatalf("%s: %q, %v, %v", user, name, ok, err)
+		}
+		u, err := dir.Lookup(context.Background(), name)
+		if !errors.Is(err, want) || (want == nil && u.Role == "") {
+			t.Errorf("%s: %+v, %v; want %v", user, u, err, want)
 		}
 	}
 }

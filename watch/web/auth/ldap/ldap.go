@@ -344,7 +344,7 @@ func (d *Directory) findUser(ctx context.Context, c *goldap.Conn, username strin
 		return "", nil, nil
 	}
 	e := res.Entries[0]
-	return e.DN, e.GetAttributeValues("memberOf"), nil
+	return e.DN, e.GetEqualFoldAttributeValues("memberOf"), nil
 }
 
 // userFilter is the configured filter for one user name, escaped so that
@@ -354,12 +354,13 @@ func (d *Directory) userFilter(username string) string {
 	return strings.ReplaceAll(d.filter, placeholder, goldap.EscapeFilter(username))
 }
 
-// groupsOf returns the DNs of the groupOfNames and groupOfUniqueNames
-// entries naming userDN: those under group_base, or else those among the
-// role groups themselves.
+// groupsOf returns the DNs of the group entries naming userDN as member
+// (groupOfNames, Active Directory's group) or uniqueMember
+// (groupOfUniqueNames): those under group_base, or else those among the
+// role groups themselves. Nested groups are not followed.
 func (d *Directory) groupsOf(ctx context.Context, c *goldap.Conn, userDN string) ([]string, error) {
 	dn := goldap.EscapeFilter(userDN)
-	filter := "(|(&(objectClass=groupOfNames)(member=" + dn + "))(&(objectClass=groupOfUniqueNames)(uniqueMember=" + dn + ")))"
+	filter := "(|(member=" + dn + ")(uniqueMember=" + dn + "))"
 	search := func(base string, scope int) ([]string, error) {
 		req := goldap.NewSearchRequest(base, scope, goldap.NeverDerefAliases, maxGroups, d.timeLimit(), false,
 			filter, []string{"1.1"}, nil)
