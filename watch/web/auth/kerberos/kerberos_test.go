@@ -319,6 +319,63 @@ func TestExpired(t *testing.T) {
 	refused(t, "not yet valid", name, ok, err)
 }
 
+// TestExpiredFromKDC: a ticket the KDC issued for three seconds works at
+// once and is refused once it has expired (with one second of clock skew
+// allowed, instead of five minutes, so that the test waits seconds).
+func TestExpiredFromKDC(t *testing.T) {
+	k := testservers.StartKDC(t, testservers.KDCOptions{Users: []string{"alice"}})
+	v := newVerifier(t, alerts.Kerberos{Keytab: k.Keytab, Service: testservers.KDCService})
+	v.skew = time.Second
+	cfg, err := config.Load(k.Krb5Conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.LibDefaults.TicketLifetime = 3 * time.Second
+	cl := client.NewWithPassword("alice", k.Realm, k.Passwords["alice"], cfg, client.DisablePAFXFAST(true))
+	if err := cl.Login(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Destroy)
+	now, later := header(t, cl, testservers.KDCService), header(t, cl, testservers.KDCService)
+
+	// The ticket's end, as the KDC set it, read with the service's key.
+	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(later, "Negotiate "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k5, err := decodeToken(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tkt := k5.APReq.Ticket
+	sname := types.NewPrincipalName(nametype.KRB_NT_SRV_INST, testservers.KDCService)
+	if err := tkt.DecryptEncPart(loadKeytab(t, k.Keytab), &sname); err != nil {
+		t.Fatal(err)
+	}
+	end := tkt.DecryptedEncPart.EndTime
+	if life := time.Until(end); life > time.Minute {
+		t.Fatalf("the KDC issued a ticket for %s, not 3s", life.Round(time.Second))
+	}
+
+	if name, ok, err := negotiate(v, now); name != "alice" || !ok || err != nil {
+		t.Fatalf("while valid: %q, %v, %v", name, ok, err)
+	}
+	// Wait, bounded, until the ticket's end plus the allowed skew has
+	// passed on this clock.
+	deadline := end.Add(v.skew + 10*time.Second)
+	for !time.Now().After(end.Add(v.skew + 100*time.Millisecond)) {
+		if time.Now().After(deadline) {
+			t.Fatal("the clock did not pass the ticket's end")
+		}
+		time.Sleep(100 * time.Millisecond) // poll interval, not synchronisation
+	}
+	name, ok, err := negotiate(v, later)
+	refused(t, "expired", name, ok, err)
+	if err != nil && !strings.Contains(err.Error(), "expired") {
+		t.Errorf("refused for another reason: %v", err)
+	}
+}
+
 // TestRealm: with a realm configured, a principal of another realm is
 // refused even when its ticket is good; without, its name part counts.
 func TestRealm(t *testing.T) {
