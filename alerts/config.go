@@ -17,6 +17,9 @@ const (
 	DefaultRepeat        = 4 * time.Hour
 	DefaultTrapListen    = ":162"
 	DefaultSMTPTimeout   = 30 * time.Second
+	DefaultSessionTTL    = 8 * time.Hour
+	DefaultLDAPTimeout   = 10 * time.Second
+	DefaultUserFilter    = "(uid={username})"
 	// DefaultRetention is how long finished deliveries, events that no
 	// longer matter and ended silences are kept (90 days).
 	DefaultRetention = 90 * 24 * time.Hour
@@ -209,4 +212,34 @@ func (s SMTP) LogValue() slog.Value {
 		slog.String("host", p.Host), slog.Int("port", p.Port), slog.String("encryption", p.Encryption),
 		slog.String("username", p.Username), slog.String("password", p.Password), slog.String("from", p.From),
 		slog.String("ca_cert", p.CACertFile), slog.Duration("timeout", p.Timeout))
+}
+
+// redacted is l with the bind password replaced, for printing.
+func (l LDAP) redacted() ldapPrinted {
+	p := ldapPrinted(l)
+	if p.BindPassword != "" {
+		p.BindPassword = "(sensitive)"
+	}
+	return p
+}
+
+// ldapPrinted is LDAP without its methods, so that printing it does not
+// call String again.
+type ldapPrinted LDAP
+
+// String prints l without its bind password, so a %v in a log or an
+// error cannot leak it.
+func (l LDAP) String() string { return fmt.Sprintf("%+v", l.redacted()) }
+
+// GoString is String for %#v.
+func (l LDAP) GoString() string { return fmt.Sprintf("%#v", l.redacted()) }
+
+// LogValue logs l without its bind password.
+func (l LDAP) LogValue() slog.Value {
+	p := l.redacted()
+	return slog.GroupValue(
+		slog.String("url", p.URL), slog.Bool("start_tls", p.StartTLS), slog.Bool("insecure", p.Insecure),
+		slog.String("ca_file", p.CAFile), slog.String("bind_dn", p.BindDN), slog.String("bind_password", p.BindPassword),
+		slog.String("user_base", p.UserBase), slog.String("user_filter", p.UserFilter), slog.String("group_base", p.GroupBase),
+		slog.Any("roles", p.Roles), slog.Duration("timeout", p.Timeout))
 }

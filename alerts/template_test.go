@@ -61,3 +61,19 @@ func TestSMTPPrintsNoPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestLDAPPrintsNoPassword(t *testing.T) {
+	l := LDAP{URL: "ldaps://ldap.example.com", BindDN: "cn=inkform,dc=example,dc=com", BindPassword: "hunter2-ldap"}
+	sp := StatusPage{Listen: "127.0.0.1:8443", LDAP: &l}
+	var b strings.Builder
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("ldap", "config", l)
+	slog.New(slog.NewTextHandler(&b, nil)).Info("ldap", "config", l)
+	for _, out := range []string{fmt.Sprint(l), fmt.Sprintf("%+v", l), fmt.Sprintf("%#v", l), fmt.Sprintf("%v", &l), fmt.Sprintf("%+v", sp), b.String()} {
+		if strings.Contains(out, "hunter2-ldap") {
+			t.Errorf("printed as %s", out)
+		}
+	}
+	if !strings.Contains(fmt.Sprint(l), "ldaps://ldap.example.com") {
+		t.Errorf("printed as %s", fmt.Sprint(l))
+	}
+}

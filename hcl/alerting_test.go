@@ -318,7 +318,7 @@ func TestAlertingDocumented(t *testing.T) {
 			t.Errorf("docs lack the template field .%s", f)
 		}
 	}
-	for _, s := range []*hhcl.BodySchema{smtpSchema, alertRouteSchema, matchSchema, emailSchema, watchSchema, trapsSchema, driftSchema, reportSchema} {
+	for _, s := range []*hhcl.BodySchema{smtpSchema, alertRouteSchema, matchSchema, emailSchema, watchSchema, trapsSchema, driftSchema, statusPageSchema, ldapSchema, kerberosSchema, reportSchema} {
 		for _, a := range s.Attributes {
 			if !strings.Contains(doc, "| `"+a.Name+"`") && !strings.Contains(doc, "`"+a.Name+"` |") && !strings.Contains(doc, ", `"+a.Name+"`") {
 				t.Errorf("docs lack a row for the attribute %s", a.Name)

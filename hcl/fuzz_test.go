@@ -33,6 +33,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`firmware "f" { rollout { batch = 1e30 } }`))
 	f.Add([]byte(issueForms))
 	f.Add([]byte("smtp {\n  host = \"h\"\n  from = \"a@b\"\n}\nalert_route \"r\" {\n  email {\n    to = [\"a@b\"]\n  }\n  body = \"{{range 3}}{{.}}{{end}}{{template \\\"x\\\"}}\"\n}\n"))
+	f.Add([]byte("watch {\n  status_page {\n    listen = \":8443\"\n    ldap {\n      url = \"ldap://h:389\"\n      insecure = true\n      user_base = \"dc=x\"\n      user_filter = \"(uid={username})\"\n      roles = { admin = \"cn=a,dc=x\", (\"viewer\") = \"cn=v,dc=x\" }\n    }\n    kerberos {\n      keytab = \"k\"\n      service = \"HTTP/h\"\n    }\n  }\n}\n"))
 	f.Add([]byte("report \"r\" {\n  schedule = \"TZ= 0 0 * * *\"\n  view = \"alerts\"\n}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		dir := t.TempDir()

@@ -205,6 +205,27 @@ var trapsSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{{Name: "listen"}, {Name: "allow"}},
 }
 
+var statusPageSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "listen", Required: true}, {Name: "tls_cert"}, {Name: "tls_key"},
+		{Name: "metrics_listen"}, {Name: "session_ttl"},
+	},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: "ldap"}, {Type: "kerberos"}},
+}
+
+var ldapSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{
+		{Name: "url", Required: true}, {Name: "start_tls"}, {Name: "insecure"}, {Name: "ca_file"},
+		{Name: "bind_dn"}, {Name: "bind_password"},
+		{Name: "user_base", Required: true}, {Name: "user_filter"}, {Name: "group_base"},
+		{Name: "roles", Required: true}, {Name: "timeout"},
+	},
+}
+
+var kerberosSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "keytab", Required: true}, {Name: "service", Required: true}, {Name: "realm"}},
+}
+
 var driftSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{{Name: "every", Required: true}, {Name: "enforce"}},
 }

@@ -73,10 +73,7 @@ func (l *loader) decodeWatch(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 		case watchDrift:
 			out.Drift, d = l.decodeDrift(ctx, sub)
 		case watchStatusPage:
-			// Its place in the schema is taken so that it is not
-			// misreported as a typo; decoding it comes with the page.
-			d = hhcl.Diagnostics{errorAt(sub.DefRange, "Status page not available",
-				"This version of inkform has no status page yet; remove the status_page block.")}
+			out.StatusPage, d = l.decodeStatusPage(ctx, sub)
 		}
 		diags = append(diags, d...)
 	}

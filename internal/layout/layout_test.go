@@ -44,6 +44,8 @@ var rules = []struct {
 		"views render plans and results; they do not make them"},
 	{"watch", []string{"planner", "apply", "views", "state/sqlstate", "cmd"},
 		"the service runs through interfaces: plans and state come in through them"},
+	{"watch/web/auth", []string{"planner", "apply", "views", "observer", "providers", "hcl", "simulator", "state/sqlstate", "reports", "watch", "cmd"},
+		"logins check who a person is and their role: they know the configuration (alerts) and state, not the engine, the page or the fleet"},
 	{"reports", []string{"hcl", "plans", "planner", "apply", "views", "observer", "providers", "state/sqlstate", "simulator", "watch", "cmd"},
 		"a report renders the data it is given; it neither observes, plans nor stores"},
 	{"cmd", []string{"state/sqlstate"},

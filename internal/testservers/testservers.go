@@ -1,6 +1,6 @@
 // Package testservers starts real daemons (net-snmp's snmpd, snmpsim,
-// vsftpd, Firebird, Mailpit) for integration tests and stops them when the
-// test ends.
+// vsftpd, Firebird, Mailpit, OpenLDAP's slapd, MIT's krb5kdc) for
+// integration tests and stops them when the test ends.
 //
 // A test that needs a daemon which is not installed is skipped, unless
 // INKFORM_REQUIRE_INTEGRATION=1 is set: then it fails, so CI cannot pass by
