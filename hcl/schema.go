@@ -124,6 +124,7 @@ var settingBindingSchemas = map[catalog.BindingKind]*hhcl.BodySchema{
 	catalog.BindingSNMP: settingSNMPSchema,
 	catalog.BindingPJL:  settingPJLSchema,
 	catalog.BindingEWS:  settingEWSSchema,
+	catalog.BindingNPAP: settingNPAPSchema,
 }
 
 func bindingBlocks() []hhcl.BlockHeaderSchema {
@@ -144,6 +145,10 @@ var settingPJLSchema = &hhcl.BodySchema{
 
 var settingEWSSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{{Name: "field", Required: true}},
+}
+
+var settingNPAPSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "id", Required: true}},
 }
 
 var firmwareSchema = &hhcl.BodySchema{
