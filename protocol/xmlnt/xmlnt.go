@@ -308,4 +308,3 @@ func (XML) Decode(b []byte) (npap.Message, error) {
 	}
 	return m, nil
 }
-

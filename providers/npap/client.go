@@ -28,8 +28,8 @@ import (
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
-	"github.com/inkform/inkform/providers"
 	wire "github.com/inkform/inkform/protocol/npap"
+	"github.com/inkform/inkform/providers"
 )
 
 // Defaults for Options' zero values.

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/inkform/inkform/fleet"
+	wire "github.com/inkform/inkform/protocol/npap"
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/providers/npap"
 	"github.com/inkform/inkform/providers/xmlnt"
-	wire "github.com/inkform/inkform/protocol/npap"
 	"github.com/inkform/inkform/simulator"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/inkform/inkform/catalog"
 	"github.com/inkform/inkform/fleet"
-	"github.com/inkform/inkform/providers"
 	wire "github.com/inkform/inkform/protocol/npap"
+	"github.com/inkform/inkform/providers"
 )
 
 // readBatch is how many settings one read asks for: replies of that many
