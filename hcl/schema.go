@@ -195,6 +195,7 @@ var emailSchema = &hhcl.BodySchema{
 // page, NPAP intake) adds its block here and a case in decodeWatch.
 const (
 	watchTraps      = "traps"
+	watchNPAP       = "npap"
 	watchDrift      = "drift"
 	watchStatusPage = "status_page"
 )
@@ -203,7 +204,7 @@ var watchSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{
 		{Name: "poll"}, {Name: "trap_ttl"}, {Name: "offline_after"}, {Name: "low_percent"},
 	},
-	Blocks: []hhcl.BlockHeaderSchema{{Type: watchTraps}, {Type: watchDrift}, {Type: watchStatusPage}},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: watchTraps}, {Type: watchNPAP}, {Type: watchDrift}, {Type: watchStatusPage}},
 }
 
 var trapsSchema = &hhcl.BodySchema{
