@@ -288,3 +288,34 @@ func FuzzNPAPAlertDecode(f *testing.F) {
 		}
 	})
 }
+
+// Keep registers at once, and unregisters when its context ends.
+func TestKeep(t *testing.T) {
+	sim, err := simulator.Start(t.Context(), simulator.Options{Printers: 1, Services: []string{"npap"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	p := sim.Printers()[0]
+	fp := fleet.Printer{Name: p.Name(), Host: "127.0.0.1", Ports: map[string]int{"npap": p.Port("npap")}, Transports: []string{"npap"},
+		Credentials: fleet.Credentials{Admin: fleet.Admin{Password: "inkform-sim"}}}
+	ctx, cancel := context.WithCancel(t.Context())
+	rounds := make(chan []npap.Registration, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		npap.Keep(ctx, pnpap.New(nil, pnpap.Options{}), func() []fleet.Printer { return []fleet.Printer{fp} }, 29187, time.Hour,
+			func(r []npap.Registration) { rounds <- r })
+	}()
+	if r := <-rounds; len(r) != 1 || r[0].Err != nil {
+		t.Fatalf("first round %+v", r)
+	}
+	if n := len(p.Registered()); n != 1 {
+		t.Errorf("%d registrations, want 1", n)
+	}
+	cancel()
+	<-done
+	if n := len(p.Registered()); n != 0 {
+		t.Errorf("%d registrations after Keep ended", n)
+	}
+}

@@ -86,22 +86,26 @@ func each(ctx context.Context, tr *pnpap.Transport, printers []fleet.Printer, do
 
 // Keep registers with the printers at once and again every half
 // lifetime until ctx is done, then unregisters (within a few seconds).
-// report, when not nil, receives each round's registrations.
-func Keep(ctx context.Context, tr *pnpap.Transport, printers []fleet.Printer, port uint16, lifetime time.Duration, report func([]Registration)) {
+// printers is asked each round, so a reloaded configuration's printers
+// are registered with at the next round. report, when not nil, receives
+// each round's registrations.
+func Keep(ctx context.Context, tr *pnpap.Transport, printers func() []fleet.Printer, port uint16, lifetime time.Duration, report func([]Registration)) {
 	if lifetime <= 0 {
 		lifetime = DefaultLifetime
 	}
 	t := time.NewTicker(lifetime / 2)
 	defer t.Stop()
+	var last []fleet.Printer
 	for {
-		regs := Register(ctx, tr, printers, port, lifetime)
+		last = printers()
+		regs := Register(ctx, tr, last, port, lifetime)
 		if report != nil && ctx.Err() == nil {
 			report(regs)
 		}
 		select {
 		case <-ctx.Done():
 			uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			Unregister(uctx, tr, printers, port)
+			Unregister(uctx, tr, last, port)
 			cancel()
 			return
 		case <-t.C:
