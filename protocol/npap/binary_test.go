@@ -205,3 +205,27 @@ func FuzzNPAPDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDocumented checks that docs/protocols/npap.md shows every vector's
+// bytes as the golden files hold them.
+func TestDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/protocols/npap.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vectors() {
+		raw, err := os.ReadFile(filepath.Join("testdata", v.Name+".hex"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := "### " + v.Name + "\n"
+		i := strings.Index(string(doc), head)
+		if i < 0 {
+			t.Errorf("docs/protocols/npap.md lacks the example %s", v.Name)
+			continue
+		}
+		if !strings.Contains(string(doc[i:]), "```\n"+string(raw)+"```") {
+			t.Errorf("docs/protocols/npap.md: example %s differs from testdata/%s.hex", v.Name, v.Name)
+		}
+	}
+}

@@ -120,3 +120,22 @@ func FuzzXMLNTDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDocumented checks that docs/protocols/xmlnt.md shows every vector
+// as the golden files hold it.
+func TestDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/protocols/xmlnt.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range npap.Vectors() {
+		raw, err := os.ReadFile(filepath.Join("testdata", v.Name+".xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.Index(string(doc), "### "+v.Name+"\n")
+		if i < 0 || !strings.Contains(string(doc[i:]), "```xml\n"+string(raw)+"```") {
+			t.Errorf("docs/protocols/xmlnt.md: example %s missing or different from testdata/%s.xml", v.Name, v.Name)
+		}
+	}
+}
