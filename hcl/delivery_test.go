@@ -117,7 +117,7 @@ func TestLoadDelivery(t *testing.T) {
 		t.Errorf("acme.tray_lock = %+v (type follows from the SNMP type)", lock)
 	}
 	fin, _ := cfg.Catalog.Lookup("acme.finisher")
-	if fin.PJL == nil || fin.PJL.DeviceValue("off") != "NONE" {
+	if fin.PJL == nil || fin.PJL.DeviceValue("off") != "NONE" || fin.NPAP == nil || fin.NPAP.ID != 4097 {
 		t.Errorf("acme.finisher = %+v", fin)
 	}
 	welcome, _ := cfg.Catalog.Lookup("acme.welcome_text")
@@ -199,6 +199,11 @@ func TestDeliveryErrors(t *testing.T) {
 			name:    "setting without binding",
 			src:     "setting \"acme.x\" {\n  type = \"string\"\n}\n",
 			summary: "Invalid setting declaration", detail: []string{`Setting "acme.x"`, "at least one of snmp, pjl, ews or npap"}, line: 1,
+		},
+		{
+			name:    "setting npap id out of range",
+			src:     "setting \"acme.x\" {\n  type = \"string\"\n  npap { id = 70000 }\n}\n",
+			summary: "Invalid setting declaration", detail: []string{"npap.id must be a whole number from 1 to 65535"}, line: 3,
 		},
 		{
 			name:    "setting without type",
