@@ -25,11 +25,11 @@ import (
 // Options.NPAPAlertsTo and to the servers registered with it.
 
 func init() {
-	registerService(service{name: "npap", serveUDP: func(ctx context.Context, p *Printer, conn *net.UDPConn) error {
-		return p.serveNPAP(ctx, conn, npap.Binary{}, true)
+	registerService(service{name: "npap", boundUDP: (*Printer).npapBound, serveUDP: func(ctx context.Context, p *Printer, conn *net.UDPConn) error {
+		return p.serveNPAP(ctx, conn, npap.Binary{})
 	}})
 	registerService(service{name: "xmlnt", serveUDP: func(ctx context.Context, p *Printer, conn *net.UDPConn) error {
-		return p.serveNPAP(ctx, conn, xmlnt.XML{}, false)
+		return p.serveNPAP(ctx, conn, xmlnt.XML{})
 	}})
 }
 
@@ -89,20 +89,22 @@ func (p *Printer) Registered() []netip.AddrPort {
 	return out
 }
 
-// serveNPAP answers requests on conn with codec until ctx is done. The
-// binary (NPAP) socket is also where alerts leave from.
-func (p *Printer) serveNPAP(ctx context.Context, conn *net.UDPConn, codec npap.Codec, alerts bool) error {
+// npapBound makes the NPAP socket the one alerts leave from, before the
+// simulator starts; the alerts already active are no news.
+func (p *Printer) npapBound(conn *net.UDPConn) {
+	p.mu.Lock()
+	table := slices.Clone(p.table)
+	p.mu.Unlock()
+	p.npap.mu.Lock()
+	p.npap.conn = conn
+	p.npap.seen = table
+	p.npap.mu.Unlock()
+}
+
+// serveNPAP answers requests on conn with codec until ctx is done.
+func (p *Printer) serveNPAP(ctx context.Context, conn *net.UDPConn, codec npap.Codec) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	if alerts {
-		p.mu.Lock()
-		table := slices.Clone(p.table)
-		p.mu.Unlock()
-		p.npap.mu.Lock()
-		p.npap.conn = conn
-		p.npap.seen = table // the alerts already active are no news
-		p.npap.mu.Unlock()
-	}
 	buf := make([]byte, codec.MaxDatagram()+1)
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)

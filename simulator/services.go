@@ -27,6 +27,9 @@ type service struct {
 	// serveUDP, set instead of serve, makes a datagram service (NPAP,
 	// XMLNT): it answers on conn until ctx is done, and closes conn then.
 	serveUDP func(ctx context.Context, p *Printer, conn *net.UDPConn) error
+	// boundUDP, when set, is called with the bound socket before Start
+	// returns, so that what it sets up is in place for the first caller.
+	boundUDP func(p *Printer, conn *net.UDPConn)
 }
 
 var (
@@ -84,6 +87,9 @@ func (s *Sim) startServices(ctx context.Context, ip netip.Addr) error {
 					return fmt.Errorf("simulator: printer %s: %s: %w", p.name, svc.name, err)
 				}
 				p.setPort(svc.name, conn.LocalAddr().(*net.UDPAddr).Port)
+				if svc.boundUDP != nil {
+					svc.boundUDP(p, conn)
+				}
 				s.wg.Go(func() {
 					if err := svc.serveUDP(sctx, p, conn); err != nil && !errors.Is(err, net.ErrClosed) && sctx.Err() == nil {
 						p.logf("%s: %v", svc.name, err)
