@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/inkform/inkform/fleet"
-	"github.com/inkform/inkform/providers/npap"
-	"github.com/inkform/inkform/providers/xmlnt"
 	wire "github.com/inkform/inkform/protocol/npap"
 	xmlwire "github.com/inkform/inkform/protocol/xmlnt"
+	"github.com/inkform/inkform/providers/npap"
+	"github.com/inkform/inkform/providers/xmlnt"
 )
 
 // The XMLNT client drops malformed and oversized XML replies, counts

@@ -10,8 +10,8 @@ import (
 
 	"github.com/inkform/inkform/alerts"
 	"github.com/inkform/inkform/fleet"
-	pnpap "github.com/inkform/inkform/providers/npap"
 	wire "github.com/inkform/inkform/protocol/npap"
+	pnpap "github.com/inkform/inkform/providers/npap"
 	"github.com/inkform/inkform/simulator"
 	"github.com/inkform/inkform/watch"
 	"github.com/inkform/inkform/watch/npap"
