@@ -16,6 +16,7 @@ const (
 	DefaultGroupInterval = 5 * time.Minute
 	DefaultRepeat        = 4 * time.Hour
 	DefaultTrapListen    = ":162"
+	DefaultNPAPListen    = ":9187"
 	DefaultSMTPTimeout   = 30 * time.Second
 	DefaultSessionTTL    = 8 * time.Hour
 	DefaultLDAPTimeout   = 10 * time.Second
@@ -80,7 +81,9 @@ type SMTP struct {
 // polled.
 type Watch struct {
 	// Traps is nil when the configuration has no traps block.
-	Traps        *Traps
+	Traps *Traps
+	// NPAP is nil when the configuration has no npap block.
+	NPAP         *NPAP
 	Poll         time.Duration
 	TrapTTL      time.Duration
 	OfflineAfter int
@@ -158,6 +161,15 @@ func DefaultWatch() Watch {
 type Traps struct {
 	Listen string
 	// Allow lists CIDR prefixes whose traps are accepted besides the
+	// configured printers' addresses.
+	Allow []string
+}
+
+// NPAP is the watch.npap block: NPAP alerts from Lexmark printers, and
+// watch's registration with the printers whose transports include npap.
+type NPAP struct {
+	Listen string
+	// Allow lists CIDR prefixes whose alerts are accepted besides the
 	// configured printers' addresses.
 	Allow []string
 }

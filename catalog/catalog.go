@@ -64,6 +64,7 @@ type Setting struct {
 	SNMP *SNMP `json:"snmp,omitempty"`
 	PJL  *PJL  `json:"pjl,omitempty"`
 	EWS  *EWS  `json:"ews,omitempty"`
+	NPAP *NPAP `json:"npap,omitempty"`
 	// Families, when set, lists the model families that support the setting
 	// at all; on other families it is reported as unsupported.
 	Families []string `json:"families,omitempty"`
@@ -78,6 +79,7 @@ type Bindings struct {
 	SNMP *SNMP `json:"snmp,omitempty"`
 	PJL  *PJL  `json:"pjl,omitempty"`
 	EWS  *EWS  `json:"ews,omitempty"`
+	NPAP *NPAP `json:"npap,omitempty"`
 }
 
 // PJL says how a setting maps to a PJL environment variable, read with
@@ -94,6 +96,16 @@ type PJL struct {
 type EWS struct {
 	Field string `json:"field"`
 }
+
+// NPAP says which numbered setting of the printer's own management
+// protocols (NPAP, XMLNT) holds a setting (see docs/protocols/npap.md).
+// ID 0 in an override removes the binding for that family.
+type NPAP struct {
+	ID int `json:"id"` // 1–65535
+}
+
+// MaxNPAPID is the largest setting number NPAP carries (16 bits).
+const MaxNPAPID = 65535
 
 // Family is a group of models that share how settings are reached.
 type Family struct {
@@ -177,7 +189,7 @@ func (s Setting) Bindings(family string) Bindings {
 	if len(s.Families) > 0 && !slices.Contains(s.Families, family) {
 		return Bindings{}
 	}
-	b := Bindings{SNMP: s.SNMP, PJL: s.PJL, EWS: s.EWS}
+	b := Bindings{SNMP: s.SNMP, PJL: s.PJL, EWS: s.EWS, NPAP: s.NPAP}
 	if o, ok := s.Overrides[family]; ok {
 		if o.SNMP != nil {
 			b.SNMP = o.SNMP
@@ -187,6 +199,9 @@ func (s Setting) Bindings(family string) Bindings {
 		}
 		if o.EWS != nil {
 			b.EWS = o.EWS
+		}
+		if o.NPAP != nil {
+			b.NPAP = o.NPAP
 		}
 	}
 	// Empty bindings (an override removing one) read as absent, so callers
@@ -200,11 +215,14 @@ func (s Setting) Bindings(family string) Bindings {
 	if b.EWS != nil && b.EWS.Field == "" {
 		b.EWS = nil
 	}
+	if b.NPAP != nil && b.NPAP.ID == 0 {
+		b.NPAP = nil
+	}
 	return b
 }
 
 // Any reports whether at least one transport can carry the setting.
-func (b Bindings) Any() bool { return b.SNMP != nil || b.PJL != nil || b.EWS != nil }
+func (b Bindings) Any() bool { return b.SNMP != nil || b.PJL != nil || b.EWS != nil || b.NPAP != nil }
 
 // DeviceValue returns the PJL value that stands for the catalog value v.
 func (p PJL) DeviceValue(v string) string {

@@ -178,8 +178,18 @@ func (c *Catalog) CheckSetting(s Setting) []Problem {
 				bound = true
 			}
 		}
+		if b.NPAP != nil {
+			switch {
+			case b.NPAP.ID == 0 && removable:
+			case b.NPAP.ID < 1 || b.NPAP.ID > MaxNPAPID:
+				bound = true
+				bad(prefix+"npap.id", "%d is not a setting number between 1 and %d", b.NPAP.ID, MaxNPAPID)
+			default:
+				bound = true
+			}
+		}
 	}
-	check("", Bindings{SNMP: s.SNMP, PJL: s.PJL, EWS: s.EWS}, false)
+	check("", Bindings{SNMP: s.SNMP, PJL: s.PJL, EWS: s.EWS, NPAP: s.NPAP}, false)
 	for _, fam := range slices.Sorted(maps.Keys(s.Overrides)) {
 		if !c.hasFamily(fam) {
 			bad("overrides", "unknown model family %q; the catalog has %q", fam, c.familyNames())
@@ -187,7 +197,7 @@ func (c *Catalog) CheckSetting(s Setting) []Problem {
 		check("overrides."+fam+".", s.Overrides[fam], true)
 	}
 	if !bound {
-		bad("", "no binding: a setting needs at least one of snmp, pjl or ews")
+		bad("", "no binding: a setting needs at least one of snmp, pjl, ews or npap")
 	}
 	return out
 }

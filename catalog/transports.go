@@ -15,10 +15,14 @@ const (
 	BindingSNMP BindingKind = "snmp"
 	BindingPJL  BindingKind = "pjl"
 	BindingEWS  BindingKind = "ews"
+	// BindingNPAP is a numbered setting of Lexmark's own management
+	// protocols: NPAP and XMLNT reach the same setting by the same number
+	// (docs/protocols/npap.md).
+	BindingNPAP BindingKind = "npap"
 )
 
 // BindingKinds lists every binding kind, in the order Bindings holds them.
-var BindingKinds = []BindingKind{BindingSNMP, BindingPJL, BindingEWS}
+var BindingKinds = []BindingKind{BindingSNMP, BindingPJL, BindingEWS, BindingNPAP}
 
 // Has reports whether b holds a binding of kind k.
 func (b Bindings) Has(k BindingKind) bool {
@@ -29,6 +33,8 @@ func (b Bindings) Has(k BindingKind) bool {
 		return b.PJL != nil
 	case BindingEWS:
 		return b.EWS != nil
+	case BindingNPAP:
+		return b.NPAP != nil
 	}
 	return false
 }
@@ -41,10 +47,12 @@ type TransportInfo struct {
 	// Name returns.
 	Name string
 	// Port is the standard port. When InAddress is set it is the default
-	// port of the printer's address; otherwise a TCP port that `ports`
-	// may move.
+	// port of the printer's address; otherwise a port that `ports` may
+	// move (TCP, or UDP when UDP is set).
 	Port      int
 	InAddress bool
+	// UDP marks a transport of datagrams rather than a TCP stream.
+	UDP bool
 	// Facts marks the transport that reads facts (model, serial,
 	// supplies): every session opens it, and it alone is the preference of
 	// a printer without `transports`.
@@ -62,7 +70,9 @@ type TransportInfo struct {
 	// Preference orders transports when a printer serves several and a
 	// configuration is generated for it, lower first: SNMP, then PJL
 	// (it carries most settings), HTTPS before plain HTTP, FTP (files
-	// only) last. Gaps leave room for new rows.
+	// only), then Lexmark's own NPAP and XMLNT (compatibility with the
+	// firmware is unverified, so they come after every standard
+	// protocol). Gaps leave room for new rows.
 	Preference int
 }
 
@@ -77,6 +87,8 @@ var Transports = []TransportInfo{
 	{Name: "ftp", Port: 21, Files: true, Firmware: true, Preference: 40},
 	{Name: "http", Port: 80, Binding: BindingEWS, Files: true, Firmware: true, Preference: 30},
 	{Name: "https", Port: 443, Binding: BindingEWS, Files: true, Firmware: true, Secure: true, Preference: 20},
+	{Name: "npap", Port: 9300, UDP: true, Binding: BindingNPAP, Preference: 50},
+	{Name: "xmlnt", Port: 6000, UDP: true, Binding: BindingNPAP, Preference: 55},
 }
 
 // Transport returns the table's row for name. The router asks once per
@@ -120,7 +132,7 @@ func FirmwareTransports() []string {
 	return transportNames(func(t TransportInfo) bool { return t.Firmware })
 }
 
-// PortTransports returns the transports whose TCP port `ports` may move.
+// PortTransports returns the transports whose port `ports` may move.
 func PortTransports() []string {
 	return transportNames(func(t TransportInfo) bool { return !t.InAddress })
 }

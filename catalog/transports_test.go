@@ -90,11 +90,11 @@ func TestTransportLists(t *testing.T) {
 		name      string
 		got, want []string
 	}{
-		{"TransportNames", TransportNames(), []string{"snmp", "pjl", "ftp", "http", "https"}},
-		{"SettingsTransports", SettingsTransports(), []string{"snmp", "pjl", "http", "https"}},
+		{"TransportNames", TransportNames(), []string{"snmp", "pjl", "ftp", "http", "https", "npap", "xmlnt"}},
+		{"SettingsTransports", SettingsTransports(), []string{"snmp", "pjl", "http", "https", "npap", "xmlnt"}},
 		{"FileTransports", FileTransports(), []string{"pjl", "ftp", "http", "https"}},
 		{"FirmwareTransports", FirmwareTransports(), []string{"pjl", "ftp", "http", "https"}},
-		{"PortTransports", PortTransports(), []string{"pjl", "ftp", "http", "https"}},
+		{"PortTransports", PortTransports(), []string{"pjl", "ftp", "http", "https", "npap", "xmlnt"}},
 		{"DefaultTransports", DefaultTransports(), []string{"snmp"}},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
@@ -122,9 +122,9 @@ func TestPort(t *testing.T) {
 }
 
 func TestSortByPreference(t *testing.T) {
-	names := []string{"ftp", "zz", "http", "snmp", "aa", "https", "pjl"}
+	names := []string{"ftp", "zz", "xmlnt", "http", "snmp", "aa", "npap", "https", "pjl"}
 	SortByPreference(names)
-	want := []string{"snmp", "pjl", "https", "http", "ftp", "aa", "zz"}
+	want := []string{"snmp", "pjl", "https", "http", "ftp", "npap", "xmlnt", "aa", "zz"}
 	if !slices.Equal(names, want) {
 		t.Errorf("got %q, want %q", names, want)
 	}
@@ -150,6 +150,9 @@ func docRow(tr TransportInfo) string {
 	if tr.InAddress {
 		port += " (in `address`)"
 	}
+	if tr.UDP {
+		port += "/udp"
+	}
 	var carries []string
 	if tr.Facts {
 		carries = append(carries, "facts")
@@ -168,4 +171,38 @@ func docRow(tr TransportInfo) string {
 		tls = "yes"
 	}
 	return fmt.Sprintf("| `%s` | %s | %s | %s |", tr.Name, port, strings.Join(carries, ", "), tls)
+}
+
+// TestNPAPNumbersUnique checks that no two settings share an NPAP setting
+// number on any family: a number names one setting on the printer.
+func TestNPAPNumbersUnique(t *testing.T) {
+	c := Default()
+	for _, fam := range append(c.familyNames(), "") {
+		seen := map[int]string{}
+		for _, s := range c.Settings {
+			b := s.Bindings(fam).NPAP
+			if b == nil {
+				continue
+			}
+			if other, dup := seen[b.ID]; dup {
+				t.Errorf("family %q: %s and %s share NPAP number %d", fam, other, s.Name, b.ID)
+			}
+			seen[b.ID] = s.Name
+		}
+	}
+	if b := mustLookup(t, c, "system.contact").Bindings("lexmark").NPAP; b == nil || b.ID != 257 {
+		t.Errorf("system.contact on lexmark: NPAP binding %+v, want id 257", b)
+	}
+	if b := mustLookup(t, c, "system.contact").Bindings("hp").NPAP; b != nil {
+		t.Errorf("system.contact on hp: NPAP binding %+v, want none (NPAP is Lexmark's)", b)
+	}
+}
+
+func mustLookup(t *testing.T, c *Catalog, name string) Setting {
+	t.Helper()
+	s, ok := c.Lookup(name)
+	if !ok {
+		t.Fatalf("%s: not in the catalog", name)
+	}
+	return s
 }

@@ -153,6 +153,8 @@ func TestAlertingMistakes(t *testing.T) {
 			summary: "Invalid listen address", detail: []string{"1 to 65535"}},
 		{name: "watch bad allow", src: "watch {\n  traps {\n    allow = [\"10.0.0.0/8\", §\"10.0.0.0/33\"]\n  }\n}\n",
 			summary: "Invalid allow prefix", detail: []string{`"10.0.0.0/33" is not a CIDR prefix`}},
+		{name: "watch npap bad allow", src: "watch {\n  npap {\n    allow = [§\"10.0.0.0/33\"]\n  }\n}\n",
+			summary: "Invalid allow prefix", detail: []string{"In the npap block", `"10.0.0.0/33" is not a CIDR prefix`}},
 		{name: "watch allow host bits", src: "watch {\n  traps {\n    allow = [§\"10.20.1.5/16\"]\n  }\n}\n",
 			warning: true, summary: "Address bits after the prefix", detail: []string{"it allows 10.20.0.0/16"}},
 		{name: "watch drift too often", src: "watch {\n  drift {\n    every = §\"30s\"\n  }\n}\n",

@@ -131,6 +131,10 @@ watch {
   traps {
     allow = ["10.20.0.0/16", "fd00::/8", "192.0.2.7"]
   }
+  npap {
+    listen = "127.0.0.1:19187"
+    allow  = ["10.30.0.0/16"]
+  }
   poll          = "1m"
   trap_ttl      = "30m"
   offline_after = 3
@@ -202,6 +206,7 @@ report "daily" {
 	}
 	wantWatch := &alerts.Watch{
 		Traps:        &alerts.Traps{Listen: alerts.DefaultTrapListen, Allow: []string{"10.20.0.0/16", "fd00::/8", "192.0.2.7/32"}},
+		NPAP:         &alerts.NPAP{Listen: "127.0.0.1:19187", Allow: []string{"10.30.0.0/16"}},
 		Poll:         time.Minute,
 		TrapTTL:      30 * time.Minute,
 		OfflineAfter: 3,

@@ -178,7 +178,7 @@ func portMap(attr *hhcl.Attribute, v cty.Value, diags *hhcl.Diagnostics) map[str
 			continue
 		case !slices.Contains(portNames, name):
 			*diags = append(*diags, errorAt(attr.Expr.Range(), "Invalid ports",
-				fmt.Sprintf("%q is not a transport with a TCP port; use %q.%s", name, portNames, didYouMean(name, portNames))))
+				fmt.Sprintf("%q is not a transport with a port of its own; use %q.%s", name, portNames, didYouMean(name, portNames))))
 			continue
 		case e.IsNull():
 			continue

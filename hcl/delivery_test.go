@@ -117,7 +117,7 @@ func TestLoadDelivery(t *testing.T) {
 		t.Errorf("acme.tray_lock = %+v (type follows from the SNMP type)", lock)
 	}
 	fin, _ := cfg.Catalog.Lookup("acme.finisher")
-	if fin.PJL == nil || fin.PJL.DeviceValue("off") != "NONE" {
+	if fin.PJL == nil || fin.PJL.DeviceValue("off") != "NONE" || fin.NPAP == nil || fin.NPAP.ID != 4097 {
 		t.Errorf("acme.finisher = %+v", fin)
 	}
 	welcome, _ := cfg.Catalog.Lookup("acme.welcome_text")
@@ -198,7 +198,12 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "setting without binding",
 			src:     "setting \"acme.x\" {\n  type = \"string\"\n}\n",
-			summary: "Invalid setting declaration", detail: []string{`Setting "acme.x"`, "at least one of snmp, pjl or ews"}, line: 1,
+			summary: "Invalid setting declaration", detail: []string{`Setting "acme.x"`, "at least one of snmp, pjl, ews or npap"}, line: 1,
+		},
+		{
+			name:    "setting npap id out of range",
+			src:     "setting \"acme.x\" {\n  type = \"string\"\n  npap { id = 70000 }\n}\n",
+			summary: "Invalid setting declaration", detail: []string{"npap.id must be a whole number from 1 to 65535"}, line: 3,
 		},
 		{
 			name:    "setting without type",
@@ -279,7 +284,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "unknown transport",
 			src:     printer + "  transports = [\"snmp\", \"ftps\"]\n}\n",
-			summary: "Invalid transports", detail: []string{`"ftps" is not a transport; use ["snmp" "pjl" "ftp" "http" "https"].`, `Did you mean "ftp"?`}, line: 3,
+			summary: "Invalid transports", detail: []string{`"ftps" is not a transport; use ["snmp" "pjl" "ftp" "http" "https" "npap" "xmlnt"].`, `Did you mean "ftp"?`}, line: 3,
 		},
 		{
 			name:    "transport twice",
@@ -289,7 +294,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "no transports",
 			src:     printer + "  transports = []\n}\n",
-			summary: "Invalid transports", detail: []string{`at least one of ["snmp" "pjl" "ftp" "http" "https"]; leave it out for ["snmp"].`}, line: 3,
+			summary: "Invalid transports", detail: []string{`at least one of ["snmp" "pjl" "ftp" "http" "https" "npap" "xmlnt"]; leave it out for ["snmp"].`}, line: 3,
 		},
 		{
 			name:    "transports not a list",
@@ -304,7 +309,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "port for unknown transport",
 			src:     printer + "  ports = { ipp = 631 }\n}\n",
-			summary: "Invalid ports", detail: []string{`"ipp" is not a transport with a TCP port; use ["pjl" "ftp" "http" "https"].`}, line: 3,
+			summary: "Invalid ports", detail: []string{`"ipp" is not a transport with a port of its own; use ["pjl" "ftp" "http" "https" "npap" "xmlnt"].`}, line: 3,
 		},
 		{
 			name:    "snmp port in ports",

@@ -124,6 +124,7 @@ var settingBindingSchemas = map[catalog.BindingKind]*hhcl.BodySchema{
 	catalog.BindingSNMP: settingSNMPSchema,
 	catalog.BindingPJL:  settingPJLSchema,
 	catalog.BindingEWS:  settingEWSSchema,
+	catalog.BindingNPAP: settingNPAPSchema,
 }
 
 func bindingBlocks() []hhcl.BlockHeaderSchema {
@@ -144,6 +145,10 @@ var settingPJLSchema = &hhcl.BodySchema{
 
 var settingEWSSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{{Name: "field", Required: true}},
+}
+
+var settingNPAPSchema = &hhcl.BodySchema{
+	Attributes: []hhcl.AttributeSchema{{Name: "id", Required: true}},
 }
 
 var firmwareSchema = &hhcl.BodySchema{
@@ -190,6 +195,7 @@ var emailSchema = &hhcl.BodySchema{
 // page, NPAP intake) adds its block here and a case in decodeWatch.
 const (
 	watchTraps      = "traps"
+	watchNPAP       = "npap"
 	watchDrift      = "drift"
 	watchStatusPage = "status_page"
 )
@@ -198,7 +204,7 @@ var watchSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{
 		{Name: "poll"}, {Name: "trap_ttl"}, {Name: "offline_after"}, {Name: "low_percent"}, {Name: "retention"},
 	},
-	Blocks: []hhcl.BlockHeaderSchema{{Type: watchTraps}, {Type: watchDrift}, {Type: watchStatusPage}},
+	Blocks: []hhcl.BlockHeaderSchema{{Type: watchTraps}, {Type: watchNPAP}, {Type: watchDrift}, {Type: watchStatusPage}},
 }
 
 var trapsSchema = &hhcl.BodySchema{

@@ -200,6 +200,21 @@ func (l *loader) decodeSettingBlock(ctx *hhcl.EvalContext, b *hhcl.Block) (catal
 		case catalog.BindingEWS:
 			f, _ := str(sa, "field")
 			s.EWS = &catalog.EWS{Field: f}
+		case catalog.BindingNPAP:
+			s.NPAP = &catalog.NPAP{}
+			if attr, ok := sa["id"]; ok {
+				ev, ok, d := eval(ctx, attr.Expr, cty.Number, "id")
+				diags = append(diags, d...)
+				if ok && !ev.val.IsNull() {
+					id, acc := ev.val.AsBigFloat().Int64()
+					if !ev.val.AsBigFloat().IsInt() || acc != big.Exact || id < 1 || id > catalog.MaxNPAPID {
+						diags = append(diags, errorAt(attr.Expr.Range(), "Invalid setting declaration",
+							fmt.Sprintf("npap.id must be a whole number from 1 to %d.", catalog.MaxNPAPID)))
+					} else {
+						s.NPAP.ID = int(id)
+					}
+				}
+			}
 		}
 	}
 

@@ -70,6 +70,11 @@ func (l *loader) decodeWatch(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 		switch typ {
 		case watchTraps:
 			out.Traps, d = l.decodeTraps(ctx, sub)
+		case watchNPAP:
+			var listen string
+			var allow []string
+			listen, allow, d = l.decodeIntake(ctx, sub, "the npap block", alerts.DefaultNPAPListen)
+			out.NPAP = &alerts.NPAP{Listen: listen, Allow: allow}
 		case watchDrift:
 			out.Drift, d = l.decodeDrift(ctx, sub)
 		case watchStatusPage:
@@ -84,8 +89,14 @@ func (l *loader) decodeWatch(ctx *hhcl.EvalContext) hhcl.Diagnostics {
 }
 
 func (l *loader) decodeTraps(ctx *hhcl.EvalContext, b *hhcl.Block) (*alerts.Traps, hhcl.Diagnostics) {
-	const where = "the traps block"
-	out := &alerts.Traps{Listen: alerts.DefaultTrapListen}
+	listen, allow, diags := l.decodeIntake(ctx, b, "the traps block", alerts.DefaultTrapListen)
+	return &alerts.Traps{Listen: listen, Allow: allow}, diags
+}
+
+// decodeIntake reads the listen address and allow list of an alert
+// intake block (traps, npap).
+func (l *loader) decodeIntake(ctx *hhcl.EvalContext, b *hhcl.Block, where, defaultListen string) (string, []string, hhcl.Diagnostics) {
+	out := &alerts.Traps{Listen: defaultListen}
 	content, diags := b.Body.Content(trapsSchema)
 	attrs, d := l.usable(content.Attributes, scopeBody)
 	diags = append(diags, d...)
@@ -118,7 +129,7 @@ func (l *loader) decodeTraps(ctx *hhcl.EvalContext, b *hhcl.Block) (*alerts.Trap
 			out.Allow = appendNew(out.Allow, p.Masked().String())
 		}
 	}
-	return out, diags
+	return out.Listen, out.Allow, diags
 }
 
 // checkListen returns why s is not a host:port to listen on, or "".

@@ -30,4 +30,10 @@
 // Options.AlertRate by a generator seeded with Options.Seed. With
 // Options.AlertsTo, a critical alert raised (and a door or cover closed)
 // sends a printerV2Alert trap (SNMPv2c) from the printer's own address.
+//
+// NPAP and XMLNT (npap.go): printers serving "npap" or "xmlnt" answer
+// inkform's NPAP and XMLNT (docs/protocols/npap.md) on UDP ports of their
+// own, over the same settings as every other protocol, keep the servers
+// registered for alerts, and send an NPAP alert for every alert raised or
+// cleared to them and to Options.NPAPAlertsTo.
 package simulator

@@ -51,6 +51,8 @@ type Printer struct {
 	alerts       []Alert
 	table        []Alert
 	pendingTraps []Alert
+
+	npap npapState // NPAP and XMLNT (npap.go)
 }
 
 type printerStats struct {
@@ -296,4 +298,5 @@ func (p *Printer) changed() {
 		p.sim.markDirty()
 	}
 	p.flushTraps()
+	p.sendNPAPAlerts()
 }

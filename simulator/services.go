@@ -12,8 +12,9 @@ import (
 	"sync"
 )
 
-// A service is a TCP protocol every virtual printer serves besides SNMP:
-// the RAW 9100 PJL interpreter, the FTP server, the embedded web server.
+// A service is a protocol every virtual printer serves besides SNMP: the
+// RAW 9100 PJL interpreter, the FTP server, the embedded web server (TCP),
+// NPAP and XMLNT (UDP).
 // Each lives in its own file and registers itself in init.
 type service struct {
 	// name is the transport name used in configurations: "pjl", "ftp",
@@ -23,6 +24,12 @@ type service struct {
 	// ctx is done. It must return promptly when either happens and must
 	// never panic on bad input.
 	serve func(ctx context.Context, p *Printer, ln net.Listener) error
+	// serveUDP, set instead of serve, makes a datagram service (NPAP,
+	// XMLNT): it answers on conn until ctx is done, and closes conn then.
+	serveUDP func(ctx context.Context, p *Printer, conn *net.UDPConn) error
+	// boundUDP, when set, is called with the bound socket before Start
+	// returns, so that what it sets up is in place for the first caller.
+	boundUDP func(p *Printer, conn *net.UDPConn)
 }
 
 var (
@@ -73,6 +80,22 @@ func (s *Sim) startServices(ctx context.Context, ip netip.Addr) error {
 			port := 0
 			if s.opts.BasePort != 0 {
 				port = s.opts.BasePort + (k+1)*len(s.printers) + i
+			}
+			if svc.serveUDP != nil {
+				conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+				if err != nil {
+					return fmt.Errorf("simulator: printer %s: %s: %w", p.name, svc.name, err)
+				}
+				p.setPort(svc.name, conn.LocalAddr().(*net.UDPAddr).Port)
+				if svc.boundUDP != nil {
+					svc.boundUDP(p, conn)
+				}
+				s.wg.Go(func() {
+					if err := svc.serveUDP(sctx, p, conn); err != nil && !errors.Is(err, net.ErrClosed) && sctx.Err() == nil {
+						p.logf("%s: %v", svc.name, err)
+					}
+				})
+				continue
 			}
 			ln, err := net.Listen("tcp", netip.AddrPortFrom(ip, uint16(port)).String())
 			if err != nil {

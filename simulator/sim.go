@@ -45,8 +45,9 @@ type Options struct {
 	// PrintRate: every PrintRate each online printer prints one page;
 	// 0 = no background printing.
 	PrintRate time.Duration
-	// Services lists the TCP services each printer serves besides SNMP
-	// (see Services()); nil serves SNMP only.
+	// Services lists the services each printer serves besides SNMP (see
+	// Services()): TCP ones, and NPAP and XMLNT over UDP; nil serves SNMP
+	// only.
 	Services []string
 	// FirmwareFail makes the FirmwareFail printers after the offline and
 	// slow ones reject firmware images (see firmware.go).
@@ -73,6 +74,11 @@ type Options struct {
 	// raised, or a door or cover closes.
 	AlertsTo       string
 	AlertCommunity string
+	// NPAPAlertsTo (IP:PORT), when set, receives an NPAP alert from the
+	// NPAP port of each printer that serves "npap" whenever one of its
+	// alerts is raised or cleared, as do the servers that registered
+	// with the printer over NPAP or XMLNT (npap.go).
+	NPAPAlertsTo string
 	// AlertRate is how many alerts a second the fleet raises or clears
 	// (jams, doors), on printers chosen by a PRNG seeded with Seed; 0 =
 	// none. Toner alerts follow from printing whatever the rate.
@@ -257,6 +263,9 @@ func (o *Options) normalize() error {
 	}
 	if o.FirmwareFail < 0 || o.Offline+o.Slow+o.FirmwareFail > o.Printers {
 		return fmt.Errorf("simulator: %d printers rejecting firmware after %d offline and %d slow ones, out of %d", o.FirmwareFail, o.Offline, o.Slow, o.Printers)
+	}
+	if _, err := parseAlertsTo(o.NPAPAlertsTo); err != nil {
+		return errors.New("simulator: npap-alerts-to: want IP:PORT")
 	}
 	if o.AlertCommunity == "" {
 		o.AlertCommunity = o.ReadCommunity

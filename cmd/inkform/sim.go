@@ -46,9 +46,9 @@ func newSimCommand(fac *factory) *cobra.Command {
 		Short: "Run simulated printers (SNMP agents) for demos, CI and benchmarks",
 		Long: `Run a fleet of virtual printers, each an SNMP v1/v2c agent on its own UDP port
 (printer i on base-port+i; --base-port 0 picks free ports). Each printer takes
-that UDP port and, when it serves TCP services (--services; by default up to
-250 printers), four TCP ports for PJL, FTP, HTTP and HTTPS, always picked free:
---write-hcl records them all. Models cycle through
+that UDP port and, when it serves other services (--services; by default up to
+250 printers), four TCP ports for PJL, FTP, HTTP and HTTPS and two UDP ports
+for Lexmark's NPAP and XMLNT, always picked free: --write-hcl records them all. Models cycle through
 Lexmark CX725, Lexmark MS821, HP LaserJet M507, Brother HL-L6400DW and
 RICOH IM C3000; serial numbers follow from the printer's position, so a
 configuration written with --write-hcl stays valid across restarts.
@@ -68,7 +68,9 @@ hrPrinterDetectedErrorState in step with their alerts: toner runs low and
 out as pages print, and with --alert-every or --alert-storm jams and open
 doors come and go on printers picked by a generator seeded with --seed. With
 --alerts-to, each critical alert raised (and each door closed) is sent as a
-printerV2Alert trap from the printer's own address.
+printerV2Alert trap from the printer's own address. With --npap-alerts-to,
+each alert raised or cleared is also sent as an NPAP alert from the printer's
+NPAP port (as it is to servers that registered over NPAP or XMLNT).
 
 With --mdns, each printer also advertises itself over mDNS / DNS-SD (its
 model, location, UUID and web page in TXT), each at its own address from
@@ -108,10 +110,11 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f.StringVar(&o.AdminUser, "admin-user", "admin", "administrator login of every printer's FTP server and embedded web server")
 	f.StringVar(&o.AdminPassword, "admin-password", "inkform-sim", "administrator password of every printer's FTP server and embedded web server")
 	f.StringVar(&o.AuthScheme, "auth-scheme", "digest", `how the embedded web server asks for the login: "basic" or "digest"`)
-	f.StringVar(&opts.Services, "services", "auto", "TCP services each printer serves besides SNMP: a list of "+strings.Join(simulator.Services(), ",")+`, "all", "none", or "auto" (all up to `+fmt.Sprint(simAllServicesUpTo)+` printers, none above)`)
+	f.StringVar(&opts.Services, "services", "auto", "services each printer serves besides SNMP: a list of "+strings.Join(simulator.Services(), ",")+`, "all", "none", or "auto" (all up to `+fmt.Sprint(simAllServicesUpTo)+` printers, none above)`)
 	f.IntVar(&o.FirmwareFail, "firmware-fail", 0, "the K printers after the offline and slow ones reject firmware images")
 	f.DurationVar(&o.RebootDelay, "reboot-delay", 2*time.Second, "how long a printer stays offline after installing firmware")
 	f.StringVar(&o.AlertsTo, "alerts-to", "", "send printerV2Alert traps (SNMPv2c) to this IP:PORT when a printer's critical alert is raised or a door closes")
+	f.StringVar(&o.NPAPAlertsTo, "npap-alerts-to", "", "send NPAP alerts to this IP:PORT when a printer's alert is raised or cleared (printers serving npap)")
 	f.StringVar(&o.AlertCommunity, "alert-community", "", "community of the alert traps (default: --read-community)")
 	f.DurationVar(&opts.AlertEvery, "alert-every", 0, "one printer raises or clears an alert (a jam, a door) this often (0 = never; toner alerts follow printing)")
 	f.Float64Var(&opts.AlertStorm, "alert-storm", 0, "N alerts a second across the fleet: a storm (overrides --alert-every)")
@@ -209,6 +212,9 @@ func runSim(ctx context.Context, opts *simOptions) error {
 		st.Answered, st.Malformed+st.Refused+st.Lost+st.Ignored, st.Malformed, st.Refused, st.Lost, st.Ignored)
 	if o.AlertsTo != "" {
 		fmt.Fprintf(opts.IO.Err, "%d alert traps sent to %s\n", sim.TrapsSent(), o.AlertsTo)
+	}
+	if n := sim.NPAPAlertsSent(); n > 0 || o.NPAPAlertsTo != "" {
+		fmt.Fprintf(opts.IO.Err, "%d NPAP alerts sent\n", n)
 	}
 	return nil
 }

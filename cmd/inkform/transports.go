@@ -5,9 +5,11 @@ import (
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/providers/ftp"
 	inkhttp "github.com/inkform/inkform/providers/http"
+	"github.com/inkform/inkform/providers/npap"
 	"github.com/inkform/inkform/providers/pjl"
 	"github.com/inkform/inkform/providers/router"
 	"github.com/inkform/inkform/providers/snmp"
+	"github.com/inkform/inkform/providers/xmlnt"
 )
 
 // newConnector routes every printer's facts over SNMP and each setting
@@ -28,7 +30,8 @@ type namedTransport interface{ Name() string }
 // name it answers to.
 func builtTransports(cat *catalog.Catalog) map[string]namedTransport {
 	out := map[string]namedTransport{}
-	for _, t := range []namedTransport{pjl.New(cat, pjl.Options{}), ftp.New(ftp.Options{})} {
+	for _, t := range []namedTransport{pjl.New(cat, pjl.Options{}), ftp.New(ftp.Options{}),
+		npap.New(cat, npap.Options{}), xmlnt.New(cat, xmlnt.Options{})} {
 		out[t.Name()] = t
 	}
 	// The embedded web server serves one transport per URL scheme, named

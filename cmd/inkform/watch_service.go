@@ -22,9 +22,11 @@ import (
 	"github.com/inkform/inkform/planner"
 	"github.com/inkform/inkform/plans"
 	"github.com/inkform/inkform/providers"
+	pnpap "github.com/inkform/inkform/providers/npap"
 	"github.com/inkform/inkform/state"
 	"github.com/inkform/inkform/watch"
 	"github.com/inkform/inkform/watch/mail"
+	wnpap "github.com/inkform/inkform/watch/npap"
 	"github.com/inkform/inkform/watch/traps"
 )
 
@@ -37,6 +39,7 @@ type service struct {
 	outbox state.Outbox
 	engine *watch.Engine
 	traps  *traps.Listener // nil without a traps block
+	npap   *wnpap.Listener // nil without an npap block
 
 	cfg   atomic.Pointer[hcl.Config]
 	addrs atomic.Pointer[attribution]
@@ -66,6 +69,13 @@ func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox stat
 			return nil, err
 		}
 		sources = append(sources, s.traps)
+	}
+	if w := watchBlock(cfg); w.NPAP != nil {
+		s.npap, err = wnpap.New(wnpap.Config{Listen: w.NPAP.Listen, Attributor: s.attributeNPAP})
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, s.npap)
 	}
 	s.engine, err = watch.New(engineConfig(cfg), watch.Deps{
 		Outbox:   outbox,
@@ -136,8 +146,9 @@ func trapCredentials(cfg *hcl.Config) []fleet.SNMP {
 
 // attribution maps source addresses to printers.
 type attribution struct {
-	printers map[netip.Addr]string
-	allow    []netip.Prefix
+	printers  map[netip.Addr]string
+	allow     []netip.Prefix // traps
+	npapAllow []netip.Prefix
 }
 
 // attributionFor resolves every printer's host once (a host name that
@@ -160,16 +171,36 @@ func attributionFor(cfg *hcl.Config, log *slog.Logger) *attribution {
 			}
 		}
 	}
+	if w := watchBlock(cfg); w.NPAP != nil {
+		for _, c := range w.NPAP.Allow {
+			if pf, err := netip.ParsePrefix(c); err == nil {
+				a.npapAllow = append(a.npapAllow, pf.Masked())
+			}
+		}
+	}
 	return a
 }
 
+// attribute is the traps' Attributor: a printer's address, or one the
+// traps block allows.
 func (s *service) attribute(addr netip.Addr) (string, bool) {
 	a := s.addrs.Load()
+	return attributeTo(a, a.allow, addr)
+}
+
+// attributeNPAP is the NPAP alerts' Attributor: a printer's address, or
+// one the npap block allows.
+func (s *service) attributeNPAP(addr netip.Addr) (string, bool) {
+	a := s.addrs.Load()
+	return attributeTo(a, a.npapAllow, addr)
+}
+
+func attributeTo(a *attribution, allow []netip.Prefix, addr netip.Addr) (string, bool) {
 	addr = addr.Unmap()
 	if name, ok := a.printers[addr]; ok {
 		return name, true
 	}
-	for _, pf := range a.allow {
+	for _, pf := range allow {
 		if pf.Contains(addr) {
 			return "", true
 		}
@@ -228,10 +259,11 @@ func (s *service) run(ctx context.Context, ready chan<- string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); s.driftLoop(ctx) }()
 	go func() { defer wg.Done(); s.reportLoop(ctx) }()
 	go func() { defer wg.Done(); s.trapStatsLoop(ctx) }()
+	go func() { defer wg.Done(); s.npapRegistrations(ctx) }()
 	if ready != nil {
 		go func() {
 			addr := ""
@@ -252,7 +284,46 @@ func (s *service) run(ctx context.Context, ready chan<- string) error {
 	if s.traps != nil {
 		s.logTrapStats(s.traps.Stats())
 	}
+	if s.npap != nil {
+		st := s.npap.Stats()
+		s.logIntakeStats("npap alerts", st.Received, st.Accepted, st.Dropped)
+	}
 	return err
+}
+
+// npapRegistrations registers watch, once its NPAP listener listens, with
+// every printer whose transports include npap, renews the registrations
+// every half hour, and unregisters when watch stops. A printer that
+// refuses or does not answer is logged; the others go on.
+func (s *service) npapRegistrations(ctx context.Context) {
+	if s.npap == nil {
+		return
+	}
+	select {
+	case <-s.npap.Ready():
+	case <-ctx.Done():
+		return
+	}
+	addr, err := netip.ParseAddrPort(s.npap.Addr())
+	if err != nil {
+		s.log.Error("npap alerts: cannot tell the port listened on; printers are not registered", "addr", s.npap.Addr())
+		return
+	}
+	tr := pnpap.New(catalogOf(s.cfg.Load()), pnpap.Options{})
+	printers := func() []fleet.Printer { return s.cfg.Load().Printers }
+	wnpap.Keep(ctx, tr, printers, addr.Port(), wnpap.DefaultLifetime, func(regs []wnpap.Registration) {
+		ok := 0
+		for _, r := range regs {
+			if r.Err != nil {
+				s.log.Warn("npap alerts: registration failed", "printer", r.Printer, "err", r.Err)
+				continue
+			}
+			ok++
+		}
+		if len(regs) > 0 {
+			s.log.Info("npap alerts: registered", "printers", ok, "failed", len(regs)-ok, "port", addr.Port())
+		}
+	})
 }
 
 // trapStatsLoop logs the traps listener's counters every trapStatsEvery
@@ -300,16 +371,20 @@ func trapStatsEqual(a, b traps.Stats) bool {
 // logTrapStats logs the counters, each drop reason as its own attribute
 // (dropped_refused_source=1), in a stable order.
 func (s *service) logTrapStats(st traps.Stats) {
-	attrs := []any{"received", st.Received, "accepted", st.Accepted}
-	reasons := make([]string, 0, len(st.Dropped))
-	for k := range st.Dropped {
+	s.logIntakeStats("traps", st.Received, st.Accepted, st.Dropped)
+}
+
+func (s *service) logIntakeStats(msg string, received, accepted uint64, dropped map[string]uint64) {
+	attrs := []any{"received", received, "accepted", accepted}
+	reasons := make([]string, 0, len(dropped))
+	for k := range dropped {
 		reasons = append(reasons, k)
 	}
 	sort.Strings(reasons)
 	for _, k := range reasons {
-		attrs = append(attrs, "dropped_"+k, st.Dropped[k])
+		attrs = append(attrs, "dropped_"+k, dropped[k])
 	}
-	s.log.Info("traps", attrs...)
+	s.log.Info(msg, attrs...)
 }
 
 // reload reads the configuration again and swaps it in; one with errors
@@ -325,6 +400,9 @@ func (s *service) reload(ctx context.Context) {
 	}
 	if old, nw := watchBlock(s.cfg.Load()), watchBlock(cfg); trapsListen(old) != trapsListen(nw) {
 		s.log.Warn("traps listen address changed: restart watch to listen on it", "running", trapsListen(old), "configured", trapsListen(nw))
+	}
+	if old, nw := watchBlock(s.cfg.Load()), watchBlock(cfg); npapListen(old) != npapListen(nw) {
+		s.log.Warn("npap listen address changed: restart watch to listen on it", "running", npapListen(old), "configured", npapListen(nw))
 	}
 	if !slices.Equal(trapCredentials(s.cfg.Load()), trapCredentials(cfg)) {
 		// The listener checks traps with the credentials it started with;
@@ -344,6 +422,13 @@ func (s *service) reload(ctx context.Context) {
 		}
 	}
 	s.log.Info("configuration reloaded", "printers", len(cfg.Printers), "routes", len(cfg.Routes))
+}
+
+func npapListen(w alerts.Watch) string {
+	if w.NPAP == nil {
+		return ""
+	}
+	return w.NPAP.Listen
 }
 
 func trapsListen(w alerts.Watch) string {

@@ -48,6 +48,8 @@ var rules = []struct {
 		"logins check who a person is and their role: they know the configuration (alerts) and state, not the engine, the page or the fleet"},
 	{"reports", []string{"hcl", "plans", "planner", "apply", "views", "observer", "providers", "state/sqlstate", "simulator", "watch", "cmd"},
 		"a report renders the data it is given; it neither observes, plans nor stores"},
+	{"protocol", []string{"catalog", "fleet", "alerts", "hcl", "plans", "planner", "apply", "views", "observer", "providers", "state", "simulator", "watch", "reports", "cmd"},
+		"a wire format is bytes and messages: the clients, the intake and the simulator share it"},
 	{"cmd", []string{"state/sqlstate"},
 		"commands use state.Store and its capabilities, never the SQL core"},
 }

@@ -40,6 +40,10 @@ values, exactly as written), `+"`bool`"+` (`+"`true`"+` or `+"`false`"+`).
   ([docs/protocols/ews.md](protocols/ews.md)). The field name is always the
   setting name with dots turned into underscores: `+"`power.sleep_timeout_min`"+` →
   `+"`power_sleep_timeout_min`"+`.
+- **NPAP**: a setting number of Lexmark's own management protocols, NPAP (UDP 9300)
+  and XMLNT (UDP 6000), which reach the same setting by the same number
+  ([docs/protocols/npap.md](protocols/npap.md)). The numbers are inkform's own:
+  compatibility with Lexmark firmware is unverified. Lexmark printers only.
 
 A printer's `+"`transports`"+` list decides which binding is used. A setting whose
 *families* column names families supports only those; on any other model it
@@ -181,6 +185,13 @@ func notes(s catalog.Setting) string {
 		}
 		if o.EWS != nil {
 			describe("EWS", true, o.EWS.Field)
+		}
+		if o.NPAP != nil {
+			key := ""
+			if o.NPAP.ID != 0 {
+				key = strconv.Itoa(o.NPAP.ID)
+			}
+			describe("NPAP", true, key)
 		}
 		if len(what) > 0 {
 			parts = append(parts, fam+": "+strings.Join(what, ", "))

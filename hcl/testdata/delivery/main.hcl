@@ -35,6 +35,9 @@ setting "acme.finisher" {
     variable = "FINISH"
     values   = { off = "NONE", staple = "STAPLE", punch = "PUNCH" }
   }
+  npap {
+    id = 4097
+  }
 }
 
 credentials "fleet" {

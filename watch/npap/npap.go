@@ -1,0 +1,284 @@
+// Package npap is the NPAP alert intake of watch: a watch.Source that
+// receives the alerts Lexmark printers send over NPAP (UDP, to port 9187
+// by default), attributes them to a printer by their UDP source address
+// alone, decodes them (protocol/npap) into signals named like every other
+// source's (alerts.NameForCode), and acknowledges each one it accepts.
+//
+// It mirrors watch/traps: nothing in a datagram is trusted for
+// attribution; a refused source costs one lookup and no decoding, and is
+// never acknowledged or stored; what is dropped is counted by reason
+// (Stats); the socket reader never waits for the consumer, and accepted
+// alerts wait in a bounded queue, so a flood costs alerts, never memory.
+//
+// NPAP's byte layout is inkform's own (docs/protocols/npap.md):
+// compatibility with Lexmark firmware is unverified.
+package npap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/inkform/inkform/alerts"
+	wire "github.com/inkform/inkform/protocol/npap"
+	"github.com/inkform/inkform/watch"
+)
+
+// DefaultListen is where printers send NPAP alerts.
+const DefaultListen = ":9187"
+
+// DefaultQueueSize is the number of accepted alerts waiting for deliver
+// before further ones are dropped.
+const DefaultQueueSize = 32768
+
+// Reasons a datagram is dropped, the keys of Stats.Dropped.
+const (
+	// DropRefused: the source address is neither a printer nor allowed.
+	DropRefused = "refused_source"
+	// DropOversized: larger than an NPAP datagram may be.
+	DropOversized = "oversized"
+	// DropUndecodable: not an NPAP datagram the codec could read.
+	DropUndecodable = "undecodable"
+	// DropNotAlert: NPAP, but not an alert (a request, a reply).
+	DropNotAlert = "not_alert"
+	// DropQueueFull: accepted, but the queue to deliver was full.
+	DropQueueFull = "queue_full"
+)
+
+// Config configures a Listener.
+type Config struct {
+	// Listen is the UDP address, DefaultListen when "".
+	Listen string
+	// Attributor names the printer of a source address and refuses the
+	// others. Required.
+	Attributor watch.Attributor
+	// QueueSize bounds the alerts waiting for deliver; DefaultQueueSize
+	// when 0.
+	QueueSize int
+	// Now stamps received alerts; time.Now when nil.
+	Now func() time.Time
+}
+
+// Stats are a Listener's counters since it was made.
+type Stats struct {
+	Received uint64 // datagrams read
+	Accepted uint64 // handed to deliver
+	Dropped  map[string]uint64
+}
+
+// Listener is the NPAP alert Source.
+type Listener struct {
+	cfg Config
+
+	received, accepted atomic.Uint64
+	dropped            sync.Map // reason → *atomic.Uint64
+
+	addr      atomic.Value // string
+	ready     chan struct{}
+	readyOnce sync.Once
+	running   atomic.Bool
+}
+
+var _ watch.Source = (*Listener)(nil)
+
+// New checks cfg and returns a Listener; it does not open the socket.
+func New(cfg Config) (*Listener, error) {
+	if cfg.Attributor == nil {
+		return nil, errors.New("npap alerts: no attributor")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	l := &Listener{cfg: cfg, ready: make(chan struct{})}
+	for _, r := range []string{DropRefused, DropOversized, DropUndecodable, DropNotAlert, DropQueueFull} {
+		l.dropped.Store(r, new(atomic.Uint64))
+	}
+	return l, nil
+}
+
+// Name is "npap", the Source of the events it makes.
+func (l *Listener) Name() string { return alerts.SourceNPAP }
+
+// Ready is closed once the socket listens.
+func (l *Listener) Ready() <-chan struct{} { return l.ready }
+
+// Addr is the UDP address listened on, once Ready is closed.
+func (l *Listener) Addr() string {
+	a, _ := l.addr.Load().(string)
+	return a
+}
+
+// Stats returns the counters; Dropped has every reason, seen or not.
+func (l *Listener) Stats() Stats {
+	s := Stats{Received: l.received.Load(), Accepted: l.accepted.Load(), Dropped: map[string]uint64{}}
+	l.dropped.Range(func(k, v any) bool {
+		s.Dropped[k.(string)] = v.(*atomic.Uint64).Load()
+		return true
+	})
+	return s
+}
+
+func (l *Listener) drop(reason string) {
+	v, _ := l.dropped.Load(reason)
+	v.(*atomic.Uint64).Add(1)
+}
+
+// Run listens until ctx is done, calling deliver from one goroutine for
+// every accepted alert. When ctx ends it closes the socket, delivers the
+// alerts already queued and returns nil; it returns the error that kept
+// the socket from opening. A Listener runs once.
+func (l *Listener) Run(ctx context.Context, deliver func(watch.Received)) error {
+	if !l.running.CompareAndSwap(false, true) {
+		return errors.New("npap alerts: listener already ran")
+	}
+	var lc net.ListenConfig
+	pc, err := lc.ListenPacket(ctx, "udp", l.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("npap alerts: listen on %s: %w", l.cfg.Listen, err)
+	}
+	conn := pc.(*net.UDPConn)
+	_ = conn.SetReadBuffer(socketBuffer)
+	l.addr.Store(conn.LocalAddr().String())
+	l.readyOnce.Do(func() { close(l.ready) })
+
+	queue := make(chan watch.Received, l.cfg.QueueSize)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		conn.Close()
+	}()
+	go func() {
+		defer wg.Done()
+		for r := range queue {
+			deliver(r)
+		}
+	}()
+	l.read(conn, queue)
+	close(queue)
+	wg.Wait()
+	return nil
+}
+
+const socketBuffer = 4 << 20
+
+func (l *Listener) read(conn *net.UDPConn, queue chan<- watch.Received) {
+	buf := make([]byte, wire.MaxDatagram+1)
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		l.received.Add(1)
+		r, m, reason := l.handle(buf[:n], from)
+		if reason != "" {
+			l.drop(reason)
+			continue
+		}
+		if len(queue) == cap(queue) {
+			l.drop(DropQueueFull)
+			continue // unacknowledged: the printer may send it again
+		}
+		l.accepted.Add(1)
+		queue <- r
+		l.acknowledge(conn, m, from)
+	}
+}
+
+// handle judges one datagram: the source first, then its size, then the
+// codec.
+func (l *Listener) handle(b []byte, from netip.AddrPort) (watch.Received, wire.Message, string) {
+	addr := from.Addr().Unmap()
+	printer, allowed := l.cfg.Attributor(addr)
+	if !allowed {
+		return watch.Received{}, wire.Message{}, DropRefused
+	}
+	if len(b) > wire.MaxDatagram {
+		return watch.Received{}, wire.Message{}, DropOversized
+	}
+	m, err := wire.Binary{}.Decode(b)
+	if err != nil {
+		return watch.Received{}, wire.Message{}, DropUndecodable
+	}
+	if m.Op != wire.OpAlert || m.Reply {
+		return watch.Received{}, wire.Message{}, DropNotAlert
+	}
+	return watch.Received{From: addr, Printer: printer, At: l.cfg.Now().UTC(), Signals: Signals(m)}, m, ""
+}
+
+// acknowledge answers an accepted alert with a reply of its ID, so that a
+// printer that retransmits unacknowledged alerts stops.
+func (l *Listener) acknowledge(conn *net.UDPConn, m wire.Message, to netip.AddrPort) {
+	b, err := wire.Binary{}.Encode(wire.Message{Op: wire.OpAlert, Reply: true, ID: m.ID})
+	if err != nil {
+		return
+	}
+	_, _ = conn.WriteToUDPAddrPort(b, to)
+}
+
+// maxDescription bounds the description kept from an alert.
+const maxDescription = 255
+
+// Signals turns an NPAP alert into signals, one per alert it carries,
+// named after the Printer-MIB alert code as traps and polls name theirs:
+// a cleared alert, or a "closed" code (coverClosed, doorClosed), clears
+// the alert it ends. It trusts nothing: descriptions are bounded and
+// stripped of control characters.
+func Signals(m wire.Message) []alerts.Signal {
+	var out []alerts.Signal
+	for i, a := range m.Alerts {
+		if i >= 16 {
+			break // an alert datagram carries one; bound the rest
+		}
+		code := int(a.Code)
+		s := alerts.Signal{Kind: alerts.Raised, Code: code,
+			Index: watch.AlertIndex(int(a.Group), int(a.GroupIndex)), Description: clean(a.Description)}
+		if ended, ok := alerts.ClearedBy(code); ok {
+			s.Kind, s.Code = alerts.Cleared, ended
+		} else if a.Kind == wire.AlertCleared {
+			s.Kind = alerts.Cleared
+		}
+		s.Name = alerts.NameForCode(s.Code)
+		s.Severity = alerts.SeverityFromMIB(int(a.Severity), s.Name)
+		if s.Description == "" {
+			s.Description = fmt.Sprintf("printer alert code %d", code)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			if r == '\t' || r == '\n' {
+				return ' '
+			}
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > maxDescription {
+		s = string([]rune(s)[:maxDescription])
+	}
+	return s
+}
