@@ -44,13 +44,15 @@ var rules = []struct {
 		"the service runs through interfaces: plans and state come in through them"},
 	{"reports", []string{"hcl", "plans", "planner", "apply", "views", "observer", "providers", "state/sqlstate", "simulator", "watch", "cmd"},
 		"a report renders the data it is given; it neither observes, plans nor stores"},
+	{"discovery", []string{"plans", "planner", "apply", "views", "state", "simulator", "watch", "cmd"},
+		"discovery finds printers and describes them; it neither plans, applies nor records"},
 	{"cmd", []string{"state/sqlstate"},
 		"commands use state.Store and its capabilities, never the SQL core"},
 }
 
 // required are the packages the architecture names.
 var required = []string{"catalog", "fleet", "hcl", "plans", "plans/planfile", "planner", "apply", "views", "observer",
-	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports"}
+	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports", "discovery"}
 
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()
