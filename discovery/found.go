@@ -53,18 +53,33 @@ func FromResult(r Result) Found {
 	}
 }
 
-// Merge joins lists of devices by address (the IP address alone: mDNS
-// knows no SNMP port), sorted by address. SNMP's identity wins over
-// mDNS's; Secured and FoundBy accumulate.
+// Merge joins lists of devices by address, sorted by address. mDNS knows
+// no SNMP port: a device with port 0 joins the device of the same IP
+// address whatever its port (the first), and one with a port joins the
+// same address and port, or a port-0 device of its IP. SNMP's identity
+// and port win over mDNS's; Secured and FoundBy accumulate.
 func Merge(lists ...[]Found) []Found {
-	byAddr := map[netip.Addr]int{}
 	var out []Found
+	find := func(a netip.AddrPort) int {
+		for i := range out {
+			b := out[i].Address
+			if b == a || b.Addr() == a.Addr() && (a.Port() == 0 || b.Port() == 0) {
+				return i
+			}
+		}
+		return -1
+	}
+	index := map[netip.AddrPort]int{} // exact addresses, for large sweeps
 	for _, list := range lists {
 		for _, f := range list {
-			i, ok := byAddr[f.Address.Addr()]
+			i, ok := index[f.Address]
+			if !ok && (f.Address.Port() == 0 || len(lists) > 1) {
+				i = find(f.Address)
+				ok = i >= 0
+			}
 			if !ok {
 				f.FoundBy = slices.Clone(f.FoundBy)
-				byAddr[f.Address.Addr()] = len(out)
+				index[f.Address] = len(out)
 				out = append(out, f)
 				continue
 			}
@@ -77,6 +92,7 @@ func Merge(lists ...[]Found) []Found {
 				*m = f
 				m.FoundBy = slices.Clone(f.FoundBy)
 				f = keep
+				index[m.Address] = i
 			}
 			fill(&m.Vendor, f.Vendor)
 			fill(&m.Model, f.Model)
