@@ -306,7 +306,6 @@ func (o *discoverOptions) profiles(cfg *hcl.Config) ([]discovery.Profile, []*gen
 			communities = []string{"public"}
 		}
 	}
-	taken := configNames(cfg)
 	for i, c := range communities {
 		if c == "" {
 			return nil, nil, errors.New("--community: empty")
@@ -324,10 +323,7 @@ func (o *discoverOptions) profiles(cfg *hcl.Config) ([]discovery.Profile, []*gen
 			out = append(out, discovery.Profile{Name: "credentials." + ref, SNMP: creds[ref].SNMP})
 			continue
 		}
-		g := &generated{version: version, value: c}
-		g.block = uniqueName("discovered", taken["credentials"])
-		g.variable = uniqueName(g.block+"_community", taken["variable"])
-		gen = append(gen, g)
+		gen = append(gen, &generated{version: version, value: c})
 		out = append(out, discovery.Profile{Name: fmt.Sprintf("community %d", i+1), SNMP: fleet.SNMP{Version: version, Community: c}})
 	}
 	return out, gen, nil
@@ -514,7 +510,7 @@ func (o *discoverOptions) write(ctx context.Context, cfg *hcl.Config, list []*di
 				settings[name] = c
 			}
 		}
-		d.cred = credentialsRef(profiles[d.ProfileIndex], gen)
+		d.cred = credentialsRef(profiles[d.ProfileIndex], gen, taken)
 		d.Written = discovery.PrinterName(d.Model, d.Serial, d.Address, taken["printer"])
 		file.Printers = append(file.Printers, discovery.PrinterBlock{
 			Name: d.Written, Address: d.Address, Serial: d.Serial, Credentials: d.cred, Settings: settings,
@@ -589,15 +585,20 @@ func cfgOrDefault(cfg *hcl.Config, dir string) *hcl.Config {
 	return &hcl.Config{Dir: dir, State: hcl.StateConfig{Backend: hcl.DefaultStateBackend}}
 }
 
-// credentialsRef is the credentials block a printer found with profile i
-// references: the configuration's, or the one written for its community.
-func credentialsRef(p discovery.Profile, gen []*generated) string {
+// credentialsRef is the credentials block a printer found with profile p
+// references: the configuration's, or the one written for its community,
+// named when first used.
+func credentialsRef(p discovery.Profile, gen []*generated, taken map[string]map[string]bool) string {
 	if name, ok := strings.CutPrefix(p.Name, "credentials."); ok {
 		return name
 	}
 	for _, g := range gen {
 		if p.SNMP.Community == g.value && p.SNMP.Version == g.version {
-			g.used = true
+			if !g.used {
+				g.used = true
+				g.block = uniqueName("discovered", taken["credentials"])
+				g.variable = uniqueName(g.block+"_community", taken["variable"])
+			}
 			return g.block
 		}
 	}
