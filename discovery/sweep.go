@@ -82,6 +82,9 @@ type Result struct {
 type Stats struct {
 	Addresses int    // addresses swept
 	Answered  int    // addresses that answered one of the profiles
+	// Refused counts addresses that said, with ICMP, that nothing
+	// listens there (no retries, no further profile).
+	Refused int
 	Packets   uint64 // packets sent, retries and follow-ups included
 	Elapsed   time.Duration
 }
@@ -123,7 +126,7 @@ func Sweep(ctx context.Context, addrs []netip.AddrPort, o Options, found func(Re
 	if o.Devices == nil {
 		o.Devices = catalog.DefaultDevices()
 	}
-	s := &sweeper{o: o, bucket: newBucket(o.Rate, defaultBurst(o.Rate)), pending: map[uint32]*exchange{}}
+	s := &sweeper{o: o, bucket: newBucket(o.Rate, defaultBurst(o.Rate)), pending: map[uint32]*exchange{}, byAddr: map[netip.AddrPort]*exchange{}}
 	s.nextID.Store(uint32(time.Now().UnixNano()) & 0x3fffffff)
 	if err := s.open(addrs); err != nil {
 		return Stats{}, err
@@ -165,6 +168,7 @@ feed:
 	close(work)
 	wg.Wait()
 	stats.Packets = s.sent.Load()
+	stats.Refused = int(s.refused.Load())
 	stats.Elapsed = time.Since(start)
 	return stats, ctx.Err()
 }
@@ -203,6 +207,9 @@ type sweeper struct {
 
 	mu      sync.Mutex
 	pending map[uint32]*exchange
+	// byAddr holds each address's exchange in flight (one at a time).
+	byAddr  map[netip.AddrPort]*exchange
+	refused atomic.Int64
 }
 
 // exchange is one request awaiting its answer, under every request ID its
@@ -211,6 +218,7 @@ type exchange struct {
 	addr      netip.AddrPort
 	community string
 	answer    chan *gosnmp.SnmpPacket
+	refused   chan struct{}
 }
 
 func (s *sweeper) open(addrs []netip.AddrPort) error {
@@ -235,14 +243,16 @@ func (s *sweeper) open(addrs []netip.AddrPort) error {
 			return fmt.Errorf("sweep: open a UDP socket: %w", err)
 		}
 		s.conn4.SetReadBuffer(4 << 20) //nolint:errcheck // a smaller buffer only drops more under a burst
-		s.readers.Go(func() { s.read(s.conn4) })
+		icmp := watchRefusals(s.conn4, false)
+		s.readers.Go(func() { s.read(s.conn4, icmp) })
 	}
 	if needs6 {
 		if s.conn6, err = net.ListenUDP("udp6", nil); err != nil {
 			s.close()
 			return fmt.Errorf("sweep: open an IPv6 UDP socket: %w", err)
 		}
-		s.readers.Go(func() { s.read(s.conn6) })
+		icmp := watchRefusals(s.conn6, true)
+		s.readers.Go(func() { s.read(s.conn6, icmp) })
 	}
 	return nil
 }
@@ -261,7 +271,7 @@ const maxResponse = 65535
 
 // read hands every answer on conn to the exchange waiting for it; others
 // (late, unknown, malformed, from another address) are dropped.
-func (s *sweeper) read(conn *net.UDPConn) {
+func (s *sweeper) read(conn *net.UDPConn, icmp bool) {
 	buf := make([]byte, maxResponse)
 	dec := &gosnmp.GoSNMP{Version: gosnmp.Version2c}
 	for {
@@ -270,7 +280,11 @@ func (s *sweeper) read(conn *net.UDPConn) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			continue // ICMP errors surface here on some systems
+			if icmp {
+				// A queued ICMP error is reported as a read error.
+				drainRefusals(conn, s.refuse)
+			}
+			continue
 		}
 		pkt, err := DecodeResponse(dec, buf[:n])
 		if err != nil {
@@ -286,6 +300,20 @@ func (s *sweeper) read(conn *net.UDPConn) {
 		case x.answer <- pkt:
 		default: // answered already
 		}
+	}
+}
+
+// refuse tells the exchange in flight to a that nothing listens there.
+func (s *sweeper) refuse(a netip.AddrPort) {
+	s.mu.Lock()
+	x := s.byAddr[a]
+	s.mu.Unlock()
+	if x == nil {
+		return
+	}
+	select {
+	case x.refused <- struct{}{}:
+	default:
 	}
 }
 
@@ -319,7 +347,12 @@ func (s *sweeper) probe(ctx context.Context, a netip.AddrPort) (Result, bool) {
 		if ctx.Err() != nil {
 			return Result{}, false
 		}
-		get := s.communityGet
+		refused := false
+		get := func(ctx context.Context, a netip.AddrPort, p Profile, oids []string) (map[string]gosnmp.SnmpPDU, bool) {
+			vals, ok, closed := s.communityGet(ctx, a, p, oids)
+			refused = refused || closed
+			return vals, ok
+		}
 		var closeFn func()
 		if p.SNMP.Version == fleet.SNMPv3 {
 			g, err := s.v3Client(ctx, a, p)
@@ -338,6 +371,11 @@ func (s *sweeper) probe(ctx context.Context, a netip.AddrPort) (Result, bool) {
 		if ok {
 			r.Profile, r.ProfileIndex = p.Name, i
 			return r, true
+		}
+		if refused {
+			// Closed to one community is closed to all.
+			s.refused.Add(1)
+			return Result{}, false
 		}
 	}
 	return Result{}, false
@@ -370,9 +408,10 @@ func (s *sweeper) identify(ctx context.Context, a netip.AddrPort, p Profile, get
 }
 
 // communityGet GETs oids over the shared socket with a v1/v2c profile. It
-// reports false when a never answered. Objects the agent lacks are left
-// out; on v1 each noSuchName costs one more request without that object.
-func (s *sweeper) communityGet(ctx context.Context, a netip.AddrPort, p Profile, oids []string) (map[string]gosnmp.SnmpPDU, bool) {
+// reports false when a never answered, and whether a said with ICMP that
+// nothing listens. Objects the agent lacks are left out; on v1 each
+// noSuchName costs one more request without that object.
+func (s *sweeper) communityGet(ctx context.Context, a netip.AddrPort, p Profile, oids []string) (map[string]gosnmp.SnmpPDU, bool, bool) {
 	version := gosnmp.Version2c
 	if p.SNMP.Version == fleet.SNMPv1 {
 		version = gosnmp.Version1
@@ -381,9 +420,9 @@ func (s *sweeper) communityGet(ctx context.Context, a netip.AddrPort, p Profile,
 	vals := make(map[string]gosnmp.SnmpPDU, len(oids))
 	answered := false
 	for len(oids) > 0 {
-		pkt := s.exchange(ctx, a, version, p.SNMP.Community, oids)
+		pkt, refused := s.exchange(ctx, a, version, p.SNMP.Community, oids)
 		if pkt == nil {
-			return vals, answered
+			return vals, answered, refused && !answered
 		}
 		answered = true
 		switch pkt.Error {
@@ -399,20 +438,20 @@ func (s *sweeper) communityGet(ctx context.Context, a netip.AddrPort, p Profile,
 				}
 				vals[name] = v
 			}
-			return vals, true
+			return vals, true, false
 		case gosnmp.NoSuchName:
 			i := int(pkt.ErrorIndex) - 1
 			if i < 0 || i >= len(oids) {
-				return vals, true
+				return vals, true, false
 			}
 			oids = slices.Delete(oids, i, i+1)
 		default:
 			// The agent answers but will not say: it is there, with
 			// nothing more to read.
-			return vals, true
+			return vals, true, false
 		}
 	}
-	return vals, answered
+	return vals, answered, false
 }
 
 func sameOID(a, b string) bool {
@@ -426,16 +465,20 @@ func sameOID(a, b string) bool {
 }
 
 // exchange sends a GET of oids to a, again after each timeout up to
-// Retries times, and returns the first answer, or nil when none came.
-func (s *sweeper) exchange(ctx context.Context, a netip.AddrPort, version gosnmp.SnmpVersion, community string, oids []string) *gosnmp.SnmpPacket {
+// Retries times, and returns the first answer, or nil when none came;
+// refused when a said with ICMP that nothing listens there.
+func (s *sweeper) exchange(ctx context.Context, a netip.AddrPort, version gosnmp.SnmpVersion, community string, oids []string) (answer *gosnmp.SnmpPacket, refused bool) {
 	conn := s.conn4
 	if !a.Addr().Is4() {
 		conn = s.conn6
 	}
 	if conn == nil {
-		return nil
+		return nil, false
 	}
-	x := &exchange{addr: a, community: community, answer: make(chan *gosnmp.SnmpPacket, 1)}
+	x := &exchange{addr: a, community: community, answer: make(chan *gosnmp.SnmpPacket, 1), refused: make(chan struct{}, 1)}
+	s.mu.Lock()
+	s.byAddr[a] = x
+	s.mu.Unlock()
 	vars := make([]gosnmp.SnmpPDU, len(oids))
 	for i, oid := range oids {
 		vars[i] = gosnmp.SnmpPDU{Name: oid, Type: gosnmp.Null}
@@ -446,6 +489,9 @@ func (s *sweeper) exchange(ctx context.Context, a netip.AddrPort, version gosnmp
 		for _, id := range ids {
 			delete(s.pending, id)
 		}
+		if s.byAddr[a] == x {
+			delete(s.byAddr, a)
+		}
 		s.mu.Unlock()
 	}()
 	timer := time.NewTimer(s.o.Timeout)
@@ -455,29 +501,52 @@ func (s *sweeper) exchange(ctx context.Context, a netip.AddrPort, version gosnmp
 		pkt := &gosnmp.SnmpPacket{Version: version, Community: community, PDUType: gosnmp.GetRequest, RequestID: id, Variables: vars}
 		b, err := pkt.MarshalMsg()
 		if err != nil {
-			return nil
+			return nil, false
 		}
 		s.mu.Lock()
 		s.pending[id] = x
 		s.mu.Unlock()
 		ids = append(ids, id)
 		if err := s.bucket.wait(ctx); err != nil {
-			return nil
+			return nil, false
 		}
 		s.sent.Add(1)
-		if _, err := conn.WriteToUDPAddrPort(b, a); err != nil && !isTransient(err) {
-			return nil
+		_, err = conn.WriteToUDPAddrPort(b, a)
+		if isICMPError(err) {
+			// The error is an earlier datagram's (to any address),
+			// reported to whichever call comes first; this one was not
+			// sent. Hand the error queue over, then send.
+			drainRefusals(conn, s.refuse)
+			_, err = conn.WriteToUDPAddrPort(b, a)
+		}
+		if err != nil && !isTransient(err) {
+			return nil, false
 		}
 		timer.Reset(s.o.Timeout)
 		select {
 		case p := <-x.answer:
-			return p
+			return p, false
+		case <-x.refused:
+			// An answer may still be on its way from an earlier attempt;
+			// a closed port has none.
+			select {
+			case p := <-x.answer:
+				return p, false
+			default:
+			}
+			return nil, true
 		case <-timer.C:
 		case <-ctx.Done():
-			return nil
+			return nil, false
 		}
 	}
-	return nil
+	return nil, false
+}
+
+// isICMPError says a socket call failed with an ICMP error the kernel
+// queued for the socket.
+func isICMPError(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH)
 }
 
 // isTransient says a send failed for a reason a retry may not meet

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -231,5 +232,25 @@ func TestSweepFindsV3Profile(t *testing.T) {
 	}
 	if got[0].Profile != "credentials.secure" || got[0].ProfileIndex != 2 || got[0].SysDescr == "" {
 		t.Errorf("found %+v", got[0])
+	}
+}
+
+// A closed port says so with ICMP (Linux reads it): one request, and no
+// other profile is tried.
+func TestClosedPortCostsOneRequest(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("ICMP errors of unconnected sockets are read on Linux only")
+	}
+	var addrs []netip.AddrPort
+	for i := 1; i <= 8; i++ {
+		// Nothing listens on this port of these loopback addresses.
+		addrs = append(addrs, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 3, byte(i)}), uint16(testservers.FreeUDPPort(t))))
+	}
+	_, st := sweep(t, addrs, Options{
+		Profiles: []Profile{community("a", "one"), community("b", "two")},
+		Timeout:  2 * time.Second, Retries: 3,
+	})
+	if st.Refused != 8 || st.Packets != 8 || st.Elapsed > 1500*time.Millisecond {
+		t.Errorf("stats %+v: want 8 packets, 8 refused, no timeouts", st)
 	}
 }
