@@ -80,13 +80,13 @@ type Result struct {
 
 // Stats say what a sweep did.
 type Stats struct {
-	Addresses int    // addresses swept
-	Answered  int    // addresses that answered one of the profiles
+	Addresses int // addresses swept
+	Answered  int // addresses that answered one of the profiles
 	// Refused counts addresses that said, with ICMP, that nothing
 	// listens there (no retries, no further profile).
 	Refused int
-	Packets   uint64 // packets sent, retries and follow-ups included
-	Elapsed   time.Duration
+	Packets uint64 // packets sent, retries and follow-ups included
+	Elapsed time.Duration
 }
 
 // Sweep asks every address, with each profile in turn until one answers,
