@@ -512,7 +512,7 @@ func (s *sweeper) exchange(ctx context.Context, a netip.AddrPort, version gosnmp
 		}
 		s.sent.Add(1)
 		_, err = conn.WriteToUDPAddrPort(b, a)
-		if isICMPError(err) {
+		for i := 0; i < maxICMPErrors && isICMPError(err); i++ {
 			// The error is an earlier datagram's (to any address),
 			// reported to whichever call comes first; this one was not
 			// sent. Hand the error queue over, then send.
@@ -542,6 +542,10 @@ func (s *sweeper) exchange(ctx context.Context, a netip.AddrPort, version gosnmp
 	}
 	return nil, false
 }
+
+// maxICMPErrors bounds how many other datagrams' ICMP errors one send
+// takes over before it gives up.
+const maxICMPErrors = 64
 
 // isICMPError says a socket call failed with an ICMP error the kernel
 // queued for the socket.

@@ -153,6 +153,18 @@ func TestSilentAddressCostsRetriesPerProfile(t *testing.T) {
 	if st.Answered != 0 || st.Packets != 8*2*3 {
 		t.Errorf("stats %+v: want 48 packets, none answered", st)
 	}
+	// Each address waited out every timeout, side by side with the others.
+	if st.Elapsed < 2*3*30*time.Millisecond {
+		t.Errorf("done in %s, before the timeouts ran out", st.Elapsed)
+	}
+	received := func() int {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.times)
+	}
+	for deadline := time.Now().Add(5 * time.Second); received() < 48 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond) // the agents' readers catching up
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, a := range c.addrs {
@@ -178,9 +190,17 @@ func TestRateLimitHolds(t *testing.T) {
 	if st.Packets != 400 {
 		t.Fatalf("%d packets sent, want 400", st.Packets)
 	}
-	c.mu.Lock()
-	times := slices.Clone(c.times)
-	c.mu.Unlock()
+	// The agents' readers may still be catching up with the last packets.
+	var times []time.Time
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		c.mu.Lock()
+		times = slices.Clone(c.times)
+		c.mu.Unlock()
+		if len(times) >= 400 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if len(times) != 400 {
 		t.Fatalf("agents received %d packets, want 400", len(times))
 	}
