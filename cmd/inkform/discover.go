@@ -540,6 +540,7 @@ func (o *discoverOptions) write(ctx context.Context, cfg *hcl.Config, list []*di
 		return "", fmt.Errorf("-o %s: %w", o.Out, err)
 	}
 	if !inConfig {
+		fmt.Fprintf(o.IO.Err, "Note: %s is not a *.hcl file of the configuration (%s): its printers were not recorded in the state. Move it there and run inkform import for each, or plan adopts them.\n", o.Out, configDir)
 		return o.Out, nil
 	}
 	// The file is part of the configuration now: it must load with it,
