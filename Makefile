@@ -38,14 +38,18 @@ fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
 
 # Fleet-scale benchmarks against a simulated fleet on loopback; prints a
-# table (see docs/performance.md). gosnmp_nodebug compiles gosnmp's debug
-# logging out of inkform, the simulator and the floor.
+# table (see docs/performance.md): plan, apply and watch rows, then
+# discover-16-s (a sweep of a simulated /16 at the default rate) and the
+# packets it sent. BENCH_ONLY=discover (or watch) runs only those rows.
+# gosnmp_nodebug compiles gosnmp's debug logging out of inkform, the
+# simulator and the floor.
 BENCH_SIZES ?= 1000,10000
+BENCH_ONLY ?=
 bench:
 	$(GO) build -tags gosnmp_nodebug -ldflags "-X main.version=$(VERSION)" -o bin/inkform-bench ./cmd/inkform
 	$(GO) build -tags gosnmp_nodebug -o bin/floor ./bench/floor
 	$(GO) build -o bin/fleetbench ./bench/fleetbench
-	./bin/fleetbench -inkform bin/inkform-bench -floor bin/floor -sizes $(BENCH_SIZES)
+	./bin/fleetbench -inkform bin/inkform-bench -floor bin/floor -sizes $(BENCH_SIZES) $(if $(BENCH_ONLY),-only $(BENCH_ONLY))
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 lint:

@@ -77,6 +77,9 @@ type Config struct {
 	// configuration's device blocks before the built-in rules; nil when
 	// it has none (the built-in rules alone).
 	Devices *catalog.Devices
+	// Credentials are the credentials blocks by name, evaluated. They
+	// are secret: never print them.
+	Credentials map[string]fleet.Credentials
 
 	// The watch service's configuration. SMTP and Watch are nil when the
 	// configuration has no smtp or watch block (watch then runs with
@@ -203,19 +206,24 @@ func Load(path string, opts LoadOptions) (*Config, hhcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	creds := make(map[string]fleet.Credentials, len(l.credentials))
+	for name, c := range l.credentials {
+		creds[name] = c.creds
+	}
 	return &Config{
-		Printers: l.printers,
-		State:    l.state,
-		Hash:     "sha256:" + hex.EncodeToString(hash.Sum(nil)),
-		Files:    l.files,
-		Dir:      dir,
-		Catalog:  l.cat,
-		Devices:  l.devices,
-		SMTP:     l.smtp,
-		Routes:   l.routes,
-		Watch:    l.watch,
-		Reports:  l.reports,
-		ranges:   l.printerRanges,
+		Credentials: creds,
+		Printers:    l.printers,
+		State:       l.state,
+		Hash:        "sha256:" + hex.EncodeToString(hash.Sum(nil)),
+		Files:       l.files,
+		Dir:         dir,
+		Catalog:     l.cat,
+		Devices:     l.devices,
+		SMTP:        l.smtp,
+		Routes:      l.routes,
+		Watch:       l.watch,
+		Reports:     l.reports,
+		ranges:      l.printerRanges,
 	}, diags
 }
 

@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,7 +18,11 @@ import (
 // quiet fleet on loopback ephemeral ports that never prints on its own.
 type Options struct {
 	Printers int
-	// Listen is the IP address to bind; default "127.0.0.1".
+	// Listen is the IP address to bind; default "127.0.0.1". An IPv4
+	// prefix (127.77.0.0/16) spreads the printers evenly over its
+	// addresses instead, each on BasePort (which must be set), SNMP
+	// only: a subnet to sweep. Linux routes all of 127.0.0.0/8 to the
+	// loopback interface.
 	Listen string
 	// BasePort: printer i listens on BasePort+i; 0 gives each printer an
 	// ephemeral port.
@@ -137,9 +142,9 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 	if err := o.normalize(); err != nil {
 		return nil, err
 	}
-	ip, err := netip.ParseAddr(o.Listen)
+	ip, spread, err := o.listen()
 	if err != nil {
-		return nil, fmt.Errorf("simulator: listen address %q: %w", o.Listen, err)
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -174,6 +179,9 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 		port := 0
 		if o.BasePort != 0 {
 			port = o.BasePort + i
+		}
+		if spread.IsValid() {
+			ip, port = spreadAddr(spread, i, o.Printers), o.BasePort
 		}
 		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
 		if err != nil {
@@ -223,6 +231,35 @@ func Start(ctx context.Context, o Options) (*Sim, error) {
 	return s, nil
 }
 
+// listen reads Listen: an address, or a prefix to spread printers over
+// (then the address returned is the prefix's first, for the services).
+func (o *Options) listen() (netip.Addr, netip.Prefix, error) {
+	if strings.Contains(o.Listen, "/") {
+		p, err := netip.ParsePrefix(o.Listen)
+		if err != nil || !p.Addr().Is4() || p.Bits() > 30 {
+			return netip.Addr{}, netip.Prefix{}, fmt.Errorf("simulator: listen prefix %q: want an IPv4 prefix of /30 or wider", o.Listen)
+		}
+		p = p.Masked()
+		return p.Addr().Next(), p, nil
+	}
+	ip, err := netip.ParseAddr(o.Listen)
+	if err != nil {
+		return netip.Addr{}, netip.Prefix{}, fmt.Errorf("simulator: listen address %q: %w", o.Listen, err)
+	}
+	return ip, netip.Prefix{}, nil
+}
+
+// spreadAddr is printer i's address of n spread evenly over the host
+// addresses of p.
+func spreadAddr(p netip.Prefix, i, n int) netip.Addr {
+	hosts := uint32(1)<<(32-p.Bits()) - 2
+	stride := max(1, hosts/uint32(n))
+	b := p.Addr().As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v += 1 + uint32(i)*stride
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
 func (o *Options) normalize() error {
 	if o.Printers < 1 {
 		return fmt.Errorf("simulator: need at least one printer, got %d", o.Printers)
@@ -249,7 +286,19 @@ func (o *Options) normalize() error {
 	default:
 		return fmt.Errorf("simulator: auth scheme %q is not \"basic\" or \"digest\"", o.AuthScheme)
 	}
-	if o.BasePort < 0 || o.BasePort > 0 && o.BasePort+o.Printers-1 > 65535 {
+	if _, spread, err := o.listen(); err != nil {
+		return err
+	} else if spread.IsValid() {
+		if o.BasePort < 1 || o.BasePort > 65535 {
+			return fmt.Errorf("simulator: printers spread over %s need a base port, the one port they all use", spread)
+		}
+		if len(o.Services) > 0 {
+			return fmt.Errorf("simulator: printers spread over %s serve SNMP only", spread)
+		}
+		if hosts := 1<<(32-spread.Bits()) - 2; o.Printers > hosts {
+			return fmt.Errorf("simulator: %d printers do not fit the %d addresses of %s", o.Printers, hosts, spread)
+		}
+	} else if o.BasePort < 0 || o.BasePort > 0 && o.BasePort+o.Printers-1 > 65535 {
 		return fmt.Errorf("simulator: base port %d leaves no room for %d printers (ports end at 65535)", o.BasePort, o.Printers)
 	}
 	if o.Loss < 0 || o.Loss > 1 || o.Loss != o.Loss {

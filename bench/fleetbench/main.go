@@ -32,7 +32,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", time.Second, "SNMP timeout per request in the generated configuration (one retry)")
 	flag.IntVar(&o.unhealthyAt, "unhealthy", 10000, "fleet size of the unhealthy-fleet run (0 = skip)")
 	flag.IntVar(&o.watchAt, "watch", 10000, "fleet size of the inkform watch run (0 = skip)")
-	flag.StringVar(&o.only, "only", "", `run only these rows: "watch" (the inkform watch rows, with one plan of the same fleet as the poll cycle's baseline)`)
+	flag.StringVar(&o.only, "only", "", `run only these rows: "watch" (the inkform watch rows, with one plan of the same fleet as the poll cycle's baseline) or "discover" (a sweep of a simulated /16)`)
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	flag.BoolVar(&o.verbose, "v", false, "log each step to stderr")
 	serve := flag.Int("serve", 0, "instead of measuring, run a simulated fleet of this many printers and write its configuration to -dir until interrupted (for profiling)")
@@ -54,8 +54,8 @@ func main() {
 		}
 		o.sizes = append(o.sizes, n)
 	}
-	if o.only != "" && o.only != "watch" {
-		fmt.Fprintf(os.Stderr, "fleetbench: -only %q: the only choice is \"watch\"\n", o.only)
+	if o.only != "" && o.only != "watch" && o.only != "discover" {
+		fmt.Fprintf(os.Stderr, "fleetbench: -only %q: the choices are \"watch\" and \"discover\"\n", o.only)
 		os.Exit(2)
 	}
 	if err := run(o); err != nil {

@@ -28,7 +28,7 @@ type options struct {
 	timeout        time.Duration
 	unhealthyAt    int
 	watchAt        int    // fleet size of the watch rows (0: none)
-	only           string // "watch": only the watch rows
+	only           string // "watch" or "discover": only those rows
 	keep, verbose  bool
 	dir            string // -serve's configuration directory
 	recording      string // -recording: every printer answers like this .snmprec
@@ -105,6 +105,9 @@ func run(o options) error {
 	if o.only == "watch" {
 		return o.runWatch(ctx, t, work, healthy)
 	}
+	if o.only == "discover" {
+		return o.benchDiscover(ctx, t, filepath.Join(work, "discover"))
+	}
 	var simRate, simPerCPU float64
 	for _, n := range o.sizes {
 		dir := filepath.Join(work, fmt.Sprintf("fleet-%d", n))
@@ -128,6 +131,9 @@ func run(o options) error {
 	}
 	if err := o.runWatch(ctx, t, work, healthy); err != nil {
 		return err
+	}
+	if err := o.benchDiscover(ctx, t, filepath.Join(work, "discover")); err != nil {
+		return fmt.Errorf("inkform discover: %w", err)
 	}
 	t.row("sim-requests-per-s", 0, simRate, "answered while the floor saturates it, client on the same 2 CPUs")
 	t.row("sim-requests-per-cpu-s", 0, simPerCPU, "requests per CPU-second of the simulator process")

@@ -57,6 +57,8 @@ makes them match and verifies every write.
 		newShowCommand(f),
 		newStateCommand(f),
 		newSimCommand(f),
+		newDiscoverCommand(f),
+		newImportCommand(f),
 		newWatchCommand(f),
 		newAlertsCommand(f),
 		newReportCommand(f),

@@ -93,7 +93,7 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f := cmd.Flags()
 	f.IntVar(&o.Printers, "printers", 10, "number of printers")
 	f.StringVar(&opts.Recording, "from-recording", "", "serve every printer like the device recorded in this .snmprec file")
-	f.StringVar(&o.Listen, "listen", "127.0.0.1", "IP address to listen on")
+	f.StringVar(&o.Listen, "listen", "127.0.0.1", "IP address to listen on; an IPv4 prefix (127.77.0.0/16) spreads the printers evenly over its addresses, all on --base-port, SNMP only (a subnet for discover)")
 	f.IntVar(&o.BasePort, "base-port", 16101, "UDP port of the first printer; printer i uses base-port+i (0 = free ports)")
 	f.StringVar(&opts.HCLPath, "write-hcl", "", "write an inkform configuration for the fleet to this file")
 	f.StringVar(&opts.CSVPath, "write-csv", "", "write the fleet as CSV (name,address,serial,model) to this file, for for_each over csvdecode")
@@ -125,7 +125,11 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 // runSim serves the simulated fleet until ctx ends.
 func runSim(ctx context.Context, opts *simOptions) error {
 	o := opts.Sim
-	svcs, err := parseServices(opts.Services, o.Printers)
+	services := opts.Services
+	if strings.Contains(o.Listen, "/") && services == "auto" {
+		services = "none" // printers spread over a prefix serve SNMP only
+	}
+	svcs, err := parseServices(services, o.Printers)
 	if err != nil {
 		return err
 	}
@@ -189,6 +193,8 @@ func runSim(ctx context.Context, opts *simOptions) error {
 		for _, p := range printers {
 			fmt.Fprintf(out, "%s  %s  %s  %s\n", p.Name(), p.Addr(), p.Serial(), p.Model())
 		}
+	case strings.Contains(o.Listen, "/"):
+		fmt.Fprintf(out, "serving %d printers spread over %s on port %d (%s … %s)\n", len(printers), o.Listen, o.BasePort, printers[0].Addr(), printers[len(printers)-1].Addr())
 	case o.BasePort != 0:
 		fmt.Fprintf(out, "serving %d printers on %s-%d\n", len(printers), printers[0].Addr(), o.BasePort+len(printers)-1)
 	default:

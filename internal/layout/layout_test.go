@@ -50,13 +50,15 @@ var rules = []struct {
 		"a report renders the data it is given; it neither observes, plans nor stores"},
 	{"protocol", []string{"catalog", "fleet", "alerts", "hcl", "plans", "planner", "apply", "views", "observer", "providers", "state", "simulator", "watch", "reports", "cmd"},
 		"a wire format is bytes and messages: the clients, the intake and the simulator share it"},
+	{"discovery", []string{"plans", "planner", "apply", "views", "state", "simulator", "watch", "cmd"},
+		"discovery finds printers and describes them; it neither plans, applies nor records"},
 	{"cmd", []string{"state/sqlstate"},
 		"commands use state.Store and its capabilities, never the SQL core"},
 }
 
 // required are the packages the architecture names.
 var required = []string{"catalog", "fleet", "hcl", "plans", "plans/planfile", "planner", "apply", "views", "observer",
-	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports", "providers/mdns"}
+	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports", "providers/mdns", "discovery"}
 
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()

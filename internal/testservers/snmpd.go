@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,7 +177,7 @@ func StartSnmpd(t testing.TB, o SnmpdOptions) *Snmpd {
 		}
 		defer g.Close()
 		_, err := g.Get([]string{".1.3.6.1.2.1.1.3.0"})
-		if err != nil && g.Version == gosnmp.Version3 && !isTimeout(err) {
+		if err != nil && g.Version == gosnmp.Version3 && !isTimeout(err) && !errors.Is(err, syscall.ECONNREFUSED) {
 			return nil // the agent answered with a Report
 		}
 		return err
