@@ -34,6 +34,7 @@ type discoverOutput struct {
 		Vendor   string   `json:"vendor"`
 		Model    string   `json:"model"`
 		Serial   string   `json:"serial"`
+		Secured  bool     `json:"secured"`
 		FoundBy  []string `json:"found_by"`
 		Profile  string   `json:"profile"`
 		InConfig string   `json:"in_config"`
