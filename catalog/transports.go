@@ -20,6 +20,13 @@ const (
 // BindingKinds lists every binding kind, in the order Bindings holds them.
 var BindingKinds = []BindingKind{BindingSNMP, BindingPJL, BindingEWS}
 
+// BindingLST is the kind of the "lst" transport, which names settings as
+// the catalog does: every setting a model family supports (any binding)
+// has it, without data of its own, and the device answers the names it
+// does not know as unsupported. It is not in BindingKinds: a setting block
+// has no sub-block for it.
+const BindingLST BindingKind = "lst"
+
 // Has reports whether b holds a binding of kind k.
 func (b Bindings) Has(k BindingKind) bool {
 	switch k {
@@ -29,6 +36,8 @@ func (b Bindings) Has(k BindingKind) bool {
 		return b.PJL != nil
 	case BindingEWS:
 		return b.EWS != nil
+	case BindingLST:
+		return b.Any()
 	}
 	return false
 }
@@ -45,6 +54,11 @@ type TransportInfo struct {
 	// may move.
 	Port      int
 	InAddress bool
+	// DataPort is the standard UDP port of a transport that moves its
+	// data over UDP after a TCP handshake (lst); 0 for the others. The
+	// device names the one it uses in the handshake, so `ports` has no
+	// entry for it.
+	DataPort int
 	// Facts marks the transport that reads facts (model, serial,
 	// supplies): every session opens it, and it alone is the preference of
 	// a printer without `transports`.
@@ -57,7 +71,8 @@ type TransportInfo struct {
 	Files    bool
 	Firmware bool
 	// Secure is set when the transport runs over TLS, so tls_fingerprint
-	// and ca_cert apply to it.
+	// and ca_cert apply to it. With admin credentials such a transport
+	// is authenticated: a secured printer's settings may use it.
 	Secure bool
 	// Preference orders transports when a printer serves several and a
 	// configuration is generated for it, lower first: SNMP, then PJL
