@@ -92,6 +92,7 @@ var Transports = []TransportInfo{
 	{Name: "ftp", Port: 21, Files: true, Firmware: true, Preference: 40},
 	{Name: "http", Port: 80, Binding: BindingEWS, Files: true, Firmware: true, Preference: 30},
 	{Name: "https", Port: 443, Binding: BindingEWS, Files: true, Firmware: true, Secure: true, Preference: 20},
+	{Name: "lst", Port: 6110, DataPort: 6100, Binding: BindingLST, Secure: true, Preference: 15},
 }
 
 // Transport returns the table's row for name. The router asks once per

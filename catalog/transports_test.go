@@ -31,7 +31,7 @@ func TestTransportTable(t *testing.T) {
 		if tr.Port < 1 || tr.Port > 65535 {
 			t.Errorf("%s: port %d out of range 1–65535", tr.Name, tr.Port)
 		}
-		if tr.Binding != "" && !slices.Contains(BindingKinds, tr.Binding) {
+		if tr.Binding != "" && tr.Binding != BindingLST && !slices.Contains(BindingKinds, tr.Binding) {
 			t.Errorf("%s: unknown binding kind %q; the catalog has %q", tr.Name, tr.Binding, BindingKinds)
 		}
 		if tr.Firmware && !tr.Files {
@@ -90,11 +90,11 @@ func TestTransportLists(t *testing.T) {
 		name      string
 		got, want []string
 	}{
-		{"TransportNames", TransportNames(), []string{"snmp", "pjl", "ftp", "http", "https"}},
-		{"SettingsTransports", SettingsTransports(), []string{"snmp", "pjl", "http", "https"}},
+		{"TransportNames", TransportNames(), []string{"snmp", "pjl", "ftp", "http", "https", "lst"}},
+		{"SettingsTransports", SettingsTransports(), []string{"snmp", "pjl", "http", "https", "lst"}},
 		{"FileTransports", FileTransports(), []string{"pjl", "ftp", "http", "https"}},
 		{"FirmwareTransports", FirmwareTransports(), []string{"pjl", "ftp", "http", "https"}},
-		{"PortTransports", PortTransports(), []string{"pjl", "ftp", "http", "https"}},
+		{"PortTransports", PortTransports(), []string{"pjl", "ftp", "http", "https", "lst"}},
 		{"DefaultTransports", DefaultTransports(), []string{"snmp"}},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
@@ -122,9 +122,9 @@ func TestPort(t *testing.T) {
 }
 
 func TestSortByPreference(t *testing.T) {
-	names := []string{"ftp", "zz", "http", "snmp", "aa", "https", "pjl"}
+	names := []string{"ftp", "zz", "http", "snmp", "aa", "https", "pjl", "lst"}
 	SortByPreference(names)
-	want := []string{"snmp", "pjl", "https", "http", "ftp", "aa", "zz"}
+	want := []string{"snmp", "pjl", "lst", "https", "http", "ftp", "aa", "zz"}
 	if !slices.Equal(names, want) {
 		t.Errorf("got %q, want %q", names, want)
 	}
@@ -149,6 +149,9 @@ func docRow(tr TransportInfo) string {
 	port := fmt.Sprint(tr.Port)
 	if tr.InAddress {
 		port += " (in `address`)"
+	}
+	if tr.DataPort != 0 {
+		port = fmt.Sprintf("%d (TCP) + %d (UDP)", tr.Port, tr.DataPort)
 	}
 	var carries []string
 	if tr.Facts {

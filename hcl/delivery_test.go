@@ -279,7 +279,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "unknown transport",
 			src:     printer + "  transports = [\"snmp\", \"ftps\"]\n}\n",
-			summary: "Invalid transports", detail: []string{`"ftps" is not a transport; use ["snmp" "pjl" "ftp" "http" "https"].`, `Did you mean "ftp"?`}, line: 3,
+			summary: "Invalid transports", detail: []string{`"ftps" is not a transport; use ["snmp" "pjl" "ftp" "http" "https" "lst"].`, `Did you mean "ftp"?`}, line: 3,
 		},
 		{
 			name:    "transport twice",
@@ -289,7 +289,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "no transports",
 			src:     printer + "  transports = []\n}\n",
-			summary: "Invalid transports", detail: []string{`at least one of ["snmp" "pjl" "ftp" "http" "https"]; leave it out for ["snmp"].`}, line: 3,
+			summary: "Invalid transports", detail: []string{`at least one of ["snmp" "pjl" "ftp" "http" "https" "lst"]; leave it out for ["snmp"].`}, line: 3,
 		},
 		{
 			name:    "transports not a list",
@@ -304,7 +304,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "port for unknown transport",
 			src:     printer + "  ports = { ipp = 631 }\n}\n",
-			summary: "Invalid ports", detail: []string{`"ipp" is not a transport with a TCP port; use ["pjl" "ftp" "http" "https"].`}, line: 3,
+			summary: "Invalid ports", detail: []string{`"ipp" is not a transport with a TCP port; use ["pjl" "ftp" "http" "https" "lst"].`}, line: 3,
 		},
 		{
 			name:    "snmp port in ports",
@@ -519,3 +519,4 @@ func testCAPEM(t *testing.T) string {
 	}
 	return string(b)
 }
+

@@ -5,6 +5,7 @@ import (
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/providers/ftp"
 	inkhttp "github.com/inkform/inkform/providers/http"
+	"github.com/inkform/inkform/providers/lst"
 	"github.com/inkform/inkform/providers/pjl"
 	"github.com/inkform/inkform/providers/router"
 	"github.com/inkform/inkform/providers/snmp"
@@ -28,7 +29,7 @@ type namedTransport interface{ Name() string }
 // name it answers to.
 func builtTransports(cat *catalog.Catalog) map[string]namedTransport {
 	out := map[string]namedTransport{}
-	for _, t := range []namedTransport{pjl.New(cat, pjl.Options{}), ftp.New(ftp.Options{})} {
+	for _, t := range []namedTransport{pjl.New(cat, pjl.Options{}), ftp.New(ftp.Options{}), lst.New(cat, lst.Options{})} {
 		out[t.Name()] = t
 	}
 	// The embedded web server serves one transport per URL scheme, named
