@@ -520,3 +520,40 @@ func testCAPEM(t *testing.T) string {
 	return string(b)
 }
 
+// TestSecured: a configuration marks its printers secured, and a printer's
+// own secured replaces its configuration's.
+func TestSecured(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+configuration "locked" {
+  secured    = true
+  transports = ["lst"]
+}
+printer "a" {
+  address       = "10.0.0.1"
+  configuration = configuration.locked
+}
+printer "b" {
+  address       = "10.0.0.2"
+  configuration = configuration.locked
+  secured       = false
+}
+printer "c" {
+  address = "10.0.0.3"
+}
+`})
+	cfg := mustLoad(t, dir, LoadOptions{})
+	for name, want := range map[string]bool{"a": true, "b": false, "c": false} {
+		p, _ := cfg.Printer(name)
+		if p.Secured != want {
+			t.Errorf("printer %s: Secured = %v, want %v", name, p.Secured, want)
+		}
+	}
+	a, _ := cfg.Printer("a")
+	if len(a.Transports) != 1 || a.Transports[0] != "lst" {
+		t.Errorf("printer a: transports %q", a.Transports)
+	}
+	bad := writeConfig(t, map[string]string{"main.hcl": "printer \"a\" {\n  address = \"10.0.0.1\"\n  secured = \"yes please\"\n}\n"})
+	if _, err := Load(bad, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "secured") {
+		t.Errorf("secured as a string: %v", err)
+	}
+}

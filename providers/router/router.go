@@ -8,6 +8,12 @@
 // closed port falls back to the next transport, and the observation's Notes
 // say so. Files go over their declared transport or the first file-capable
 // one of the preference, with the same fallback.
+//
+// A secured printer (fleet.Printer.Secured) has its settings carried only
+// over authenticated transports: lst, a TLS transport (https) with admin
+// credentials, or SNMPv3 with an auth protocol. A setting no such
+// transport of its preference carries is unsupported, and the reason says
+// it needs lst or credentials.
 package router
 
 import (
@@ -156,7 +162,7 @@ type readSNMP func(ctx context.Context, settings []string) (fleet.Observation, e
 
 func (s *Session) observe(ctx context.Context, names []string, read readSNMP) (fleet.Observation, error) {
 	pref := s.preference()
-	if len(pref) == 1 && pref[0] == snmpName {
+	if len(pref) == 1 && pref[0] == snmpName && s.usable(snmpName) {
 		return s.observeSNMP(ctx, names, read)
 	}
 	return s.observeRouted(ctx, names, pref, read)
@@ -226,7 +232,7 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 	// setting it might carry on some family; one round of requests is
 	// cheaper than a second one after routing.
 	var viaSNMP []string
-	if slices.Contains(pref, snmpName) {
+	if slices.Contains(pref, snmpName) && s.usable(snmpName) {
 		for _, n := range names {
 			if s.snmpCandidate(n) {
 				viaSNMP = append(viaSNMP, n)
@@ -259,13 +265,16 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 		}
 		if t == "" {
 			unsupported[n] = true
-			if len(closed) > 0 {
+			switch {
+			case len(closed) > 0:
 				var why []string
 				for _, c := range closed {
 					why = append(why, c+": "+s.closedText(c))
 				}
 				s.why(&obs, n, strings.Join(why, "; "))
-			} else {
+			case s.p.Secured:
+				s.why(&obs, n, s.securedNoRoute(n, pref))
+			default:
 				s.why(&obs, n, s.noRoute(n, pref))
 			}
 			continue
@@ -346,7 +355,7 @@ func (s *Session) snmpCandidate(name string) bool {
 func (s *Session) choose(ctx context.Context, name string, pref []string) (string, []string, error) {
 	var closed []string
 	for _, t := range pref {
-		if !s.hasBinding(name, s.family, t) {
+		if !s.hasBinding(name, s.family, t) || !s.usable(t) {
 			continue
 		}
 		if t == snmpName {
@@ -401,6 +410,10 @@ func (s *Session) noRoute(n string, tried []string) string {
 	msg := "no route over " + strings.Join(tried, ", ")
 	var others []string
 	for _, t := range catalog.SettingsTransports() {
+		// lst is the channel of secured printers; others are not sent to it.
+		if t == lstName {
+			continue
+		}
 		if !slices.Contains(tried, t) && s.hasBinding(n, s.family, t) {
 			others = append(others, t)
 		}
@@ -412,6 +425,52 @@ func (s *Session) noRoute(n string, tried []string) string {
 		return msg + "; add " + others[0] + " to transports"
 	}
 	return msg + "; add " + strings.Join(others[:len(others)-1], ", ") + " or " + others[len(others)-1] + " to transports"
+}
+
+// lstName is the transport of secured printers.
+const lstName = "lst"
+
+// usable reports whether transport t may carry p's settings: any
+// transport on an ordinary printer; on a secured one, only an
+// authenticated transport.
+func (s *Session) usable(t string) bool {
+	return !s.p.Secured || authenticated(s.p, t)
+}
+
+// authenticated reports whether t proves who is asking on p: SNMP only as
+// v3 with an auth protocol; a TLS transport (https, lst) when the admin
+// login is set, which it then uses.
+func authenticated(p fleet.Printer, t string) bool {
+	if t == snmpName {
+		c := p.Credentials.SNMP
+		return c.Version == fleet.SNMPv3 && c.AuthProtocol != ""
+	}
+	tr, ok := catalog.Transport(t)
+	return ok && tr.Secure && tr.Settings() && p.Credentials.Admin.Username != ""
+}
+
+// securedNoRoute says why a secured printer's setting has no route: the
+// preferred transports that carry it are not authenticated, and what
+// would help: "secured printer: needs lst or credentials (snmp, pjl not
+// authenticated); add lst to transports".
+func (s *Session) securedNoRoute(n string, pref []string) string {
+	msg := "secured printer: needs lst or credentials"
+	var plain []string
+	for _, t := range pref {
+		if s.hasBinding(n, s.family, t) && !authenticated(s.p, t) {
+			plain = append(plain, t)
+		}
+	}
+	if len(plain) > 0 {
+		msg += " (" + strings.Join(plain, ", ") + " not authenticated)"
+	}
+	switch {
+	case !slices.Contains(pref, lstName) && s.hasBinding(n, s.family, lstName):
+		msg += "; add lst to transports"
+	case s.p.Credentials.Admin.Username == "":
+		msg += "; set admin credentials"
+	}
+	return msg
 }
 
 func (s *Session) closedText(t string) string {

@@ -472,3 +472,76 @@ func TestObserveAlerts(t *testing.T) {
 		t.Errorf("without an alert reader: %+v, %v", got, err)
 	}
 }
+
+// TestSecuredPrinter: a secured printer's settings go only over
+// authenticated transports, and a setting without one says it needs lst
+// or credentials.
+func TestSecuredPrinter(t *testing.T) {
+	admin := fleet.Admin{Username: "admin", Password: "pw"}
+	v2c := fleet.SNMP{Version: fleet.SNMPv2c, Community: "private"}
+	v3auth := fleet.SNMP{Version: fleet.SNMPv3, User: "ops", AuthProtocol: "SHA256", AuthPassphrase: "x", PrivProtocol: "AES", PrivPassphrase: "y"}
+	for _, tc := range []struct {
+		name       string
+		transports []string
+		creds      fleet.Credentials
+		wantVia    map[string]string
+		wantWhy    map[string]string
+		wantSNMP   []string // settings asked of SNMP
+		pjlDials   int
+		lstDials   int
+	}{
+		{
+			name: "plain channels only", transports: []string{"snmp", "pjl"}, creds: fleet.Credentials{SNMP: v2c, Admin: admin},
+			wantVia: map[string]string{},
+			wantWhy: map[string]string{
+				"a.snmp_only": "secured printer: needs lst or credentials (snmp not authenticated); add lst to transports",
+				"c.pjl_only":  "secured printer: needs lst or credentials (pjl not authenticated); add lst to transports",
+			},
+		},
+		{
+			name: "lst with the admin login", transports: []string{"snmp", "pjl", "lst"}, creds: fleet.Credentials{SNMP: v2c, Admin: admin},
+			wantVia: map[string]string{"a.snmp_only": "lst", "c.pjl_only": "lst"}, wantWhy: nil, lstDials: 1,
+		},
+		{
+			name: "snmpv3 with auth", transports: []string{"snmp", "pjl", "lst"}, creds: fleet.Credentials{SNMP: v3auth, Admin: admin},
+			wantVia: map[string]string{"a.snmp_only": "snmp", "c.pjl_only": "lst"}, wantWhy: nil,
+			wantSNMP: []string{"a.snmp_only"}, lstDials: 1,
+		},
+		{
+			name: "lst without credentials", transports: []string{"lst"}, creds: fleet.Credentials{SNMP: v2c},
+			wantVia: map[string]string{},
+			wantWhy: map[string]string{
+				"a.snmp_only": "secured printer: needs lst or credentials (lst not authenticated); set admin credentials",
+				"c.pjl_only":  "secured printer: needs lst or credentials (lst not authenticated); set admin credentials",
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snmp := &fakeSNMP{model: "Lexmark CX725", values: map[string]string{"a.snmp_only": "desk"}}
+			pjl := &fakeSettings{name: "pjl", values: map[string]string{"c.pjl_only": "A4"}}
+			lst := &fakeSettings{name: "lst", values: map[string]string{"a.snmp_only": "desk", "c.pjl_only": "A4"}}
+			r := New(testCat(t), snmp, []providers.SettingsTransport{pjl, lst}, nil)
+			p := fleet.Printer{Name: "locked", Secured: true, Transports: tc.transports, Credentials: tc.creds}
+			obs, _ := observe(t, r, p, "a.snmp_only", "c.pjl_only")
+			if d := cmp.Diff(tc.wantVia, obs.SettingTransports, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("SettingTransports (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantWhy, obs.UnsupportedWhy, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("UnsupportedWhy (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff([][]string{tc.wantSNMP}, snmp.asked, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("asked of SNMP (-want +got):\n%s", d)
+			}
+			if pjl.dials != tc.pjlDials || lst.dials != tc.lstDials {
+				t.Errorf("dials: pjl %d, lst %d; want %d, %d", pjl.dials, lst.dials, tc.pjlDials, tc.lstDials)
+			}
+		})
+	}
+	// An ordinary printer is never pointed at lst.
+	snmp := &fakeSNMP{model: "Lexmark CX725"}
+	r := New(testCat(t), snmp, nil, nil)
+	obs, _ := observe(t, r, fleet.Printer{Name: "open"}, "c.pjl_only")
+	if got := obs.UnsupportedWhy["c.pjl_only"]; got != "no route over snmp; add pjl to transports" {
+		t.Errorf("ordinary printer: %q", got)
+	}
+}
