@@ -48,6 +48,9 @@ type Options struct {
 	// Services lists the TCP services each printer serves besides SNMP
 	// (see Services()); nil serves SNMP only.
 	Services []string
+	// Secured makes the first Secured printers secured: they also serve
+	// LST (lst.go) and generated configurations mark them secured.
+	Secured int
 	// FirmwareFail makes the FirmwareFail printers after the offline and
 	// slow ones reject firmware images (see firmware.go).
 	FirmwareFail int
@@ -247,6 +250,9 @@ func (o *Options) normalize() error {
 	}
 	if o.FirmwareFail < 0 || o.Offline+o.Slow+o.FirmwareFail > o.Printers {
 		return fmt.Errorf("simulator: %d printers rejecting firmware after %d offline and %d slow ones, out of %d", o.FirmwareFail, o.Offline, o.Slow, o.Printers)
+	}
+	if o.Secured < 0 || o.Secured > o.Printers {
+		return fmt.Errorf("simulator: %d secured printers out of %d", o.Secured, o.Printers)
 	}
 	if o.AlertCommunity == "" {
 		o.AlertCommunity = o.ReadCommunity

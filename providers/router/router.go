@@ -451,8 +451,8 @@ func authenticated(p fleet.Printer, t string) bool {
 
 // securedNoRoute says why a secured printer's setting has no route: the
 // preferred transports that carry it are not authenticated, and what
-// would help: "secured printer: needs lst or credentials (snmp, pjl not
-// authenticated); add lst to transports".
+// would help: "secured printer: needs lst or credentials; not
+// authenticated: snmp, pjl; add lst to transports".
 func (s *Session) securedNoRoute(n string, pref []string) string {
 	msg := "secured printer: needs lst or credentials"
 	var plain []string
@@ -462,7 +462,7 @@ func (s *Session) securedNoRoute(n string, pref []string) string {
 		}
 	}
 	if len(plain) > 0 {
-		msg += " (" + strings.Join(plain, ", ") + " not authenticated)"
+		msg += "; not authenticated: " + strings.Join(plain, ", ")
 	}
 	switch {
 	case !slices.Contains(pref, lstName) && s.hasBinding(n, s.family, lstName):

@@ -494,8 +494,8 @@ func TestSecuredPrinter(t *testing.T) {
 			name: "plain channels only", transports: []string{"snmp", "pjl"}, creds: fleet.Credentials{SNMP: v2c, Admin: admin},
 			wantVia: map[string]string{},
 			wantWhy: map[string]string{
-				"a.snmp_only": "secured printer: needs lst or credentials (snmp not authenticated); add lst to transports",
-				"c.pjl_only":  "secured printer: needs lst or credentials (pjl not authenticated); add lst to transports",
+				"a.snmp_only": "secured printer: needs lst or credentials; not authenticated: snmp; add lst to transports",
+				"c.pjl_only":  "secured printer: needs lst or credentials; not authenticated: pjl; add lst to transports",
 			},
 		},
 		{
@@ -511,8 +511,8 @@ func TestSecuredPrinter(t *testing.T) {
 			name: "lst without credentials", transports: []string{"lst"}, creds: fleet.Credentials{SNMP: v2c},
 			wantVia: map[string]string{},
 			wantWhy: map[string]string{
-				"a.snmp_only": "secured printer: needs lst or credentials (lst not authenticated); set admin credentials",
-				"c.pjl_only":  "secured printer: needs lst or credentials (lst not authenticated); set admin credentials",
+				"a.snmp_only": "secured printer: needs lst or credentials; not authenticated: lst; set admin credentials",
+				"c.pjl_only":  "secured printer: needs lst or credentials; not authenticated: lst; set admin credentials",
 			},
 		},
 	} {
