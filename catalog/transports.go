@@ -76,8 +76,8 @@ type TransportInfo struct {
 	Secure bool
 	// Preference orders transports when a printer serves several and a
 	// configuration is generated for it, lower first: SNMP, then PJL
-	// (it carries most settings), HTTPS before plain HTTP, FTP (files
-	// only) last. Gaps leave room for new rows.
+	// (it carries most settings), LST (a secured printer's channel),
+	// HTTPS before plain HTTP, FTP (files only) last. Gaps leave room for new rows.
 	Preference int
 }
 

@@ -40,6 +40,9 @@ values, exactly as written), `+"`bool`"+` (`+"`true`"+` or `+"`false`"+`).
   ([docs/protocols/ews.md](protocols/ews.md)). The field name is always the
   setting name with dots turned into underscores: `+"`power.sleep_timeout_min`"+` →
   `+"`power_sleep_timeout_min`"+`.
+- **LST**: every setting below, by its name, over inkform's LST for secured
+  printers ([docs/protocols/lst.md](protocols/lst.md)); no column, since the
+  binding is the name itself. The printer answers the names it lacks as unsupported.
 
 A printer's `+"`transports`"+` list decides which binding is used. A setting whose
 *families* column names families supports only those; on any other model it
