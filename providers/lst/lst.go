@@ -219,6 +219,7 @@ func (c *Conn) openData(ctx context.Context, ctlAddr net.Addr, g wire.LoginReply
 		dtls.WithPSKIdentityHint([]byte(g.Identity)),
 		dtls.WithCipherSuites(wire.CipherSuites...),
 		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		dtls.WithLoggerFactory(wire.QuietLogs),
 	)
 	if err != nil {
 		return c.errorf("data channel %s: %w", raddr, err)

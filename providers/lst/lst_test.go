@@ -370,3 +370,39 @@ func TestSessionEndsWithControlChannel(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSessionObserveSetObserve: the Connector's session reads facts and
+// settings without writing, writes idempotently, and a second Observe
+// verifies the write.
+func TestSessionObserveSetObserve(t *testing.T) {
+	s := startServer(t, 0)
+	sess, err := lst.NewConnector(nil, lst.Options{Timeout: 5 * time.Second}).Connect(ctxT(t), s.printer(adminPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	ctx := ctxT(t)
+	obs, err := sess.Observe(ctx, []string{"system.location", "system.contact"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.Serial != "LXK7D0001" || obs.Model != "Lexmark CX725" || obs.Status != fleet.StatusIdle || obs.PageCount != 1234 || obs.Transport != "lst" {
+		t.Errorf("facts: %+v", obs)
+	}
+	if obs.Settings["system.location"] != "Lobby" || obs.SettingTransports["system.location"] != "lst" {
+		t.Errorf("settings: %v via %v", obs.Settings, obs.SettingTransports)
+	}
+	if !slices.Equal(obs.Unsupported, []string{"system.contact"}) || obs.UnsupportedWhy["system.contact"] == "" {
+		t.Errorf("unsupported: %q %v", obs.Unsupported, obs.UnsupportedWhy)
+	}
+	if s.dev.writeCount() != 0 {
+		t.Fatal("Observe wrote to the device")
+	}
+	if err := sess.Set(ctx, []fleet.Desired{{Name: "system.location", Value: "Annex"}}); err != nil {
+		t.Fatal(err)
+	}
+	obs, err = sess.Observe(ctx, []string{"system.location"})
+	if err != nil || obs.Settings["system.location"] != "Annex" {
+		t.Errorf("after Set: %v, %v", obs.Settings, err)
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"io"
 
 	"github.com/pion/dtls/v3"
+	"github.com/pion/logging"
 )
 
 // Standard ports: the TLS 1.3 control channel on TCP, the DTLS 1.2 data
@@ -57,4 +59,11 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
 	return hex.EncodeToString(b)
+}
+
+// QuietLogs is the DTLS logger factory of both ends: pion's own logging
+// (by default to stderr) is dropped, since failures reach callers as
+// errors and nothing may write to a command's output behind its back.
+var QuietLogs logging.LoggerFactory = &logging.DefaultLoggerFactory{
+	Writer: io.Discard, DefaultLogLevel: logging.LogLevelDisabled, ScopeLevels: map[string]logging.LogLevel{},
 }

@@ -103,6 +103,7 @@ func NewServer(ctl net.Listener, data *net.UDPAddr, cfg Config) (*Server, error)
 		dtls.WithPSK(s.lookupPSK),
 		dtls.WithCipherSuites(CipherSuites...),
 		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		dtls.WithLoggerFactory(QuietLogs),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("lst: listen udp %s: %w", data, err)
