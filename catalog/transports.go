@@ -81,6 +81,21 @@ type TransportInfo struct {
 	Preference int
 }
 
+// Authenticated reports whether transport name proves who is asking, and
+// so may reach a secured printer: SNMP only as version 3 with an auth
+// protocol (snmpV3Auth), a TLS transport (https, lst) when the admin login
+// is set (adminLogin), nothing else.
+func Authenticated(name string, snmpV3Auth, adminLogin bool) bool {
+	t, ok := Transport(name)
+	switch {
+	case !ok:
+		return false
+	case t.Facts:
+		return snmpV3Auth
+	}
+	return t.Secure && adminLogin
+}
+
 // Settings reports whether the transport carries settings.
 func (t TransportInfo) Settings() bool { return t.Binding != "" }
 

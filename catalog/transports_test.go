@@ -172,3 +172,26 @@ func docRow(tr TransportInfo) string {
 	}
 	return fmt.Sprintf("| `%s` | %s | %s | %s |", tr.Name, port, strings.Join(carries, ", "), tls)
 }
+
+func TestAuthenticated(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		snmpV3Auth, admin bool
+		want              bool
+	}{
+		{"snmp", false, true, false},
+		{"snmp", true, false, true},
+		{"pjl", true, true, false},
+		{"ftp", true, true, false},
+		{"http", true, true, false},
+		{"https", false, true, true},
+		{"https", true, false, false},
+		{"lst", false, true, true},
+		{"lst", false, false, false},
+		{"ipp", true, true, false},
+	} {
+		if got := Authenticated(tc.name, tc.snmpV3Auth, tc.admin); got != tc.want {
+			t.Errorf("Authenticated(%q, v3auth=%v, admin=%v) = %v", tc.name, tc.snmpV3Auth, tc.admin, got)
+		}
+	}
+}

@@ -13,7 +13,8 @@
 // over authenticated transports: lst, a TLS transport (https) with admin
 // credentials, or SNMPv3 with an auth protocol. A setting no such
 // transport of its preference carries is unsupported, and the reason says
-// it needs lst or credentials.
+// it needs lst or credentials; its files go only over an authenticated
+// file transport.
 package router
 
 import (
@@ -437,16 +438,11 @@ func (s *Session) usable(t string) bool {
 	return !s.p.Secured || authenticated(s.p, t)
 }
 
-// authenticated reports whether t proves who is asking on p: SNMP only as
-// v3 with an auth protocol; a TLS transport (https, lst) when the admin
-// login is set, which it then uses.
+// authenticated reports whether t proves who is asking on p
+// (catalog.Authenticated with p's credentials).
 func authenticated(p fleet.Printer, t string) bool {
-	if t == snmpName {
-		c := p.Credentials.SNMP
-		return c.Version == fleet.SNMPv3 && c.AuthProtocol != ""
-	}
-	tr, ok := catalog.Transport(t)
-	return ok && tr.Secure && tr.Settings() && p.Credentials.Admin.Username != ""
+	c := p.Credentials
+	return catalog.Authenticated(t, c.SNMP.Version == fleet.SNMPv3 && c.SNMP.AuthProtocol != "", c.Admin.Username != "")
 }
 
 // securedNoRoute says why a secured printer's setting has no route: the
@@ -531,7 +527,13 @@ func fileCandidates(p fleet.Printer, f fleet.File, names func(string) bool) []st
 // SendFile uploads f over f.Via, or over the first file-capable transport
 // of the printer's preference whose port answers.
 func (s *Session) SendFile(ctx context.Context, f fleet.File, progress func(int64)) (string, error) {
-	candidates := fileCandidates(s.p, f, func(t string) bool { _, ok := s.r.files[t]; return ok })
+	if s.p.Secured && f.Via != "" && !authenticated(s.p, f.Via) {
+		return "", fmt.Errorf("printer %s: file %s: secured printer: %s is not authenticated; send it via https with admin credentials", s.p.Name, fileName(f), f.Via)
+	}
+	candidates := fileCandidates(s.p, f, func(t string) bool { _, ok := s.r.files[t]; return ok && s.usable(t) })
+	if len(candidates) == 0 && s.p.Secured {
+		return "", fmt.Errorf("printer %s: file %s: secured printer: no authenticated file transport (add https to transports, with admin credentials)", s.p.Name, fileName(f))
+	}
 	if len(candidates) == 0 {
 		return "", fmt.Errorf("printer %s: file %s: no file transport (declare via, or add %s to transports)", s.p.Name, fileName(f), catalog.FileTransportsText())
 	}

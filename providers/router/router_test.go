@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -543,5 +544,36 @@ func TestSecuredPrinter(t *testing.T) {
 	obs, _ := observe(t, r, fleet.Printer{Name: "open"}, "c.pjl_only")
 	if got := obs.UnsupportedWhy["c.pjl_only"]; got != "no route over snmp; add pjl to transports" {
 		t.Errorf("ordinary printer: %q", got)
+	}
+}
+
+// TestSecuredPrinterFiles: a secured printer's files go only over an
+// authenticated file transport (https with the admin login).
+func TestSecuredPrinterFiles(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(src, []byte("cert"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ftp, https := &fakeFiles{name: "ftp"}, &fakeFiles{name: "https"}
+	r := New(testCat(t), &fakeSNMP{}, nil, []providers.FileTransport{ftp, https})
+	p := fleet.Printer{Name: "vault", Secured: true, Transports: []string{"ftp", "https"},
+		Credentials: fleet.Credentials{Admin: fleet.Admin{Username: "admin", Password: "pw"}}}
+	s, _ := r.Connect(context.Background(), p)
+	defer s.Close()
+	fs := s.(providers.FileSender)
+	via, err := fs.SendFile(context.Background(), fleet.File{Source: src, Dest: "ca.pem"}, nil)
+	if err != nil || via != "https" || ftp.received != nil {
+		t.Errorf("sent via %q (%v); ftp received %v: want https only", via, err, ftp.received)
+	}
+	_, err = fs.SendFile(context.Background(), fleet.File{Source: src, Dest: "ca.pem", Via: "ftp"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "secured printer: ftp is not authenticated") || ftp.received != nil {
+		t.Errorf("via ftp: %v (ftp received %v)", err, ftp.received)
+	}
+	// Without the admin login nothing is authenticated.
+	p.Credentials = fleet.Credentials{}
+	s2, _ := r.Connect(context.Background(), p)
+	defer s2.Close()
+	if _, err := s2.(providers.FileSender).SendFile(context.Background(), fleet.File{Source: src, Dest: "ca.pem"}, nil); err == nil || !strings.Contains(err.Error(), "no authenticated file transport") {
+		t.Errorf("no credentials: %v", err)
 	}
 }
