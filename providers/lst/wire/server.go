@@ -68,6 +68,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session // by PSK identity
+	conns    map[net.Conn]bool   // every open connection, so Close ends them at once
 	closed   bool
 	wg       sync.WaitGroup
 	stop     chan struct{}
@@ -98,7 +99,7 @@ func NewServer(ctl net.Listener, data *net.UDPAddr, cfg Config) (*Server, error)
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = DefaultMaxSessions
 	}
-	s := &Server{cfg: cfg, ctl: ctl, sessions: map[string]*session{}, stop: make(chan struct{})}
+	s := &Server{cfg: cfg, ctl: ctl, sessions: map[string]*session{}, conns: map[net.Conn]bool{}, stop: make(chan struct{})}
 	ln, err := dtls.ListenWithOptions("udp", data,
 		dtls.WithPSK(s.lookupPSK),
 		dtls.WithCipherSuites(CipherSuites...),
@@ -167,15 +168,31 @@ func (s *Server) Close() error {
 		s.data.Close()
 		s.mu.Lock()
 		s.closed = true
-		for _, ss := range s.sessions {
-			ss.ctl.Close()
-			if ss.data != nil {
-				ss.data.Close()
-			}
+		for c := range s.conns {
+			c.Close()
 		}
 		s.mu.Unlock()
 	})
 	return nil
+}
+
+// track registers an open connection; false when the server is closing
+// (and the connection was closed).
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		c.Close()
+		return false
+	}
+	s.conns[c] = true
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
 }
 
 func (s *Server) logf(format string, args ...any) {
@@ -187,6 +204,10 @@ func (s *Server) logf(format string, args ...any) {
 // control runs one control connection: TLS 1.3 handshake, login, then
 // holds the session open until the client closes it or goes idle.
 func (s *Server) control(nc net.Conn) {
+	if !s.track(nc) {
+		return
+	}
+	defer s.untrack(nc)
 	defer nc.Close()
 	tc := tls.Server(nc, &tls.Config{
 		Certificates: []tls.Certificate{s.cfg.Certificate},
@@ -322,6 +343,10 @@ func (s *Server) acceptData() {
 
 // serveData binds a DTLS connection to its login and answers requests.
 func (s *Server) serveData(c *dtls.Conn) {
+	if !s.track(c) {
+		return
+	}
+	defer s.untrack(c)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HandshakeTimeout)
 	err := c.HandshakeContext(ctx)
