@@ -47,7 +47,9 @@ func newSimCommand(fac *factory) *cobra.Command {
 (printer i on base-port+i; --base-port 0 picks free ports). Each printer takes
 that UDP port and, when it serves TCP services (--services; by default up to
 250 printers), four TCP ports for PJL, FTP, HTTP and HTTPS, always picked free:
---write-hcl records them all. Models cycle through
+--write-hcl records them all. Secured printers (--secured K: the first K) also
+serve LST on a free TCP port and a free UDP port (docs/protocols/lst.md), and
+--write-hcl marks them secured = true. Models cycle through
 Lexmark CX725, Lexmark MS821, HP LaserJet M507, Brother HL-L6400DW and
 RICOH IM C3000; serial numbers follow from the printer's position, so a
 configuration written with --write-hcl stays valid across restarts.
