@@ -136,25 +136,32 @@ func (t *Transport) Dial(ctx context.Context, p fleet.Printer) (*Conn, error) {
 		return nil, &providers.ClassifiedError{Kind: providers.ErrAuth,
 			Msg: fmt.Sprintf("printer %s (%s): lst: the session needs the admin login and no admin credentials are set", c.printer, c.addr)}
 	}
-	hctx, cancel := context.WithTimeout(ctx, c.timeout)
+	// Each stage has its own timeout: connect with the TLS handshake, the
+	// login, the DTLS handshake.
+	stage := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, c.timeout) }
+	sctx, cancel := stage()
 	defer cancel()
 	d := net.Dialer{Timeout: c.timeout}
-	nc, err := d.DialContext(hctx, "tcp", c.addr)
+	nc, err := d.DialContext(sctx, "tcp", c.addr)
 	if err != nil {
 		return nil, c.connectError(ctx, err)
 	}
 	tc := tls.Client(nc, conf)
-	if err := tc.HandshakeContext(hctx); err != nil {
+	if err := tc.HandshakeContext(sctx); err != nil {
 		nc.Close()
 		return nil, c.handshakeError(ctx, err)
 	}
 	c.ctl = tc
-	grant, err := c.login(hctx, p.Credentials.Admin)
+	lctx, cancel := stage()
+	defer cancel()
+	grant, err := c.login(lctx, p.Credentials.Admin)
 	if err != nil {
 		tc.Close()
 		return nil, err
 	}
-	if err := c.openData(hctx, nc.RemoteAddr(), grant); err != nil {
+	dctx, cancel := stage()
+	defer cancel()
+	if err := c.openData(dctx, nc.RemoteAddr(), grant); err != nil {
 		tc.Close()
 		return nil, err
 	}
@@ -540,10 +547,10 @@ func (c *Conn) handshakeError(ctx context.Context, err error) error {
 }
 
 func (c *Conn) ioError(ctx context.Context, what string, err error) error {
-	if ctx.Err() != nil {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("printer %s (%s): lst: %s: %w", c.printer, c.addr, what, context.Cause(ctx))
 	}
-	if isTimeout(err) {
+	if ctx.Err() != nil || isTimeout(err) {
 		return &providers.ClassifiedError{Kind: providers.ErrUnreachable, Cause: err,
 			Msg: fmt.Sprintf("printer %s (%s): lst: %s: no answer within %s", c.printer, c.addr, what, c.timeout)}
 	}

@@ -406,3 +406,54 @@ func TestSessionObserveSetObserve(t *testing.T) {
 		t.Errorf("after Set: %v, %v", obs.Settings, err)
 	}
 }
+
+// TestSilentDeviceIsUnreachable: a device that completes TLS but never
+// answers the login, and one whose data port stays silent, fail within
+// the timeout as unreachable.
+func TestSilentDeviceIsUnreachable(t *testing.T) {
+	cert, fp := selfSigned(t)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 1024)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	p := fleet.Printer{Name: "mute", Host: "127.0.0.1", Ports: map[string]int{"lst": ln.Addr().(*net.TCPAddr).Port},
+		TLSFingerprint: fp, Credentials: fleet.Credentials{Admin: fleet.Admin{Username: adminUser, Password: adminPassword}}}
+	start := time.Now()
+	_, err = lst.New(nil, lst.Options{Timeout: 300 * time.Millisecond}).Dial(ctxT(t), p)
+	if !errors.Is(err, providers.ErrUnreachable) {
+		t.Errorf("silent login: %v, want ErrUnreachable", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("silent login took %s", d)
+	}
+
+	// A grant naming a UDP port nobody answers on.
+	mute, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	s := startServer(t, mute.LocalAddr().(*net.UDPAddr).Port)
+	_, err = lst.New(nil, lst.Options{Timeout: 300 * time.Millisecond}).Dial(ctxT(t), s.printer(adminPassword))
+	if !errors.Is(err, providers.ErrUnreachable) || !strings.Contains(err.Error(), "data channel") {
+		t.Errorf("silent data port: %v, want ErrUnreachable naming the data channel", err)
+	}
+}
