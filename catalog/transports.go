@@ -24,6 +24,13 @@ const (
 // BindingKinds lists every binding kind, in the order Bindings holds them.
 var BindingKinds = []BindingKind{BindingSNMP, BindingPJL, BindingEWS, BindingNPAP}
 
+// BindingLST is the kind of the "lst" transport, which names settings as
+// the catalog does: every setting a model family supports (any binding)
+// has it, without data of its own, and the device answers the names it
+// does not know as unsupported. It is not in BindingKinds: a setting block
+// has no sub-block for it.
+const BindingLST BindingKind = "lst"
+
 // Has reports whether b holds a binding of kind k.
 func (b Bindings) Has(k BindingKind) bool {
 	switch k {
@@ -35,6 +42,8 @@ func (b Bindings) Has(k BindingKind) bool {
 		return b.EWS != nil
 	case BindingNPAP:
 		return b.NPAP != nil
+	case BindingLST:
+		return b.Any()
 	}
 	return false
 }
@@ -53,6 +62,11 @@ type TransportInfo struct {
 	InAddress bool
 	// UDP marks a transport of datagrams rather than a TCP stream.
 	UDP bool
+	// DataPort is the standard UDP port of a transport that moves its
+	// data over UDP after a TCP handshake (lst); 0 for the others. The
+	// device names the one it uses in the handshake, so `ports` has no
+	// entry for it.
+	DataPort int
 	// Facts marks the transport that reads facts (model, serial,
 	// supplies): every session opens it, and it alone is the preference of
 	// a printer without `transports`.
@@ -65,15 +79,31 @@ type TransportInfo struct {
 	Files    bool
 	Firmware bool
 	// Secure is set when the transport runs over TLS, so tls_fingerprint
-	// and ca_cert apply to it.
+	// and ca_cert apply to it. With admin credentials such a transport
+	// is authenticated: a secured printer's settings may use it.
 	Secure bool
 	// Preference orders transports when a printer serves several and a
 	// configuration is generated for it, lower first: SNMP, then PJL
-	// (it carries most settings), HTTPS before plain HTTP, FTP (files
-	// only), then Lexmark's own NPAP and XMLNT (compatibility with the
-	// firmware is unverified, so they come after every standard
-	// protocol). Gaps leave room for new rows.
+	// (it carries most settings), LST (a secured printer's channel),
+	// HTTPS before plain HTTP, FTP (files only), then Lexmark's own NPAP
+	// and XMLNT (compatibility with the firmware is unverified, so they
+	// come after every standard protocol). Gaps leave room for new rows.
 	Preference int
+}
+
+// Authenticated reports whether transport name proves who is asking, and
+// so may reach a secured printer: SNMP only as version 3 with an auth
+// protocol (snmpV3Auth), a TLS transport (https, lst) when the admin login
+// is set (adminLogin), nothing else.
+func Authenticated(name string, snmpV3Auth, adminLogin bool) bool {
+	t, ok := Transport(name)
+	switch {
+	case !ok:
+		return false
+	case t.Facts:
+		return snmpV3Auth
+	}
+	return t.Secure && adminLogin
 }
 
 // Settings reports whether the transport carries settings.
@@ -89,6 +119,7 @@ var Transports = []TransportInfo{
 	{Name: "https", Port: 443, Binding: BindingEWS, Files: true, Firmware: true, Secure: true, Preference: 20},
 	{Name: "npap", Port: 9300, UDP: true, Binding: BindingNPAP, Preference: 50},
 	{Name: "xmlnt", Port: 6000, UDP: true, Binding: BindingNPAP, Preference: 55},
+	{Name: "lst", Port: 6110, DataPort: 6100, Binding: BindingLST, Secure: true, Preference: 15},
 }
 
 // Transport returns the table's row for name. The router asks once per

@@ -31,7 +31,7 @@ func TestTransportTable(t *testing.T) {
 		if tr.Port < 1 || tr.Port > 65535 {
 			t.Errorf("%s: port %d out of range 1–65535", tr.Name, tr.Port)
 		}
-		if tr.Binding != "" && !slices.Contains(BindingKinds, tr.Binding) {
+		if tr.Binding != "" && tr.Binding != BindingLST && !slices.Contains(BindingKinds, tr.Binding) {
 			t.Errorf("%s: unknown binding kind %q; the catalog has %q", tr.Name, tr.Binding, BindingKinds)
 		}
 		if tr.Firmware && !tr.Files {
@@ -90,11 +90,11 @@ func TestTransportLists(t *testing.T) {
 		name      string
 		got, want []string
 	}{
-		{"TransportNames", TransportNames(), []string{"snmp", "pjl", "ftp", "http", "https", "npap", "xmlnt"}},
-		{"SettingsTransports", SettingsTransports(), []string{"snmp", "pjl", "http", "https", "npap", "xmlnt"}},
+		{"TransportNames", TransportNames(), []string{"snmp", "pjl", "ftp", "http", "https", "npap", "xmlnt", "lst"}},
+		{"SettingsTransports", SettingsTransports(), []string{"snmp", "pjl", "http", "https", "npap", "xmlnt", "lst"}},
 		{"FileTransports", FileTransports(), []string{"pjl", "ftp", "http", "https"}},
 		{"FirmwareTransports", FirmwareTransports(), []string{"pjl", "ftp", "http", "https"}},
-		{"PortTransports", PortTransports(), []string{"pjl", "ftp", "http", "https", "npap", "xmlnt"}},
+		{"PortTransports", PortTransports(), []string{"pjl", "ftp", "http", "https", "npap", "xmlnt", "lst"}},
 		{"DefaultTransports", DefaultTransports(), []string{"snmp"}},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
@@ -122,9 +122,9 @@ func TestPort(t *testing.T) {
 }
 
 func TestSortByPreference(t *testing.T) {
-	names := []string{"ftp", "zz", "xmlnt", "http", "snmp", "aa", "npap", "https", "pjl"}
+	names := []string{"ftp", "zz", "xmlnt", "http", "snmp", "aa", "npap", "https", "pjl", "lst"}
 	SortByPreference(names)
-	want := []string{"snmp", "pjl", "https", "http", "ftp", "npap", "xmlnt", "aa", "zz"}
+	want := []string{"snmp", "pjl", "lst", "https", "http", "ftp", "npap", "xmlnt", "aa", "zz"}
 	if !slices.Equal(names, want) {
 		t.Errorf("got %q, want %q", names, want)
 	}
@@ -152,6 +152,9 @@ func docRow(tr TransportInfo) string {
 	}
 	if tr.UDP {
 		port += "/udp"
+	}
+	if tr.DataPort != 0 {
+		port = fmt.Sprintf("%d (TCP) + %d (UDP)", tr.Port, tr.DataPort)
 	}
 	var carries []string
 	if tr.Facts {
@@ -205,4 +208,27 @@ func mustLookup(t *testing.T, c *Catalog, name string) Setting {
 		t.Fatalf("%s: not in the catalog", name)
 	}
 	return s
+}
+
+func TestAuthenticated(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		snmpV3Auth, admin bool
+		want              bool
+	}{
+		{"snmp", false, true, false},
+		{"snmp", true, false, true},
+		{"pjl", true, true, false},
+		{"ftp", true, true, false},
+		{"http", true, true, false},
+		{"https", false, true, true},
+		{"https", true, false, false},
+		{"lst", false, true, true},
+		{"lst", false, false, false},
+		{"ipp", true, true, false},
+	} {
+		if got := Authenticated(tc.name, tc.snmpV3Auth, tc.admin); got != tc.want {
+			t.Errorf("Authenticated(%q, v3auth=%v, admin=%v) = %v", tc.name, tc.snmpV3Auth, tc.admin, got)
+		}
+	}
 }

@@ -40,6 +40,12 @@ type Printer struct {
 	// CACertFile, when set instead, verifies it against that CA bundle.
 	TLSFingerprint string
 	CACertFile     string
+	// Secured marks a printer that must be reached only over
+	// authenticated channels: its settings go over lst, SNMPv3 with an
+	// auth protocol, or a TLS transport (https) with admin credentials,
+	// never plain SNMP v1/v2c, PJL, HTTP or FTP; its files only over
+	// https with admin credentials. Facts are still read over SNMP.
+	Secured bool
 	// Settings holds desired values, sorted by Name, one per setting.
 	Settings []Desired
 	// Files are deployed in order (certificates, settings bundles).

@@ -24,7 +24,7 @@ var (
 )
 
 // delivery holds the attributes that say how settings and files reach a
-// printer (transports, ports, TLS trust, files, firmware) as one block
+// printer (transports, ports, TLS trust, files, firmware, secured) as one block
 // declares them. A printer's own value for an attribute replaces its
 // configuration's.
 type delivery struct {
@@ -40,6 +40,8 @@ type delivery struct {
 	filesSet      bool
 	firmware      *fleet.Firmware
 	firmwareSet   bool
+	secured       bool
+	securedSet    bool
 }
 
 // over returns d layered over base: what d sets wins.
@@ -62,6 +64,9 @@ func (d delivery) over(base delivery) delivery {
 	if d.firmwareSet {
 		out.firmware, out.firmwareSet = d.firmware, true
 	}
+	if d.securedSet {
+		out.secured, out.securedSet = d.secured, true
+	}
 	return out
 }
 
@@ -72,6 +77,7 @@ func (d delivery) apply(p *fleet.Printer) {
 	p.CACertFile = d.caCert
 	p.Files = d.files
 	p.Firmware = d.firmware
+	p.Secured = d.secured
 }
 
 // decodeDelivery reads the delivery attributes of a configuration or
@@ -131,6 +137,11 @@ func (l *loader) decodeDelivery(ctx *hhcl.EvalContext, attrs hhcl.Attributes) (d
 		files, set, d := l.decodeFiles(ctx, attr)
 		diags = append(diags, d...)
 		out.files, out.filesSet = files, set
+	}
+	if attr, ok := attrs["secured"]; ok {
+		v, set, d := evalBool(ctx, attr)
+		diags = append(diags, d...)
+		out.secured, out.securedSet = v, set
 	}
 	if attr, ok := attrs[blockFirmware]; ok {
 		ref, d := decodeRef(ctx, attr, blockFirmware)

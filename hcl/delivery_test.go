@@ -284,7 +284,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "unknown transport",
 			src:     printer + "  transports = [\"snmp\", \"ftps\"]\n}\n",
-			summary: "Invalid transports", detail: []string{`"ftps" is not a transport; use ["snmp" "pjl" "ftp" "http" "https" "npap" "xmlnt"].`, `Did you mean "ftp"?`}, line: 3,
+			summary: "Invalid transports", detail: []string{`"ftps" is not a transport; use ["snmp" "pjl" "ftp" "http" "https" "npap" "xmlnt" "lst"].`, `Did you mean "ftp"?`}, line: 3,
 		},
 		{
 			name:    "transport twice",
@@ -294,7 +294,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "no transports",
 			src:     printer + "  transports = []\n}\n",
-			summary: "Invalid transports", detail: []string{`at least one of ["snmp" "pjl" "ftp" "http" "https" "npap" "xmlnt"]; leave it out for ["snmp"].`}, line: 3,
+			summary: "Invalid transports", detail: []string{`at least one of ["snmp" "pjl" "ftp" "http" "https" "npap" "xmlnt" "lst"]; leave it out for ["snmp"].`}, line: 3,
 		},
 		{
 			name:    "transports not a list",
@@ -309,7 +309,7 @@ func TestDeliveryErrors(t *testing.T) {
 		{
 			name:    "port for unknown transport",
 			src:     printer + "  ports = { ipp = 631 }\n}\n",
-			summary: "Invalid ports", detail: []string{`"ipp" is not a transport with a port of its own; use ["pjl" "ftp" "http" "https" "npap" "xmlnt"].`}, line: 3,
+			summary: "Invalid ports", detail: []string{`"ipp" is not a transport with a port of its own; use ["pjl" "ftp" "http" "https" "npap" "xmlnt" "lst"].`}, line: 3,
 		},
 		{
 			name:    "snmp port in ports",
@@ -523,4 +523,42 @@ func testCAPEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestSecured: a configuration marks its printers secured, and a printer's
+// own secured replaces its configuration's.
+func TestSecured(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+configuration "locked" {
+  secured    = true
+  transports = ["lst"]
+}
+printer "a" {
+  address       = "10.0.0.1"
+  configuration = configuration.locked
+}
+printer "b" {
+  address       = "10.0.0.2"
+  configuration = configuration.locked
+  secured       = false
+}
+printer "c" {
+  address = "10.0.0.3"
+}
+`})
+	cfg := mustLoad(t, dir, LoadOptions{})
+	for name, want := range map[string]bool{"a": true, "b": false, "c": false} {
+		p, _ := cfg.Printer(name)
+		if p.Secured != want {
+			t.Errorf("printer %s: Secured = %v, want %v", name, p.Secured, want)
+		}
+	}
+	a, _ := cfg.Printer("a")
+	if len(a.Transports) != 1 || a.Transports[0] != "lst" {
+		t.Errorf("printer a: transports %q", a.Transports)
+	}
+	bad := writeConfig(t, map[string]string{"main.hcl": "printer \"a\" {\n  address = \"10.0.0.1\"\n  secured = \"yes please\"\n}\n"})
+	if _, err := Load(bad, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "secured") {
+		t.Errorf("secured as a string: %v", err)
+	}
 }

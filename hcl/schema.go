@@ -87,7 +87,7 @@ var shorthands = []struct{ attr, setting string }{
 // configuration sets them for its printers and a printer may override each.
 var deliveryAttributes = []hhcl.AttributeSchema{
 	{Name: "transports"}, {Name: "ports"}, {Name: "tls_fingerprint"}, {Name: "ca_cert"},
-	{Name: "files"}, {Name: blockFirmware},
+	{Name: "files"}, {Name: blockFirmware}, {Name: "secured"},
 }
 
 var configurationSchema = &hhcl.BodySchema{

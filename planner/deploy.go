@@ -65,13 +65,18 @@ func modelMatches(patterns []string, model string) bool {
 }
 
 // plannedVia is the transport a file is planned over: its own, or the
-// first file-capable one of the printer's preference ("" when none).
+// first file-capable one of the printer's preference ("" when none); on a
+// secured printer, the first authenticated one.
 func plannedVia(p fleet.Printer, f fleet.File) string {
 	if f.Via != "" {
 		return f.Via
 	}
+	c := p.Credentials
 	for _, t := range p.Transports {
 		if tr, ok := catalog.Transport(t); ok && tr.Files {
+			if p.Secured && !catalog.Authenticated(t, c.SNMP.Version == fleet.SNMPv3 && c.SNMP.AuthProtocol != "", c.Admin.Username != "") {
+				continue
+			}
 			return t
 		}
 	}

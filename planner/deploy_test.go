@@ -77,3 +77,31 @@ func TestFirmwareOfAnotherLine(t *testing.T) {
 		t.Errorf("notes = %q", pp.Notes)
 	}
 }
+
+// TestSecuredFilesPlannedOverAuthenticatedTransport: a secured printer's
+// files are planned over its first authenticated file transport, not its
+// first file transport.
+func TestSecuredFilesPlannedOverAuthenticatedTransport(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		secured bool
+		admin   string
+		want    string
+	}{
+		{"ordinary", false, "admin", "pjl"},
+		{"secured", true, "admin", "https"},
+		{"secured without credentials", true, "", ""},
+	} {
+		f := plannertest.NewFleet()
+		p := plannertest.Printer("vault", "10.0.7.1")
+		p.Secured, p.Transports = tc.secured, []string{"pjl", "ftp", "https"}
+		p.Credentials.Admin = fleet.Admin{Username: tc.admin}
+		p.Files = []fleet.File{{Source: "ca.pem", Dest: "ca.pem", Size: 4, SHA256: strings.Repeat("ab", 32)}}
+		f.Printers = []fleet.Printer{p}
+		f.Conn.Add("vault", plannertest.NewDevice("V1", nil))
+		pp := f.Plan(t, planner.PlanOptions{}).Printers[0]
+		if len(pp.Files) != 1 || pp.Files[0].Via != tc.want {
+			t.Errorf("%s: files %+v, want one via %q", tc.name, pp.Files, tc.want)
+		}
+	}
+}

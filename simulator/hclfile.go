@@ -93,6 +93,9 @@ func writeHCL(w io.Writer, o hclParams, printers []*Printer) error {
 		}
 		b.SetAttributeValue("transports", cty.ListVal(transports))
 		b.SetAttributeValue("ports", cty.ObjectVal(portVals))
+		if p.Secured() {
+			b.SetAttributeValue("secured", cty.True)
+		}
 		if secure && o.fingerprint != nil {
 			if fp := o.fingerprint(p); fp != "" {
 				b.SetAttributeValue("tls_fingerprint", cty.StringVal(fp))

@@ -110,7 +110,7 @@ func (s *Sim) startServices(ctx context.Context, ip netip.Addr) error {
 			})
 		}
 	}
-	return nil
+	return s.startLST(sctx, ip)
 }
 
 // closeServices stops every service listener; serve loops then return.

@@ -54,6 +54,9 @@ type Options struct {
 	// Services()): TCP ones, and NPAP and XMLNT over UDP; nil serves SNMP
 	// only.
 	Services []string
+	// Secured makes the first Secured printers secured: they also serve
+	// LST (lst.go) and generated configurations mark them secured.
+	Secured int
 	// FirmwareFail makes the FirmwareFail printers after the offline and
 	// slow ones reject firmware images (see firmware.go).
 	FirmwareFail int
@@ -315,6 +318,9 @@ func (o *Options) normalize() error {
 	}
 	if _, err := parseAlertsTo(o.NPAPAlertsTo); err != nil {
 		return errors.New("simulator: npap-alerts-to: want IP:PORT")
+	}
+	if o.Secured < 0 || o.Secured > o.Printers {
+		return fmt.Errorf("simulator: %d secured printers out of %d", o.Secured, o.Printers)
 	}
 	if o.AlertCommunity == "" {
 		o.AlertCommunity = o.ReadCommunity

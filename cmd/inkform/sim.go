@@ -48,7 +48,10 @@ func newSimCommand(fac *factory) *cobra.Command {
 (printer i on base-port+i; --base-port 0 picks free ports). Each printer takes
 that UDP port and, when it serves other services (--services; by default up to
 250 printers), four TCP ports for PJL, FTP, HTTP and HTTPS and two UDP ports
-for Lexmark's NPAP and XMLNT, always picked free: --write-hcl records them all. Models cycle through
+for Lexmark's NPAP and XMLNT, always picked free: --write-hcl records them all.
+Secured printers (--secured K: the first K) also serve LST on a free TCP port
+and a free UDP port (docs/protocols/lst.md), and --write-hcl marks them
+secured = true. Models cycle through
 Lexmark CX725, Lexmark MS821, HP LaserJet M507, Brother HL-L6400DW and
 RICOH IM C3000; serial numbers follow from the printer's position, so a
 configuration written with --write-hcl stays valid across restarts.
@@ -111,6 +114,7 @@ and then a line "ready"; it runs until interrupted (SIGINT or SIGTERM).`,
 	f.StringVar(&o.AdminPassword, "admin-password", "inkform-sim", "administrator password of every printer's FTP server and embedded web server")
 	f.StringVar(&o.AuthScheme, "auth-scheme", "digest", `how the embedded web server asks for the login: "basic" or "digest"`)
 	f.StringVar(&opts.Services, "services", "auto", "services each printer serves besides SNMP: a list of "+strings.Join(simulator.Services(), ",")+`, "all", "none", or "auto" (all up to `+fmt.Sprint(simAllServicesUpTo)+` printers, none above)`)
+	f.IntVar(&o.Secured, "secured", 0, "the first K printers are secured: they also serve LST (TLS 1.3 on a TCP port, DTLS on a UDP port) with their HTTPS certificate and the admin login, and --write-hcl marks them secured = true")
 	f.IntVar(&o.FirmwareFail, "firmware-fail", 0, "the K printers after the offline and slow ones reject firmware images")
 	f.DurationVar(&o.RebootDelay, "reboot-delay", 2*time.Second, "how long a printer stays offline after installing firmware")
 	f.StringVar(&o.AlertsTo, "alerts-to", "", "send printerV2Alert traps (SNMPv2c) to this IP:PORT when a printer's critical alert is raised or a door closes")

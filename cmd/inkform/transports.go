@@ -5,6 +5,7 @@ import (
 	"github.com/inkform/inkform/providers"
 	"github.com/inkform/inkform/providers/ftp"
 	inkhttp "github.com/inkform/inkform/providers/http"
+	"github.com/inkform/inkform/providers/lst"
 	"github.com/inkform/inkform/providers/npap"
 	"github.com/inkform/inkform/providers/pjl"
 	"github.com/inkform/inkform/providers/router"
@@ -31,7 +32,7 @@ type namedTransport interface{ Name() string }
 func builtTransports(cat *catalog.Catalog) map[string]namedTransport {
 	out := map[string]namedTransport{}
 	for _, t := range []namedTransport{pjl.New(cat, pjl.Options{}), ftp.New(ftp.Options{}),
-		npap.New(cat, npap.Options{}), xmlnt.New(cat, xmlnt.Options{})} {
+		npap.New(cat, npap.Options{}), xmlnt.New(cat, xmlnt.Options{}), lst.New(cat, lst.Options{})} {
 		out[t.Name()] = t
 	}
 	// The embedded web server serves one transport per URL scheme, named

@@ -25,7 +25,9 @@ var rules = []struct {
 	{"hcl", []string{"providers", "plans", "planner", "apply", "views", "observer", "state/sqlstate", "simulator", "watch", "cmd"},
 		"the language knows no protocol and no engine"},
 	{"simulator", []string{"providers", "hcl", "plans", "planner", "apply", "views", "observer", "state", "watch", "cmd"},
-		"the simulator is a printer, not a client"},
+		"the simulator is a printer, not a client (it serves LST with the device side, providers/lst/wire)"},
+	{"providers/lst/wire", []string{"catalog", "fleet", "alerts", "hcl", "plans", "planner", "apply", "views", "observer", "providers", "state", "simulator", "watch", "cmd"},
+		"the LST wire is shared by client and device: it imports nothing of inkform"},
 	{"plans", []string{"planner", "apply", "views", "observer", "providers", "state/sqlstate", "watch", "cmd"},
 		"a plan is data: it imports nothing that makes, runs or shows it"},
 	{"observer", []string{"planner", "apply", "views", "watch", "cmd"},
@@ -54,6 +56,12 @@ var rules = []struct {
 		"discovery finds printers and describes them; it neither plans, applies nor records"},
 	{"cmd", []string{"state/sqlstate"},
 		"commands use state.Store and its capabilities, never the SQL core"},
+}
+
+// exceptions are packages a rule's from may import although they lie within
+// its not: the device side of a protocol is part of a printer.
+var exceptions = map[string][]string{
+	"simulator": {"providers/lst/wire"},
 }
 
 // required are the packages the architecture names.
@@ -96,7 +104,7 @@ func TestImportRules(t *testing.T) {
 			}
 			for _, dep := range deps {
 				for _, not := range r.not {
-					if within(dep, not) && !within(dep, r.from) {
+					if within(dep, not) && !within(dep, r.from) && !allowed(dep, exceptions[r.from]) {
 						t.Errorf("%s imports %s: %s", pkg, dep, r.reason)
 					}
 				}
@@ -111,6 +119,15 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
+}
+
+func allowed(dep string, allow []string) bool {
+	for _, a := range allow {
+		if within(dep, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // within says whether pkg is dir or below it.

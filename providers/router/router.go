@@ -8,6 +8,13 @@
 // closed port falls back to the next transport, and the observation's Notes
 // say so. Files go over their declared transport or the first file-capable
 // one of the preference, with the same fallback.
+//
+// A secured printer (fleet.Printer.Secured) has its settings carried only
+// over authenticated transports: lst, a TLS transport (https) with admin
+// credentials, or SNMPv3 with an auth protocol. A setting no such
+// transport of its preference carries is unsupported, and the reason says
+// it needs lst or credentials; its files go only over an authenticated
+// file transport.
 package router
 
 import (
@@ -156,7 +163,7 @@ type readSNMP func(ctx context.Context, settings []string) (fleet.Observation, e
 
 func (s *Session) observe(ctx context.Context, names []string, read readSNMP) (fleet.Observation, error) {
 	pref := s.preference()
-	if len(pref) == 1 && pref[0] == snmpName {
+	if len(pref) == 1 && pref[0] == snmpName && s.usable(snmpName) {
 		return s.observeSNMP(ctx, names, read)
 	}
 	return s.observeRouted(ctx, names, pref, read)
@@ -226,7 +233,7 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 	// setting it might carry on some family; one round of requests is
 	// cheaper than a second one after routing.
 	var viaSNMP []string
-	if slices.Contains(pref, snmpName) {
+	if slices.Contains(pref, snmpName) && s.usable(snmpName) {
 		for _, n := range names {
 			if s.snmpCandidate(n) {
 				viaSNMP = append(viaSNMP, n)
@@ -259,13 +266,16 @@ func (s *Session) observeRouted(ctx context.Context, names []string, pref []stri
 		}
 		if t == "" {
 			unsupported[n] = true
-			if len(closed) > 0 {
+			switch {
+			case len(closed) > 0:
 				var why []string
 				for _, c := range closed {
 					why = append(why, c+": "+s.closedText(c))
 				}
 				s.why(&obs, n, strings.Join(why, "; "))
-			} else {
+			case s.p.Secured:
+				s.why(&obs, n, s.securedNoRoute(n, pref))
+			default:
 				s.why(&obs, n, s.noRoute(n, pref))
 			}
 			continue
@@ -346,7 +356,7 @@ func (s *Session) snmpCandidate(name string) bool {
 func (s *Session) choose(ctx context.Context, name string, pref []string) (string, []string, error) {
 	var closed []string
 	for _, t := range pref {
-		if !s.hasBinding(name, s.family, t) {
+		if !s.hasBinding(name, s.family, t) || !s.usable(t) {
 			continue
 		}
 		if t == snmpName {
@@ -401,6 +411,10 @@ func (s *Session) noRoute(n string, tried []string) string {
 	msg := "no route over " + strings.Join(tried, ", ")
 	var others []string
 	for _, t := range catalog.SettingsTransports() {
+		// lst is the channel of secured printers; others are not sent to it.
+		if t == lstName {
+			continue
+		}
 		if !slices.Contains(tried, t) && s.hasBinding(n, s.family, t) {
 			others = append(others, t)
 		}
@@ -412,6 +426,47 @@ func (s *Session) noRoute(n string, tried []string) string {
 		return msg + "; add " + others[0] + " to transports"
 	}
 	return msg + "; add " + strings.Join(others[:len(others)-1], ", ") + " or " + others[len(others)-1] + " to transports"
+}
+
+// lstName is the transport of secured printers.
+const lstName = "lst"
+
+// usable reports whether transport t may carry p's settings: any
+// transport on an ordinary printer; on a secured one, only an
+// authenticated transport.
+func (s *Session) usable(t string) bool {
+	return !s.p.Secured || authenticated(s.p, t)
+}
+
+// authenticated reports whether t proves who is asking on p
+// (catalog.Authenticated with p's credentials).
+func authenticated(p fleet.Printer, t string) bool {
+	c := p.Credentials
+	return catalog.Authenticated(t, c.SNMP.Version == fleet.SNMPv3 && c.SNMP.AuthProtocol != "", c.Admin.Username != "")
+}
+
+// securedNoRoute says why a secured printer's setting has no route: the
+// preferred transports that carry it are not authenticated, and what
+// would help: "secured printer: needs lst or credentials; not
+// authenticated: snmp, pjl; add lst to transports".
+func (s *Session) securedNoRoute(n string, pref []string) string {
+	msg := "secured printer: needs lst or credentials"
+	var plain []string
+	for _, t := range pref {
+		if s.hasBinding(n, s.family, t) && !authenticated(s.p, t) {
+			plain = append(plain, t)
+		}
+	}
+	if len(plain) > 0 {
+		msg += "; not authenticated: " + strings.Join(plain, ", ")
+	}
+	switch {
+	case !slices.Contains(pref, lstName) && s.hasBinding(n, s.family, lstName):
+		msg += "; add lst to transports"
+	case s.p.Credentials.Admin.Username == "":
+		msg += "; set admin credentials"
+	}
+	return msg
 }
 
 func (s *Session) closedText(t string) string {
@@ -472,7 +527,13 @@ func fileCandidates(p fleet.Printer, f fleet.File, names func(string) bool) []st
 // SendFile uploads f over f.Via, or over the first file-capable transport
 // of the printer's preference whose port answers.
 func (s *Session) SendFile(ctx context.Context, f fleet.File, progress func(int64)) (string, error) {
-	candidates := fileCandidates(s.p, f, func(t string) bool { _, ok := s.r.files[t]; return ok })
+	if s.p.Secured && f.Via != "" && !authenticated(s.p, f.Via) {
+		return "", fmt.Errorf("printer %s: file %s: secured printer: %s is not authenticated; send it via https with admin credentials", s.p.Name, fileName(f), f.Via)
+	}
+	candidates := fileCandidates(s.p, f, func(t string) bool { _, ok := s.r.files[t]; return ok && s.usable(t) })
+	if len(candidates) == 0 && s.p.Secured {
+		return "", fmt.Errorf("printer %s: file %s: secured printer: no authenticated file transport (add https to transports, with admin credentials)", s.p.Name, fileName(f))
+	}
 	if len(candidates) == 0 {
 		return "", fmt.Errorf("printer %s: file %s: no file transport (declare via, or add %s to transports)", s.p.Name, fileName(f), catalog.FileTransportsText())
 	}

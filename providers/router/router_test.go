@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -470,5 +471,109 @@ func TestObserveAlerts(t *testing.T) {
 	}
 	if got, err := providers.ObserveAlerts(context.Background(), s, nil); err != nil || got.AlertsRead {
 		t.Errorf("without an alert reader: %+v, %v", got, err)
+	}
+}
+
+// TestSecuredPrinter: a secured printer's settings go only over
+// authenticated transports, and a setting without one says it needs lst
+// or credentials.
+func TestSecuredPrinter(t *testing.T) {
+	admin := fleet.Admin{Username: "admin", Password: "pw"}
+	v2c := fleet.SNMP{Version: fleet.SNMPv2c, Community: "private"}
+	v3auth := fleet.SNMP{Version: fleet.SNMPv3, User: "ops", AuthProtocol: "SHA256", AuthPassphrase: "x", PrivProtocol: "AES", PrivPassphrase: "y"}
+	for _, tc := range []struct {
+		name       string
+		transports []string
+		creds      fleet.Credentials
+		wantVia    map[string]string
+		wantWhy    map[string]string
+		wantSNMP   []string // settings asked of SNMP
+		pjlDials   int
+		lstDials   int
+	}{
+		{
+			name: "plain channels only", transports: []string{"snmp", "pjl"}, creds: fleet.Credentials{SNMP: v2c, Admin: admin},
+			wantVia: map[string]string{},
+			wantWhy: map[string]string{
+				"a.snmp_only": "secured printer: needs lst or credentials; not authenticated: snmp; add lst to transports",
+				"c.pjl_only":  "secured printer: needs lst or credentials; not authenticated: pjl; add lst to transports",
+			},
+		},
+		{
+			name: "lst with the admin login", transports: []string{"snmp", "pjl", "lst"}, creds: fleet.Credentials{SNMP: v2c, Admin: admin},
+			wantVia: map[string]string{"a.snmp_only": "lst", "c.pjl_only": "lst"}, wantWhy: nil, lstDials: 1,
+		},
+		{
+			name: "snmpv3 with auth", transports: []string{"snmp", "pjl", "lst"}, creds: fleet.Credentials{SNMP: v3auth, Admin: admin},
+			wantVia: map[string]string{"a.snmp_only": "snmp", "c.pjl_only": "lst"}, wantWhy: nil,
+			wantSNMP: []string{"a.snmp_only"}, lstDials: 1,
+		},
+		{
+			name: "lst without credentials", transports: []string{"lst"}, creds: fleet.Credentials{SNMP: v2c},
+			wantVia: map[string]string{},
+			wantWhy: map[string]string{
+				"a.snmp_only": "secured printer: needs lst or credentials; not authenticated: lst; set admin credentials",
+				"c.pjl_only":  "secured printer: needs lst or credentials; not authenticated: lst; set admin credentials",
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snmp := &fakeSNMP{model: "Lexmark CX725", values: map[string]string{"a.snmp_only": "desk"}}
+			pjl := &fakeSettings{name: "pjl", values: map[string]string{"c.pjl_only": "A4"}}
+			lst := &fakeSettings{name: "lst", values: map[string]string{"a.snmp_only": "desk", "c.pjl_only": "A4"}}
+			r := New(testCat(t), snmp, []providers.SettingsTransport{pjl, lst}, nil)
+			p := fleet.Printer{Name: "locked", Secured: true, Transports: tc.transports, Credentials: tc.creds}
+			obs, _ := observe(t, r, p, "a.snmp_only", "c.pjl_only")
+			if d := cmp.Diff(tc.wantVia, obs.SettingTransports, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("SettingTransports (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantWhy, obs.UnsupportedWhy, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("UnsupportedWhy (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff([][]string{tc.wantSNMP}, snmp.asked, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("asked of SNMP (-want +got):\n%s", d)
+			}
+			if pjl.dials != tc.pjlDials || lst.dials != tc.lstDials {
+				t.Errorf("dials: pjl %d, lst %d; want %d, %d", pjl.dials, lst.dials, tc.pjlDials, tc.lstDials)
+			}
+		})
+	}
+	// An ordinary printer is never pointed at lst.
+	snmp := &fakeSNMP{model: "Lexmark CX725"}
+	r := New(testCat(t), snmp, nil, nil)
+	obs, _ := observe(t, r, fleet.Printer{Name: "open"}, "c.pjl_only")
+	if got := obs.UnsupportedWhy["c.pjl_only"]; got != "no route over snmp; add pjl to transports" {
+		t.Errorf("ordinary printer: %q", got)
+	}
+}
+
+// TestSecuredPrinterFiles: a secured printer's files go only over an
+// authenticated file transport (https with the admin login).
+func TestSecuredPrinterFiles(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(src, []byte("cert"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ftp, https := &fakeFiles{name: "ftp"}, &fakeFiles{name: "https"}
+	r := New(testCat(t), &fakeSNMP{}, nil, []providers.FileTransport{ftp, https})
+	p := fleet.Printer{Name: "vault", Secured: true, Transports: []string{"ftp", "https"},
+		Credentials: fleet.Credentials{Admin: fleet.Admin{Username: "admin", Password: "pw"}}}
+	s, _ := r.Connect(context.Background(), p)
+	defer s.Close()
+	fs := s.(providers.FileSender)
+	via, err := fs.SendFile(context.Background(), fleet.File{Source: src, Dest: "ca.pem"}, nil)
+	if err != nil || via != "https" || ftp.received != nil {
+		t.Errorf("sent via %q (%v); ftp received %v: want https only", via, err, ftp.received)
+	}
+	_, err = fs.SendFile(context.Background(), fleet.File{Source: src, Dest: "ca.pem", Via: "ftp"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "secured printer: ftp is not authenticated") || ftp.received != nil {
+		t.Errorf("via ftp: %v (ftp received %v)", err, ftp.received)
+	}
+	// Without the admin login nothing is authenticated.
+	p.Credentials = fleet.Credentials{}
+	s2, _ := r.Connect(context.Background(), p)
+	defer s2.Close()
+	if _, err := s2.(providers.FileSender).SendFile(context.Background(), fleet.File{Source: src, Dest: "ca.pem"}, nil); err == nil || !strings.Contains(err.Error(), "no authenticated file transport") {
+		t.Errorf("no credentials: %v", err)
 	}
 }

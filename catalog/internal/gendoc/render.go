@@ -44,6 +44,9 @@ values, exactly as written), `+"`bool`"+` (`+"`true`"+` or `+"`false`"+`).
   and XMLNT (UDP 6000), which reach the same setting by the same number
   ([docs/protocols/npap.md](protocols/npap.md)). The numbers are inkform's own:
   compatibility with Lexmark firmware is unverified. Lexmark printers only.
+- **LST**: every setting below, by its name, over inkform's LST for secured
+  printers ([docs/protocols/lst.md](protocols/lst.md)); no column, since the
+  binding is the name itself. The printer answers the names it lacks as unsupported.
 
 A printer's `+"`transports`"+` list decides which binding is used. A setting whose
 *families* column names families supports only those; on any other model it
