@@ -174,8 +174,8 @@ func runDiscover(ctx context.Context, opts *discoverOptions) error {
 		}
 		return &exitError{code: ExitError, msg: err.Error()}
 	}
-	if opts.MDNS && discovery.BrowseMDNS == nil {
-		return &exitError{code: ExitError, msg: "--mdns: this build of inkform cannot browse mDNS yet"}
+	if opts.MDNS && (opts.MDNSWait < 500*time.Millisecond || opts.MDNSWait > time.Minute) {
+		return &exitError{code: ExitError, msg: fmt.Sprintf("--mdns-wait %v: want 500ms to 1m (answers come within a second or two; several queries go out within the wait)", opts.MDNSWait)}
 	}
 
 	prog := newProgress(io, "Sweeping", opts.JSON)

@@ -142,9 +142,9 @@ func TestDiscoverRefusesBadInput(t *testing.T) {
 		{[]string{"discover", "-config", dir}, "no targets"},
 		{[]string{"discover", "-config", dir, "10.0.0.0/8"}, "more than the limit"},
 		{[]string{"discover", "-config", dir, "10.0.0.300"}, `target "10.0.0.300"`},
-		{[]string{"discover", "-config", dir, "10.0.0.1", "--profile", "credentials.none"}, "no credentials block"},
-		{[]string{"discover", "-config", dir, "10.0.0.1", "--mdns"}, "--mdns"},
-		{[]string{"discover", "-config", dir, "10.0.0.1", "--snmp-version", "3"}, "--snmp-version"},
+		{[]string{"discover", "-config", dir, "127.0.0.1", "--profile", "credentials.none"}, "no credentials block"},
+		{[]string{"discover", "-config", dir, "127.0.0.1", "--mdns", "--mdns-wait", "0s"}, "--mdns-wait"},
+		{[]string{"discover", "-config", dir, "127.0.0.1", "--snmp-version", "3"}, "--snmp-version"},
 	} {
 		r := runDiscoverTest(t, nil, ExitError, tc.args...)
 		if !strings.Contains(r.err, tc.want) {
