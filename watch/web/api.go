@@ -312,4 +312,3 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request, p *principal) 
 	}
 	s.writeJSON(w, http.StatusOK, out)
 }
-

@@ -145,6 +145,25 @@ type entry struct {
 	v      *PrinterView
 	status string
 	alerts int
+	key    sortKey
+}
+
+// sortKey is a printer's value in the column sorted by, computed once.
+type sortKey struct {
+	missing bool // sorts last either way
+	n       int64
+	s       string
+	t       time.Time
+}
+
+func (a sortKey) compare(b sortKey) int {
+	if c := cmp.Compare(a.n, b.n); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.s, b.s); c != 0 {
+		return c
+	}
+	return a.t.Compare(b.t)
 }
 
 // queryFleet filters, sorts and pages views in memory.
@@ -167,16 +186,18 @@ func queryFleet(views []PrinterView, counts map[string]int, q fleetQuery) fleetR
 		}
 		es = append(es, e)
 	}
-	by, missing := compareBy(q.Sort)
+	keyOf := sortKeyOf(q.Sort)
+	for i := range es {
+		es[i].key = keyOf(es[i])
+	}
 	slices.SortFunc(es, func(a, b entry) int {
-		// Printers that lack the value sort last either way.
-		if ma, mb := missing(a), missing(b); ma != mb {
-			if ma {
+		if a.key.missing != b.key.missing {
+			if a.key.missing {
 				return 1
 			}
 			return -1
 		}
-		c := by(a, b)
+		c := a.key.compare(b.key)
 		if q.Desc {
 			c = -c
 		}
@@ -204,31 +225,25 @@ func containsFold(s, lower string) bool {
 	return strings.Contains(strings.ToLower(s), lower)
 }
 
-// compareBy returns how to order by key, and which printers lack it.
-func compareBy(key string) (func(a, b entry) int, func(entry) bool) {
-	never := func(entry) bool { return false }
+// sortKeyOf returns how to find a printer's value in the column key.
+func sortKeyOf(key string) func(e entry) sortKey {
 	switch key {
 	case "status":
-		return func(a, b entry) int { return cmp.Compare(rank(a.status), rank(b.status)) }, never
+		return func(e entry) sortKey { return sortKey{n: int64(rank(e.status))} }
 	case "model":
-		return func(a, b entry) int { return strings.Compare(model(a.v), model(b.v)) },
-			func(e entry) bool { return model(e.v) == "" }
+		return func(e entry) sortKey { m := model(e.v); return sortKey{s: m, missing: m == ""} }
 	case "firmware":
-		return func(a, b entry) int { return strings.Compare(firmware(a.v), firmware(b.v)) },
-			func(e entry) bool { return firmware(e.v) == "" }
+		return func(e entry) sortKey { f := firmware(e.v); return sortKey{s: f, missing: f == ""} }
 	case "pages":
-		return func(a, b entry) int { return cmp.Compare(pageCount(a.v), pageCount(b.v)) },
-			func(e entry) bool { return pageCount(e.v) < 0 }
+		return func(e entry) sortKey { n := pageCount(e.v); return sortKey{n: n, missing: n < 0} }
 	case "seen":
-		return func(a, b entry) int { return lastSeen(a.v).Compare(lastSeen(b.v)) },
-			func(e entry) bool { return lastSeen(e.v).IsZero() }
+		return func(e entry) sortKey { t := lastSeen(e.v); return sortKey{t: t, missing: t.IsZero()} }
 	case "alerts":
-		return func(a, b entry) int { return cmp.Compare(a.alerts, b.alerts) }, never
+		return func(e entry) sortKey { return sortKey{n: int64(e.alerts)} }
 	case "supply":
-		return func(a, b entry) int { return cmp.Compare(lowestSupply(a.v), lowestSupply(b.v)) },
-			func(e entry) bool { return lowestSupply(e.v) > 100 }
+		return func(e entry) sortKey { n := lowestSupply(e.v); return sortKey{n: int64(n), missing: n > 100} }
 	}
-	return func(a, b entry) int { return strings.Compare(a.v.Printer.Name, b.v.Printer.Name) }, never
+	return func(e entry) sortKey { return sortKey{s: e.v.Printer.Name} }
 }
 
 // findView returns the view of the printer named name.

@@ -138,7 +138,7 @@ func testFleet(n int) []PrinterView {
 }
 
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	s     *Server
 	store *memstate.Store
 	pw    *fakePasswords
@@ -148,7 +148,7 @@ type testEnv struct {
 
 type envOpt func(*Config)
 
-func newEnv(t *testing.T, n int, opts ...envOpt) *testEnv {
+func newEnv(t testing.TB, n int, opts ...envOpt) *testEnv {
 	t.Helper()
 	e := &testEnv{t: t, store: memstate.New(), pw: newPasswords(), clock: &testClock{t: t0}, views: testFleet(n)}
 	cfg := Config{

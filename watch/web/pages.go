@@ -349,19 +349,19 @@ func (s *Server) printerPage(w http.ResponseWriter, r *http.Request, p *principa
 
 // alertRow is one alert (active) or event (cleared, or a printer's past).
 type alertRow struct {
-	EventID     int64     `json:"event_id"`
-	Key         string    `json:"key"`
-	Printer     string    `json:"printer"`
-	Name        string    `json:"name"`
-	Severity    string    `json:"severity"`
-	Kind        string    `json:"kind"`
-	Source      string    `json:"source"`
-	Description string    `json:"description"`
-	At          time.Time `json:"at"`
-	Active      bool      `json:"active"`
-	AckedBy     string    `json:"acked_by,omitempty"`
+	EventID     int64      `json:"event_id"`
+	Key         string     `json:"key"`
+	Printer     string     `json:"printer"`
+	Name        string     `json:"name"`
+	Severity    string     `json:"severity"`
+	Kind        string     `json:"kind"`
+	Source      string     `json:"source"`
+	Description string     `json:"description"`
+	At          time.Time  `json:"at"`
+	Active      bool       `json:"active"`
+	AckedBy     string     `json:"acked_by,omitempty"`
 	AckedAt     *time.Time `json:"acked_at,omitempty"`
-	Comment     string    `json:"comment,omitempty"`
+	Comment     string     `json:"comment,omitempty"`
 }
 
 func eventRow(e alerts.Event) alertRow {
