@@ -42,6 +42,11 @@ var rules = []struct {
 		"views render plans and results; they do not make them"},
 	{"watch", []string{"planner", "apply", "views", "state/sqlstate", "cmd"},
 		"the service runs through interfaces: plans and state come in through them"},
+	{"watch/web", []string{"planner", "apply", "views", "observer", "providers", "hcl", "plans", "simulator", "state/sqlstate",
+		"state/sqlite", "state/firebird", "state/sqlserver", "state/backend", "state/memstate", "cmd"},
+		"the status page shows state, alerts and the fleet through their interfaces; the watch process gives it what it observed"},
+	{"watch/web/auth", []string{"watch/web", "state", "planner", "apply", "views", "observer", "providers", "hcl", "cmd"},
+		"logins know users and roles, not the page that asks"},
 	{"reports", []string{"hcl", "plans", "planner", "apply", "views", "observer", "providers", "state/sqlstate", "simulator", "watch", "cmd"},
 		"a report renders the data it is given; it neither observes, plans nor stores"},
 	{"cmd", []string{"state/sqlstate"},
@@ -50,7 +55,7 @@ var rules = []struct {
 
 // required are the packages the architecture names.
 var required = []string{"catalog", "fleet", "hcl", "plans", "plans/planfile", "planner", "apply", "views", "observer",
-	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports"}
+	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "watch/web", "watch/web/auth", "reports"}
 
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()

@@ -91,10 +91,6 @@ func TestFleetQueries10k(t *testing.T) {
 		}
 		return true
 	}
-	type key struct {
-		missing bool
-		less    func(a, b printerRow) int
-	}
 	order := map[string]func(a, b printerRow) (int, bool, bool){
 		"name":   func(a, b printerRow) (int, bool, bool) { return strings.Compare(a.Name, b.Name), false, false },
 		"status": func(a, b printerRow) (int, bool, bool) { return rank(a.Status) - rank(b.Status), false, false },
