@@ -196,10 +196,16 @@ func TestNegotiate(t *testing.T) {
 }
 
 func TestLoopbackWithoutLogins(t *testing.T) {
-	for _, listen := range []string{":8443", "0.0.0.0:8443", "192.0.2.1:443", "printers.example.com:443", "nonsense"} {
+	for _, listen := range []string{":8443", "0.0.0.0:8443", "192.0.2.1:443", "printers.example.com:443"} {
 		_, err := New(Config{Page: alerts.StatusPage{Listen: listen}, Store: memstate.New()})
 		if err == nil || !strings.Contains(err.Error(), "loopback") {
 			t.Errorf("listen %q without logins: %v", listen, err)
+		}
+	}
+	for _, listen := range []string{"", "nonsense", "127.0.0.1"} {
+		_, err := New(Config{Page: alerts.StatusPage{Listen: listen}, Store: memstate.New(), Passwords: newPasswords()})
+		if err == nil || !strings.Contains(err.Error(), "host:port") {
+			t.Errorf("listen %q: %v", listen, err)
 		}
 	}
 	for _, listen := range []string{"127.0.0.1:0", "[::1]:8443", "localhost:8443"} {

@@ -100,16 +100,20 @@ type Server struct {
 	routes  []route
 	alertC  alertCounts
 
-	mu    sync.Mutex
-	addr  net.Addr
-	maddr net.Addr
-	ready chan struct{}
+	mu      sync.Mutex
+	serving bool
+	addr    net.Addr
+	maddr   net.Addr
+	ready   chan struct{}
 }
 
 // New checks cfg and makes a Server; it neither listens nor serves.
 func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("status page: no state")
+	}
+	if _, _, err := net.SplitHostPort(cfg.Page.Listen); err != nil {
+		return nil, fmt.Errorf("status page: listen %q: want host:port, e.g. 127.0.0.1:8443 or :443", cfg.Page.Listen)
 	}
 	if cfg.Fleet == nil {
 		cfg.Fleet = func() []PrinterView { return nil }
@@ -186,6 +190,13 @@ func (s *Server) MetricsAddr() net.Addr {
 // Serve serves the page over TLS (and /metrics on MetricsListen when set)
 // until ctx is done, then shuts down gracefully within a few seconds.
 func (s *Server) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	again := s.serving
+	s.serving = true
+	s.mu.Unlock()
+	if again {
+		return errors.New("status page: Serve called twice")
+	}
 	ln, err := net.Listen("tcp", s.cfg.Page.Listen)
 	if err != nil {
 		return fmt.Errorf("status page: listen on %s: %w", s.cfg.Page.Listen, err)
