@@ -190,7 +190,13 @@ func queryFleet(views []PrinterView, counts map[string]int, q fleetQuery) fleetR
 	for i := range es {
 		es[i].key = keyOf(es[i])
 	}
-	slices.SortFunc(es, func(a, b entry) int {
+	// Sorting indices moves 4 bytes a swap rather than whole entries.
+	order := make([]int32, len(es))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &es[i], &es[j]
 		if a.key.missing != b.key.missing {
 			if a.key.missing {
 				return 1
@@ -211,8 +217,8 @@ func queryFleet(views []PrinterView, counts map[string]int, q fleetQuery) fleetR
 	lo := min((q.Page-1)*q.PerPage, res.Total)
 	hi := min(lo+q.PerPage, res.Total)
 	res.Rows = make([]printerRow, 0, hi-lo)
-	for _, e := range es[lo:hi] {
-		res.Rows = append(res.Rows, rowOf(e.v, e.alerts))
+	for _, i := range order[lo:hi] {
+		res.Rows = append(res.Rows, rowOf(es[i].v, es[i].alerts))
 	}
 	return res
 }

@@ -49,7 +49,6 @@ var pages = func() map[string]*template.Template {
 		"pathEscape":  url.PathEscape,
 		"join":        strings.Join,
 		"split":       strings.Fields,
-		"add":         func(a, b int) int { return a + b },
 		"alertArgs": func(rows []alertRow, can bool, csrf, back string) alertTableArgs {
 			return alertTableArgs{Rows: rows, Can: can, CSRF: csrf, Back: back}
 		},
@@ -152,6 +151,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *principal) {
 func (s *Server) static(w http.ResponseWriter, r *http.Request, _ *principal) {
 	sub, _ := fs.Sub(staticFS, "static")
 	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	if name == "" || strings.HasSuffix(name, "/") {
+		http.NotFound(w, r)
+		return
+	}
 	if name == "style.css" {
 		b, err := fs.ReadFile(sub, name)
 		if err != nil {
