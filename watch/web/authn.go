@@ -113,6 +113,15 @@ func (s *Server) guard(rt route) http.Handler {
 			s.refuse(w, r, rt.kind, status, err)
 			return
 		}
+		if rt.kind == page && r.Method == http.MethodGet && p.session == nil && p.Method == "kerberos" {
+			// A browser that sent its ticket to a page gets a session, so
+			// that its forms carry a CSRF token and the ticket need not be
+			// checked again on every page.
+			if sess, err := s.setSession(w, p.User); err == nil {
+				p.session, p.csrf = &sess, s.keys.csrfToken(sess)
+				s.record(r.Context(), r, p.Name, actionLogin, "", p.Method+" as "+p.Role)
+			}
+		}
 		if !auth.RoleAtLeast(p.Role, rt.role) {
 			s.refuse(w, r, rt.kind, http.StatusForbidden, fmt.Errorf("%s needs the %s role; %s has %s", rt.path, rt.role, p.Name, p.Role))
 			return

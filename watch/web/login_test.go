@@ -162,9 +162,20 @@ func TestNegotiate(t *testing.T) {
 	if w := e.do("GET", "/api/v1/whoami", nil, neg("forged")); w.Code != 401 || w.Header().Get("WWW-Authenticate") != "Negotiate" {
 		t.Errorf("a bad ticket: %d %q", w.Code, w.Header().Values("WWW-Authenticate"))
 	}
-	// Pages take the header too (a browser with a ticket).
-	if w := e.do("GET", "/", nil, neg("ticket-for-kim")); w.Code != 200 {
-		t.Errorf("page with a ticket: %d", w.Code)
+	// Pages take the header too (a browser with a ticket), and give a
+	// session whose forms carry the CSRF token.
+	w = e.do("GET", "/alerts", nil, neg("ticket-for-kim"))
+	if w.Code != 200 || len(w.Result().Cookies()) != 1 || w.Result().Cookies()[0].Name != sessionCookie {
+		t.Errorf("page with a ticket: %d, cookies %v", w.Code, w.Result().Cookies())
+	} else if tok := e.csrfOf(w.Result().Cookies()[0]); !strings.Contains(w.Body.String(), `name="csrf" value="`+tok+`"`) {
+		t.Error("the page's forms lack the new session's CSRF token")
+	}
+	// A form POST with only the ticket is refused: a browser sends it by
+	// itself, so it proves nothing about where the form came from.
+	body, hdr := form("printer", "p1", "duration", "1h", "comment", "x")
+	hdr.Set("Authorization", "Negotiate ticket-for-kim")
+	if w := e.do("POST", "/silences", body, hdr); w.Code != 403 {
+		t.Errorf("form POST with a ticket and no session: %d, want 403", w.Code)
 	}
 	// The login link answers 401 Negotiate, then makes a session.
 	if w := e.do("GET", "/login/negotiate", nil, nil); w.Code != 401 || w.Header().Get("WWW-Authenticate") != "Negotiate" {
