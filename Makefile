@@ -28,7 +28,8 @@ demo: build
 
 # The README's pictures (docs/img/*.png): a plan against a simulated fleet,
 # photographed with headless Chromium as a terminal and as a pull-request
-# comment. Needs chromium and util-linux's script; not part of `make test`.
+# comment, and the status page as its browser test sees it. Needs chromium
+# and util-linux's script; not part of `make test`.
 screenshots:
 	GO=$(GO) ./scripts/screenshots.sh docs/img
 

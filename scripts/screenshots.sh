@@ -4,6 +4,9 @@
 # plan of that change is photographed twice with headless Chromium: as a
 # colour terminal shows it (docs/img/plan-terminal.png) and as the Markdown
 # plan comment reads in a pull request (docs/img/plan-comment.png).
+# Then the status page (docs/img/status-*.png): watch/web's browser test
+# logs in, opens a printer and acknowledges an alert, photographing each
+# page into the output directory.
 # Needs chromium and util-linux's script (for a terminal); talks only to
 # loopback.
 set -euo pipefail
@@ -159,3 +162,8 @@ mkdir -p "$out"
 shoot "$work/terminal.html" "$out/plan-terminal.png" 880
 shoot "$work/comment.html" "$out/plan-comment.png" 900
 ls -l "$out/plan-terminal.png" "$out/plan-comment.png"
+
+# The status page, photographed by its browser test.
+INKFORM_SCREENSHOTS_DIR="$(cd "$out" && pwd)" INKFORM_REQUIRE_INTEGRATION=1 \
+  "$go" test -count=1 -run '^TestBrowser$' ./watch/web/ >"$work/browser.log" 2>&1 || { cat "$work/browser.log" >&2; exit 1; }
+ls -l "$out"/status-*.png

@@ -75,3 +75,21 @@ func IsKeyedHash(v string) bool {
 	h, ok := strings.CutPrefix(v, keyedPrefix)
 	return ok && isHex64(h)
 }
+
+// deriveDomain keeps derived keys apart from value hashes.
+const deriveDomain = "inkform-derive-v1\x00"
+
+// Derive returns a key of 32 bytes for one purpose ("web-session",
+// "web-csrf"), derived from k with HMAC-SHA256, so that every process
+// holding the state's key makes the same one and none is stored anywhere.
+// Keys for different purposes are unrelated. It panics on the zero key,
+// like Hash.
+func (k Key) Derive(purpose string) []byte {
+	if k.IsZero() {
+		panic("state: a key derived without a state key")
+	}
+	m := hmac.New(sha256.New, k.secret)
+	m.Write([]byte(deriveDomain))
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
+}

@@ -134,7 +134,7 @@ func TestStateWithPlainHashesUpgrades(t *testing.T) {
 		`UPDATE printer_settings SET value_hash = '` + state.HashValue("HQ 2F") + `' WHERE setting = 'system.location'`,
 		`UPDATE run_changes SET value_hash = '` + state.HashValue(pin) + `' WHERE setting = 'system.name'`,
 		`ALTER TABLE printer_settings DROP COLUMN clear_value`,
-		`DROP TABLE alert_events`, `DROP TABLE alert_active`, `DROP TABLE alert_deliveries`, `DROP TABLE alert_silences`,
+		`DROP TABLE audit_log`, `DROP TABLE session_revocations`, `DROP TABLE alert_events`, `DROP TABLE alert_active`, `DROP TABLE alert_deliveries`, `DROP TABLE alert_silences`,
 		`DELETE FROM schema_migrations WHERE version > 4`,
 	} {
 		if _, err := db.ExecContext(context.Background(), q); err != nil {

@@ -46,6 +46,9 @@ var rules = []struct {
 		"views render plans and results; they do not make them"},
 	{"watch", []string{"planner", "apply", "views", "state/sqlstate", "cmd"},
 		"the service runs through interfaces: plans and state come in through them"},
+	{"watch/web", []string{"planner", "apply", "views", "observer", "providers", "hcl", "plans", "simulator", "state/sqlstate",
+		"state/sqlite", "state/firebird", "state/sqlserver", "state/backend", "state/memstate", "cmd"},
+		"the status page shows state, alerts and the fleet through their interfaces; the watch process gives it what it observed"},
 	{"watch/web/auth", []string{"planner", "apply", "views", "observer", "providers", "hcl", "simulator", "state/sqlstate", "reports", "watch", "cmd"},
 		"logins check who a person is and their role: they know the configuration (alerts) and state, not the engine, the page or the fleet"},
 	{"reports", []string{"hcl", "plans", "planner", "apply", "views", "observer", "providers", "state/sqlstate", "simulator", "watch", "cmd"},
@@ -66,7 +69,7 @@ var exceptions = map[string][]string{
 
 // required are the packages the architecture names.
 var required = []string{"catalog", "fleet", "hcl", "plans", "plans/planfile", "planner", "apply", "views", "observer",
-	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports", "providers/mdns", "discovery"}
+	"providers", "state", "state/backend", "state/memstate", "simulator", "alerts", "watch", "reports", "providers/mdns", "discovery", "watch/web", "watch/web/auth"}
 
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()

@@ -314,7 +314,7 @@ func TestMigratesForwardFromVersion1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range []string{`DROP TABLE alert_events`, `DROP TABLE alert_active`, `DROP TABLE alert_deliveries`, `DROP TABLE alert_silences`,
+			for _, q := range []string{`DROP TABLE audit_log`, `DROP TABLE session_revocations`, `DROP TABLE alert_events`, `DROP TABLE alert_active`, `DROP TABLE alert_deliveries`, `DROP TABLE alert_silences`,
 				`DROP TABLE run_changes`, `DROP TABLE printer_files`, fmt.Sprintf(e.dropColumn, "printer_settings", "clear_value"),
 				`DELETE FROM schema_migrations WHERE version >= 2`} {
 				if _, err := db.ExecContext(ctx, q); err != nil {

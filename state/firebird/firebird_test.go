@@ -103,6 +103,17 @@ func TestOutbox(t *testing.T) {
 	})
 }
 
+func TestAudit(t *testing.T) {
+	fb := testservers.StartFirebird(t)
+	statetest.RunAudit(t, func(t *testing.T) state.Store {
+		s, err := firebird.OpenStore(ctxFor(t), fb.NewDatabase(t.Name()), firebird.Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
 // Two Stores on one database keep one outbox as two watch processes
 // would: the claims are the database's row locks, across connections.
 func TestOutboxShared(t *testing.T) {

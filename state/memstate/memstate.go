@@ -32,6 +32,8 @@ type Store struct {
 	renew    time.Duration
 	key      state.Key
 	out      *outbox // watch's outbox, made on first use
+	audit    []state.AuditEntry
+	revoked  map[string]time.Time // session digests, until they expire
 
 	// PutErr, when set, is returned by PutPrinter and PutPrinters.
 	PutErr error

@@ -16,3 +16,7 @@ func TestConformance(t *testing.T) {
 func TestOutboxConformance(t *testing.T) {
 	statetest.RunOutbox(t, func(t *testing.T) state.Store { return memstate.New() })
 }
+
+func TestAuditConformance(t *testing.T) {
+	statetest.RunAudit(t, func(t *testing.T) state.Store { return memstate.New() })
+}

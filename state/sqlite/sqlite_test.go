@@ -349,6 +349,16 @@ func TestOutbox(t *testing.T) {
 	})
 }
 
+func TestAudit(t *testing.T) {
+	statetest.RunAudit(t, func(t *testing.T) state.Store {
+		s, err := sqlite.Open(ctxFor(t), dbPath(t))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
 // Two Stores on one file keep one outbox as two watch processes would.
 func TestOutboxShared(t *testing.T) {
 	statetest.RunOutboxShared(t, func(t *testing.T) (state.Store, state.Store) {

@@ -151,6 +151,17 @@ func TestOutbox(t *testing.T) {
 	})
 }
 
+func TestAudit(t *testing.T) {
+	srv := server(t)
+	statetest.RunAudit(t, func(t *testing.T) state.Store {
+		s, err := sqlserver.OpenStore(ctxFor(t), newDatabase(t, srv), sqlserver.Options{})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
 func TestOutboxShared(t *testing.T) {
 	srv := server(t)
 	statetest.RunOutboxShared(t, func(t *testing.T) (state.Store, state.Store) {

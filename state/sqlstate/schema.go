@@ -229,6 +229,29 @@ var migrations = []migration{
 	{version: 9, stmts: func(d Dialect) []string {
 		return []string{`ALTER TABLE alert_deliveries ADD message_id ` + d.ColumnType(TypeText)}
 	}},
+	// 10: the status page's audit log, and the sessions ended by a
+	// logout (a keyed digest of each session's id, kept until the
+	// session would have expired anyway; see audit.go).
+	{version: 10, stmts: func(d Dialect) []string {
+		key, text, i64 := d.ColumnType(TypeKey), d.ColumnType(TypeText), d.ColumnType(TypeInt64)
+		return []string{
+			`CREATE TABLE audit_log (
+	id ` + d.ColumnType(TypeAutoID) + `,
+	logged_at ` + i64 + ` NOT NULL,
+	user_name ` + text + ` NOT NULL,
+	address ` + text + ` NOT NULL,
+	audit_action ` + key + ` NOT NULL,
+	audit_target ` + text + ` NOT NULL,
+	detail ` + text + ` NOT NULL
+)`,
+			`CREATE INDEX audit_log_time ON audit_log (logged_at)`,
+			`CREATE TABLE session_revocations (
+	session_hash ` + key + ` NOT NULL PRIMARY KEY,
+	expires_at ` + i64 + ` NOT NULL
+)`,
+			`CREATE INDEX session_revocations_expires ON session_revocations (expires_at)`,
+		}
+	}},
 }
 
 // compact compacts the database when its dialect can.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,11 +185,14 @@ func execRaw(ctx context.Context, t *testing.T, raw func() (*sql.DB, error), que
 // outboxTables are the tables schema version 8 adds.
 var outboxTables = []string{"alert_events", "alert_active", "alert_deliveries", "alert_silences"}
 
-// dropOutbox returns the statements that wind a schema back from version
-// 8 to 7.
+// laterTables are the tables versions after 8 add, dropped first when a
+// schema is wound back before them.
+var laterTables = []string{"audit_log", "session_revocations"}
+
+// dropOutbox returns the statements that wind a schema back to version 7.
 func dropOutbox() []string {
 	var stmts []string
-	for _, t := range outboxTables {
+	for _, t := range append(slices.Clone(laterTables), outboxTables...) {
 		stmts = append(stmts, `DROP TABLE `+t)
 	}
 	return stmts
