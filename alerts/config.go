@@ -101,6 +101,10 @@ type Watch struct {
 // JSON API that watch serves.
 type StatusPage struct {
 	Listen string // host:port
+	// URL is the page's address as people reach it (behind a proxy or a
+	// DNS name), which emails link printers below; "" means
+	// https://LISTEN, with this host's name for an unspecified host.
+	URL string
 	// CertFile and KeyFile name the TLS certificate; both empty means a
 	// generated self-signed one (logged loudly, with its fingerprint).
 	CertFile, KeyFile string

@@ -214,7 +214,7 @@ var trapsSchema = &hhcl.BodySchema{
 var statusPageSchema = &hhcl.BodySchema{
 	Attributes: []hhcl.AttributeSchema{
 		{Name: "listen", Required: true}, {Name: "tls_cert"}, {Name: "tls_key"},
-		{Name: "metrics_listen"}, {Name: "session_ttl"},
+		{Name: "metrics_listen"}, {Name: "session_ttl"}, {Name: "url"},
 	},
 	Blocks: []hhcl.BlockHeaderSchema{{Type: "ldap"}, {Type: "kerberos"}},
 }

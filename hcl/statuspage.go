@@ -92,6 +92,16 @@ func (l *loader) decodeStatusPage(ctx *hhcl.EvalContext, b *hhcl.Block) (*alerts
 		}
 	}
 
+	if s, attr, set := str("url"); set {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			diags = append(diags, errorAt(attr.Expr.Range(), "Invalid status page URL",
+				fmt.Sprintf("In %s: url %q is not the page's base address; write it as people open it, e.g. \"https://print-status.example.com\".", where, s)))
+		} else {
+			out.URL = strings.TrimRight(s, "/")
+		}
+	}
+
 	if attr, ok := attrs["session_ttl"]; ok {
 		v, set, d := evalDuration(ctx, attr, where, minSessionTTL)
 		diags = append(diags, d...)

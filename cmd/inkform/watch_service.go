@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	"github.com/inkform/inkform/watch/mail"
 	wnpap "github.com/inkform/inkform/watch/npap"
 	"github.com/inkform/inkform/watch/traps"
+	"github.com/inkform/inkform/watch/web"
 )
 
 // service is inkform watch: the engine with its sources, poller, drift
@@ -39,6 +41,8 @@ type service struct {
 	outbox state.Outbox
 	engine *watch.Engine
 	traps  *traps.Listener // nil without a traps block
+	page   *web.Server     // nil without a status_page block
+	views  *fleetViews     // what the page shows of each printer
 	npap   *wnpap.Listener // nil without an npap block
 
 	cfg   atomic.Pointer[hcl.Config]
@@ -51,7 +55,7 @@ type service struct {
 }
 
 func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger, tune watch.Tuning) (*service, error) {
-	s := &service{opts: opts, log: log, st: st, outbox: outbox, driftReload: make(chan struct{}, 1), reportReload: make(chan struct{}, 1)}
+	s := &service{opts: opts, log: log, st: st, outbox: outbox, views: newFleetViews(), driftReload: make(chan struct{}, 1), reportReload: make(chan struct{}, 1)}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, log))
 	notifier, err := notifierFor(cfg)
@@ -89,6 +93,11 @@ func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox stat
 	if err != nil {
 		return nil, err
 	}
+	if sp := watchBlock(cfg).StatusPage; sp != nil {
+		if s.page, err = newStatusPage(s, *sp, log); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -125,7 +134,8 @@ func engineConfig(cfg *hcl.Config) watch.Config {
 			ps[i].Location = d.Value
 		}
 	}
-	return watch.Config{Routes: cfg.Routes, Printers: ps, Watch: watchBlock(cfg)}
+	w := watchBlock(cfg)
+	return watch.Config{Routes: cfg.Routes, Printers: ps, Watch: w, StatusURL: statusURL(w.StatusPage)}
 }
 
 // trapCredentials are the SNMP credentials of every printer, each once:
@@ -230,7 +240,12 @@ func (p *fleetPoller) Poll(ctx context.Context, names []string) map[string]watch
 	low := watchBlock(cfg).LowPercent
 	out := make(map[string]watch.PollResult, len(printers))
 	var mu sync.Mutex
+	start := time.Now()
 	o.Observe(ctx, printers, func(i int, r observer.Result) {
+		if ctx.Err() == nil {
+			obs := r.Observation
+			p.svc.views.observed(printers[i].Name, &obs, r.Err)
+		}
 		var res watch.PollResult
 		if r.Err != nil {
 			res.Err = r.Err
@@ -243,6 +258,12 @@ func (p *fleetPoller) Poll(ctx context.Context, names []string) map[string]watch
 		out[printers[i].Name] = res
 		mu.Unlock()
 	})
+	if p.svc.page != nil && ctx.Err() == nil {
+		p.svc.page.ObservePoll(time.Since(start))
+		if err := p.svc.views.refreshRecorded(ctx, p.svc.st); err != nil {
+			p.svc.log.Warn("status page: read the printers' records", "err", err)
+		}
+	}
 	return out
 }
 
@@ -256,10 +277,11 @@ func catalogOf(cfg *hcl.Config) *catalog.Catalog {
 // run runs the engine, the drift checks and the report schedule until
 // ctx ends.
 func (s *service) run(ctx context.Context, ready chan<- string) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
+	go func() { defer wg.Done(); s.servePage(ctx, cancel) }()
 	go func() { defer wg.Done(); s.driftLoop(ctx) }()
 	go func() { defer wg.Done(); s.reportLoop(ctx) }()
 	go func() { defer wg.Done(); s.trapStatsLoop(ctx) }()
@@ -279,7 +301,10 @@ func (s *service) run(ctx context.Context, ready chan<- string) error {
 		}()
 	}
 	err := s.engine.Run(ctx)
-	cancel()
+	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
+	cancel(nil)
 	wg.Wait()
 	if s.traps != nil {
 		s.logTrapStats(s.traps.Stats())
@@ -404,6 +429,10 @@ func (s *service) reload(ctx context.Context) {
 	if old, nw := watchBlock(s.cfg.Load()), watchBlock(cfg); npapListen(old) != npapListen(nw) {
 		s.log.Warn("npap listen address changed: restart watch to listen on it", "running", npapListen(old), "configured", npapListen(nw))
 	}
+	if old, nw := watchBlock(s.cfg.Load()).StatusPage, watchBlock(cfg).StatusPage; !reflect.DeepEqual(old, nw) {
+		// Its listener, certificate and logins are made once.
+		s.log.Warn("status_page block changed: restart watch to apply it")
+	}
 	if !slices.Equal(trapCredentials(s.cfg.Load()), trapCredentials(cfg)) {
 		// The listener checks traps with the credentials it started with;
 		// traps with only the new ones are dropped (dropped_credentials).
@@ -483,9 +512,13 @@ func (s *service) checkDrift(ctx context.Context, drifted map[string]bool, enfor
 	cat := catalogOf(cfg)
 	conn := s.opts.Connect(cat, cfg.Devices, limits.MaxInFlight)
 	pl := &planner.Planner{Observer: observer.Observer{Connector: conn, Limits: limits}, State: s.st, Catalog: cat}
+	started := time.Now()
 	plan, err := pl.Plan(ctx, cfg.Printers, planner.PlanOptions{ConfigHash: cfg.Hash})
 	if err != nil {
 		return err
+	}
+	if s.page != nil {
+		s.page.ObservePlan(time.Since(started))
 	}
 	now := time.Now()
 	for i := range plan.Printers {
@@ -493,6 +526,11 @@ func (s *service) checkDrift(ctx context.Context, drifted map[string]bool, enfor
 		if pp.Status != plans.StatusReady {
 			continue // not checked: neither drifted nor in line
 		}
+		var differ []string
+		for _, c := range pp.Changes {
+			differ = append(differ, c.Setting)
+		}
+		s.views.drifted(pp.Name, differ)
 		desc := driftText(pp)
 		switch {
 		case desc != "":
