@@ -73,6 +73,8 @@ type watchFixtureOptions struct {
 	// DriftEvery replaces drift.every, which the language keeps at a
 	// minute or more.
 	DriftEvery time.Duration
+	// Env is added to the environment (INKFORM_VAR_...).
+	Env []string
 }
 
 func startWatchFixture(t *testing.T, routes string) *watchFixture {
@@ -88,6 +90,7 @@ func startWatchFixtureWith(t *testing.T, o watchFixtureOptions) *watchFixture {
 	if o.Password != "" {
 		f.env = []string{"INKFORM_VAR_smtp_password=" + o.Password}
 	}
+	f.env = append(f.env, o.Env...)
 	f.mail = testservers.StartMailpit(t, o.Mail)
 	f.trapPrt = testservers.FreeUDPPort(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -243,3 +243,10 @@ func startOnFreePort(t testing.TB, name string, pick func(testing.TB) int, comma
 	t.Fatalf("%s: %v three times", name, errBindFailed)
 	return 0
 }
+
+// LookPath finds a program the test needs, skipping the test when it is
+// missing (failing it when integration is required).
+func LookPath(t testing.TB, name string) string {
+	t.Helper()
+	return lookPath(t, name)
+}
