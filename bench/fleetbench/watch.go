@@ -46,7 +46,8 @@ const (
 
 // benchWatch runs inkform watch on an n-printer fleet with SQLite state
 // and a real Mailpit, and measures one poll cycle, a trap burst, the time
-// from a trap to its email, and the process's peak RSS. plan is the plan
+// from a trap to its email, the process's peak RSS, then the status
+// page's latency under 50 clients and the peak RSS after it. plan is the plan
 // time of the same fleet (0: measured here, once).
 func (o options) benchWatch(ctx context.Context, t table, dir string, n int, plan float64) error {
 	sim, err := o.startSim(ctx, dir, n, nil)
@@ -75,7 +76,16 @@ func (o options) benchWatch(ctx context.Context, t table, dir string, n int, pla
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(cfg, "watch.hcl"), []byte(watchConfig(mp.smtpPort, trapPort)), 0o644); err != nil {
+	pagePort, err := freePort("tcp")
+	if err != nil {
+		return err
+	}
+	pageAddr := fmt.Sprintf("127.0.0.1:%d", pagePort)
+	certFile, keyFile, pool, err := pageCert(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(cfg, "watch.hcl"), []byte(watchConfig(mp.smtpPort, trapPort, statusPageConfig(pageAddr, certFile, keyFile))), 0o644); err != nil {
 		return err
 	}
 	w, err := o.startWatch(ctx, cfg)
@@ -127,14 +137,39 @@ func (o options) benchWatch(ctx context.Context, t table, dir string, n int, pla
 	}
 	rss := float64(hwm) / (1 << 20)
 	t.row("watch-rss-mb", n, rss, check(rss <= budgetWatchRSSMB, "peak after the poll cycle, the burst and the emails; budget ≤ 400 MB:"))
+
+	// The status page has been serving since the start; it shows the
+	// fleet as the first poll cycle saw it.
+	select {
+	case <-w.pageReady:
+	case err := <-w.exited:
+		return fmt.Errorf("inkform watch exited: %v\n%s", err, w.stderrTail())
+	case <-time.After(time.Minute):
+		return fmt.Errorf("inkform watch: the status page did not say it listens\n%s", w.stderrTail())
+	}
+	filter := sim.printers[len(sim.printers)/2].name
+	filter = filter[:max(1, len(filter)-1)] // a few printers share all but the last character
+	pageP95, err := o.pageLoad(ctx, "https://"+pageAddr, pool, n, filter)
+	if err != nil {
+		return err
+	}
+	t.row("status-page-p95-ms", n, pageP95, check(pageP95 <= budgetPageP95MS,
+		fmt.Sprintf("%d requests from %d keep-alive HTTPS clients: fleet page (first page; filtered and sorted) and /api/v1/printers (default; sorted), each 200 listing printers; budget ≤ %d:",
+			pageRequests, pageClients, budgetPageP95MS)))
+	hwm, err = vmHWM(w.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	rss = float64(hwm) / (1 << 20)
+	t.row("api-rss-mb", n, rss, check(rss <= budgetAPIRSSMB, "watch's peak, after the status page load too; budget ≤ 400 MB:"))
 	return nil
 }
 
 // watchConfig is the service's part of the configuration: Mailpit as
 // the SMTP server, one route for jams sent at once, traps on loopback
 // from any loopback address, and one poll cycle per hour (the first at
-// start).
-func watchConfig(smtpPort, trapPort int) string {
+// start), and the status page block given.
+func watchConfig(smtpPort, trapPort int, statusPage string) string {
 	return fmt.Sprintf(`smtp {
   host       = "127.0.0.1"
   port       = %d
@@ -162,17 +197,18 @@ watch {
     allow  = ["127.0.0.0/8"]
   }
   poll = "1h"
-}
-`, smtpPort, trapPort)
+%s}
+`, smtpPort, trapPort, statusPage)
 }
 
 // watchProcess is a running inkform watch.
 type watchProcess struct {
-	cmd    *exec.Cmd
-	polled chan float64
-	exited chan error
-	mu     sync.Mutex
-	stderr []string // the last lines
+	cmd       *exec.Cmd
+	polled    chan float64
+	pageReady chan struct{} // closed when the status page says it listens
+	exited    chan error
+	mu        sync.Mutex
+	stderr    []string // the last lines
 }
 
 var polledLine = regexp.MustCompile(`msg="watch: polled" printers=\d+ seconds=([0-9.eE+-]+)`)
@@ -180,7 +216,7 @@ var polledLine = regexp.MustCompile(`msg="watch: polled" printers=\d+ seconds=([
 func (o options) startWatch(ctx context.Context, cfg string) (*watchProcess, error) {
 	o.logf("inkform watch -config %s", cfg)
 	w := &watchProcess{cmd: exec.CommandContext(ctx, o.inkform, "watch", "-config", cfg),
-		polled: make(chan float64, 16), exited: make(chan error, 1)}
+		polled: make(chan float64, 16), pageReady: make(chan struct{}), exited: make(chan error, 1)}
 	w.cmd.Env = append(os.Environ(), "INKFORM_VAR_community=private", "NO_COLOR=1")
 	errPipe, err := w.cmd.StderrPipe()
 	if err != nil {
@@ -191,6 +227,7 @@ func (o options) startWatch(ctx context.Context, cfg string) (*watchProcess, err
 		return nil, fmt.Errorf("start inkform watch: %w", err)
 	}
 	go func() {
+		pageSaid := false
 		sc := bufio.NewScanner(errPipe)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -202,6 +239,10 @@ func (o options) startWatch(ctx context.Context, cfg string) (*watchProcess, err
 				w.stderr = w.stderr[len(w.stderr)-40:]
 			}
 			w.mu.Unlock()
+			if !pageSaid && strings.Contains(line, `status page listening" address=`) {
+				pageSaid = true
+				close(w.pageReady)
+			}
 			if m := polledLine.FindStringSubmatch(line); m != nil {
 				if s, err := strconv.ParseFloat(m[1], 64); err == nil {
 					select {
