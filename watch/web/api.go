@@ -85,7 +85,7 @@ func (s *Server) apiPrinters(w http.ResponseWriter, r *http.Request, p *principa
 		s.apiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	res := queryFleet(s.cfg.Fleet(), s.activeCounts(r.Context()), q)
+	res := s.fleetResult(r.Context(), q)
 	s.writeJSON(w, http.StatusOK, printersJSON{FormatVersion: apiVersion, Total: res.Total, All: res.All, Page: res.Page,
 		PerPage: res.PerPage, Pages: res.Pages, ByStatus: res.ByStatus, Printers: res.Rows})
 }

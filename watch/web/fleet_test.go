@@ -251,3 +251,41 @@ func BenchmarkAPIPrinters10k(b *testing.B) {
 		}
 	}
 }
+
+// Fleet results are reused only for the same snapshot of the fleet and
+// the same alert counts: a new snapshot, or counts read again after
+// their TTL, give a new result.
+func TestFleetResultFollowsSnapshots(t *testing.T) {
+	e := newEnv(t, 3)
+	c := e.login("vera", "viewer-pw")
+	total := func(q string) int {
+		t.Helper()
+		w := e.do("GET", "/api/v1/printers"+q, nil, nil, c)
+		var r struct {
+			Total int `json:"total"`
+		}
+		if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &r) != nil {
+			t.Fatalf("GET: %d %s", w.Code, w.Body)
+		}
+		return r.Total
+	}
+	if n := total(""); n != 3 {
+		t.Fatalf("total %d, want 3", n)
+	}
+	e.views = testFleet(5)
+	if n := total(""); n != 5 {
+		t.Errorf("after a new snapshot: total %d, want 5", n)
+	}
+	if n := total("?alerts=yes"); n != 0 {
+		t.Fatalf("printers with alerts: %d, want 0", n)
+	}
+	raise(t, e.store, e.views[0].Printer.Name, "jam", t0)
+	e.clock.Add(alertCountTTL)
+	total("?alerts=yes") // starts reading the counts again; may answer with the old ones
+	waitCounts := time.Now().Add(5 * time.Second)
+	for total("?alerts=yes") != 1 {
+		if time.Now().After(waitCounts) {
+			t.Fatal("a raised alert never shows in the fleet's counts")
+		}
+	}
+}

@@ -266,41 +266,116 @@ func findView(views []PrinterView, name string) (*PrinterView, bool) {
 // fleet page is read often and the count need not be exact to the second.
 const alertCountTTL = 3 * time.Second
 
-// alertCounts caches the number of active alerts per printer.
+// alertCounts caches the number of active alerts per printer. Past its
+// TTL one request reads them again while the others go on with the
+// previous counts: after a storm tens of thousands of alerts are active,
+// and no page should wait for that read.
 type alertCounts struct {
-	mu     sync.Mutex
-	at     time.Time
-	counts map[string]int
+	mu         sync.Mutex
+	at         time.Time
+	counts     map[string]int
+	gen        uint64 // counts' generation: fleet results computed with them are cached under it
+	refreshing bool
+	fresh      chan struct{} // closed when the first read is done
 }
 
 func (s *Server) activeCounts(ctx context.Context) map[string]int {
+	counts, _ := s.activeCountsGen(ctx)
+	return counts
+}
+
+func (s *Server) activeCountsGen(ctx context.Context) (map[string]int, uint64) {
 	c := &s.alertC
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	now := s.now()
-	if c.counts != nil && now.Sub(c.at) < alertCountTTL && !now.Before(c.at) {
-		return c.counts
+	if c.counts != nil && (now.Sub(c.at) < alertCountTTL && !now.Before(c.at) || c.refreshing) {
+		defer c.mu.Unlock()
+		return c.counts, c.gen
 	}
+	if c.refreshing { // the first read is under way: wait for it
+		fresh := c.fresh
+		c.mu.Unlock()
+		select {
+		case <-fresh:
+		case <-ctx.Done():
+			return map[string]int{}, 0
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.counts, c.gen
+	}
+	c.refreshing, c.fresh = true, make(chan struct{})
+	c.mu.Unlock()
+
 	counts := map[string]int{}
 	if s.outbox != nil {
 		as, err := s.outbox.ActiveAlerts(ctx)
 		if err != nil {
 			s.log.Error("status page: active alerts", "err", err)
-			return counts
 		}
 		for _, a := range as {
 			counts[a.Event.Printer]++
 		}
 	}
-	c.counts, c.at = counts, now
-	return counts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.counts, c.at, c.refreshing = counts, now, false
+	c.gen++
+	close(c.fresh)
+	return c.counts, c.gen
 }
 
 // forget drops the cached counts, after an acknowledgement.
 func (s *Server) forgetCounts() {
 	s.alertC.mu.Lock()
-	s.alertC.counts = nil
+	if !s.alertC.refreshing {
+		s.alertC.counts = nil
+	}
 	s.alertC.mu.Unlock()
+}
+
+// fleetCache keeps the results of recent fleet queries for one snapshot
+// of the fleet and one generation of alert counts: fifty people on the
+// default page sort 10,000 printers once, not fifty times. Fleet must
+// return a new slice when a view changes (the watch process builds one
+// per poll).
+type fleetCache struct {
+	mu      sync.Mutex
+	first   *PrinterView
+	n       int
+	gen     uint64
+	results map[fleetQuery]fleetResult
+}
+
+// maxCachedQueries bounds the cache: queries beyond it are computed each
+// time.
+const maxCachedQueries = 64
+
+// fleetResult is queryFleet over the current fleet, cached.
+func (s *Server) fleetResult(ctx context.Context, q fleetQuery) fleetResult {
+	views := s.cfg.Fleet()
+	counts, gen := s.activeCountsGen(ctx)
+	var first *PrinterView
+	if len(views) > 0 {
+		first = &views[0]
+	}
+	c := &s.fleetC
+	c.mu.Lock()
+	if c.first != first || c.n != len(views) || c.gen != gen || c.results == nil {
+		c.first, c.n, c.gen, c.results = first, len(views), gen, map[fleetQuery]fleetResult{}
+	}
+	if r, ok := c.results[q]; ok {
+		c.mu.Unlock()
+		return r
+	}
+	c.mu.Unlock()
+	r := queryFleet(views, counts, q)
+	c.mu.Lock()
+	if c.first == first && c.n == len(views) && c.gen == gen && len(c.results) < maxCachedQueries {
+		c.results[q] = r
+	}
+	c.mu.Unlock()
+	return r
 }
 
 // settingRow is one setting of a printer: desired, observed and applied.

@@ -255,7 +255,7 @@ func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request, p *principal)
 		s.errorPage(w, r, p, http.StatusBadRequest, err.Error())
 		return
 	}
-	res := queryFleet(s.cfg.Fleet(), s.activeCounts(r.Context()), q)
+	res := s.fleetResult(r.Context(), q)
 	d := fleetData{Q: q, Res: res, Statuses: statuses}
 	labels := map[string]string{"name": "Printer", "status": "Status", "model": "Model", "firmware": "Firmware",
 		"supply": "Supplies", "pages": "Pages", "alerts": "Alerts", "seen": "Last seen"}

@@ -99,6 +99,7 @@ type Server struct {
 	handler http.Handler
 	routes  []route
 	alertC  alertCounts
+	fleetC  fleetCache
 
 	mu      sync.Mutex
 	serving bool
