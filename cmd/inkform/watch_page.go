@@ -104,6 +104,13 @@ func newStatusPage(s *service, sp alerts.StatusPage, log *slog.Logger) (*web.Ser
 		Page: sp, Store: s.st, Outbox: s.outbox, Log: log,
 		Fleet: func() []web.PrinterView { return s.views.views(s.cfg.Load()) },
 		Stats: func() watch.Stats { return s.engine.Stats() },
+		PlanNow: func(ctx context.Context, by string) error {
+			select {
+			case s.driftNow <- by:
+			default: // one is asked for already; it will see the same fleet
+			}
+			return nil
+		},
 	}
 	if sp.LDAP != nil {
 		d, err := ldap.New(*sp.LDAP)

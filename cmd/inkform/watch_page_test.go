@@ -190,6 +190,14 @@ func TestWatchStatusPage(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS("form.ack")),
 		chromedp.WaitVisible(chromedp.CSS("td.acked")),
 		shot("acked.png")))
+	must("plan now", chromedp.Do(ctx,
+		chromedp.Navigate(base+"/runs"),
+		chromedp.WaitVisible(chromedp.ID("plan-now")),
+		chromedp.Click(chromedp.ID("plan-now")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice"))))
+	waitUntil(t, "the plan asked for from the page", 30*time.Second, func() bool {
+		return strings.Contains(f.logs.String(), `msg="drift check asked for" by=bob`)
+	}, func() string { return f.logs.String() })
 	_, rowsJSON := f.listJSON()
 	if len(rowsJSON) != 1 || rowsJSON[0].AckedBy != "bob" || rowsJSON[0].Comment != "closing it" {
 		t.Errorf("after the acknowledgement: %+v", rowsJSON)

@@ -52,10 +52,12 @@ type service struct {
 	// a reload: one channel each, as a wake-up taken by one loop is not
 	// seen by the other.
 	driftReload, reportReload chan struct{}
+	// driftNow asks the drift loop for a check now, naming who asked.
+	driftNow chan string
 }
 
 func newService(opts *watchOptions, cfg *hcl.Config, st state.Store, outbox state.Outbox, log *slog.Logger, tune watch.Tuning) (*service, error) {
-	s := &service{opts: opts, log: log, st: st, outbox: outbox, views: newFleetViews(), driftReload: make(chan struct{}, 1), reportReload: make(chan struct{}, 1)}
+	s := &service{opts: opts, log: log, st: st, outbox: outbox, views: newFleetViews(), driftNow: make(chan string, 1), driftReload: make(chan struct{}, 1), reportReload: make(chan struct{}, 1)}
 	s.cfg.Store(cfg)
 	s.addrs.Store(attributionFor(cfg, log))
 	notifier, err := notifierFor(cfg)
@@ -483,19 +485,38 @@ func (s *service) driftLoop(ctx context.Context) {
 	for {
 		d := watchBlock(s.cfg.Load()).Drift
 		var every time.Duration
+		enforce := false
 		if d != nil {
-			every = d.Every
+			every, enforce = d.Every, d.Enforce
 			if s.opts.driftEvery > 0 {
 				every = s.opts.driftEvery
 			}
 		}
-		if !waitTimer(ctx, every, s.driftReload) {
-			if ctx.Err() != nil {
-				return
-			}
+		var tick <-chan time.Time
+		stop := func() bool { return false }
+		if every > 0 {
+			t := time.NewTimer(every)
+			tick, stop = t.C, t.Stop
+		}
+		var asked bool
+		select {
+		case <-ctx.Done():
+		case <-s.driftReload:
+		case by := <-s.driftNow:
+			// Asked for from the status page: a plan, never an apply.
+			s.log.Info("drift check asked for", "by", by)
+			asked, enforce = true, false
+		case <-tick:
+			asked = true
+		}
+		stop()
+		if ctx.Err() != nil {
+			return
+		}
+		if !asked {
 			continue
 		}
-		if err := s.checkDrift(ctx, drifted, d.Enforce); err != nil && ctx.Err() == nil {
+		if err := s.checkDrift(ctx, drifted, enforce); err != nil && ctx.Err() == nil {
 			s.log.Warn("drift check", "err", err)
 		}
 	}

@@ -166,6 +166,22 @@ func (s *Server) apiAck(w http.ResponseWriter, r *http.Request, p *principal) {
 	s.writeJSON(w, http.StatusOK, ackJSON{FormatVersion: apiVersion, Acked: req.Key, By: p.Name})
 }
 
+type planJSON struct {
+	FormatVersion string `json:"format_version"`
+	Started       bool   `json:"started"`
+	By            string `json:"by"`
+}
+
+// apiPlanNow starts a plan of the fleet; its drift shows on the fleet
+// and in the alerts once done.
+func (s *Server) apiPlanNow(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := s.planNow(r.Context(), r, p); err != nil {
+		s.failed(w, r, p, "plan", err)
+		return
+	}
+	s.writeJSON(w, http.StatusAccepted, planJSON{FormatVersion: apiVersion, Started: true, By: p.Name})
+}
+
 type silenceJSON struct {
 	ID      int64     `json:"id"`
 	Printer string    `json:"printer"`

@@ -15,6 +15,7 @@ const (
 	actionAck          = "ack"
 	actionSilence      = "silence"
 	actionExpireSilent = "expire_silence"
+	actionPlanNow      = "plan_now"
 )
 
 // auditLimit is how many entries the audit page and API show at most.

@@ -77,6 +77,11 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/runs/{id}", api, viewer, s.apiRun},
 		{"GET", "/api/v1/audit", api, admin, s.apiAudit},
 	}
+	if s.cfg.PlanNow != nil {
+		rs = append(rs,
+			route{"POST", "/runs/plan", page, desk, s.planNowForm},
+			route{"POST", "/api/v1/plan", api, desk, s.apiPlanNow})
+	}
 	if s.cfg.Page.MetricsListen == "" {
 		rs = append(rs, route{"GET", "/metrics", api, viewer, func(w http.ResponseWriter, r *http.Request, _ *principal) {
 			s.metrics.handler().ServeHTTP(w, r)

@@ -640,7 +640,30 @@ func (s *Server) runsPage(w http.ResponseWriter, r *http.Request, p *principal) 
 		s.failed(w, r, p, "runs", err)
 		return
 	}
-	s.render(w, r, p, http.StatusOK, "runs", "Runs", rows)
+	s.render(w, r, p, http.StatusOK, "runs", "Runs", runsData{Runs: rows, CanPlan: s.cfg.PlanNow != nil, Started: r.URL.Query().Get("planned") == "1"})
+}
+
+type runsData struct {
+	Runs    []runRow
+	CanPlan bool // the process offers a plan now
+	Started bool // a plan was just started from here
+}
+
+// planNow starts a plan and audits it.
+func (s *Server) planNow(ctx context.Context, r *http.Request, p *principal) error {
+	if err := s.cfg.PlanNow(ctx, p.Name); err != nil {
+		return err
+	}
+	s.record(ctx, r, p.Name, actionPlanNow, "fleet", "")
+	return nil
+}
+
+func (s *Server) planNowForm(w http.ResponseWriter, r *http.Request, p *principal) {
+	if err := s.planNow(r.Context(), r, p); err != nil {
+		s.failed(w, r, p, "plan", err)
+		return
+	}
+	http.Redirect(w, r, "/runs?planned=1", http.StatusSeeOther)
 }
 
 type runDetail struct {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -26,6 +27,7 @@ func TestRoutesRefuseUnauthenticated(t *testing.T) {
 	e := newEnv(t, 3, func(c *Config) {
 		c.Negotiator = fakeNegotiator{}
 		c.Limits = LoginLimits{MaxPerUser: 1000, MaxPerAddress: 1000}
+		c.PlanNow = func(context.Context, string) error { t.Error("a plan started without a login"); return nil }
 	})
 	publicOK := map[string]bool{"GET /healthz": true, "GET /static/": true, "GET /login": true, "POST /login": true, "GET /login/negotiate": true}
 	seen := 0

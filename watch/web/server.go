@@ -66,6 +66,10 @@ type Config struct {
 	Now func() time.Time
 	// Limits bound failed logins; zero fields take the defaults.
 	Limits LoginLimits
+	// PlanNow starts a plan of the whole fleet (watch's drift check) in
+	// the background, for the person named by; nil when the process
+	// offers none, and the page then has no such button or route.
+	PlanNow func(ctx context.Context, by string) error
 }
 
 // PrinterView is what the watch process knows of one declared printer.
