@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +28,7 @@ func TestWatchStatusPage(t *testing.T) {
 		t.Skip("real directory, KDC and browser in -short mode")
 	}
 	curl := testservers.LookPath(t, "curl")
-	chromium := testservers.Chromium(t)
+	testservers.Chromium(t)
 	dir := t.TempDir()
 	slapd := testservers.StartSlapd(t, testservers.SlapdOptions{})
 	kdc := testservers.StartKDC(t, testservers.KDCOptions{})
@@ -136,29 +134,12 @@ func TestWatchStatusPage(t *testing.T) {
 	f.sim.Printers()[0].RaiseAlert(frontDoor)
 	f.waitActive(1)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.Flag("ignore-certificate-errors", true), // the test CA is not the browser's
-		chromedp.WindowSize(1280, 800))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := testservers.Browser(t, 1280, 800)
 	shots := t.TempDir()
 	if d := os.Getenv("INKFORM_SCREENSHOTS_DIR"); d != "" {
 		shots = d
 	}
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name), buf, 0o644)
-		})
-	}
+	shot := func(name string) chromedp.Action[chromedp.Void] { return testservers.Screenshot(shots, name) }
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {

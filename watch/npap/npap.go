@@ -20,11 +20,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/inkform/inkform/alerts"
 	wire "github.com/inkform/inkform/protocol/npap"
@@ -77,8 +75,7 @@ type Stats struct {
 type Listener struct {
 	cfg Config
 
-	received, accepted atomic.Uint64
-	dropped            sync.Map // reason → *atomic.Uint64
+	counts *watch.SourceCounters
 
 	addr      atomic.Value // string
 	ready     chan struct{}
@@ -102,11 +99,8 @@ func New(cfg Config) (*Listener, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &Listener{cfg: cfg, ready: make(chan struct{})}
-	for _, r := range []string{DropRefused, DropOversized, DropUndecodable, DropNotAlert, DropQueueFull} {
-		l.dropped.Store(r, new(atomic.Uint64))
-	}
-	return l, nil
+	counts := watch.NewSourceCounters(DropRefused, DropOversized, DropUndecodable, DropNotAlert, DropQueueFull)
+	return &Listener{cfg: cfg, ready: make(chan struct{}), counts: counts}, nil
 }
 
 // Name is "npap", the Source of the events it makes.
@@ -123,18 +117,12 @@ func (l *Listener) Addr() string {
 
 // Stats returns the counters; Dropped has every reason, seen or not.
 func (l *Listener) Stats() Stats {
-	s := Stats{Received: l.received.Load(), Accepted: l.accepted.Load(), Dropped: map[string]uint64{}}
-	l.dropped.Range(func(k, v any) bool {
-		s.Dropped[k.(string)] = v.(*atomic.Uint64).Load()
-		return true
-	})
+	var s Stats
+	s.Received, s.Accepted, s.Dropped = l.counts.Snapshot()
 	return s
 }
 
-func (l *Listener) drop(reason string) {
-	v, _ := l.dropped.Load(reason)
-	v.(*atomic.Uint64).Add(1)
-}
+func (l *Listener) drop(reason string) { l.counts.Drop(reason) }
 
 // Run listens until ctx is done, calling deliver from one goroutine for
 // every accepted alert. When ctx ends it closes the socket, delivers the
@@ -186,7 +174,7 @@ func (l *Listener) read(conn *net.UDPConn, queue chan<- watch.Received) {
 			}
 			continue
 		}
-		l.received.Add(1)
+		l.counts.Received()
 		r, m, reason := l.handle(buf[:n], from)
 		if reason != "" {
 			l.drop(reason)
@@ -196,7 +184,7 @@ func (l *Listener) read(conn *net.UDPConn, queue chan<- watch.Received) {
 			l.drop(DropQueueFull)
 			continue // unacknowledged: the printer may send it again
 		}
-		l.accepted.Add(1)
+		l.counts.Accepted()
 		queue <- r
 		l.acknowledge(conn, m, from)
 	}
@@ -249,7 +237,7 @@ func Signals(m wire.Message) []alerts.Signal {
 		}
 		code := int(a.Code)
 		s := alerts.Signal{Kind: alerts.Raised, Code: code,
-			Index: watch.AlertIndex(int(a.Group), int(a.GroupIndex)), Description: clean(a.Description)}
+			Index: watch.AlertIndex(int(a.Group), int(a.GroupIndex)), Description: watch.CleanText(a.Description, maxDescription)}
 		if ended, ok := alerts.ClearedBy(code); ok {
 			s.Kind, s.Code = alerts.Cleared, ended
 		} else if a.Kind == wire.AlertCleared {
@@ -263,22 +251,4 @@ func Signals(m wire.Message) []alerts.Signal {
 		out = append(out, s)
 	}
 	return out
-}
-
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			if r == '\t' || r == '\n' {
-				return ' '
-			}
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > maxDescription {
-		s = string([]rune(s)[:maxDescription])
-	}
-	return s
 }

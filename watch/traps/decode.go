@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gosnmp/gosnmp"
 
@@ -316,24 +315,7 @@ func textOf(v gosnmp.SnmpPDU) string {
 	default:
 		return ""
 	}
-	if len(s) > 4*maxDescription {
-		s = s[:4*maxDescription]
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			if r == '\t' || r == '\n' {
-				return ' '
-			}
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > maxDescription {
-		s = string([]rune(s)[:maxDescription])
-	}
-	return s
+	return watch.CleanText(s, maxDescription)
 }
 
 func trimDot(s string) string { return strings.TrimPrefix(s, ".") }

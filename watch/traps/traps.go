@@ -97,8 +97,7 @@ type Listener struct {
 	users       map[string]bool
 	usmTable    *gosnmp.SnmpV3SecurityParametersTable
 
-	received, accepted atomic.Uint64
-	dropped            sync.Map // reason → *atomic.Uint64
+	counts *watch.SourceCounters
 
 	addr      atomic.Value // string: the address listened on
 	ready     chan struct{}
@@ -122,10 +121,8 @@ func New(cfg Config) (*Listener, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &Listener{cfg: cfg, users: map[string]bool{}, ready: make(chan struct{})}
-	for _, r := range []string{DropUndecodable, DropCredentials, DropRefused, DropQueueFull, DropNotTrap} {
-		l.dropped.Store(r, new(atomic.Uint64)) // every reason, at 0, for metrics
-	}
+	l := &Listener{cfg: cfg, users: map[string]bool{}, ready: make(chan struct{}),
+		counts: watch.NewSourceCounters(DropUndecodable, DropCredentials, DropRefused, DropQueueFull, DropNotTrap)}
 	for i, c := range cfg.Credentials {
 		switch c.Version {
 		case "", fleet.SNMPv1, fleet.SNMPv2c:
@@ -167,21 +164,12 @@ func (l *Listener) Addr() string {
 
 // Stats returns the counters; Dropped has every reason, seen or not.
 func (l *Listener) Stats() Stats {
-	s := Stats{Received: l.received.Load(), Accepted: l.accepted.Load(), Dropped: map[string]uint64{}}
-	l.dropped.Range(func(k, v any) bool {
-		s.Dropped[k.(string)] = v.(*atomic.Uint64).Load()
-		return true
-	})
+	var s Stats
+	s.Received, s.Accepted, s.Dropped = l.counts.Snapshot()
 	return s
 }
 
-func (l *Listener) drop(reason string) {
-	v, ok := l.dropped.Load(reason)
-	if !ok {
-		v, _ = l.dropped.LoadOrStore(reason, new(atomic.Uint64))
-	}
-	v.(*atomic.Uint64).Add(1)
-}
+func (l *Listener) drop(reason string) { l.counts.Drop(reason) }
 
 // Run listens until ctx is done, calling deliver from one goroutine for
 // every accepted trap. When ctx ends it closes the socket, delivers the
@@ -239,7 +227,7 @@ func (l *Listener) read(conn *net.UDPConn, queue chan<- watch.Received) {
 			}
 			continue // e.g. an ICMP error reported on the socket
 		}
-		l.received.Add(1)
+		l.counts.Received()
 		r, p, reason := l.handle(params, buf[:n], from)
 		if reason != "" {
 			l.drop(reason)
@@ -252,7 +240,7 @@ func (l *Listener) read(conn *net.UDPConn, queue chan<- watch.Received) {
 			l.drop(DropQueueFull)
 			continue
 		}
-		l.accepted.Add(1)
+		l.counts.Accepted()
 		queue <- r
 		if p.PDUType == gosnmp.InformRequest {
 			l.acknowledge(conn, p, from)

@@ -64,7 +64,7 @@ func demoFleet(now time.Time) []PrinterView {
 // Screenshots go to INKFORM_SCREENSHOTS_DIR when set (make screenshots),
 // else to a temporary directory.
 func TestBrowser(t *testing.T) {
-	chromium := testservers.Chromium(t)
+	testservers.Chromium(t)
 	shots := os.Getenv("INKFORM_SCREENSHOTS_DIR")
 	if shots == "" {
 		shots = t.TempDir()
@@ -97,26 +97,8 @@ func TestBrowser(t *testing.T) {
 	addr, _ := serve(t, s)
 	base := "https://" + addr
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.Flag("ignore-certificate-errors", true), // the page's self-signed certificate
-		chromedp.WindowSize(1360, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name), buf, 0o644)
-		})
-	}
+	ctx := testservers.Browser(t, 1360, 900)
+	shot := func(name string) chromedp.Action[chromedp.Void] { return testservers.Screenshot(shots, name) }
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
