@@ -87,6 +87,7 @@ watch {
     tls_cert       = "tls/page.pem"
     tls_key        = "tls/page-key.pem"
     metrics_listen = "127.0.0.1:9100"
+    url            = "https://print-status.example.com:8443/"
     session_ttl    = "12h"
     ldap {
       url           = "ldap://ldap.example.com"
@@ -124,7 +125,7 @@ watch {
 	}
 	want := &alerts.StatusPage{
 		Listen: ":8443", CertFile: filepath.Join(dir, "tls", "page.pem"), KeyFile: filepath.Join(dir, "tls", "page-key.pem"),
-		MetricsListen: "127.0.0.1:9100", SessionTTL: 12 * time.Hour,
+		MetricsListen: "127.0.0.1:9100", SessionTTL: 12 * time.Hour, URL: "https://print-status.example.com:8443",
 		LDAP: &alerts.LDAP{
 			URL: "ldap://ldap.example.com", StartTLS: true, CAFile: filepath.Join(dir, "ca.pem"),
 			BindDN: "cn=inkform,ou=services,dc=example,dc=com", BindPassword: "hunter2-ldap",
@@ -190,6 +191,10 @@ func TestStatusPageMistakes(t *testing.T) {
 			summary: "Missing required argument", detail: []string{`"listen"`}},
 		{name: "metrics on the page's address", src: page("    metrics_listen = §\"127.0.0.1:8443\"\n"),
 			summary: "Invalid listen address", detail: []string{"page's own address"}},
+		{name: "url not a base address", src: page("    url = §\"print-status.example.com\"\n"),
+			summary: "Invalid status page URL", detail: []string{`"https://print-status.example.com"`}},
+		{name: "url with a query", src: page("    url = §\"https://status.example.com/?x=1\"\n"),
+			summary: "Invalid status page URL", detail: []string{"base address"}},
 		{name: "session_ttl too short", src: page("    session_ttl = §\"30s\"\n"),
 			summary: "Invalid duration", detail: []string{"at least 1m"}},
 		{name: "tls_cert without tls_key", src: page("    tls_cert = §\"ca.pem\"\n"),

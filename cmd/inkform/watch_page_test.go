@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/inkform/inkform/alerts"
 	"github.com/inkform/inkform/internal/testservers"
 )
 
@@ -186,6 +187,24 @@ func TestWatchStatusPage(t *testing.T) {
 	for _, secret := range []string{slapd.ServicePassword, alice, slapd.Passwords["bob"]} {
 		if strings.Contains(f.logs.String(), secret) {
 			t.Errorf("watch logged a password")
+		}
+	}
+}
+
+func TestStatusURL(t *testing.T) {
+	host, _ := os.Hostname()
+	for _, c := range []struct {
+		sp   *alerts.StatusPage
+		want string
+	}{
+		{nil, ""},
+		{&alerts.StatusPage{Listen: "127.0.0.1:8443"}, "https://127.0.0.1:8443"},
+		{&alerts.StatusPage{Listen: ":8443"}, "https://" + host + ":8443"},
+		{&alerts.StatusPage{Listen: "[::]:443"}, "https://" + host + ":443"},
+		{&alerts.StatusPage{Listen: ":8443", URL: "https://print-status.example.com"}, "https://print-status.example.com"},
+	} {
+		if got := statusURL(c.sp); got != c.want {
+			t.Errorf("statusURL(%+v) = %q, want %q", c.sp, got, c.want)
 		}
 	}
 }
