@@ -18,10 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/inkform/inkform/alerts"
@@ -47,7 +44,7 @@ const (
 	// DropNotAlert: NPAP, but not an alert (a request, a reply).
 	DropNotAlert = "not_alert"
 	// DropQueueFull: accepted, but the queue to deliver was full.
-	DropQueueFull = "queue_full"
+	DropQueueFull = watch.QueueFull
 )
 
 // Config configures a Listener.
@@ -76,11 +73,7 @@ type Listener struct {
 	cfg Config
 
 	counts *watch.SourceCounters
-
-	addr      atomic.Value // string
-	ready     chan struct{}
-	readyOnce sync.Once
-	running   atomic.Bool
+	in     *watch.UDPIntake
 }
 
 var _ watch.Source = (*Listener)(nil)
@@ -100,20 +93,18 @@ func New(cfg Config) (*Listener, error) {
 		cfg.Now = time.Now
 	}
 	counts := watch.NewSourceCounters(DropRefused, DropOversized, DropUndecodable, DropNotAlert, DropQueueFull)
-	return &Listener{cfg: cfg, ready: make(chan struct{}), counts: counts}, nil
+	in := watch.NewUDPIntake("npap alerts", cfg.Listen, cfg.QueueSize, wire.MaxDatagram, counts)
+	return &Listener{cfg: cfg, counts: counts, in: in}, nil
 }
 
 // Name is "npap", the Source of the events it makes.
 func (l *Listener) Name() string { return alerts.SourceNPAP }
 
 // Ready is closed once the socket listens.
-func (l *Listener) Ready() <-chan struct{} { return l.ready }
+func (l *Listener) Ready() <-chan struct{} { return l.in.Ready() }
 
 // Addr is the UDP address listened on, once Ready is closed.
-func (l *Listener) Addr() string {
-	a, _ := l.addr.Load().(string)
-	return a
-}
+func (l *Listener) Addr() string { return l.in.Addr() }
 
 // Stats returns the counters; Dropped has every reason, seen or not.
 func (l *Listener) Stats() Stats {
@@ -122,72 +113,19 @@ func (l *Listener) Stats() Stats {
 	return s
 }
 
-func (l *Listener) drop(reason string) { l.counts.Drop(reason) }
-
 // Run listens until ctx is done, calling deliver from one goroutine for
-// every accepted alert. When ctx ends it closes the socket, delivers the
-// alerts already queued and returns nil; it returns the error that kept
-// the socket from opening. A Listener runs once.
+// every accepted alert, which is acknowledged once queued. When ctx ends
+// it closes the socket, delivers the alerts already queued and returns
+// nil; it returns the error that kept the socket from opening. A
+// Listener runs once.
 func (l *Listener) Run(ctx context.Context, deliver func(watch.Received)) error {
-	if !l.running.CompareAndSwap(false, true) {
-		return errors.New("npap alerts: listener already ran")
-	}
-	var lc net.ListenConfig
-	pc, err := lc.ListenPacket(ctx, "udp", l.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("npap alerts: listen on %s: %w", l.cfg.Listen, err)
-	}
-	conn := pc.(*net.UDPConn)
-	_ = conn.SetReadBuffer(socketBuffer)
-	l.addr.Store(conn.LocalAddr().String())
-	l.readyOnce.Do(func() { close(l.ready) })
-
-	queue := make(chan watch.Received, l.cfg.QueueSize)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		<-ctx.Done()
-		conn.Close()
-	}()
-	go func() {
-		defer wg.Done()
-		for r := range queue {
-			deliver(r)
-		}
-	}()
-	l.read(conn, queue)
-	close(queue)
-	wg.Wait()
-	return nil
-}
-
-const socketBuffer = 4 << 20
-
-func (l *Listener) read(conn *net.UDPConn, queue chan<- watch.Received) {
-	buf := make([]byte, wire.MaxDatagram+1)
-	for {
-		n, from, err := conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		l.counts.Received()
-		r, m, reason := l.handle(buf[:n], from)
+	return l.in.Run(ctx, func(b []byte, from netip.AddrPort) (watch.Received, func() []byte, string) {
+		r, m, reason := l.handle(b, from)
 		if reason != "" {
-			l.drop(reason)
-			continue
+			return r, nil, reason
 		}
-		if len(queue) == cap(queue) {
-			l.drop(DropQueueFull)
-			continue // unacknowledged: the printer may send it again
-		}
-		l.counts.Accepted()
-		queue <- r
-		l.acknowledge(conn, m, from)
-	}
+		return r, func() []byte { return ack(m) }, ""
+	}, deliver)
 }
 
 // handle judges one datagram: the source first, then its size, then the
@@ -211,14 +149,14 @@ func (l *Listener) handle(b []byte, from netip.AddrPort) (watch.Received, wire.M
 	return watch.Received{From: addr, Printer: printer, At: l.cfg.Now().UTC(), Signals: Signals(m)}, m, ""
 }
 
-// acknowledge answers an accepted alert with a reply of its ID, so that a
+// ack is the answer to an accepted alert, a reply of its ID, so that a
 // printer that retransmits unacknowledged alerts stops.
-func (l *Listener) acknowledge(conn *net.UDPConn, m wire.Message, to netip.AddrPort) {
+func ack(m wire.Message) []byte {
 	b, err := wire.Binary{}.Encode(wire.Message{Op: wire.OpAlert, Reply: true, ID: m.ID})
 	if err != nil {
-		return
+		return nil
 	}
-	_, _ = conn.WriteToUDPAddrPort(b, to)
+	return b
 }
 
 // maxDescription bounds the description kept from an alert.

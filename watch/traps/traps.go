@@ -29,11 +29,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -59,7 +56,7 @@ const (
 	// DropRefused: the source address is neither a printer nor allowed.
 	DropRefused = "refused_source"
 	// DropQueueFull: accepted, but the queue to deliver was full.
-	DropQueueFull = "queue_full"
+	DropQueueFull = watch.QueueFull
 	// DropNotTrap: an SNMP message that is not a trap or inform.
 	DropNotTrap = "not_trap"
 )
@@ -98,11 +95,7 @@ type Listener struct {
 	usmTable    *gosnmp.SnmpV3SecurityParametersTable
 
 	counts *watch.SourceCounters
-
-	addr      atomic.Value // string: the address listened on
-	ready     chan struct{}
-	readyOnce sync.Once
-	running   atomic.Bool
+	in     *watch.UDPIntake
 }
 
 var _ watch.Source = (*Listener)(nil)
@@ -121,8 +114,9 @@ func New(cfg Config) (*Listener, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &Listener{cfg: cfg, users: map[string]bool{}, ready: make(chan struct{}),
+	l := &Listener{cfg: cfg, users: map[string]bool{},
 		counts: watch.NewSourceCounters(DropUndecodable, DropCredentials, DropRefused, DropQueueFull, DropNotTrap)}
+	l.in = watch.NewUDPIntake("snmp traps", cfg.Listen, cfg.QueueSize, maxDatagram, l.counts)
 	for i, c := range cfg.Credentials {
 		switch c.Version {
 		case "", fleet.SNMPv1, fleet.SNMPv2c:
@@ -153,14 +147,11 @@ func New(cfg Config) (*Listener, error) {
 func (l *Listener) Name() string { return alerts.SourceTrap }
 
 // Ready is closed once the socket listens.
-func (l *Listener) Ready() <-chan struct{} { return l.ready }
+func (l *Listener) Ready() <-chan struct{} { return l.in.Ready() }
 
 // Addr is the UDP address listened on, once Ready is closed (the port
 // chosen when Listen asked for port 0).
-func (l *Listener) Addr() string {
-	a, _ := l.addr.Load().(string)
-	return a
-}
+func (l *Listener) Addr() string { return l.in.Addr() }
 
 // Stats returns the counters; Dropped has every reason, seen or not.
 func (l *Listener) Stats() Stats {
@@ -169,83 +160,26 @@ func (l *Listener) Stats() Stats {
 	return s
 }
 
-func (l *Listener) drop(reason string) { l.counts.Drop(reason) }
+// maxDatagram is the largest UDP payload.
+const maxDatagram = 65535
 
 // Run listens until ctx is done, calling deliver from one goroutine for
-// every accepted trap. When ctx ends it closes the socket, delivers the
-// traps already queued and returns nil; it returns the error that kept
-// the socket from opening. A Listener runs once.
+// every accepted trap; an accepted inform is answered once queued. When
+// ctx ends it closes the socket, delivers the traps already queued and
+// returns nil; it returns the error that kept the socket from opening. A
+// Listener runs once.
 func (l *Listener) Run(ctx context.Context, deliver func(watch.Received)) error {
-	if !l.running.CompareAndSwap(false, true) {
-		return errors.New("snmp traps: listener already ran")
-	}
-	var lc net.ListenConfig
-	pc, err := lc.ListenPacket(ctx, "udp", l.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("snmp traps: listen on %s: %w", l.cfg.Listen, err)
-	}
-	conn := pc.(*net.UDPConn)
-	// A larger kernel buffer rides out a burst while the reader decodes;
-	// the system may grant less, which only costs more drops.
-	_ = conn.SetReadBuffer(socketBuffer)
-	l.addr.Store(conn.LocalAddr().String())
-	l.readyOnce.Do(func() { close(l.ready) })
-
-	queue := make(chan watch.Received, l.cfg.QueueSize)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		<-ctx.Done()
-		conn.Close() // ends the reader
-	}()
-	go func() {
-		defer wg.Done()
-		for r := range queue {
-			deliver(r)
-		}
-	}()
-	l.read(conn, queue)
-	close(queue)
-	wg.Wait()
-	return nil
-}
-
-// socketBuffer is the receive buffer asked of the kernel.
-const socketBuffer = 4 << 20
-
-// read reads datagrams until conn is closed. It never blocks on the
-// consumer: a full queue drops the trap.
-func (l *Listener) read(conn *net.UDPConn, queue chan<- watch.Received) {
 	params := l.params()
-	buf := make([]byte, 65535)
-	for {
-		n, from, err := conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue // e.g. an ICMP error reported on the socket
-		}
-		l.counts.Received()
-		r, p, reason := l.handle(params, buf[:n], from)
+	return l.in.Run(ctx, func(b []byte, from netip.AddrPort) (watch.Received, func() []byte, string) {
+		r, p, reason := l.handle(params, b, from)
 		if reason != "" {
-			l.drop(reason)
-			continue
+			return r, nil, reason
 		}
-		// The reader is the queue's only sender, so a queue with room
-		// now still has room at the send, which cannot block; counting
-		// first keeps the counters ahead of what deliver has seen.
-		if len(queue) == cap(queue) {
-			l.drop(DropQueueFull)
-			continue
+		if p.PDUType != gosnmp.InformRequest {
+			return r, nil, ""
 		}
-		l.counts.Accepted()
-		queue <- r
-		if p.PDUType == gosnmp.InformRequest {
-			l.acknowledge(conn, p, from)
-		}
-	}
+		return r, func() []byte { return response(p) }, ""
+	}, deliver)
 }
 
 // handle judges one datagram: the source first (refused sources cost no
@@ -294,18 +228,18 @@ func unmarshal(params *gosnmp.GoSNMP, b []byte) (p *gosnmp.SnmpPacket, reason st
 	return p, ""
 }
 
-// acknowledge answers an accepted inform, as RFC 3416 asks: the same
+// response answers an accepted inform, as RFC 3416 asks: the same
 // varbinds in a Response. Only accepted informs are answered, so that a
 // sender whose inform was dropped sends it again, and refused sources
 // get nothing.
-func (l *Listener) acknowledge(conn *net.UDPConn, p *gosnmp.SnmpPacket, to netip.AddrPort) {
+func response(p *gosnmp.SnmpPacket) []byte {
 	p.PDUType = gosnmp.GetResponse
 	p.Error, p.ErrorIndex = gosnmp.NoError, 0
 	b, err := p.MarshalMsg()
 	if err != nil {
-		return
+		return nil
 	}
-	_, _ = conn.WriteToUDPAddrPort(b, to)
+	return b
 }
 
 // params is the gosnmp configuration that unmarshals, authenticates and
