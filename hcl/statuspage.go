@@ -32,6 +32,22 @@ var roleNames = []string{alerts.RoleAdmin, alerts.RoleServiceDesk, alerts.RoleVi
 // the service, a slash, the host name clients use.
 var servicePrincipal = regexp.MustCompile(`^[^\s/@]+/[^\s/@]+$`)
 
+// plainStrings reads the string attributes of a block that must not be
+// sensitive: trimmed, with the attribute, and whether it is set and fit
+// to use. Its diagnostics go to diags.
+func plainStrings(ctx *hhcl.EvalContext, attrs hhcl.Attributes, where string, diags *hhcl.Diagnostics) func(name string) (string, *hhcl.Attribute, bool) {
+	return func(name string) (string, *hhcl.Attribute, bool) {
+		attr, ok := attrs[name]
+		if !ok {
+			return "", nil, false
+		}
+		s, ev, set, d := evalString(ctx, attr, name)
+		*diags = append(*diags, d...)
+		*diags = append(*diags, notSensitive(ev, name, where)...)
+		return strings.TrimSpace(s), attr, set && !ev.sensitive
+	}
+}
+
 // decodeStatusPage reads watch.status_page: where the page listens, its
 // certificate, and how people log in.
 func (l *loader) decodeStatusPage(ctx *hhcl.EvalContext, b *hhcl.Block) (*alerts.StatusPage, hhcl.Diagnostics) {
@@ -40,16 +56,7 @@ func (l *loader) decodeStatusPage(ctx *hhcl.EvalContext, b *hhcl.Block) (*alerts
 	content, diags := b.Body.Content(statusPageSchema)
 	attrs, d := l.usable(content.Attributes, scopeBody)
 	diags = append(diags, d...)
-	str := func(name string) (string, *hhcl.Attribute, bool) {
-		attr, ok := attrs[name]
-		if !ok {
-			return "", nil, false
-		}
-		s, ev, set, d := evalString(ctx, attr, name)
-		diags = append(diags, d...)
-		diags = append(diags, notSensitive(ev, name, where)...)
-		return strings.TrimSpace(s), attr, set && !ev.sensitive
-	}
+	str := plainStrings(ctx, attrs, where, &diags)
 
 	var listen *hhcl.Attribute
 	for _, f := range []struct {
@@ -180,16 +187,7 @@ func (l *loader) decodeLDAP(ctx *hhcl.EvalContext, b *hhcl.Block) (*alerts.LDAP,
 	bad := func(rng hhcl.Range, summary, detail string) {
 		diags = append(diags, errorAt(rng, summary, fmt.Sprintf("In %s: %s", where, detail)))
 	}
-	str := func(name string) (string, *hhcl.Attribute, bool) {
-		attr, ok := attrs[name]
-		if !ok {
-			return "", nil, false
-		}
-		s, ev, set, d := evalString(ctx, attr, name)
-		diags = append(diags, d...)
-		diags = append(diags, notSensitive(ev, name, where)...)
-		return strings.TrimSpace(s), attr, set && !ev.sensitive
-	}
+	str := plainStrings(ctx, attrs, where, &diags)
 	flag := func(name string) (bool, *hhcl.Attribute) {
 		attr, ok := attrs[name]
 		if !ok {
@@ -439,16 +437,7 @@ func (l *loader) decodeKerberos(ctx *hhcl.EvalContext, b *hhcl.Block) (*alerts.K
 	content, diags := b.Body.Content(kerberosSchema)
 	attrs, d := l.usable(content.Attributes, scopeBody)
 	diags = append(diags, d...)
-	str := func(name string) (string, *hhcl.Attribute, bool) {
-		attr, ok := attrs[name]
-		if !ok {
-			return "", nil, false
-		}
-		s, ev, set, d := evalString(ctx, attr, name)
-		diags = append(diags, d...)
-		diags = append(diags, notSensitive(ev, name, where)...)
-		return strings.TrimSpace(s), attr, set && !ev.sensitive
-	}
+	str := plainStrings(ctx, attrs, where, &diags)
 	if s, attr, set := str("keytab"); set {
 		out.Keytab = l.resolvePath(s)
 		if msg := l.checkKeytab(out.Keytab); msg != "" {
